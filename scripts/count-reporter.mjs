@@ -1,0 +1,20 @@
+// A node:test reporter that writes one JSON summary (leaf tests only), so the test command can end
+// with a plain "N passed, N failed" line that shows at a glance whether anything ran.
+export default async function* countReporter(source) {
+  const summary = { passed: 0, failed: 0, skipped: 0, skipReasons: {}, failures: [] };
+  for await (const event of source) {
+    if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
+    if (event.data.details?.type === 'suite') continue;
+    if (event.data.skip !== undefined && event.data.skip !== false) {
+      summary.skipped += 1;
+      const reason = typeof event.data.skip === 'string' ? event.data.skip : 'skipped';
+      summary.skipReasons[reason] = (summary.skipReasons[reason] ?? 0) + 1;
+    } else if (event.type === 'test:pass') {
+      summary.passed += 1;
+    } else {
+      summary.failed += 1;
+      summary.failures.push(`${event.data.file ?? ''} ${event.data.name}`);
+    }
+  }
+  yield JSON.stringify(summary);
+}

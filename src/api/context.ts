@@ -1,0 +1,23 @@
+import type { Logger } from 'pino';
+import type { CameraManager } from '../app/camera-manager.js';
+import type { CameraStore } from '../app/camera-store.js';
+import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
+import type { PlaybackService } from '../recording/playback.js';
+import type { RetentionRunner } from '../storage/retention.js';
+import type { SegmentIndex } from '../storage/segment-index.js';
+import type { Clock } from '../time/clock.js';
+
+/** Everything the HTTP API needs from the running Vigil; tests build it from real parts. */
+export interface ApiContext {
+  version: string;
+  startedAtMs: number;
+  clock: Clock;
+  log: Logger;
+  cameras: CameraManager;
+  cameraStore: CameraStore;
+  playback: PlaybackService;
+  index: SegmentIndex;
+  retention: RetentionRunner;
+  ffmpeg: FfmpegBinary;
+  storageRoot: string;
+}

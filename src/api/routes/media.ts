@@ -1,0 +1,139 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { VigilError } from '../../errors/catalogue.js';
+import { gapsBetween, recordingSpans } from '../../storage/spans.js';
+import { parseRangeParams } from '../../time/parse.js';
+import type { ApiContext } from '../context.js';
+import { parseRangeHeader } from '../http-range.js';
+import {
+  cameraIdParams,
+  partParams,
+  rangeQuery,
+  segmentParams,
+  streamQuery,
+  type CameraIdParams,
+  type PartParams,
+  type RangeQuery,
+  type SegmentParams,
+  type StreamQuery,
+} from '../schemas.js';
+
+const HOUR_MS = 3_600_000;
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
+  return async (app) => {
+    app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
+      '/api/cameras/:id/recordings',
+      { schema: { params: cameraIdParams, querystring: rangeQuery } },
+      async (request) => {
+        const camera = ctx.cameras.get(request.params.id);
+        const stream = request.query.stream ?? 'main';
+        const { fromMs, toMs } = parseRangeParams(request.query, ctx.clock.nowMs(), {
+          defaultSpanMs: 24 * HOUR_MS,
+          maxSpanMs: 31 * 24 * HOUR_MS,
+        });
+        const segments = await ctx.playback.segments(camera.config.id, stream, fromMs, toMs);
+        const spans = recordingSpans(segments, fromMs, toMs);
+        const view = (s: { startTimeMs: number; endTimeMs: number }) => ({
+          startTimeMs: s.startTimeMs,
+          endTimeMs: s.endTimeMs,
+          durationMs: s.endTimeMs - s.startTimeMs,
+          startTime: iso(s.startTimeMs),
+          endTime: iso(s.endTimeMs),
+        });
+        return {
+          cameraId: camera.config.id,
+          stream,
+          fromMs,
+          toMs,
+          recordings: spans.map(view),
+          gaps: gapsBetween(spans, fromMs, toMs).map(view),
+          segmentCount: segments.length,
+        };
+      },
+    );
+
+    app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
+      '/api/cameras/:id/vod.m3u8',
+      { schema: { params: cameraIdParams, querystring: rangeQuery } },
+      async (request, reply) => {
+        const camera = ctx.cameras.get(request.params.id);
+        const { fromMs, toMs } = parseRangeParams(request.query, ctx.clock.nowMs(), {
+          defaultSpanMs: HOUR_MS,
+          maxSpanMs: 24 * HOUR_MS,
+        });
+        const playlist = await ctx.playback.vodPlaylist(camera.config.id, request.query.stream ?? 'main', fromMs, toMs);
+        return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-store').send(playlist);
+      },
+    );
+
+    app.get<{ Params: SegmentParams }>(
+      '/api/cameras/:id/segments/:segmentId/init.mp4',
+      { schema: { params: segmentParams } },
+      async (request, reply) => {
+        const bytes = await ctx.playback.initBytes(request.params.id, request.params.segmentId);
+        return reply.type('video/mp4').header('cache-control', 'private, max-age=86400').send(bytes);
+      },
+    );
+
+    app.get<{ Params: PartParams }>(
+      '/api/cameras/:id/segments/:segmentId/:range',
+      { schema: { params: partParams } },
+      async (request, reply) => {
+        const [start, end] = request.params.range.replace('.m4s', '').split('-').map(Number) as [number, number];
+        const stream = await ctx.playback.partStream(request.params.id, request.params.segmentId, start, end);
+        return reply
+          .type('video/iso.segment')
+          .header('content-length', end - start)
+          .header('cache-control', 'private, max-age=86400')
+          .send(stream);
+      },
+    );
+
+    app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
+      '/api/cameras/:id/export.mp4',
+      { schema: { params: cameraIdParams, querystring: rangeQuery } },
+      async (request, reply) => {
+        const camera = ctx.cameras.get(request.params.id);
+        if (request.query.from === undefined || request.query.to === undefined) {
+          throw new VigilError('REQUEST_INVALID', "an export needs both 'from' and 'to'");
+        }
+        const { fromMs, toMs } = parseRangeParams(request.query, ctx.clock.nowMs(), {
+          defaultSpanMs: HOUR_MS,
+          maxSpanMs: 24 * HOUR_MS,
+        });
+        const stream = request.query.stream ?? 'main';
+        const mp4 = await ctx.playback.exportMp4(camera.config.id, stream, fromMs, toMs);
+        const filename = `${camera.config.id}-${iso(fromMs).replace(/[:.]/g, '-')}.mp4`;
+        void reply
+          .type('video/mp4')
+          .header('accept-ranges', 'bytes')
+          .header('etag', mp4.etag)
+          .header('content-disposition', `attachment; filename="${filename}"`);
+        if (request.headers['if-none-match'] === mp4.etag) return reply.code(304).send();
+        const range = parseRangeHeader(request.headers.range, mp4.byteLength);
+        if (!range) {
+          return reply.header('content-length', mp4.byteLength).send(mp4.createReadStream(0, mp4.byteLength - 1));
+        }
+        return reply
+          .code(206)
+          .header('content-range', `bytes ${range.start}-${range.end}/${mp4.byteLength}`)
+          .header('content-length', range.end - range.start + 1)
+          .send(mp4.createReadStream(range.start, range.end));
+      },
+    );
+
+    app.get<{ Params: CameraIdParams; Querystring: StreamQuery }>(
+      '/api/cameras/:id/snapshot.jpg',
+      { schema: { params: cameraIdParams, querystring: streamQuery } },
+      async (request, reply) => {
+        const runtime = ctx.cameras.stream(request.params.id, request.query.stream ?? 'main');
+        const jpeg = await runtime.gop.snapshot(ctx.ffmpeg.path);
+        return reply.type('image/jpeg').header('cache-control', 'no-store').send(jpeg);
+      },
+    );
+  };
+}

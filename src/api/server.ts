@@ -1,0 +1,25 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ApiContext } from './context.js';
+import { installErrorHandling } from './errors.js';
+import { cameraRoutes } from './routes/cameras.js';
+import { healthRoutes } from './routes/health.js';
+import { mediaRoutes } from './routes/media.js';
+
+/** Request bodies are camera definitions and small commands; anything bigger is a mistake or an attack. */
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Builds the HTTP API; tests call app.inject() on it without a socket. */
+export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log.child({ component: 'http' }),
+    disableRequestLogging: true,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Ajv coerces query strings to the declared types; unknown query parameters are ignored.
+    ajv: { customOptions: { coerceTypes: true, allErrors: true, removeAdditional: false } },
+  });
+  installErrorHandling(app);
+  await app.register(healthRoutes(ctx));
+  await app.register(cameraRoutes(ctx));
+  await app.register(mediaRoutes(ctx));
+  return app;
+}

@@ -1,0 +1,195 @@
+import type { Logger } from 'pino';
+import type { CameraConfig, StreamConfig } from '../config/index.js';
+import { redactUrl } from '../config/index.js';
+import { VigilError } from '../errors/catalogue.js';
+import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
+import { planSource } from '../ingest/sources.js';
+import { StreamSupervisor, type IngestFragment, type StreamStatus } from '../ingest/supervisor.js';
+import { LatestGop } from '../recording/latest-gop.js';
+import { StreamRecorder, type LiveSegment, type RecorderStatus } from '../recording/stream-recorder.js';
+import type { SegmentIndex } from '../storage/segment-index.js';
+import type { Clock } from '../time/clock.js';
+
+export type CameraSource = 'config' | 'api';
+
+export interface CameraManagerDeps {
+  index: SegmentIndex;
+  storageRoot: string;
+  ffmpeg: FfmpegBinary;
+  clock: Clock;
+  log: Logger;
+  segmentDurationMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  stallTimeoutMs: number;
+  onDiskFull: () => void;
+}
+
+export interface ConnectivityChange {
+  atMs: number;
+  cameraId: string;
+  stream: string;
+  state: StreamStatus['state'];
+  reason: string | null;
+}
+
+/** One stream at run time: its ingest, its recorder and the frames a snapshot needs. */
+class StreamRuntime {
+  readonly gop = new LatestGop();
+
+  constructor(
+    readonly name: string,
+    readonly config: StreamConfig,
+    readonly supervisor: StreamSupervisor,
+    readonly recorder: StreamRecorder,
+  ) {
+    supervisor.on('fragment', (fragment: IngestFragment) => {
+      recorder.handle(fragment);
+      this.gop.add(fragment);
+    });
+    supervisor.on('status', (status: StreamStatus) => {
+      if (status.state !== 'online') {
+        void recorder.endSession();
+        this.gop.clear();
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.supervisor.stop();
+    await this.recorder.endSession();
+  }
+}
+
+export interface CameraRuntime {
+  config: CameraConfig;
+  source: CameraSource;
+  streams: Map<string, StreamRuntime>;
+}
+
+export interface StreamView {
+  name: string;
+  url: string;
+  transport: string;
+  audio: string;
+  status: StreamStatus;
+  recording: RecorderStatus;
+}
+
+/** The cameras Vigil records, changeable at run time without touching the others. */
+export class CameraManager {
+  private readonly cameras = new Map<string, CameraRuntime>();
+  private readonly connectivity: ConnectivityChange[] = [];
+
+  constructor(private readonly deps: CameraManagerDeps) {}
+
+  has(id: string): boolean {
+    return this.cameras.has(id);
+  }
+
+  get(id: string): CameraRuntime {
+    const camera = this.cameras.get(id);
+    if (!camera) throw new VigilError('CAMERA_NOT_FOUND', `no camera '${id}'; GET /api/cameras lists them`);
+    return camera;
+  }
+
+  list(): CameraRuntime[] {
+    return [...this.cameras.values()].sort((a, b) => a.config.id.localeCompare(b.config.id));
+  }
+
+  stream(cameraId: string, stream: string): StreamRuntime {
+    const runtime = this.get(cameraId).streams.get(stream);
+    if (!runtime) {
+      throw new VigilError('STREAM_NOT_FOUND', `camera '${cameraId}' has no '${stream}' stream`);
+    }
+    return runtime;
+  }
+
+  connectivityLog(): readonly ConnectivityChange[] {
+    return this.connectivity;
+  }
+
+  liveSegment(cameraId: string, stream: string): LiveSegment | null {
+    return this.cameras.get(cameraId)?.streams.get(stream)?.recorder.live() ?? null;
+  }
+
+  viewStreams(camera: CameraRuntime): StreamView[] {
+    return [...camera.streams.values()].map((s) => ({
+      name: s.name,
+      url: redactUrl(s.config.url),
+      transport: s.config.transport,
+      audio: s.config.audio,
+      status: s.supervisor.status(),
+      recording: s.recorder.status(),
+    }));
+  }
+
+  async add(config: CameraConfig, source: CameraSource): Promise<CameraRuntime> {
+    if (this.cameras.has(config.id)) {
+      throw new VigilError('CAMERA_EXISTS', `a camera '${config.id}' exists already; use PUT to change it`);
+    }
+    const runtime: CameraRuntime = { config, source, streams: new Map() };
+    this.cameras.set(config.id, runtime);
+    if (!config.enabled) return runtime;
+    for (const [name, stream] of Object.entries(config.streams)) {
+      if (!stream) continue;
+      runtime.streams.set(name, await this.startStream(config.id, name, stream));
+    }
+    return runtime;
+  }
+
+  async remove(id: string): Promise<void> {
+    const camera = this.get(id);
+    this.cameras.delete(id);
+    await Promise.all([...camera.streams.values()].map((s) => s.stop()));
+  }
+
+  async replace(config: CameraConfig, source: CameraSource): Promise<CameraRuntime> {
+    await this.remove(config.id);
+    return this.add(config, source);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.cameras.keys()].map((id) => this.remove(id)));
+  }
+
+  private async startStream(cameraId: string, name: string, config: StreamConfig): Promise<StreamRuntime> {
+    const { deps } = this;
+    const plan = await planSource(config, deps.ffmpeg, deps.stallTimeoutMs);
+    const log = deps.log.child({ camera: cameraId, stream: name });
+    const supervisor = new StreamSupervisor({
+      cameraId,
+      stream: name,
+      plan,
+      clock: deps.clock,
+      log,
+      retryInitialMs: deps.retryInitialMs,
+      retryMaxMs: deps.retryMaxMs,
+      stallTimeoutMs: deps.stallTimeoutMs,
+    });
+    const recorder = new StreamRecorder({
+      cameraId,
+      stream: name,
+      storageRoot: deps.storageRoot,
+      index: deps.index,
+      segmentDurationMs: deps.segmentDurationMs,
+      log,
+      lastEndMs: await deps.index.lastEndTimeMs(cameraId, name),
+      onDiskFull: deps.onDiskFull,
+    });
+    supervisor.on('status', (status: StreamStatus) => {
+      this.connectivity.push({
+        atMs: deps.clock.nowMs(),
+        cameraId,
+        stream: name,
+        state: status.state,
+        reason: status.state === 'online' ? null : (status.lastError?.message ?? null),
+      });
+      if (this.connectivity.length > 500) this.connectivity.shift();
+      log.info({ state: status.state, reason: status.lastError?.message }, 'stream state');
+    });
+    const runtime = new StreamRuntime(name, config, supervisor, recorder);
+    supervisor.start();
+    return runtime;
+  }
+}

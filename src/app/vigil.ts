@@ -1,0 +1,152 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { buildServer } from '../api/server.js';
+import type { LoadedConfig } from '../config/index.js';
+import { VigilError } from '../errors/catalogue.js';
+import { locateFfmpeg } from '../ingest/ffmpeg-binary.js';
+import { PlaybackService } from '../recording/playback.js';
+import { openDatabase } from '../storage/db.js';
+import { acquireStorageLock } from '../storage/lock.js';
+import { recoverStorage } from '../storage/recovery.js';
+import { RetentionRunner } from '../storage/retention.js';
+import { SegmentIndex } from '../storage/segment-index.js';
+import { MonotonicWallClock, type Clock } from '../time/clock.js';
+import { CameraManager } from './camera-manager.js';
+import { CameraStore } from './camera-store.js';
+
+const DAY_MS = 86_400_000;
+
+export interface VigilOptions {
+  log?: Logger;
+  clock?: Clock;
+  /** Overrides server.listen (the CLI's --listen); port 0 picks a free port. */
+  listen?: string;
+}
+
+export interface RunningVigil {
+  url: string;
+  server: FastifyInstance;
+  cameras: CameraManager;
+  index: SegmentIndex;
+  retention: RetentionRunner;
+  close(): Promise<void>;
+}
+
+export function vigilVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function splitListen(listen: string): { host: string; port: number } {
+  const at = listen.lastIndexOf(':');
+  return { host: listen.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(listen.slice(at + 1)) };
+}
+
+/**
+ * Starts Vigil: lock the storage, repair what a crash left, then start every camera and the API.
+ * Cameras from the file come first; an API-stored camera with the same id is reported and skipped.
+ */
+export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}): Promise<RunningVigil> {
+  const { config } = loaded;
+  const log = opts.log ?? pino({ level: process.env.VIGIL_LOG_LEVEL ?? 'info' });
+  const clock = opts.clock ?? new MonotonicWallClock();
+  const storageRoot = config.storage.path;
+  try {
+    mkdirSync(storageRoot, { recursive: true });
+  } catch (err) {
+    throw new VigilError('STORAGE_UNAVAILABLE', `cannot create storage.path ${storageRoot}: ${(err as Error).message}`);
+  }
+  const releaseLock = acquireStorageLock(storageRoot);
+  try {
+    const ffmpeg = await locateFfmpeg(config.ingest.ffmpegPath);
+    log.info({ path: ffmpeg.path, origin: ffmpeg.origin, version: ffmpeg.version }, `using ffmpeg ${ffmpeg.version} (${ffmpeg.origin})`);
+    const db = await openDatabase(join(storageRoot, 'index.sqlite'));
+    const index = new SegmentIndex(db);
+    const recovered = await recoverStorage(index, storageRoot, clock.nowMs(), log);
+    log.info(recovered, 'storage recovered');
+    const retention = new RetentionRunner(
+      index,
+      {
+        storageRoot,
+        maxBytes: config.storage.maxBytes ?? null,
+        minFreeBytes: config.storage.minFreeBytes,
+        checkIntervalMs: config.retention.checkIntervalMs,
+        maxAgeMs: (cameraId) => {
+          const camera = cameras.has(cameraId) ? cameras.get(cameraId).config : undefined;
+          return (camera?.retention?.continuousDays ?? config.retention.continuousDays) * DAY_MS;
+        },
+      },
+      clock,
+      log.child({ component: 'retention' }),
+    );
+    const cameras = new CameraManager({
+      index,
+      storageRoot,
+      ffmpeg,
+      clock,
+      log,
+      segmentDurationMs: config.recording.segmentDurationMs,
+      retryInitialMs: config.ingest.retryInitialMs,
+      retryMaxMs: config.ingest.retryMaxMs,
+      stallTimeoutMs: config.ingest.stallTimeoutMs,
+      onDiskFull: () => void retention.runNow(),
+    });
+    await retention.runNow();
+    retention.start();
+    const cameraStore = new CameraStore(db);
+    for (const camera of config.cameras) await cameras.add(camera, 'config');
+    for (const camera of await cameraStore.list()) {
+      if (cameras.has(camera.id)) {
+        log.error({ camera: camera.id }, `camera '${camera.id}' is in the config file and was also added through the API; the file's definition is used`);
+        continue;
+      }
+      await cameras.add(camera, 'api');
+    }
+    const playback = new PlaybackService({
+      index,
+      storageRoot,
+      liveSegment: (cameraId, stream) => cameras.liveSegment(cameraId, stream),
+    });
+    const server = await buildServer({
+      version: vigilVersion(),
+      startedAtMs: clock.nowMs(),
+      clock,
+      log,
+      cameras,
+      cameraStore,
+      playback,
+      index,
+      retention,
+      ffmpeg,
+      storageRoot,
+    });
+    const { host, port } = splitListen(opts.listen ?? config.server.listen);
+    await server.listen({ host, port });
+    const address = server.addresses()[0];
+    const shownHost = address?.family === 'IPv6' ? `[${address.address}]` : (address?.address ?? host);
+    const url = `http://${shownHost}:${address?.port ?? port}`;
+    let closing: Promise<void> | null = null;
+    return {
+      url,
+      server,
+      cameras,
+      index,
+      retention,
+      close: () => {
+        closing ??= (async () => {
+          await server.close();
+          await cameras.stopAll();
+          await retention.stop();
+          await db.destroy();
+          releaseLock();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
+}

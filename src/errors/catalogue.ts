@@ -1,0 +1,52 @@
+/**
+ * The one catalogue of errors Vigil reports. Codes are stable: scripts and the UI match on them,
+ * and docs/ref/errors.md is checked against this list by a test.
+ */
+export const errorCatalogue = {
+  CONFIG_INVALID: { httpStatus: 400, summary: 'The configuration does not match the schema.' },
+  CONFIG_UNREADABLE: { httpStatus: 500, summary: 'The configuration file cannot be read or parsed.' },
+  CONFIG_ENV_MISSING: { httpStatus: 400, summary: 'The configuration names an environment variable that is not set.' },
+  BODY_TOO_LARGE: { httpStatus: 413, summary: 'The request body exceeds the size limit.' },
+  REQUEST_INVALID: { httpStatus: 400, summary: 'The request is malformed: a parameter or body field is wrong.' },
+  TIME_INVALID: { httpStatus: 400, summary: 'A time parameter is neither ISO-8601 nor epoch milliseconds.' },
+  RANGE_INVALID: { httpStatus: 400, summary: 'A time range is empty, reversed or too long.' },
+  CAMERA_NOT_FOUND: { httpStatus: 404, summary: 'No camera has this id.' },
+  CAMERA_EXISTS: { httpStatus: 409, summary: 'A camera with this id exists already.' },
+  CAMERA_FROM_CONFIG: {
+    httpStatus: 409,
+    summary: 'The camera is defined in the configuration file; change it there.',
+  },
+  STREAM_NOT_FOUND: { httpStatus: 404, summary: 'The camera has no stream of this name.' },
+  NO_RECORDINGS: { httpStatus: 404, summary: 'Nothing was recorded in the requested range.' },
+  SNAPSHOT_UNAVAILABLE: { httpStatus: 503, summary: 'The stream has not delivered a frame yet.' },
+  SEGMENT_NOT_FOUND: { httpStatus: 404, summary: 'No segment has this id.' },
+  MEDIA_CORRUPT: { httpStatus: 500, summary: 'A stored media file is damaged and cannot be read.' },
+  RANGE_NOT_SATISFIABLE: { httpStatus: 416, summary: 'The HTTP Range header lies outside the file.' },
+  NOT_FOUND: { httpStatus: 404, summary: 'No such route.' },
+  FFMPEG_NOT_FOUND: { httpStatus: 500, summary: 'No ffmpeg binary was found.' },
+  STORAGE_UNAVAILABLE: { httpStatus: 500, summary: 'The storage folder cannot be written.' },
+  INTERNAL: { httpStatus: 500, summary: 'An unexpected error; the log has details.' },
+} as const satisfies Record<string, { httpStatus: number; summary: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+/** An error a user can act on: a stable code, a message saying what is wrong and how to fix it. */
+export class VigilError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'VigilError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get httpStatus(): number {
+    return errorCatalogue[this.code].httpStatus;
+  }
+
+  toJSON(): { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } } {
+    return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
+  }
+}

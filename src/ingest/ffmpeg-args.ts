@@ -1,0 +1,149 @@
+/**
+ * ffmpeg command lines, built from named parts so each flag says why it is there. Golden-tested
+ * as exact argument lists in test/unit/ffmpeg-args.test.ts.
+ */
+
+export type AudioMode = 'auto' | 'copy' | 'aac' | 'off';
+
+export interface IngestSource {
+  /** The URL ffmpeg opens, credentials included (never logged). */
+  url: string;
+  transport: 'tcp' | 'udp';
+  audio: AudioMode;
+}
+
+export interface IngestArgsOptions {
+  ffmpegMajor: number;
+  /** Socket timeout, so ffmpeg itself gives up on a dead camera. */
+  ioTimeoutMs: number;
+  /** Learnt at run time: the camera's audio codec cannot be stored in MP4 without transcoding. */
+  audioNeedsTranscode: boolean;
+}
+
+const GLOBAL = ['-hide_banner', '-nostdin', '-loglevel', 'level+warning'];
+
+/**
+ * Fragmented MP4 on stdout: Vigil splits it into segments itself, so one connection feeds
+ * recording, snapshots and (later) live view, and the pipe ends ffmpeg when Vigil dies.
+ * frag_keyframe starts a fragment at every keyframe; frag_duration caps fragments at 1 s, which
+ * bounds what a crash can lose; default_base_moof makes fragments self-contained.
+ */
+const FRAGMENTED_MP4_OUT = [
+  '-f',
+  'mp4',
+  '-movflags',
+  '+frag_keyframe+empty_moov+default_base_moof',
+  '-frag_duration',
+  '1000000',
+  'pipe:1',
+];
+
+function audioArgs(mode: AudioMode, needsTranscode: boolean): string[] {
+  if (mode === 'off') return ['-map', '0:v:0', '-c:v', 'copy'];
+  // '?' keeps cameras without audio working with the same command.
+  const map = ['-map', '0:v:0', '-map', '0:a:0?', '-c:v', 'copy'];
+  // G.711 and other telephone codecs have no MP4 mapping; AAC costs ~1% of a core at 8 kHz mono.
+  const transcode = mode === 'aac' || (mode === 'auto' && needsTranscode);
+  return [...map, ...(transcode ? ['-c:a', 'aac', '-b:a', '64k'] : ['-c:a', 'copy'])];
+}
+
+function inputArgs(source: IngestSource, opts: IngestArgsOptions): string[] {
+  const url = new URL(source.url);
+  const timeoutUs = String(opts.ioTimeoutMs * 1000);
+  switch (url.protocol) {
+    case 'rtsp:':
+    case 'rtsps:':
+      return [
+        '-rtsp_transport',
+        source.transport,
+        // ffmpeg 4 calls the socket timeout -stimeout; 5 renamed it -timeout.
+        opts.ffmpegMajor >= 5 ? '-timeout' : '-stimeout',
+        timeoutUs,
+        '-i',
+        source.url,
+      ];
+    case 'http:':
+    case 'https:':
+      return ['-rw_timeout', timeoutUs, '-i', source.url];
+    default:
+      throw new Error(`not an ingest URL: ${url.protocol}`);
+  }
+}
+
+export function ingestArgs(source: IngestSource, opts: IngestArgsOptions): string[] {
+  return [
+    ...GLOBAL,
+    ...inputArgs(source, opts),
+    ...audioArgs(source.audio, opts.audioNeedsTranscode),
+    ...FRAGMENTED_MP4_OUT,
+  ];
+}
+
+/**
+ * A virtual camera playing a file in a loop at its own frame rate (-re). H.264/H.265 files are
+ * copied like a real camera's stream; other codecs are encoded to H.264 once, on the fly.
+ */
+export function fileSourceArgs(path: string, opts: { copyVideo: boolean; fps?: number }): string[] {
+  const video = opts.copyVideo
+    ? ['-c:v', 'copy']
+    : ['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', '20', '-pix_fmt', 'yuv420p'];
+  return [
+    ...GLOBAL,
+    '-re',
+    '-stream_loop',
+    '-1',
+    '-i',
+    path,
+    '-map',
+    '0:v:0',
+    ...video,
+    '-an',
+    ...FRAGMENTED_MP4_OUT,
+  ];
+}
+
+/** A synthetic test pattern with a running clock, for the demo when no footage is given. */
+export function testPatternArgs(opts: { width: number; height: number; fps: number }): string[] {
+  return [
+    ...GLOBAL,
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${opts.width}x${opts.height}:rate=${opts.fps}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    // A keyframe every 2 s, like a typical camera's GOP.
+    '-g',
+    String(opts.fps * 2),
+    '-pix_fmt',
+    'yuv420p',
+    ...FRAGMENTED_MP4_OUT,
+  ];
+}
+
+/** Decodes the frames of one GOP (init + fragments on stdin) and writes the last one as JPEG. */
+export function snapshotArgs(frameCount: number): string[] {
+  return [
+    ...GLOBAL,
+    '-f',
+    'mp4',
+    '-i',
+    'pipe:0',
+    '-vf',
+    `select=eq(n\\,${Math.max(0, frameCount - 1)})`,
+    '-frames:v',
+    '1',
+    '-f',
+    'image2pipe',
+    '-c:v',
+    'mjpeg',
+    '-q:v',
+    '3',
+    'pipe:1',
+  ];
+}

@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
+import { VigilError } from '../errors/catalogue.js';
+
+const execFileAsync = promisify(execFile);
+
+export interface FfmpegBinary {
+  path: string;
+  /** Where it came from, for the log and the health page. */
+  origin: 'config' | 'system' | 'npm';
+  /** The version string ffmpeg prints, e.g. "5.1.9-0+deb12u1". */
+  version: string;
+  /** Major version: 4.x names the RTSP socket timeout -stimeout, 5+ calls it -timeout. */
+  major: number;
+}
+
+async function probeVersion(path: string): Promise<string | null> {
+  try {
+    const { stdout } = await execFileAsync(path, ['-hide_banner', '-version'], { timeout: 10_000 });
+    const match = /^ffmpeg version (\S+)/m.exec(stdout);
+    return match?.[1] ?? 'unknown';
+  } catch {
+    return null;
+  }
+}
+
+/** Major version from strings like "5.1.9-0+deb12u1", "n6.0", or a git build "N-47683-g0e8eb07980" (4.x era). */
+export function parseMajorVersion(version: string): number {
+  const match = /^n?(\d+)\./.exec(version);
+  if (match) return Number(match[1]);
+  // Static git snapshots do not say; the npm-shipped build is from 2018, i.e. 4.x.
+  return 4;
+}
+
+function npmShippedPath(): string | null {
+  try {
+    const require = createRequire(import.meta.url);
+    const installer = require('@ffmpeg-installer/ffmpeg') as { path: string };
+    return installer.path;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The ffmpeg to run: the configured path, else the system's (Debian's is newer and better
+ * maintained), else the one shipped in the @ffmpeg-installer npm package.
+ */
+export async function locateFfmpeg(configuredPath?: string): Promise<FfmpegBinary> {
+  const candidates: Array<{ path: string; origin: FfmpegBinary['origin'] }> = [];
+  if (configuredPath) candidates.push({ path: configuredPath, origin: 'config' });
+  else {
+    candidates.push({ path: 'ffmpeg', origin: 'system' });
+    const shipped = npmShippedPath();
+    if (shipped) candidates.push({ path: shipped, origin: 'npm' });
+  }
+  for (const candidate of candidates) {
+    const version = await probeVersion(candidate.path);
+    if (version !== null) return { ...candidate, version, major: parseMajorVersion(version) };
+  }
+  throw new VigilError(
+    'FFMPEG_NOT_FOUND',
+    configuredPath
+      ? `ingest.ffmpegPath '${configuredPath}' does not run; check the path`
+      : 'no ffmpeg found: install it (apt-get install ffmpeg) or run npm install to get the bundled one',
+  );
+}

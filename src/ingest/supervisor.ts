@@ -1,0 +1,296 @@
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { BoxSplitter, parseFragment, parseInitSegment, type Fragment, type InitSegment } from '../media/mp4/index.js';
+import type { Clock } from '../time/clock.js';
+import { classifyFfmpegFailure, scrubCredentials, type StreamError } from './stream-errors.js';
+import { StreamStats } from './stream-stats.js';
+
+export type StreamState = 'online' | 'connecting' | 'offline' | 'error';
+
+export interface StreamStatus {
+  state: StreamState;
+  lastError: (StreamError & { atMs: number }) | null;
+  onlineSinceMs: number | null;
+  uptimeMs: number;
+  reconnectCount: number;
+  fps: number | null;
+  bitrateKbps: number | null;
+  width: number | null;
+  height: number | null;
+  codec: string | null;
+  lastMediaAtMs: number | null;
+}
+
+/** What the supervisor runs; the args come from ffmpeg-args.ts and are rebuilt at every start. */
+export interface CommandPlan {
+  ffmpegPath: string;
+  args(attempt: { audioNeedsTranscode: boolean }): string[];
+}
+
+export interface SupervisorOptions {
+  cameraId: string;
+  stream: string;
+  plan: CommandPlan;
+  clock: Clock;
+  log: Logger;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  stallTimeoutMs: number;
+}
+
+export interface IngestFragment {
+  bytes: Buffer;
+  parsed: Fragment;
+  init: InitSegment;
+  /** Increases at every (re)connection: fragments of one session share one decode timeline. */
+  sessionId: number;
+  /** When the fragment finished arriving, by the injected clock. */
+  arrivedAtMs: number;
+}
+
+type IngestProcess = ChildProcessByStdio<null, Readable, Readable>;
+
+/**
+ * Kills ffmpeg when Vigil dies, even by SIGKILL: otherwise a restarted Vigil could meet a stale
+ * ffmpeg still connected to the camera (the pipe ends it too, but only at its next write).
+ */
+const SETPRIV = '/usr/bin/setpriv';
+const hasSetpriv = process.platform === 'linux' && existsSync(SETPRIV);
+
+/**
+ * Session ids are unique across restarts of Vigil (segments of different runs must never look
+ * like one decode timeline), so they start from the wall time at start-up.
+ */
+let nextSessionId = Date.now() * 1000;
+
+/** Errors that retrying quickly will not fix: slow down so the camera's log is not flooded. */
+const PERSISTENT_ERRORS = new Set(['unauthorized', 'forbidden', 'not_found', 'no_video', 'dns']);
+
+/**
+ * Pulls one stream with a supervised ffmpeg: restarts it with capped exponential backoff,
+ * restarts it when media stops for stallTimeoutMs, and reports status in words a user understands.
+ * Emits 'init' (InitSegment, sessionId), 'fragment' (IngestFragment) and 'status' (StreamStatus).
+ */
+export class StreamSupervisor extends EventEmitter {
+  private child: IngestProcess | null = null;
+  private stopped = true;
+  private state: StreamState = 'offline';
+  private lastError: StreamStatus['lastError'] = null;
+  private onlineSinceMs: number | null = null;
+  private reconnectCount = 0;
+  private attempt = 0;
+  private sessionId = 0;
+  private audioNeedsTranscode = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  private lastMediaAtMs: number | null = null;
+  /** Why Vigil itself ended the running ffmpeg, if it did: that reason beats ffmpeg's last words. */
+  private abortReason: StreamError | null = null;
+  private init: InitSegment | null = null;
+  private readonly stats = new StreamStats();
+
+  constructor(private readonly opts: SupervisorOptions) {
+    super();
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.launch();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.clearWatchdog();
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const killTimer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(killTimer);
+    }
+    this.setState('offline');
+  }
+
+  status(): StreamStatus {
+    const now = this.opts.clock.nowMs();
+    const video = this.init?.tracks.find((t) => t.kind === 'video');
+    const online = this.state === 'online';
+    return {
+      state: this.state,
+      lastError: this.lastError,
+      onlineSinceMs: this.onlineSinceMs,
+      uptimeMs: online && this.onlineSinceMs !== null ? now - this.onlineSinceMs : 0,
+      reconnectCount: this.reconnectCount,
+      fps: online ? this.stats.fps(now) : null,
+      bitrateKbps: online ? this.stats.bitrateKbps(now) : null,
+      width: video?.width ?? null,
+      height: video?.height ?? null,
+      codec: video?.codec ?? null,
+      lastMediaAtMs: this.lastMediaAtMs,
+    };
+  }
+
+  private launch(): void {
+    const { plan, log } = this.opts;
+    const args = plan.args({ audioNeedsTranscode: this.audioNeedsTranscode });
+    const [command, commandArgs] = hasSetpriv
+      ? [SETPRIV, ['--pdeathsig', 'KILL', '--', plan.ffmpegPath, ...args]]
+      : [plan.ffmpegPath, args];
+    this.setState('connecting');
+    nextSessionId += 1;
+    this.sessionId = nextSessionId;
+    this.init = null;
+    this.abortReason = null;
+    this.stats.reset();
+    const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    const stderrLines: string[] = [];
+    const splitter = new BoxSplitter();
+    let pendingFtyp: Buffer | null = null;
+    let pendingMoof: Buffer | null = null;
+
+    child.stdout.on('data', (chunk: Buffer) => {
+      let boxes;
+      try {
+        boxes = splitter.push(chunk);
+      } catch (err) {
+        this.fail({ kind: 'invalid_data', message: `unreadable media from ffmpeg: ${(err as Error).message}` });
+        return;
+      }
+      for (const box of boxes) {
+        if (box.type === 'ftyp') pendingFtyp = box.bytes;
+        else if (box.type === 'moov') this.onInit(Buffer.concat([pendingFtyp ?? Buffer.alloc(0), box.bytes]));
+        else if (box.type === 'moof') pendingMoof = box.bytes;
+        else if (box.type === 'mdat' && pendingMoof) {
+          this.onFragment(Buffer.concat([pendingMoof, box.bytes]), pendingMoof.length);
+          pendingMoof = null;
+        }
+      }
+    });
+    child.stderr.setEncoding('utf8');
+    let partialLine = '';
+    child.stderr.on('data', (text: string) => {
+      const lines = (partialLine + text).split('\n');
+      partialLine = lines.pop() ?? '';
+      for (const raw of lines) {
+        const line = scrubCredentials(raw.trim());
+        if (!line) continue;
+        stderrLines.push(line);
+        if (stderrLines.length > 50) stderrLines.shift();
+        log.debug({ camera: this.opts.cameraId, stream: this.opts.stream, ffmpeg: line }, 'ffmpeg');
+      }
+    });
+    child.on('error', (err) => {
+      stderrLines.push(err.message);
+    });
+    child.on('close', (code) => {
+      if (this.child !== child) return;
+      this.child = null;
+      this.clearWatchdog();
+      if (this.stopped) return;
+      if (this.abortReason) {
+        this.scheduleRetry(this.abortReason.kind);
+        return;
+      }
+      const error = classifyFfmpegFailure(stderrLines, code);
+      if (error.kind === 'unsupported_audio') this.audioNeedsTranscode = true;
+      this.fail(error);
+      this.scheduleRetry(error.kind);
+    });
+    this.armWatchdog();
+  }
+
+  private onInit(bytes: Buffer): void {
+    try {
+      this.init = parseInitSegment(bytes);
+    } catch (err) {
+      this.fail({ kind: 'invalid_data', message: (err as Error).message });
+      return;
+    }
+    if (!this.init.tracks.some((t) => t.kind === 'video')) {
+      this.fail({ kind: 'no_video', message: 'no video track: the stream has no video; check the URL' });
+      return;
+    }
+    this.emit('init', this.init, this.sessionId);
+  }
+
+  private onFragment(bytes: Buffer, moofByteLength: number): void {
+    if (!this.init) return;
+    let parsed: Fragment;
+    try {
+      parsed = parseFragment(bytes.subarray(0, moofByteLength), 0, this.init);
+    } catch (err) {
+      this.opts.log.warn({ camera: this.opts.cameraId, err: (err as Error).message }, 'skipping unreadable fragment');
+      return;
+    }
+    const now = this.opts.clock.nowMs();
+    this.lastMediaAtMs = now;
+    this.armWatchdog();
+    if (this.state !== 'online') {
+      this.onlineSinceMs = now;
+      this.attempt = 0;
+      this.setState('online');
+    }
+    const video = this.init.tracks.find((t) => t.kind === 'video');
+    const videoRun = parsed.tracks.find((t) => t.trackId === video?.trackId);
+    this.stats.add(now, bytes.length, videoRun?.samples.length ?? 0);
+    const fragment: IngestFragment = { bytes, parsed, init: this.init, sessionId: this.sessionId, arrivedAtMs: now };
+    this.emit('fragment', fragment);
+  }
+
+  private fail(error: StreamError): void {
+    this.lastError = { ...error, atMs: this.opts.clock.nowMs() };
+    this.onlineSinceMs = null;
+    const persistent = PERSISTENT_ERRORS.has(error.kind);
+    this.opts.log.warn(
+      { camera: this.opts.cameraId, stream: this.opts.stream, reason: error.message },
+      'stream failed',
+    );
+    this.setState(persistent ? 'error' : 'offline');
+    // A failure found while ffmpeg still runs (bad media, no video) ends this attempt.
+    if (this.child && this.child.exitCode === null) {
+      this.abortReason = error;
+      this.child.kill('SIGKILL');
+    }
+  }
+
+  private scheduleRetry(kind: string): void {
+    const base = Math.min(this.opts.retryMaxMs, this.opts.retryInitialMs * 2 ** this.attempt);
+    const delayMs = PERSISTENT_ERRORS.has(kind) ? Math.max(base, this.opts.retryMaxMs) : base;
+    this.attempt += 1;
+    this.reconnectCount += 1;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.stopped) this.launch();
+    }, delayMs);
+  }
+
+  private armWatchdog(): void {
+    this.clearWatchdog();
+    this.watchdog = setTimeout(() => {
+      const child = this.child;
+      if (!child) return;
+      this.fail({
+        kind: 'stalled',
+        message: `no media for ${Math.round(this.opts.stallTimeoutMs / 1000)} s: restarting the stream`,
+      });
+    }, this.opts.stallTimeoutMs);
+  }
+
+  private clearWatchdog(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = null;
+  }
+
+  private setState(state: StreamState): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.emit('status', this.status());
+  }
+}

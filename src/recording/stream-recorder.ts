@@ -1,0 +1,268 @@
+import { closeSync, fdatasync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import type { IngestFragment } from '../ingest/supervisor.js';
+import type { SegmentIndex } from '../storage/segment-index.js';
+import { StreamClock } from '../time/stream-clock.js';
+import { segmentPath } from './layout.js';
+
+export interface StreamRecorderOptions {
+  cameraId: string;
+  stream: string;
+  storageRoot: string;
+  index: SegmentIndex;
+  segmentDurationMs: number;
+  log: Logger;
+  /** End of the last stored segment of this stream, so new ones never overlap it. */
+  lastEndMs: number | null;
+  /** Called when a write fails for lack of space, so retention can run at once. */
+  onDiskFull?: () => void;
+}
+
+interface OpenSegment {
+  id: number;
+  fd: number;
+  path: string;
+  sessionId: number;
+  startTicks: number;
+  /** Fixed for every segment but the first of a session (see StreamClock). */
+  startMs: number;
+  firstOfSession: boolean;
+  endTicks: number;
+  byteLength: number;
+  frameCount: number;
+  keyframeCount: number;
+}
+
+export interface RecorderStatus {
+  recording: boolean;
+  lastError: { message: string; atMs: number } | null;
+  segmentCount: number;
+  droppedFragmentCount: number;
+}
+
+/** Open segment as the API shows it: times as of now. */
+export interface LiveSegment {
+  id: number;
+  startTimeMs: number;
+  endTimeMs: number;
+  path: string;
+  byteLength: number;
+}
+
+function fdatasyncAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/**
+ * Writes one stream's fragments into segment files and keeps the index in step with them.
+ *
+ * Crash safety, in write order: the index row is inserted 'open' before its file exists; each
+ * fragment is written as it arrives (a process crash keeps everything written, so at most the
+ * fragment in flight, ≤ 1 s, is lost); at a roll the file is fdatasynced before its row becomes
+ * 'closed'. At start, recovery (recovery.ts) finishes open rows from their files.
+ */
+export class StreamRecorder {
+  private readonly clock: StreamClock;
+  private open: OpenSegment | null = null;
+  private queue: Promise<void> = Promise.resolve();
+  private lastError: RecorderStatus['lastError'] = null;
+  private segmentCount = 0;
+  private droppedFragmentCount = 0;
+
+  constructor(private readonly opts: StreamRecorderOptions) {
+    this.clock = new StreamClock(opts.lastEndMs);
+  }
+
+  /** Queues a fragment; fragments are written strictly in arrival order. */
+  handle(fragment: IngestFragment): void {
+    this.enqueue(() => this.write(fragment));
+  }
+
+  /** The ingest session ended (camera lost, ffmpeg restarted): close the open segment. */
+  endSession(): Promise<void> {
+    return this.enqueue(() => this.finish());
+  }
+
+  status(): RecorderStatus {
+    return {
+      recording: this.open !== null,
+      lastError: this.lastError,
+      segmentCount: this.segmentCount,
+      droppedFragmentCount: this.droppedFragmentCount,
+    };
+  }
+
+  live(): LiveSegment | null {
+    const open = this.open;
+    if (!open) return null;
+    return {
+      id: open.id,
+      startTimeMs: open.firstOfSession ? this.clock.wallMs(open.startTicks) : open.startMs,
+      endTimeMs: this.clock.wallMs(open.endTicks),
+      path: open.path,
+      byteLength: open.byteLength,
+    };
+  }
+
+  private enqueue(job: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(job).catch((err: unknown) => this.recordError(err));
+    this.queue = next;
+    return next;
+  }
+
+  private recordError(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.lastError = { message, atMs: Date.now() };
+    this.opts.log.error({ camera: this.opts.cameraId, stream: this.opts.stream, err: message }, 'recording failed');
+  }
+
+  private async write(fragment: IngestFragment): Promise<void> {
+    const video = fragment.init.tracks.find((t) => t.kind === 'video');
+    const run = fragment.parsed.tracks.find((t) => t.trackId === video?.trackId);
+    const first = run?.samples[0];
+    const last = run?.samples.at(-1);
+    if (!video || !run || !first || !last) return;
+    const startTicks = first.decodeTime;
+    const endTicks = last.decodeTime + last.durationTicks;
+    if (this.open && this.open.sessionId !== fragment.sessionId) await this.finish();
+    this.clock.place({
+      sessionId: fragment.sessionId,
+      startTicks,
+      endTicks,
+      timescale: video.timescale,
+      arrivedAtMs: fragment.arrivedAtMs,
+    });
+    if (!this.open) {
+      // A segment must start with a keyframe to be playable on its own.
+      if (!first.isSync) {
+        this.droppedFragmentCount += 1;
+        return;
+      }
+      await this.openSegment(fragment, this.clock.wallMs(startTicks), startTicks, true);
+    } else if (first.isSync && this.clock.wallMs(startTicks) - this.segmentStartMs(this.open) >= this.opts.segmentDurationMs) {
+      const closing = this.open;
+      const closedStartMs = this.segmentStartMs(closing);
+      const boundary = this.clock.rollAt(startTicks, closedStartMs);
+      this.open = null;
+      await this.closeSegment(closing, closedStartMs, boundary.closedEndMs);
+      await this.openSegment(fragment, boundary.nextStartMs, startTicks, false);
+    }
+    const open = this.open as OpenSegment | null;
+    if (!open) return;
+    if (!this.append(open, fragment.bytes)) return;
+    open.endTicks = endTicks;
+    open.frameCount += run.samples.length;
+    open.keyframeCount += run.samples.filter((s) => s.isSync).length;
+  }
+
+  private segmentStartMs(segment: OpenSegment): number {
+    return segment.firstOfSession ? this.clock.wallMs(segment.startTicks) : segment.startMs;
+  }
+
+  private async openSegment(fragment: IngestFragment, startMs: number, startTicks: number, firstOfSession: boolean) {
+    const video = fragment.init.tracks.find((t) => t.kind === 'video');
+    if (!video) return;
+    const path = segmentPath(this.opts.cameraId, this.opts.stream, startMs);
+    const id = await this.opts.index.insertOpen({
+      cameraId: this.opts.cameraId,
+      stream: this.opts.stream,
+      sessionId: fragment.sessionId,
+      startTimeMs: startMs,
+      codec: video.codec,
+      width: video.width ?? null,
+      height: video.height ?? null,
+      timescale: video.timescale,
+      startTicks,
+      path,
+    });
+    const absolute = join(this.opts.storageRoot, path);
+    let fd: number;
+    try {
+      mkdirSync(dirname(absolute), { recursive: true });
+      fd = openSync(absolute, 'wx');
+    } catch (err) {
+      await this.opts.index.deleteRow(id);
+      this.onWriteError(err);
+      return;
+    }
+    const segment: OpenSegment = {
+      id,
+      fd,
+      path,
+      sessionId: fragment.sessionId,
+      startTicks,
+      startMs,
+      firstOfSession,
+      endTicks: startTicks,
+      byteLength: 0,
+      frameCount: 0,
+      keyframeCount: 0,
+    };
+    this.open = segment;
+    if (!this.append(segment, fragment.init.bytes)) return;
+    this.segmentCount += 1;
+  }
+
+  /** Writes bytes at the end of the open segment; on failure cuts the file back and ends it. */
+  private append(segment: OpenSegment, bytes: Buffer): boolean {
+    try {
+      let written = 0;
+      while (written < bytes.length) {
+        written += writeSync(segment.fd, bytes, written, bytes.length - written, segment.byteLength + written);
+      }
+      segment.byteLength += bytes.length;
+      return true;
+    } catch (err) {
+      try {
+        ftruncateSync(segment.fd, segment.byteLength);
+      } catch {
+        // The scan at the next start cuts a torn tail too; nothing more to do here.
+      }
+      this.onWriteError(err);
+      this.open = null;
+      void this.closeSegment(segment, this.segmentStartMs(segment), this.clock.wallMs(segment.endTicks));
+      return false;
+    }
+  }
+
+  private onWriteError(err: unknown): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC') {
+      this.lastError = { message: 'disk full: recording paused until retention frees space', atMs: Date.now() };
+      this.opts.log.error({ camera: this.opts.cameraId, stream: this.opts.stream }, 'disk full');
+      this.opts.onDiskFull?.();
+    } else {
+      this.recordError(err);
+    }
+  }
+
+  private async closeSegment(segment: OpenSegment, startTimeMs: number, endTimeMs: number): Promise<void> {
+    try {
+      await fdatasyncAsync(segment.fd);
+    } finally {
+      closeSync(segment.fd);
+    }
+    if (segment.byteLength === 0 || segment.frameCount === 0) {
+      // Nothing playable was written (the disk filled at once): the file goes with its row.
+      await this.opts.index.moveToGarbage([segment.id], 'empty', Date.now());
+      return;
+    }
+    await this.opts.index.close(segment.id, {
+      startTimeMs,
+      endTimeMs: Math.max(endTimeMs, startTimeMs + 1),
+      byteLength: segment.byteLength,
+      frameCount: segment.frameCount,
+      keyframeCount: segment.keyframeCount,
+    });
+  }
+
+  private async finish(): Promise<void> {
+    const open = this.open;
+    if (!open) return;
+    this.open = null;
+    const startMs = this.segmentStartMs(open);
+    const endMs = this.clock.endAt(open.endTicks);
+    await this.closeSegment(open, startMs, endMs);
+  }
+}

@@ -1,0 +1,109 @@
+import { statfs } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { Clock } from '../time/clock.js';
+import { sweepGarbage } from './recovery.js';
+import { planRetention, type DeletionReason } from './retention-plan.js';
+import type { SegmentIndex } from './segment-index.js';
+
+export interface RetentionSettings {
+  storageRoot: string;
+  maxBytes: number | null;
+  minFreeBytes: number;
+  checkIntervalMs: number;
+  maxAgeMs(cameraId: string): number;
+}
+
+export interface RetentionStatus {
+  lastRunAtMs: number | null;
+  deletedSegmentCount: number;
+  /** > 0 when holds keep the disk over budget: recording may stop for lack of space. */
+  shortfallBytes: number;
+  freeBytes: number | null;
+  usedBytes: number | null;
+}
+
+export async function freeBytesOf(path: string): Promise<number> {
+  const fs = await statfs(path);
+  return fs.bavail * fs.bsize;
+}
+
+/** Applies the retention plan continuously: on a timer and at once when a disk fills. */
+export class RetentionRunner {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private readonly state: RetentionStatus = {
+    lastRunAtMs: null,
+    deletedSegmentCount: 0,
+    shortfallBytes: 0,
+    freeBytes: null,
+    usedBytes: null,
+  };
+
+  constructor(
+    private readonly index: SegmentIndex,
+    private readonly settings: RetentionSettings,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    /** Tests substitute the free space to exercise the floor without filling a disk. */
+    private readonly freeBytes: (path: string) => Promise<number> = freeBytesOf,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.runNow(), this.settings.checkIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    return this.running ?? Promise.resolve();
+  }
+
+  status(): RetentionStatus {
+    return { ...this.state };
+  }
+
+  /** One pass; concurrent calls share the pass under way. */
+  runNow(): Promise<void> {
+    this.running ??= this.pass()
+      .catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'retention pass failed'))
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const nowMs = this.clock.nowMs();
+    const [segments, holds, usedBytes, freeBytes] = await Promise.all([
+      this.index.retentionCandidates(),
+      this.index.holds(),
+      this.index.usedBytes(),
+      this.freeBytes(this.settings.storageRoot),
+    ]);
+    const plan = planRetention({
+      nowMs,
+      segments,
+      holds,
+      maxAgeMs: (id) => this.settings.maxAgeMs(id),
+      maxBytes: this.settings.maxBytes,
+      usedBytes,
+      freeBytes,
+      minFreeBytes: this.settings.minFreeBytes,
+    });
+    const byReason = new Map<DeletionReason, number[]>();
+    for (const d of plan.deletions) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.id]);
+    for (const [reason, ids] of byReason) {
+      await this.index.moveToGarbage(ids, `retention-${reason}`, nowMs);
+      this.log.info({ reason, segmentCount: ids.length }, 'retention deleted segments');
+    }
+    if (plan.deletions.length > 0) await sweepGarbage(this.index, this.settings.storageRoot, this.log);
+    if (plan.shortfallBytes > 0 && this.state.shortfallBytes === 0) {
+      this.log.warn({ shortfallBytes: plan.shortfallBytes }, 'storage over budget and the rest is protected');
+    }
+    this.state.lastRunAtMs = nowMs;
+    this.state.deletedSegmentCount += plan.deletions.length;
+    this.state.shortfallBytes = plan.shortfallBytes;
+    this.state.freeBytes = freeBytes;
+    this.state.usedBytes = usedBytes;
+  }
+}
