@@ -65,7 +65,13 @@ let summary;
 try {
   summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
 } catch {
-  summary = { passed: 0, failed: 1, skipped: 0, skipReasons: {}, failures: [`test runner exited ${run.status}`] };
+  summary = {
+    passed: 0,
+    failed: 1,
+    skipped: 0,
+    skipReasons: {},
+    failures: [`test runner exited ${run.status}`],
+  };
 }
 passed += summary.passed;
 failed += summary.failed;

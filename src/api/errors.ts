@@ -7,7 +7,10 @@ import { VigilError } from '../errors/catalogue.js';
  */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
-    const error = new VigilError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; see docs/ref/api.md`);
+    const error = new VigilError(
+      'NOT_FOUND',
+      `no route ${request.method} ${request.url.split('?')[0]}; see docs/ref/api.md`,
+    );
     void reply.code(404).send(error.toJSON());
   });
   app.setErrorHandler((err: FastifyError | VigilError | Error, request, reply) => {
@@ -19,19 +22,25 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (fastifyError.validation) {
       const where = fastifyError.validationContext ?? 'request';
       const problems = fastifyError.validation.map((v) => {
-        const path = v.instancePath ? v.instancePath.slice(1).replaceAll('/', '.') : String(v.params?.missingProperty ?? '');
+        const path = v.instancePath
+          ? v.instancePath.slice(1).replaceAll('/', '.')
+          : String(v.params?.missingProperty ?? '');
         return `${where}${path ? `.${path}` : ''} ${v.message ?? 'is invalid'}`;
       });
       return reply.code(400).send(new VigilError('REQUEST_INVALID', problems.join('; ')).toJSON());
     }
     const status = fastifyError.statusCode ?? 500;
     if (status === 413) {
-      return reply.code(413).send(new VigilError('BODY_TOO_LARGE', `the request body is larger than the limit`).toJSON());
+      return reply
+        .code(413)
+        .send(new VigilError('BODY_TOO_LARGE', `the request body is larger than the limit`).toJSON());
     }
     if (status >= 400 && status < 500) {
       return reply.code(status).send(new VigilError('REQUEST_INVALID', fastifyError.message).toJSON());
     }
     request.log.error({ err }, 'unhandled error');
-    return reply.code(500).send(new VigilError('INTERNAL', 'internal error; the server log has details').toJSON());
+    return reply
+      .code(500)
+      .send(new VigilError('INTERNAL', 'internal error; the server log has details').toJSON());
   });
 }

@@ -4,7 +4,10 @@ import { VigilError } from '../errors/catalogue.js';
  * The byte range of a `Range: bytes=…` header for a body of `size` bytes; null means the whole
  * body. Multiple ranges are answered with the whole body, which RFC 9110 allows.
  */
-export function parseRangeHeader(header: string | undefined, size: number): { start: number; end: number } | null {
+export function parseRangeHeader(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | null {
   if (!header) return null;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!match) return null;
@@ -25,7 +28,11 @@ export function parseRangeHeader(header: string | undefined, size: number): { st
 }
 
 function unsatisfiable(header: string, size: number): VigilError {
-  return new VigilError('RANGE_NOT_SATISFIABLE', `Range '${header}' lies outside the ${size} bytes of the file`, {
-    size,
-  });
+  return new VigilError(
+    'RANGE_NOT_SATISFIABLE',
+    `Range '${header}' lies outside the ${size} bytes of the file`,
+    {
+      size,
+    },
+  );
 }

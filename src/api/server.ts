@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { cameraRoutes } from './routes/cameras.js';
@@ -11,7 +11,8 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 /** Builds the HTTP API; tests call app.inject() on it without a socket. */
 export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: ctx.log.child({ component: 'http' }),
+    // pino's Logger is Fastify's logger; the cast only narrows pino's richer generic type.
+    loggerInstance: ctx.log.child({ component: 'http' }) as FastifyBaseLogger,
     disableRequestLogging: true,
     bodyLimit: BODY_LIMIT_BYTES,
     // Ajv coerces query strings to the declared types; unknown query parameters are ignored.

@@ -70,6 +70,7 @@ export interface CameraRuntime {
 export interface StreamView {
   name: string;
   url: string;
+  user: string | null;
   transport: string;
   audio: string;
   status: StreamStatus;
@@ -117,6 +118,7 @@ export class CameraManager {
     return [...camera.streams.values()].map((s) => ({
       name: s.name,
       url: redactUrl(s.config.url),
+      user: s.config.user ?? null,
       transport: s.config.transport,
       audio: s.config.audio,
       status: s.supervisor.status(),

@@ -16,8 +16,15 @@ export class CameraStore {
   async put(camera: CameraConfig, nowMs: number): Promise<void> {
     await this.db
       .insertInto('cameras')
-      .values({ id: camera.id, config_json: JSON.stringify(camera), created_at_ms: nowMs, updated_at_ms: nowMs })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ config_json: JSON.stringify(camera), updated_at_ms: nowMs }))
+      .values({
+        id: camera.id,
+        config_json: JSON.stringify(camera),
+        created_at_ms: nowMs,
+        updated_at_ms: nowMs,
+      })
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({ config_json: JSON.stringify(camera), updated_at_ms: nowMs }),
+      )
       .execute();
   }
 

@@ -35,7 +35,9 @@ export interface RunningVigil {
 }
 
 export function vigilVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -56,12 +58,18 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
   try {
     mkdirSync(storageRoot, { recursive: true });
   } catch (err) {
-    throw new VigilError('STORAGE_UNAVAILABLE', `cannot create storage.path ${storageRoot}: ${(err as Error).message}`);
+    throw new VigilError(
+      'STORAGE_UNAVAILABLE',
+      `cannot create storage.path ${storageRoot}: ${(err as Error).message}`,
+    );
   }
   const releaseLock = acquireStorageLock(storageRoot);
   try {
     const ffmpeg = await locateFfmpeg(config.ingest.ffmpegPath);
-    log.info({ path: ffmpeg.path, origin: ffmpeg.origin, version: ffmpeg.version }, `using ffmpeg ${ffmpeg.version} (${ffmpeg.origin})`);
+    log.info(
+      { path: ffmpeg.path, origin: ffmpeg.origin, version: ffmpeg.version },
+      `using ffmpeg ${ffmpeg.version} (${ffmpeg.origin})`,
+    );
     const db = await openDatabase(join(storageRoot, 'index.sqlite'));
     const index = new SegmentIndex(db);
     const recovered = await recoverStorage(index, storageRoot, clock.nowMs(), log);
@@ -99,7 +107,10 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
     for (const camera of config.cameras) await cameras.add(camera, 'config');
     for (const camera of await cameraStore.list()) {
       if (cameras.has(camera.id)) {
-        log.error({ camera: camera.id }, `camera '${camera.id}' is in the config file and was also added through the API; the file's definition is used`);
+        log.error(
+          { camera: camera.id },
+          `camera '${camera.id}' is in the config file and was also added through the API; the file's definition is used`,
+        );
         continue;
       }
       await cameras.add(camera, 'api');
@@ -124,9 +135,10 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
     });
     const { host, port } = splitListen(opts.listen ?? config.server.listen);
     await server.listen({ host, port });
-    const address = server.addresses()[0];
-    const shownHost = address?.family === 'IPv6' ? `[${address.address}]` : (address?.address ?? host);
-    const url = `http://${shownHost}:${address?.port ?? port}`;
+    const address = server.server.address();
+    const bound = typeof address === 'object' && address !== null ? address : null;
+    const shownHost = bound?.family === 'IPv6' ? `[${bound.address}]` : (bound?.address ?? host);
+    const url = `http://${shownHost}:${bound?.port ?? port}`;
     let closing: Promise<void> | null = null;
     return {
       url,

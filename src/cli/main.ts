@@ -86,8 +86,15 @@ async function main(argv: string[]): Promise<void> {
       return serve(await loadOrExit(values.config ?? 'vigil.yaml'), values.listen);
     case 'demo': {
       const footagePath = values.footage ?? process.env.VIGIL_DEMO_FOOTAGE;
-      const loaded = demoConfig({ storagePath: join(process.cwd(), 'data', 'demo'), ...(footagePath ? { footagePath } : {}) });
-      console.log(footagePath ? `Demo camera plays ${footagePath} in a loop` : 'Demo camera shows a test pattern (give --footage FILE for real video)');
+      const loaded = demoConfig({
+        storagePath: join(process.cwd(), 'data', 'demo'),
+        ...(footagePath ? { footagePath } : {}),
+      });
+      console.log(
+        footagePath
+          ? `Demo camera plays ${footagePath} in a loop`
+          : 'Demo camera shows a test pattern (give --footage FILE for real video)',
+      );
       return serve(loaded, values.listen);
     }
     case 'check-config': {

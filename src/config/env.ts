@@ -9,8 +9,6 @@ export interface EnvSubstitution {
   missingVariables: string[];
   /** Paths whose value could not be substituted: other checks skip them. */
   failedPaths: Set<string>;
-  /** Paths whose value holds a substituted variable: messages must not echo it. */
-  substitutedPaths: Set<string>;
 }
 
 const REFERENCE = /\$\$\{|\$\{([^}]*)(\}?)/g;
@@ -27,41 +25,40 @@ export function substituteEnv(input: unknown, env: Env, prefix = ''): EnvSubstit
     problems: [],
     missingVariables: [],
     failedPaths: new Set(),
-    substitutedPaths: new Set(),
   };
 
   function substitute(text: string, path: string): string {
     let failed = false;
-    let substituted = false;
-    const out = text.replace(REFERENCE, (match: string, name: string | undefined, close: string | undefined) => {
-      if (match === '$${') return '${';
-      const ref = name ?? '';
-      if (close !== '}' || !NAME.test(ref)) {
-        failed = true;
-        result.problems.push({
-          path,
-          message:
-            close !== '}'
-              ? "'${' is not closed: write ${NAME}, or $${ for a literal ${"
-              : `'\${${ref}}' is not a variable reference: names are letters, digits and _; write $\${ for a literal \${`,
-        });
-        return match;
-      }
-      const value = env[ref];
-      if (value === undefined) {
-        failed = true;
-        if (!result.missingVariables.includes(ref)) result.missingVariables.push(ref);
-        result.problems.push({
-          path,
-          message: `environment variable ${ref} is not set (write $\${ for a literal \${)`,
-        });
-        return match;
-      }
-      substituted = true;
-      return value;
-    });
+    const out = text.replace(
+      REFERENCE,
+      (match: string, name: string | undefined, close: string | undefined) => {
+        if (match === '$${') return '${';
+        const ref = name ?? '';
+        if (close !== '}' || !NAME.test(ref)) {
+          failed = true;
+          result.problems.push({
+            path,
+            message:
+              close !== '}'
+                ? "'${' is not closed: write ${NAME}, or $${ for a literal ${"
+                : `'\${${ref}}' is not a variable reference: names are letters, digits and _; write $\${ for a literal \${`,
+          });
+          return match;
+        }
+        const value = env[ref];
+        if (value === undefined) {
+          failed = true;
+          if (!result.missingVariables.includes(ref)) result.missingVariables.push(ref);
+          result.problems.push({
+            path,
+            message: `environment variable ${ref} is not set (write $\${ for a literal \${)`,
+          });
+          return match;
+        }
+        return value;
+      },
+    );
     if (failed) result.failedPaths.add(path);
-    if (substituted) result.substitutedPaths.add(path);
     return out;
   }
 

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { joinPath, schemaProblems, type ConfigProblem } from './problems.js';
+import { joinPath, schemaProblems, sortProblems, type ConfigProblem } from './problems.js';
 import {
   CameraSchema,
   IngestSchema,
@@ -14,7 +14,7 @@ import {
   VigilConfigSchema,
 } from './schema.js';
 import { parseSize } from './size.js';
-import { parseStreamUrl, type StreamScheme } from './url.js';
+import { parseStreamUrl } from './url.js';
 
 export type AudioMode = 'auto' | 'copy' | 'aac' | 'off';
 export type RtspTransport = 'tcp' | 'udp';
@@ -26,7 +26,6 @@ export type RtspTransport = 'tcp' | 'udp';
 export interface StreamConfig {
   /** Without credentials. file: URLs are absolute (file:///…); testsrc: URLs list every option. */
   readonly url: string;
-  readonly scheme: StreamScheme;
   /** Only used for rtsp and rtsps. */
   readonly transport: RtspTransport;
   readonly audio: AudioMode;
@@ -94,8 +93,6 @@ export interface NormaliseOptions {
   baseDir?: string;
   /** Paths already reported (a missing environment variable): not checked again. */
   hidden?: ReadonlySet<string>;
-  /** Paths holding substituted variables: their values are not quoted in messages. */
-  secretPaths?: ReadonlySet<string>;
 }
 
 export type CameraValidation = { ok: true; camera: CameraConfig } | { ok: false; problems: ConfigProblem[] };
@@ -113,18 +110,31 @@ export function deepFreeze<T>(value: T): T {
 }
 
 /**
- * `key:` with nothing after it is the same as leaving the key out, so commenting out every
- * line of a section does not turn it into an error.
+ * Prepares input for TypeBox. `key:` with nothing after it is the same as leaving the key out,
+ * so commenting out every line of a section does not turn it into an error. A `__proto__` key
+ * is reported and dropped here, because Value.Default's Object.assign would turn it into the
+ * object's prototype, hiding it from the unknown-key check.
  */
-export function dropEmptyValues(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(dropEmptyValues);
+export function cleanInput(value: unknown, path: string, problems: ConfigProblem[]): unknown {
+  if (Array.isArray(value))
+    return value.map((item: unknown, i) => cleanInput(item, joinPath(path, i), problems));
   if (!isRecord(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     if (item === null) continue;
-    Object.defineProperty(out, key, { value: dropEmptyValues(item), enumerable: true, writable: true, configurable: true });
+    if (key === '__proto__') {
+      problems.push({ path: joinPath(path, key), message: "unknown key '__proto__'" });
+      continue;
+    }
+    out[key] = cleanInput(item, joinPath(path, key), problems);
   }
   return out;
+}
+
+/** A key the schema gives a default, read after Value.Default filled it in. */
+function present<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('config key without its default: the schema lacks a default');
+  return value;
 }
 
 function expandHome(path: string): string {
@@ -139,24 +149,32 @@ function streamProblem(problems: ConfigProblem[], path: string, key: string, mes
 
 function normaliseStream(
   stream: unknown,
-  raw: unknown,
   path: string,
   opts: NormaliseOptions,
   problems: ConfigProblem[],
 ): StreamConfig | undefined {
-  if (!Value.Check(StreamSchema, stream)) return undefined;
-  if (opts.hidden?.has(joinPath(path, 'url'))) return undefined;
-  const parsed = parseStreamUrl(stream.url, opts.baseDir === undefined ? {} : { baseDir: opts.baseDir });
+  if (!isRecord(stream)) return undefined;
+  const rawUrl = stream['url'];
+  if (typeof rawUrl !== 'string' || rawUrl === '' || opts.hidden?.has(joinPath(path, 'url')))
+    return undefined;
+  // The URL is checked even when other keys of the stream are wrong: all problems at once.
+  const parsed = parseStreamUrl(rawUrl, opts.baseDir === undefined ? {} : { baseDir: opts.baseDir });
   if (!parsed.ok) {
     streamProblem(problems, path, 'url', parsed.message);
     return undefined;
   }
+  if (!Value.Check(StreamSchema, stream)) return undefined;
   const { url, scheme } = parsed.value;
   const before = problems.length;
   const fieldUser = stream.user === '' ? undefined : stream.user;
   const fieldPassword = stream.password === '' ? undefined : stream.password;
   if (fieldUser !== undefined && parsed.value.user !== undefined) {
-    streamProblem(problems, path, 'user', "the URL has a user name already: give it in the URL or in 'user', not both");
+    streamProblem(
+      problems,
+      path,
+      'user',
+      "the URL has a user name already: give it in the URL or in 'user', not both",
+    );
   }
   if (fieldPassword !== undefined && parsed.value.password !== undefined) {
     streamProblem(
@@ -170,20 +188,24 @@ function normaliseStream(
   const password = fieldPassword ?? parsed.value.password;
   const local = scheme === 'file' || scheme === 'testsrc';
   if (local && (user !== undefined || password !== undefined)) {
-    streamProblem(problems, path, fieldUser !== undefined ? 'user' : 'password', `${scheme}: streams take no user or password`);
+    streamProblem(
+      problems,
+      path,
+      fieldUser !== undefined ? 'user' : 'password',
+      `${scheme}: streams take no user or password`,
+    );
   } else if (password !== undefined && user === undefined) {
     streamProblem(problems, path, 'user', 'a password needs a user name: add user, or user@ in the URL');
   }
-  // The default applies everywhere; only an explicit transport on another scheme is a mistake.
-  if (isRecord(raw) && raw['transport'] !== undefined && scheme !== 'rtsp' && scheme !== 'rtsps') {
+  // tcp is the default everywhere (so a loaded config validates again); udp elsewhere is a mistake.
+  if (stream.transport === 'udp' && scheme !== 'rtsp' && scheme !== 'rtsps') {
     streamProblem(problems, path, 'transport', `applies to rtsp:// and rtsps:// URLs only, not ${scheme}:`);
   }
   if (problems.length > before) return undefined;
   return {
     url,
-    scheme,
-    transport: stream.transport,
-    audio: stream.audio,
+    transport: present(stream.transport),
+    audio: present(stream.audio),
     ...(user !== undefined ? { user } : {}),
     ...(password !== undefined ? { password } : {}),
   };
@@ -192,21 +214,19 @@ function normaliseStream(
 /** Checks beyond the schema, on a camera with defaults applied; parts failing the schema are skipped. */
 function normaliseCamera(
   camera: unknown,
-  raw: unknown,
   path: string,
   opts: NormaliseOptions,
   problems: ConfigProblem[],
 ): CameraConfig | undefined {
   if (!isRecord(camera)) return undefined;
   const streams = camera['streams'];
-  const rawStreams = isRecord(raw) && isRecord(raw['streams']) ? raw['streams'] : {};
   let main: StreamConfig | undefined;
   let sub: StreamConfig | undefined;
   if (isRecord(streams)) {
     const streamsPath = joinPath(path, 'streams');
-    main = normaliseStream(streams['main'], rawStreams['main'], joinPath(streamsPath, 'main'), opts, problems);
+    main = normaliseStream(streams['main'], joinPath(streamsPath, 'main'), opts, problems);
     if (streams['sub'] !== undefined) {
-      sub = normaliseStream(streams['sub'], rawStreams['sub'], joinPath(streamsPath, 'sub'), opts, problems);
+      sub = normaliseStream(streams['sub'], joinPath(streamsPath, 'sub'), opts, problems);
     }
   }
   if (!Value.Check(CameraSchema, camera) || !main || (camera.streams.sub && !sub)) return undefined;
@@ -214,7 +234,7 @@ function normaliseCamera(
   return {
     id: camera.id,
     name: camera.name ?? camera.id,
-    enabled: camera.enabled,
+    enabled: present(camera.enabled),
     streams: sub ? { main, sub } : { main },
     ...(continuousDays !== undefined ? { retention: { continuousDays } } : {}),
   };
@@ -225,12 +245,17 @@ function normaliseCamera(
  * Paths in problems start with pathPrefix ('' gives `streams.main.url`). Relative file: URLs
  * need baseDir. No environment substitution: that is for the file only.
  */
-export function validateCamera(input: unknown, pathPrefix = '', opts: NormaliseOptions = {}): CameraValidation {
-  const raw = dropEmptyValues(input);
+export function validateCamera(
+  input: unknown,
+  pathPrefix = '',
+  opts: { baseDir?: string } = {},
+): CameraValidation {
+  const problems: ConfigProblem[] = [];
+  const raw = cleanInput(input, pathPrefix, problems);
   const defaulted: unknown = Value.Default(CameraSchema, Value.Clone(raw));
-  const problems = schemaProblems(CameraSchema, defaulted, pathPrefix, opts);
-  const camera = normaliseCamera(defaulted, raw, pathPrefix, opts, problems);
-  if (problems.length > 0 || !camera) return { ok: false, problems };
+  problems.push(...schemaProblems(CameraSchema, defaulted, pathPrefix));
+  const camera = normaliseCamera(defaulted, pathPrefix, opts, problems);
+  if (problems.length > 0 || !camera) return { ok: false, problems: sortProblems(problems, raw, pathPrefix) };
   return { ok: true, camera: deepFreeze(camera) };
 }
 
@@ -250,14 +275,15 @@ export function normaliseConfig(
   input: unknown,
   opts: NormaliseOptions & { baseDir: string },
 ): { config?: VigilConfig; problems: ConfigProblem[] } {
-  const raw = dropEmptyValues(input ?? {});
+  const problems: ConfigProblem[] = [];
+  const raw = cleanInput(input ?? {}, '', problems);
   const defaulted: unknown = Value.Default(VigilConfigSchema, Value.Clone(raw));
-  const problems = schemaProblems(VigilConfigSchema, defaulted, '', opts);
+  problems.push(...schemaProblems(VigilConfigSchema, defaulted, '', opts));
   if (!isRecord(defaulted)) return { problems };
 
   let server: ServerConfig | undefined;
   if (Value.Check(ServerSchema, defaulted['server'])) {
-    const { listen } = defaulted['server'];
+    const listen = present(defaulted['server'].listen);
     const parsed = parseListen(listen);
     if (parsed) server = { listen, ...parsed };
     else problems.push({ path: 'server.listen', message: `port in '${listen}' must be from 0 to 65535` });
@@ -267,7 +293,7 @@ export function normaliseConfig(
   if (Value.Check(StorageSchema, defaulted['storage'])) {
     const s = defaulted['storage'];
     const maxBytes = s.maxBytes === undefined ? undefined : parseSize(s.maxBytes);
-    const minFreeBytes = parseSize(s.minFreeBytes);
+    const minFreeBytes = parseSize(present(s.minFreeBytes));
     if (maxBytes === null) problems.push({ path: 'storage.maxBytes', message: 'is too large' });
     else if (maxBytes === 0) {
       problems.push({ path: 'storage.maxBytes', message: 'must be more than 0: leave it out for no budget' });
@@ -275,7 +301,7 @@ export function normaliseConfig(
     if (minFreeBytes === null) problems.push({ path: 'storage.minFreeBytes', message: 'is too large' });
     if (maxBytes !== null && maxBytes !== 0 && minFreeBytes !== null) {
       storage = {
-        path: resolve(opts.baseDir, expandHome(s.path)),
+        path: resolve(opts.baseDir, expandHome(present(s.path))),
         ...(maxBytes !== undefined ? { maxBytes } : {}),
         minFreeBytes,
       };
@@ -285,10 +311,12 @@ export function normaliseConfig(
   let ingest: IngestConfig | undefined;
   if (Value.Check(IngestSchema, defaulted['ingest'])) {
     const i = defaulted['ingest'];
-    if (i.retryMaxMs < i.retryInitialMs) {
+    const retryInitialMs = present(i.retryInitialMs);
+    const retryMaxMs = present(i.retryMaxMs);
+    if (retryMaxMs < retryInitialMs) {
       problems.push({
         path: 'ingest.retryMaxMs',
-        message: `must be at least retryInitialMs (${i.retryInitialMs}), got ${i.retryMaxMs}`,
+        message: `must be at least retryInitialMs (${retryInitialMs}), got ${retryMaxMs}`,
       });
     } else {
       const expanded = i.ffmpegPath === undefined ? undefined : expandHome(i.ffmpegPath);
@@ -299,27 +327,32 @@ export function normaliseConfig(
           : expanded;
       ingest = {
         ...(ffmpegPath !== undefined ? { ffmpegPath } : {}),
-        retryInitialMs: i.retryInitialMs,
-        retryMaxMs: i.retryMaxMs,
-        stallTimeoutMs: i.stallTimeoutMs,
+        retryInitialMs,
+        retryMaxMs,
+        stallTimeoutMs: present(i.stallTimeoutMs),
       };
     }
   }
 
   const cameras: CameraConfig[] = [];
-  const rawCameras = isRecord(raw) && Array.isArray(raw['cameras']) ? raw['cameras'] : [];
+  // A camera can fail without a problem of its own when its URL lies on a hidden path.
+  let camerasIncomplete = false;
   const defaultedCameras = defaulted['cameras'];
   if (Array.isArray(defaultedCameras)) {
     const firstPathOfId = new Map<string, string>();
     defaultedCameras.forEach((item: unknown, index) => {
       const path = joinPath('cameras', index);
-      const camera = normaliseCamera(item, rawCameras[index], path, opts, problems);
+      const camera = normaliseCamera(item, path, opts, problems);
       if (camera) cameras.push(camera);
+      else camerasIncomplete = true;
       const id = isRecord(item) ? item['id'] : undefined;
       if (typeof id !== 'string') return;
       const first = firstPathOfId.get(id);
       if (first !== undefined) {
-        problems.push({ path: joinPath(path, 'id'), message: `duplicate camera id '${id}': ${first} has it already` });
+        problems.push({
+          path: joinPath(path, 'id'),
+          message: `duplicate camera id '${id}': ${first} has it already`,
+        });
       } else firstPathOfId.set(id, joinPath(path, 'id'));
     });
   }
@@ -328,6 +361,7 @@ export function normaliseConfig(
   const retention = defaulted['retention'];
   if (
     problems.length > 0 ||
+    camerasIncomplete ||
     !server ||
     !storage ||
     !ingest ||
@@ -339,8 +373,11 @@ export function normaliseConfig(
   const config: VigilConfig = {
     server,
     storage,
-    recording: { segmentDurationMs: recording.segmentDurationMs },
-    retention: { continuousDays: retention.continuousDays, checkIntervalMs: retention.checkIntervalMs },
+    recording: { segmentDurationMs: present(recording.segmentDurationMs) },
+    retention: {
+      continuousDays: present(retention.continuousDays),
+      checkIntervalMs: present(retention.checkIntervalMs),
+    },
     ingest,
     cameras,
   };
@@ -354,7 +391,8 @@ export function retentionDaysFor(config: VigilConfig, camera: CameraConfig): num
 
 /** The camera as API responses may show it: passwords replaced by ***, URLs without credentials. */
 export function redactCamera(camera: CameraConfig): CameraConfig {
-  const redact = (s: StreamConfig): StreamConfig => (s.password === undefined ? s : { ...s, password: '***' });
+  const redact = (s: StreamConfig): StreamConfig =>
+    s.password === undefined ? s : { ...s, password: '***' };
   const { main, sub } = camera.streams;
   return { ...camera, streams: sub ? { main: redact(main), sub: redact(sub) } : { main: redact(main) } };
 }

@@ -61,7 +61,12 @@ export function closestKey(key: string, known: readonly string[]): string | unde
   for (const name of known) {
     const candidate = name.toLowerCase();
     // "segmentDuration" for "segmentDurationMs": a missing unit suffix is the commonest slip.
-    const distance = candidate === lower ? 0 : candidate.startsWith(lower) && lower.length >= 4 ? 1 : levenshtein(lower, candidate);
+    const distance =
+      candidate === lower
+        ? 0
+        : candidate.startsWith(lower) && lower.length >= 4
+          ? 1
+          : levenshtein(lower, candidate);
     if (distance <= Math.max(1, Math.floor(candidate.length / 4)) && (!best || distance < best.distance)) {
       best = { name, distance };
     }
@@ -74,13 +79,15 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a section of keys';
   if (typeof value === 'string') return `text ${quoteValue(value)}`;
-  return quoteValue(value);
+  return String(value);
 }
 
 function literalValues(schema: TSchema): string[] | undefined {
   const variants: unknown = schema['anyOf'];
   if (!Array.isArray(variants)) return undefined;
-  const values = variants.map((v: unknown) => (isRecord(v) && typeof v['const'] === 'string' ? v['const'] : undefined));
+  const values = variants.map((v: unknown) =>
+    isRecord(v) && typeof v['const'] === 'string' ? v['const'] : undefined,
+  );
   return values.every((v): v is string => v !== undefined) ? values : undefined;
 }
 
@@ -90,8 +97,8 @@ function numberOption(schema: TSchema, name: string): string {
 }
 
 /**
- * What a user needs to read for one schema error. Values are only echoed where that helps and
- * never when the value came from an environment variable (it may be a secret).
+ * What a user needs to read for one schema error. Values are only echoed where that helps, and
+ * never for keys that may hold credentials.
  */
 function messageFor(error: ValueError, echo: boolean): string {
   const { schema, value } = error;
@@ -116,6 +123,7 @@ function messageFor(error: ValueError, echo: boolean): string {
     case ValueErrorType.StringPattern:
       return hint && echo ? hint(value) : 'has the wrong form';
     case ValueErrorType.String:
+      if (hint && echo) return hint(value);
       // YAML reads `password: 123456` as a number; quoting keeps leading zeros and the like.
       return typeof value === 'number' || typeof value === 'boolean'
         ? 'must be text: put it in quotes'
@@ -150,13 +158,13 @@ function messageFor(error: ValueError, echo: boolean): string {
 
 /**
  * Every schema problem of a value, with defaults already applied. `hidden` paths had a missing
- * environment variable (reported already); `secretPaths` hold substituted values not to echo.
+ * environment variable (reported already).
  */
 export function schemaProblems(
   schema: TSchema,
   value: unknown,
   prefix: string,
-  opts: { hidden?: ReadonlySet<string>; secretPaths?: ReadonlySet<string> } = {},
+  opts: { hidden?: ReadonlySet<string> } = {},
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const required = new Set<string>();
@@ -166,24 +174,59 @@ export function schemaProblems(
     // TypeBox also reports the missing value's type; "is required" says it all.
     if (required.has(path)) continue;
     if (error.type === ValueErrorType.ObjectRequiredProperty) required.add(path);
-    const echo = !opts.secretPaths?.has(path) && !/(^|\.)(password|url)$/.test(path);
+    // Credentials may sit in these keys; a message must not carry them into a log.
+    const echo = !/(^|\.)(password|user|url)$/.test(path);
     problems.push({ path, message: messageFor(error, echo) });
   }
   return problems;
 }
 
+/**
+ * Problems in the order their keys appear in the file, so the list reads top to bottom. A path
+ * missing from the value (a required key) sorts right after its parent.
+ */
+export function sortProblems(problems: ConfigProblem[], value: unknown, prefix = ''): ConfigProblem[] {
+  const order = new Map<string, number>();
+  const visit = (node: unknown, path: string): void => {
+    order.set(path, order.size);
+    if (Array.isArray(node)) node.forEach((item: unknown, i) => visit(item, joinPath(path, i)));
+    else if (isRecord(node)) for (const [key, item] of Object.entries(node)) visit(item, joinPath(path, key));
+  };
+  visit(value, prefix);
+  const rank = (path: string): number => {
+    for (let p = path; ; p = p.replace(/(\.[^.[]+|\[[^\]]*\])$/, '')) {
+      const index = order.get(p);
+      if (index !== undefined) return index + (p === path ? 0 : 0.5);
+      if (p === '' || !/[.[]/.test(p)) return order.size;
+    }
+  };
+  return problems
+    .map((problem, i) => ({ problem, i, rank: rank(problem.path) }))
+    .sort((a, b) => a.rank - b.rank || a.i - b.i)
+    .map((entry) => entry.problem);
+}
+
 /** The CONFIG_INVALID error for a list of problems, or CONFIG_ENV_MISSING if a variable is missing. */
-export function problemsError(sourceName: string, problems: ConfigProblem[], missingVariables: string[]): VigilError {
+export function problemsError(
+  sourceName: string,
+  problems: ConfigProblem[],
+  missingVariables: string[],
+): VigilError {
   const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`;
   const details = { problems, ...(missingVariables.length ? { variables: missingVariables } : {}) };
-  return new VigilError(missingVariables.length ? 'CONFIG_ENV_MISSING' : 'CONFIG_INVALID', `${sourceName}: ${count}`, details);
+  return new VigilError(
+    missingVariables.length ? 'CONFIG_ENV_MISSING' : 'CONFIG_INVALID',
+    `${sourceName}: ${count}`,
+    details,
+  );
 }
 
 function problemsOf(error: VigilError): ConfigProblem[] {
   const problems = error.details?.['problems'];
   if (!Array.isArray(problems)) return [];
   return problems.filter(
-    (p: unknown): p is ConfigProblem => isRecord(p) && typeof p['path'] === 'string' && typeof p['message'] === 'string',
+    (p: unknown): p is ConfigProblem =>
+      isRecord(p) && typeof p['path'] === 'string' && typeof p['message'] === 'string',
   );
 }
 

@@ -28,6 +28,17 @@ export function isSizeSchema(schema: TSchema): boolean {
   return sizeSchemas.has(schema);
 }
 
+/** Type.Optional copies the schema, so the side tables must follow the copy. */
+function optional<T extends TSchema>(schema: T) {
+  const copy = Type.Optional(schema);
+  const hint = errorHints.get(schema);
+  const docDefault = docDefaults.get(schema);
+  if (hint) errorHints.set(copy, hint);
+  if (docDefault !== undefined) docDefaults.set(copy, docDefault);
+  if (sizeSchemas.has(schema)) sizeSchemas.add(copy);
+  return copy;
+}
+
 function hinted<T extends TSchema>(schema: T, hint: (value: unknown) => string): T {
   errorHints.set(schema, hint);
   return schema;
@@ -40,12 +51,15 @@ function computedDefault<T extends TSchema>(schema: T, text: string): T {
 
 /** Quotes a value for a message, shortened so one bad value cannot flood the terminal. */
 export function quoteValue(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return `'${text.length > 60 ? `${text.slice(0, 57)}...` : text}'`;
 }
 
 function Size(options: { description: string; default?: string }) {
-  const schema = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: SIZE_TEXT_PATTERN })], options);
+  const schema = Type.Union(
+    [Type.Integer({ minimum: 0 }), Type.String({ pattern: SIZE_TEXT_PATTERN })],
+    options,
+  );
   sizeSchemas.add(schema);
   return hinted(schema, (value) =>
     typeof value === 'string' || typeof value === 'number'
@@ -69,18 +83,22 @@ export const StreamSchema = Type.Object(
         "relative to the config file's folder), `testsrc:` (a synthetic test pattern, e.g. " +
         '`testsrc:?size=1280x720&fps=10`). May hold `${VAR}` references, e.g. for a password.',
     }),
-    transport: Type.Union([Type.Literal('tcp'), Type.Literal('udp')], {
-      default: 'tcp',
-      description:
-        'RTSP transport for the media (rtsp:// and rtsps:// only). TCP survives lossy Wi-Fi and NAT; ' +
-        'UDP has less latency on a clean wired network.',
-    }),
-    audio: Type.Union([Type.Literal('auto'), Type.Literal('copy'), Type.Literal('aac'), Type.Literal('off')], {
-      default: 'auto',
-      description:
-        'Audio handling: `auto` copies audio MP4 can hold and transcodes the rest (G.711) to AAC; ' +
-        '`copy` always copies; `aac` always transcodes; `off` records video only.',
-    }),
+    transport: optional(
+      Type.Union([Type.Literal('tcp'), Type.Literal('udp')], {
+        default: 'tcp',
+        description:
+          'RTSP transport for the media, for rtsp:// and rtsps:// URLs (udp elsewhere is an error). TCP survives lossy Wi-Fi and NAT; ' +
+          'UDP has less latency on a clean wired network.',
+      }),
+    ),
+    audio: optional(
+      Type.Union([Type.Literal('auto'), Type.Literal('copy'), Type.Literal('aac'), Type.Literal('off')], {
+        default: 'auto',
+        description:
+          'Audio handling: `auto` copies audio MP4 can hold and transcodes the rest (G.711) to AAC; ' +
+          '`copy` always copies; `aac` always transcodes; `off` records video only.',
+      }),
+    ),
     user: Type.Optional(
       Type.String({
         description: 'User name for the camera, instead of writing it into the URL. Not both.',
@@ -106,11 +124,14 @@ export const CameraRetentionSchema = Type.Object(
     continuousDays: Type.Optional(
       Type.Number({
         exclusiveMinimum: 0,
-        description: 'Days to keep this camera\'s continuous recording; overrides `retention.continuousDays`.',
+        description: "Days to keep this camera's continuous recording; overrides `retention.continuousDays`.",
       }),
     ),
   },
-  { additionalProperties: false, description: 'Overrides of the global `retention` settings for this camera.' },
+  {
+    additionalProperties: false,
+    description: 'Overrides of the global `retention` settings for this camera.',
+  },
 );
 
 export const CameraSchema = Type.Object(
@@ -123,21 +144,26 @@ export const CameraSchema = Type.Object(
           'or `_`, starting with a letter or digit. Unique among all cameras.',
       }),
       (value) =>
-        typeof value === 'string'
-          ? `${quoteValue(value)} is not a valid camera id: use 1 to 63 lowercase letters, digits, '-' or '_', ` +
-            'starting with a letter or digit (e.g. front-door)'
-          : 'must be a camera id such as front-door',
+        typeof value === 'number'
+          ? 'must be text: put it in quotes'
+          : typeof value === 'string'
+            ? `${quoteValue(value)} is not a valid camera id: use 1 to 63 lowercase letters, digits, '-' or '_', ` +
+              'starting with a letter or digit (e.g. front-door)'
+            : 'must be a camera id such as front-door',
     ),
-    name: Type.Optional(
+    name: optional(
       computedDefault(
         Type.String({ minLength: 1, maxLength: 200, description: 'Name shown in the UI.' }),
         'the id',
       ),
     ),
-    enabled: Type.Boolean({
-      default: true,
-      description: 'Whether Vigil connects to and records this camera. A disabled camera keeps its recordings.',
-    }),
+    enabled: optional(
+      Type.Boolean({
+        default: true,
+        description:
+          'Whether Vigil connects to and records this camera. A disabled camera keeps its recordings.',
+      }),
+    ),
     streams: Type.Object(
       {
         main: StreamSchema,
@@ -157,16 +183,20 @@ export const CameraSchema = Type.Object(
 
 export const ServerSchema = Type.Object(
   {
-    listen: hinted(
-      Type.String({
-        pattern: LISTEN_PATTERN,
-        default: '127.0.0.1:8080',
-        description:
-          'Address and port of the web UI and API, as host:port. The default serves this machine only; ' +
-          'use `0.0.0.0:8080` to serve the network. Port 0 picks a free port (for tests).',
-      }),
-      (value) =>
-        `${quoteValue(value)} is not host:port: use e.g. 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080`,
+    listen: optional(
+      hinted(
+        Type.String({
+          pattern: LISTEN_PATTERN,
+          default: '127.0.0.1:8080',
+          description:
+            'Address and port of the web UI and API, as host:port. The default serves this machine only; ' +
+            'use `0.0.0.0:8080` to serve the network. Port 0 picks a free port (for tests).',
+        }),
+        (value) =>
+          typeof value === 'number'
+            ? `${value} is not host:port: use e.g. 127.0.0.1:${value} or 0.0.0.0:${value}`
+            : `${quoteValue(value)} is not host:port: use e.g. 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080`,
+      ),
     ),
   },
   { additionalProperties: false, default: {}, description: 'The HTTP server.' },
@@ -174,14 +204,16 @@ export const ServerSchema = Type.Object(
 
 export const StorageSchema = Type.Object(
   {
-    path: Type.String({
-      minLength: 1,
-      default: './data',
-      description:
-        "Folder for recordings and the database. Relative paths are resolved against the config file's folder; " +
-        '`~/` is the home folder.',
-    }),
-    maxBytes: Type.Optional(
+    path: optional(
+      Type.String({
+        minLength: 1,
+        default: './data',
+        description:
+          "Folder for recordings and the database. Relative paths are resolved against the config file's folder; " +
+          '`~/` is the home folder.',
+      }),
+    ),
+    maxBytes: optional(
       computedDefault(
         Size({
           description:
@@ -191,50 +223,58 @@ export const StorageSchema = Type.Object(
         'no limit',
       ),
     ),
-    minFreeBytes: Size({
-      default: '5GB',
-      description:
-        'Free space to keep on the file system: the oldest recordings are deleted to keep at least this much.',
-    }),
+    minFreeBytes: optional(
+      Size({
+        default: '5GB',
+        description:
+          'Free space to keep on the file system: the oldest recordings are deleted to keep at least this much.',
+      }),
+    ),
   },
   { additionalProperties: false, default: {}, description: 'Where and how much Vigil stores.' },
 );
 
 export const RecordingSchema = Type.Object(
   {
-    segmentDurationMs: Type.Integer({
-      minimum: 2000,
-      maximum: 600000,
-      default: 60000,
-      description:
-        'Recording files roll over at the first keyframe after this long. Shorter segments lose less in a ' +
-        'crash and are deleted more precisely; longer ones mean fewer files.',
-    }),
+    segmentDurationMs: optional(
+      Type.Integer({
+        minimum: 2000,
+        maximum: 600000,
+        default: 60000,
+        description:
+          'Recording files roll over at the first keyframe after this long. Shorter segments lose less in a ' +
+          'crash and are deleted more precisely; longer ones mean fewer files.',
+      }),
+    ),
   },
   { additionalProperties: false, default: {}, description: 'Continuous recording.' },
 );
 
 export const RetentionSchema = Type.Object(
   {
-    continuousDays: Type.Number({
-      exclusiveMinimum: 0,
-      default: 3,
-      description:
-        'Days to keep continuous recordings; fractions allowed (0.5 = 12 h). The default follows the EDPB ' +
-        'guidance on video devices (72 h). Cameras may override it.',
-    }),
-    checkIntervalMs: Type.Integer({
-      minimum: 100,
-      default: 10000,
-      description: 'How often retention and the storage budget are enforced.',
-    }),
+    continuousDays: optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        default: 3,
+        description:
+          'Days to keep continuous recordings; fractions allowed (0.5 = 12 h). The default follows the EDPB ' +
+          'guidance on video devices (72 h). Cameras may override it.',
+      }),
+    ),
+    checkIntervalMs: optional(
+      Type.Integer({
+        minimum: 100,
+        default: 10000,
+        description: 'How often retention and the storage budget are enforced.',
+      }),
+    ),
   },
   { additionalProperties: false, default: {}, description: 'How long recordings are kept.' },
 );
 
 export const IngestSchema = Type.Object(
   {
-    ffmpegPath: Type.Optional(
+    ffmpegPath: optional(
       computedDefault(
         Type.String({
           minLength: 1,
@@ -245,21 +285,27 @@ export const IngestSchema = Type.Object(
         'system ffmpeg on PATH, else the one shipped with the npm package',
       ),
     ),
-    retryInitialMs: Type.Integer({
-      minimum: 100,
-      default: 1000,
-      description: 'Wait before the first reconnect to a failed stream; doubled after each failure.',
-    }),
-    retryMaxMs: Type.Integer({
-      minimum: 100,
-      default: 5000,
-      description: 'Longest wait between reconnects. At least `retryInitialMs`.',
-    }),
-    stallTimeoutMs: Type.Integer({
-      minimum: 1000,
-      default: 10000,
-      description: 'A stream that delivers no media for this long is restarted.',
-    }),
+    retryInitialMs: optional(
+      Type.Integer({
+        minimum: 100,
+        default: 1000,
+        description: 'Wait before the first reconnect to a failed stream; doubled after each failure.',
+      }),
+    ),
+    retryMaxMs: optional(
+      Type.Integer({
+        minimum: 100,
+        default: 5000,
+        description: 'Longest wait between reconnects. At least `retryInitialMs`.',
+      }),
+    ),
+    stallTimeoutMs: optional(
+      Type.Integer({
+        minimum: 1000,
+        default: 10000,
+        description: 'A stream that delivers no media for this long is restarted.',
+      }),
+    ),
   },
   { additionalProperties: false, default: {}, description: 'Connecting to cameras.' },
 );

@@ -27,7 +27,8 @@ export interface TestPattern {
 const TEST_PATTERN_DEFAULT: TestPattern = { width: 1280, height: 720, fps: 10 };
 
 // Camera CGI URLs often carry credentials in the query (Foscam usr/pwd, Amcrest loginpas).
-const SECRET_QUERY_KEY = /^(pass|password|passwd|pwd|loginpas|token|access_token|auth|secret|key|api_?key|sig|signature)$/i;
+const SECRET_QUERY_KEY =
+  /^(pass|password|passwd|pwd|loginpas|token|access_token|auth|secret|key|api_?key|sig|signature)$/i;
 
 function safeDecode(text: string): string {
   try {
@@ -97,7 +98,8 @@ export function parseTestPatternUrl(url: string): ParseResult<TestPattern> {
   for (const [key, value] of params) {
     if (key === 'size') {
       const match = /^(\d{2,5})x(\d{2,5})$/.exec(value);
-      if (!match) return { ok: false, message: `testsrc size '${value}' must be WIDTHxHEIGHT, e.g. 1280x720` };
+      if (!match)
+        return { ok: false, message: `testsrc size '${value}' must be WIDTHxHEIGHT, e.g. 1280x720` };
       pattern.width = Number(match[1]);
       pattern.height = Number(match[2]);
       // H.264 with 4:2:0 chroma, which the test pattern is encoded to, needs even dimensions.
@@ -135,7 +137,8 @@ function parseFileUrl(text: string, baseDir: string | undefined): ParseResult<Pa
     path = fileURLToPath(parsed);
   } else {
     const rest = safeDecode(text.slice('file:'.length));
-    if (rest === '') return { ok: false, message: 'names no file: use file:///absolute/path.mp4 or file:clip.mp4' };
+    if (rest === '')
+      return { ok: false, message: 'names no file: use file:///absolute/path.mp4 or file:clip.mp4' };
     if (isAbsolute(rest)) path = rest;
     else if (baseDir === undefined) {
       return { ok: false, message: `'${text}' is relative: use an absolute file:///path` };
@@ -152,7 +155,10 @@ function parseNetworkUrl(text: string, scheme: StreamScheme): ParseResult<Parsed
     return { ok: false, message: `'${redactUrl(text)}' is not a valid URL` };
   }
   if (!text.slice(scheme.length + 1).startsWith('//') || parsed.hostname === '') {
-    return { ok: false, message: `'${redactUrl(text)}' has no host: use e.g. ${scheme}://192.168.1.20/stream` };
+    return {
+      ok: false,
+      message: `'${redactUrl(text)}' has no host: use e.g. ${scheme}://192.168.1.20/stream`,
+    };
   }
   const user = parsed.username === '' ? undefined : safeDecode(parsed.username);
   const password = parsed.password === '' ? undefined : safeDecode(parsed.password);

@@ -5,9 +5,15 @@
 export const errorCatalogue = {
   CONFIG_INVALID: { httpStatus: 400, summary: 'The configuration does not match the schema.' },
   CONFIG_UNREADABLE: { httpStatus: 500, summary: 'The configuration file cannot be read or parsed.' },
-  CONFIG_ENV_MISSING: { httpStatus: 400, summary: 'The configuration names an environment variable that is not set.' },
+  CONFIG_ENV_MISSING: {
+    httpStatus: 400,
+    summary: 'The configuration names an environment variable that is not set.',
+  },
   BODY_TOO_LARGE: { httpStatus: 413, summary: 'The request body exceeds the size limit.' },
-  REQUEST_INVALID: { httpStatus: 400, summary: 'The request is malformed: a parameter or body field is wrong.' },
+  REQUEST_INVALID: {
+    httpStatus: 400,
+    summary: 'The request is malformed: a parameter or body field is wrong.',
+  },
   TIME_INVALID: { httpStatus: 400, summary: 'A time parameter is neither ISO-8601 nor epoch milliseconds.' },
   RANGE_INVALID: { httpStatus: 400, summary: 'A time range is empty, reversed or too long.' },
   CAMERA_NOT_FOUND: { httpStatus: 404, summary: 'No camera has this id.' },
@@ -47,6 +53,8 @@ export class VigilError extends Error {
   }
 
   toJSON(): { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } } {
-    return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
+    return {
+      error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) },
+    };
   }
 }

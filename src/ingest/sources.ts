@@ -50,7 +50,11 @@ function testPatternOptions(url: URL): { width: number; height: number; fps: num
  * How to pull a stream, by URL scheme: cameras (rtsp, rtsps, http), a looped local file, or a
  * synthetic pattern. Files are probed once here because the plan must know whether to copy.
  */
-export async function planSource(spec: SourceSpec, ffmpeg: FfmpegBinary, ioTimeoutMs: number): Promise<CommandPlan> {
+export async function planSource(
+  spec: SourceSpec,
+  ffmpeg: FfmpegBinary,
+  ioTimeoutMs: number,
+): Promise<CommandPlan> {
   const url = new URL(spec.url);
   switch (url.protocol) {
     case 'file:': {

@@ -41,7 +41,8 @@ const RULES: Array<{ pattern: RegExp; kind: StreamErrorKind; message: string }> 
   {
     pattern: /Connection refused/i,
     kind: 'connection_refused',
-    message: 'connection refused: nothing listens at this address and port; check the port and that RTSP is enabled',
+    message:
+      'connection refused: nothing listens at this address and port; check the port and that RTSP is enabled',
   },
   {
     pattern: /No route to host|Network is unreachable|Host is unreachable/i,
@@ -78,7 +79,8 @@ const RULES: Array<{ pattern: RegExp; kind: StreamErrorKind; message: string }> 
 /** The first recognised error among ffmpeg's stderr lines, else a generic one with the exit code. */
 export function classifyFfmpegFailure(stderrLines: readonly string[], exitCode: number | null): StreamError {
   for (const rule of RULES) {
-    if (stderrLines.some((line) => rule.pattern.test(line))) return { kind: rule.kind, message: rule.message };
+    if (stderrLines.some((line) => rule.pattern.test(line)))
+      return { kind: rule.kind, message: rule.message };
   }
   const last = stderrLines.filter((l) => l.trim() !== '').at(-1);
   return {

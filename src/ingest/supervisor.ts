@@ -3,7 +3,13 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { BoxSplitter, parseFragment, parseInitSegment, type Fragment, type InitSegment } from '../media/mp4/index.js';
+import {
+  BoxSplitter,
+  parseFragment,
+  parseInitSegment,
+  type Fragment,
+  type InitSegment,
+} from '../media/mp4/index.js';
 import type { Clock } from '../time/clock.js';
 import { classifyFfmpegFailure, scrubCredentials, type StreamError } from './stream-errors.js';
 import { StreamStats } from './stream-stats.js';
@@ -160,7 +166,10 @@ export class StreamSupervisor extends EventEmitter {
       try {
         boxes = splitter.push(chunk);
       } catch (err) {
-        this.fail({ kind: 'invalid_data', message: `unreadable media from ffmpeg: ${(err as Error).message}` });
+        this.fail({
+          kind: 'invalid_data',
+          message: `unreadable media from ffmpeg: ${(err as Error).message}`,
+        });
         return;
       }
       for (const box of boxes) {
@@ -226,7 +235,10 @@ export class StreamSupervisor extends EventEmitter {
     try {
       parsed = parseFragment(bytes.subarray(0, moofByteLength), 0, this.init);
     } catch (err) {
-      this.opts.log.warn({ camera: this.opts.cameraId, err: (err as Error).message }, 'skipping unreadable fragment');
+      this.opts.log.warn(
+        { camera: this.opts.cameraId, err: (err as Error).message },
+        'skipping unreadable fragment',
+      );
       return;
     }
     const now = this.opts.clock.nowMs();
@@ -240,7 +252,13 @@ export class StreamSupervisor extends EventEmitter {
     const video = this.init.tracks.find((t) => t.kind === 'video');
     const videoRun = parsed.tracks.find((t) => t.trackId === video?.trackId);
     this.stats.add(now, bytes.length, videoRun?.samples.length ?? 0);
-    const fragment: IngestFragment = { bytes, parsed, init: this.init, sessionId: this.sessionId, arrivedAtMs: now };
+    const fragment: IngestFragment = {
+      bytes,
+      parsed,
+      init: this.init,
+      sessionId: this.sessionId,
+      arrivedAtMs: now,
+    };
     this.emit('fragment', fragment);
   }
 

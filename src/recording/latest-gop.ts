@@ -32,7 +32,12 @@ export class LatestGop {
     const last = this.fragments.at(-1);
     const first = this.fragments[0];
     if (!last || !first) {
-      return Promise.reject(new VigilError('SNAPSHOT_UNAVAILABLE', 'the stream has not delivered a frame yet; try again in a few seconds'));
+      return Promise.reject(
+        new VigilError(
+          'SNAPSHOT_UNAVAILABLE',
+          'the stream has not delivered a frame yet; try again in a few seconds',
+        ),
+      );
     }
     if (this.cached?.fragment === last) return this.cached.jpeg;
     const videoTrackId = first.init.tracks.find((t) => t.kind === 'video')?.trackId;
@@ -61,7 +66,13 @@ function decodeLastFrame(ffmpegPath: string, input: Buffer, frameCount: number):
     child.on('close', (code) => {
       const jpeg = Buffer.concat(out);
       if (code === 0 && jpeg.length > 0) resolve(jpeg);
-      else reject(new VigilError('SNAPSHOT_UNAVAILABLE', `cannot decode the latest frame: ${stderr.trim().split('\n').at(-1) ?? code}`));
+      else
+        reject(
+          new VigilError(
+            'SNAPSHOT_UNAVAILABLE',
+            `cannot decode the latest frame: ${stderr.trim().split('\n').at(-1) ?? code}`,
+          ),
+        );
     });
     // EPIPE when ffmpeg fails early; the close handler reports why.
     child.stdin.on('error', () => undefined);

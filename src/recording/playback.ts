@@ -2,7 +2,14 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { VigilError } from '../errors/catalogue.js';
-import { gopParts, scanSegmentFile, type ScannedFile } from '../media/mp4/index.js';
+import {
+  buildProgressiveMp4,
+  gopParts,
+  scanSegmentFile,
+  type ExportPiece,
+  type ScannedFile,
+  type VirtualMp4,
+} from '../media/mp4/index.js';
 import type { SegmentIndex, SegmentRow } from '../storage/segment-index.js';
 import { buildVodPlaylist, type PlaylistSegment } from './vod-playlist.js';
 import type { LiveSegment } from './stream-recorder.js';
@@ -30,12 +37,18 @@ export interface PlaybackDeps {
 const SCAN_CACHE_SIZE = 512;
 
 /** Wall time (ms) of a decode time within a segment. */
-export function ticksToMs(segment: Pick<PlayableSegment, 'startTimeMs' | 'startTicks' | 'timescale'>, ticks: number) {
+export function ticksToMs(
+  segment: Pick<PlayableSegment, 'startTimeMs' | 'startTicks' | 'timescale'>,
+  ticks: number,
+) {
   return segment.startTimeMs + ((ticks - segment.startTicks) * 1000) / segment.timescale;
 }
 
 /** Decode time within a segment of a wall time (ms). */
-export function msToTicks(segment: Pick<PlayableSegment, 'startTimeMs' | 'startTicks' | 'timescale'>, ms: number) {
+export function msToTicks(
+  segment: Pick<PlayableSegment, 'startTimeMs' | 'startTicks' | 'timescale'>,
+  ms: number,
+) {
   return segment.startTicks + Math.round(((ms - segment.startTimeMs) * segment.timescale) / 1000);
 }
 
@@ -54,14 +67,25 @@ export class PlaybackService {
       if (row.state === 'open') {
         // Only the recorder knows where its open segment is now; a stale open row is skipped.
         if (live?.id !== row.id || live.endTimeMs <= fromMs) continue;
-        out.push({ ...toPlayable(row), startTimeMs: live.startTimeMs, endTimeMs: live.endTimeMs, open: true });
+        out.push({
+          ...toPlayable(row),
+          startTimeMs: live.startTimeMs,
+          endTimeMs: live.endTimeMs,
+          open: true,
+        });
       } else {
         out.push(toPlayable(row));
       }
     }
     if (live && !rows.some((r) => r.id === live.id) && live.startTimeMs < toMs && live.endTimeMs > fromMs) {
       const row = await this.deps.index.get(live.id);
-      if (row) out.push({ ...toPlayable(row), startTimeMs: live.startTimeMs, endTimeMs: live.endTimeMs, open: true });
+      if (row)
+        out.push({
+          ...toPlayable(row),
+          startTimeMs: live.startTimeMs,
+          endTimeMs: live.endTimeMs,
+          open: true,
+        });
     }
     return out.sort((a, b) => a.startTimeMs - b.startTimeMs);
   }
@@ -83,7 +107,10 @@ export class PlaybackService {
     try {
       scanned = await scanSegmentFile(this.absolute(segment));
     } catch (err) {
-      throw new VigilError('MEDIA_CORRUPT', `segment ${segment.id} (${segment.path}) cannot be read: ${(err as Error).message}`);
+      throw new VigilError(
+        'MEDIA_CORRUPT',
+        `segment ${segment.id} (${segment.path}) cannot be read: ${(err as Error).message}`,
+      );
     }
     if (!segment.open) {
       this.scans.set(segment.id, scanned);
@@ -121,9 +148,36 @@ export class PlaybackService {
       });
     }
     if (playlist.length === 0) {
-      throw new VigilError('NO_RECORDINGS', `camera '${cameraId}' has no ${stream} recording between ${new Date(fromMs).toISOString()} and ${new Date(toMs).toISOString()}`);
+      throw new VigilError(
+        'NO_RECORDINGS',
+        `camera '${cameraId}' has no ${stream} recording between ${new Date(fromMs).toISOString()} and ${new Date(toMs).toISOString()}`,
+      );
     }
     return buildVodPlaylist(playlist);
+  }
+
+  /**
+   * One progressive MP4 of [fromMs, toMs) built from the stored segments without copying them:
+   * its moov is computed from the fragments' sample tables, its mdat read from the files.
+   */
+  async exportMp4(cameraId: string, stream: string, fromMs: number, toMs: number): Promise<VirtualMp4> {
+    const segments = await this.segments(cameraId, stream, fromMs, toMs);
+    const pieces: ExportPiece[] = [];
+    for (const segment of segments) {
+      pieces.push({
+        path: this.absolute(segment),
+        scanned: await this.scan(segment),
+        startTicks: msToTicks(segment, Math.max(fromMs, segment.startTimeMs)),
+        endTicks: msToTicks(segment, Math.min(toMs, segment.endTimeMs)),
+      });
+    }
+    if (pieces.length === 0) {
+      throw new VigilError(
+        'NO_RECORDINGS',
+        `camera '${cameraId}' has no ${stream} recording between ${new Date(fromMs).toISOString()} and ${new Date(toMs).toISOString()}`,
+      );
+    }
+    return buildProgressiveMp4(pieces);
   }
 
   async initBytes(cameraId: string, segmentId: number): Promise<Buffer> {
@@ -132,7 +186,12 @@ export class PlaybackService {
   }
 
   /** A byte range of a segment file; only whole fragments inside the valid part may be asked for. */
-  async partStream(cameraId: string, segmentId: number, startByte: number, endByte: number): Promise<Readable> {
+  async partStream(
+    cameraId: string,
+    segmentId: number,
+    startByte: number,
+    endByte: number,
+  ): Promise<Readable> {
     const segment = await this.segment(cameraId, segmentId);
     const scanned = await this.scan(segment);
     const valid =
@@ -140,7 +199,8 @@ export class PlaybackService {
       endByte <= scanned.validByteLength &&
       endByte > startByte &&
       scanned.fragments.some((f) => f.fileOffset === startByte);
-    if (!valid) throw new VigilError('SEGMENT_NOT_FOUND', `segment ${segmentId} has no part ${startByte}-${endByte}`);
+    if (!valid)
+      throw new VigilError('SEGMENT_NOT_FOUND', `segment ${segmentId} has no part ${startByte}-${endByte}`);
     return createReadStream(this.absolute(segment), { start: startByte, end: endByte - 1 });
   }
 }

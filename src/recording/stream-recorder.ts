@@ -114,7 +114,10 @@ export class StreamRecorder {
   private recordError(err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
     this.lastError = { message, atMs: Date.now() };
-    this.opts.log.error({ camera: this.opts.cameraId, stream: this.opts.stream, err: message }, 'recording failed');
+    this.opts.log.error(
+      { camera: this.opts.cameraId, stream: this.opts.stream, err: message },
+      'recording failed',
+    );
   }
 
   private async write(fragment: IngestFragment): Promise<void> {
@@ -140,7 +143,10 @@ export class StreamRecorder {
         return;
       }
       await this.openSegment(fragment, this.clock.wallMs(startTicks), startTicks, true);
-    } else if (first.isSync && this.clock.wallMs(startTicks) - this.segmentStartMs(this.open) >= this.opts.segmentDurationMs) {
+    } else if (
+      first.isSync &&
+      this.clock.wallMs(startTicks) - this.segmentStartMs(this.open) >= this.opts.segmentDurationMs
+    ) {
       const closing = this.open;
       const closedStartMs = this.segmentStartMs(closing);
       const boundary = this.clock.rollAt(startTicks, closedStartMs);
@@ -160,7 +166,12 @@ export class StreamRecorder {
     return segment.firstOfSession ? this.clock.wallMs(segment.startTicks) : segment.startMs;
   }
 
-  private async openSegment(fragment: IngestFragment, startMs: number, startTicks: number, firstOfSession: boolean) {
+  private async openSegment(
+    fragment: IngestFragment,
+    startMs: number,
+    startTicks: number,
+    firstOfSession: boolean,
+  ) {
     const video = fragment.init.tracks.find((t) => t.kind === 'video');
     if (!video) return;
     const path = segmentPath(this.opts.cameraId, this.opts.stream, startMs);
@@ -209,7 +220,13 @@ export class StreamRecorder {
     try {
       let written = 0;
       while (written < bytes.length) {
-        written += writeSync(segment.fd, bytes, written, bytes.length - written, segment.byteLength + written);
+        written += writeSync(
+          segment.fd,
+          bytes,
+          written,
+          bytes.length - written,
+          segment.byteLength + written,
+        );
       }
       segment.byteLength += bytes.length;
       return true;
@@ -229,7 +246,10 @@ export class StreamRecorder {
   private onWriteError(err: unknown): void {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC') {
-      this.lastError = { message: 'disk full: recording paused until retention frees space', atMs: Date.now() };
+      this.lastError = {
+        message: 'disk full: recording paused until retention frees space',
+        atMs: Date.now(),
+      };
       this.opts.log.error({ camera: this.opts.cameraId, stream: this.opts.stream }, 'disk full');
       this.opts.onDiskFull?.();
     } else {

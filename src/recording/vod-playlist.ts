@@ -43,7 +43,11 @@ export function buildVodPlaylist(segments: readonly PlaylistSegment[]): string {
       lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(part.startTimeMs).toISOString()}`);
       lines.push(`#EXTINF:${(part.durationMs / 1000).toFixed(3)},`);
       lines.push(part.uri);
-      previous = { sessionKey: segment.sessionKey, initUri: segment.initUri, endTimeMs: part.startTimeMs + part.durationMs };
+      previous = {
+        sessionKey: segment.sessionKey,
+        initUri: segment.initUri,
+        endTimeMs: part.startTimeMs + part.durationMs,
+      };
     }
   }
   lines.push('#EXT-X-ENDLIST', '');

@@ -5,7 +5,8 @@ import { RECORDINGS_DIR } from '../recording/layout.js';
 import { factsFromScan, recoverOpenSegment } from './recovery.js';
 import type { SegmentIndex } from './segment-index.js';
 
-export type FsckProblemKind = 'missing-file' | 'orphan-file' | 'torn-segment' | 'size-mismatch' | 'open-segment';
+export type FsckProblemKind =
+  'missing-file' | 'orphan-file' | 'torn-segment' | 'size-mismatch' | 'open-segment';
 
 export interface FsckProblem {
   kind: FsckProblemKind;
@@ -68,7 +69,12 @@ export async function fsck(
       fileByteLength = (await stat(absolute)).size;
     } catch {
       if (opts.repair) await index.moveToGarbage([row.id], 'missing', opts.nowMs);
-      problems.push({ kind: 'missing-file', path: row.path, message: 'indexed, but the file is missing', repaired: opts.repair });
+      problems.push({
+        kind: 'missing-file',
+        path: row.path,
+        message: 'indexed, but the file is missing',
+        repaired: opts.repair,
+      });
       continue;
     }
     if (fileByteLength === row.byte_length) continue;

@@ -30,7 +30,9 @@ export const migrations: Record<string, Migration> = {
           start_ticks INTEGER NOT NULL,                -- decode time of the first video sample, in ticks
           path TEXT NOT NULL UNIQUE                    -- relative to storage.path
         ) STRICT`.execute(db);
-      await sql`CREATE INDEX segments_by_stream_time ON segments (camera_id, stream, start_time_ms)`.execute(db);
+      await sql`CREATE INDEX segments_by_stream_time ON segments (camera_id, stream, start_time_ms)`.execute(
+        db,
+      );
       await sql`CREATE INDEX segments_by_time ON segments (start_time_ms)`.execute(db);
       // Files whose rows are gone but which may still exist on disk: deleting a segment moves its
       // path here in the same transaction that deletes the row, then unlinks, then forgets it.

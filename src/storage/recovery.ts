@@ -33,7 +33,12 @@ export function factsFromScan(
   }
   if (endTicks === null || frameCount === 0) return null;
   const durationMs = Math.max(1, Math.round(((endTicks - row.start_ticks) * 1000) / row.timescale));
-  return { endTimeMs: row.start_time_ms + durationMs, byteLength: scanned.validByteLength, frameCount, keyframeCount };
+  return {
+    endTimeMs: row.start_time_ms + durationMs,
+    byteLength: scanned.validByteLength,
+    frameCount,
+    keyframeCount,
+  };
 }
 
 async function scanOrNull(path: string): Promise<ScannedFile | null> {
@@ -102,7 +107,10 @@ export async function recoverStorage(index: SegmentIndex, storageRoot: string, n
   for (const row of await index.openSegments()) {
     const outcome = await recoverOpenSegment(index, storageRoot, row, nowMs);
     outcomes[outcome] += 1;
-    log.info({ camera: row.camera_id, stream: row.stream, path: row.path, outcome }, 'recovered open segment');
+    log.info(
+      { camera: row.camera_id, stream: row.stream, path: row.path, outcome },
+      'recovered open segment',
+    );
   }
   const swept = await sweepGarbage(index, storageRoot, log);
   return { ...outcomes, swept };

@@ -151,7 +151,9 @@ export class SegmentIndex {
   }
 
   /** Protects a range from retention (evidence lock, event retention). Returns the hold id. */
-  async addHold(hold: RetentionHold & { kind: string; reason: string; createdAtMs: number }): Promise<number> {
+  async addHold(
+    hold: RetentionHold & { kind: string; reason: string; createdAtMs: number },
+  ): Promise<number> {
     const row = await this.db
       .insertInto('retention_holds')
       .values({

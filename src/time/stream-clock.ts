@@ -46,7 +46,13 @@ export class StreamClock {
   }
 
   /** Where a fragment of the open segment lies; starts a session when the session id changes. */
-  place(f: { sessionId: number; startTicks: number; endTicks: number; timescale: number; arrivedAtMs: number }): PlacedFragment {
+  place(f: {
+    sessionId: number;
+    startTicks: number;
+    endTicks: number;
+    timescale: number;
+    arrivedAtMs: number;
+  }): PlacedFragment {
     if (f.sessionId !== this.sessionId) {
       this.sessionId = f.sessionId;
       this.timescale = f.timescale;

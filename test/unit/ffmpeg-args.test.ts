@@ -28,9 +28,14 @@ test('ffmpeg 4 names the RTSP socket timeout -stimeout; UDP is selectable', () =
 
 test('audio: transcoded when MP4 cannot hold it, dropped when off', () => {
   const source = { url: 'rtsp://cam/main', transport: 'tcp' as const, audio: 'auto' as const };
-  const learnt = ingestArgs(source, { ffmpegMajor: 5, ioTimeoutMs: 1000, audioNeedsTranscode: true }).join(' ');
+  const learnt = ingestArgs(source, { ffmpegMajor: 5, ioTimeoutMs: 1000, audioNeedsTranscode: true }).join(
+    ' ',
+  );
   assert.match(learnt, /-c:a aac -b:a 64k/);
-  const off = ingestArgs({ ...source, audio: 'off' }, { ffmpegMajor: 5, ioTimeoutMs: 1000, audioNeedsTranscode: false });
+  const off = ingestArgs(
+    { ...source, audio: 'off' },
+    { ffmpegMajor: 5, ioTimeoutMs: 1000, audioNeedsTranscode: false },
+  );
   assert.equal(off.includes('0:a:0?'), false);
 });
 

@@ -11,7 +11,10 @@ test('HTTP Range: first-last, open-ended, suffix, and unsatisfiable', () => {
   assert.deepEqual(parseRangeHeader('bytes=990-5000', 1000), { start: 990, end: 999 });
   assert.equal(parseRangeHeader(undefined, 1000), null);
   assert.equal(parseRangeHeader('bytes=0-1,5-6', 1000), null);
-  assert.throws(() => parseRangeHeader('bytes=1000-', 1000), (e: VigilError) => e.code === 'RANGE_NOT_SATISFIABLE');
+  assert.throws(
+    () => parseRangeHeader('bytes=1000-', 1000),
+    (e: VigilError) => e.code === 'RANGE_NOT_SATISFIABLE',
+  );
 });
 
 test('times are ISO-8601 or epoch ms, anything else names the parameter', () => {
@@ -27,7 +30,10 @@ test('times are ISO-8601 or epoch ms, anything else names the parameter', () => 
 test('ranges must be ordered and bounded', () => {
   const opts = { defaultSpanMs: 1000, maxSpanMs: 3_600_000 };
   assert.deepEqual(parseRangeParams({}, 10_000, opts), { fromMs: 9000, toMs: 10_000 });
-  assert.throws(() => parseRangeParams({ from: '5', to: '5' }, 0, opts), (e: VigilError) => e.code === 'RANGE_INVALID');
+  assert.throws(
+    () => parseRangeParams({ from: '5', to: '5' }, 0, opts),
+    (e: VigilError) => e.code === 'RANGE_INVALID',
+  );
   assert.throws(
     () => parseRangeParams({ from: '0', to: String(7_200_000) }, 0, opts),
     (e: VigilError) => e.code === 'RANGE_INVALID',

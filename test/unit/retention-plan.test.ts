@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planRetention, type RetentionInput, type RetentionSegment } from '../../src/storage/retention-plan.js';
+import {
+  planRetention,
+  type RetentionInput,
+  type RetentionSegment,
+} from '../../src/storage/retention-plan.js';
 
 const HOUR = 3_600_000;
 const NOW = 1_800_000_000_000;
@@ -66,7 +70,12 @@ test('below the free-space floor, deletes oldest until the floor is met', () => 
 
 test('held segments survive age and quota, and the shortfall is reported', () => {
   const segments = [seg(1, 'a', 100), seg(2, 'a', 90)];
-  const held = { cameraId: 'a', startTimeMs: segments[0]!.startTimeMs, endTimeMs: segments[1]!.endTimeMs, untilMs: null };
+  const held = {
+    cameraId: 'a',
+    startTimeMs: segments[0]!.startTimeMs,
+    endTimeMs: segments[1]!.endTimeMs,
+    untilMs: null,
+  };
   const plan = planRetention(input({ segments, holds: [held], maxBytes: 50, usedBytes: 200 }));
   assert.deepEqual(plan.deletions, []);
   assert.equal(plan.shortfallBytes, 150);
@@ -85,7 +94,9 @@ test('a lapsed hold or another camera’s hold protects nothing', () => {
 
 test('a hold for all cameras (null camera) protects every camera', () => {
   const segments = [seg(1, 'a', 100), seg(2, 'b', 100)];
-  const plan = planRetention(input({ segments, holds: [{ cameraId: null, startTimeMs: 0, endTimeMs: NOW, untilMs: null }] }));
+  const plan = planRetention(
+    input({ segments, holds: [{ cameraId: null, startTimeMs: 0, endTimeMs: NOW, untilMs: null }] }),
+  );
   assert.deepEqual(plan.deletions, []);
 });
 

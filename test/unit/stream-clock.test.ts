@@ -6,7 +6,12 @@ const TS = 90_000;
 const T0 = 1_800_000_000_000;
 
 /** A camera delivering 1 s fragments; `rate` > 1 means its clock runs fast. */
-function feed(clock: StreamClock, sessionId: number, seconds: number, opts: { rate?: number; delayMs?: number; t0?: number } = {}) {
+function feed(
+  clock: StreamClock,
+  sessionId: number,
+  seconds: number,
+  opts: { rate?: number; delayMs?: number; t0?: number } = {},
+) {
   const rate = opts.rate ?? 1;
   const placed = [];
   for (let i = 0; i < seconds; i += 1) {
@@ -49,7 +54,10 @@ test('drift beyond the tolerance is corrected at the next segment boundary', () 
   const before = clock.wallMs(boundaryTicks);
   const boundary = clock.rollAt(boundaryTicks, T0);
   assert.equal(boundary.closedEndMs, before);
-  assert.ok(boundary.nextStartMs - before > 250, `expected a correction, got ${boundary.nextStartMs - before} ms`);
+  assert.ok(
+    boundary.nextStartMs - before > 250,
+    `expected a correction, got ${boundary.nextStartMs - before} ms`,
+  );
   assert.ok(boundary.nextStartMs - before < 1000);
 });
 
@@ -80,5 +88,8 @@ test('over an hour of 60 s segments, a 100 ppm clock error stays under 1 s', () 
     }
     segmentStartMs = clock.rollAt(Math.round((minute + 1) * 60 * TS * rate), segmentStartMs).nextStartMs;
   }
-  assert.ok(Math.abs(segmentStartMs - (T0 + 3600_000)) < 1000, `drift ${segmentStartMs - (T0 + 3600_000)} ms`);
+  assert.ok(
+    Math.abs(segmentStartMs - (T0 + 3600_000)) < 1000,
+    `drift ${segmentStartMs - (T0 + 3600_000)} ms`,
+  );
 });

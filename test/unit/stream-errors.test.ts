@@ -10,7 +10,10 @@ test('ffmpeg failures become messages that say what to check', () => {
     ['[tcp @ 0x55] Connection to tcp://10.9.9.9:554 failed: Connection timed out', 'timeout'],
     ['[tcp @ 0x55] Failed to resolve hostname nope.local: Name or service not known', 'dns'],
     ['Output file #0 does not contain any stream', 'no_video'],
-    ['[mp4 @ 0x5] Could not find tag for codec pcm_mulaw in stream #1, codec not currently supported in container', 'unsupported_audio'],
+    [
+      '[mp4 @ 0x5] Could not find tag for codec pcm_mulaw in stream #1, codec not currently supported in container',
+      'unsupported_audio',
+    ],
   ];
   for (const [line, kind] of cases) {
     assert.equal(classifyFfmpegFailure(['some preamble', line], 1).kind, kind, line);

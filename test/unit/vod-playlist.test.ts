@@ -40,8 +40,16 @@ test('one session: one map, program date-times, target duration rounded up', () 
 test('a new session or a gap is a discontinuity with its own map', () => {
   const text = buildVodPlaylist([
     { sessionKey: '1', initUri: 'a/init.mp4', parts: [{ uri: 'a/1.m4s', startTimeMs: T, durationMs: 2000 }] },
-    { sessionKey: '1', initUri: 'b/init.mp4', parts: [{ uri: 'b/1.m4s', startTimeMs: T + 2000, durationMs: 2000 }] },
-    { sessionKey: '2', initUri: 'c/init.mp4', parts: [{ uri: 'c/1.m4s', startTimeMs: T + 9000, durationMs: 2000 }] },
+    {
+      sessionKey: '1',
+      initUri: 'b/init.mp4',
+      parts: [{ uri: 'b/1.m4s', startTimeMs: T + 2000, durationMs: 2000 }],
+    },
+    {
+      sessionKey: '2',
+      initUri: 'c/init.mp4',
+      parts: [{ uri: 'c/1.m4s', startTimeMs: T + 9000, durationMs: 2000 }],
+    },
   ]);
   assert.equal(text.match(/#EXT-X-DISCONTINUITY/g)?.length, 1);
   assert.equal(text.match(/#EXT-X-MAP/g)?.length, 3);

@@ -22,13 +22,20 @@ function parseCameraBody(body: unknown, idFromPath?: string): CameraConfig {
   }
   const candidate = idFromPath === undefined ? body : { id: idFromPath, ...body };
   if (idFromPath !== undefined && 'id' in body && (body as { id: unknown }).id !== idFromPath) {
-    throw new VigilError('REQUEST_INVALID', `body.id '${String((body as { id: unknown }).id)}' differs from the id in the path '${idFromPath}'`);
+    throw new VigilError(
+      'REQUEST_INVALID',
+      `body.id '${String((body as { id: unknown }).id)}' differs from the id in the path '${idFromPath}'`,
+    );
   }
   const result = validateCamera(candidate, 'body');
   if (!result.ok) {
-    throw new VigilError('REQUEST_INVALID', result.problems.map((p) => `${p.path}: ${p.message}`).join('; '), {
-      problems: result.problems,
-    });
+    throw new VigilError(
+      'REQUEST_INVALID',
+      result.problems.map((p) => `${p.path}: ${p.message}`).join('; '),
+      {
+        problems: result.problems,
+      },
+    );
   }
   return result.camera;
 }
@@ -46,8 +53,10 @@ export function cameraRoutes(ctx: ApiContext): FastifyPluginAsync {
   return async (app) => {
     app.get('/api/cameras', async () => ({ cameras: ctx.cameras.list().map((c) => cameraView(ctx, c)) }));
 
-    app.get<{ Params: CameraIdParams }>('/api/cameras/:id', { schema: { params: cameraIdParams } }, async (request) =>
-      cameraView(ctx, ctx.cameras.get(request.params.id)),
+    app.get<{ Params: CameraIdParams }>(
+      '/api/cameras/:id',
+      { schema: { params: cameraIdParams } },
+      async (request) => cameraView(ctx, ctx.cameras.get(request.params.id)),
     );
 
     app.get<{ Params: CameraIdParams }>(
@@ -69,7 +78,10 @@ export function cameraRoutes(ctx: ApiContext): FastifyPluginAsync {
     app.post('/api/cameras', async (request, reply) => {
       const camera = parseCameraBody(request.body);
       if (ctx.cameras.has(camera.id)) {
-        throw new VigilError('CAMERA_EXISTS', `a camera '${camera.id}' exists already; use PUT /api/cameras/${camera.id}`);
+        throw new VigilError(
+          'CAMERA_EXISTS',
+          `a camera '${camera.id}' exists already; use PUT /api/cameras/${camera.id}`,
+        );
       }
       await ctx.cameraStore.put(camera, ctx.clock.nowMs());
       const runtime = await ctx.cameras.add(camera, 'api');

@@ -65,7 +65,12 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
           defaultSpanMs: HOUR_MS,
           maxSpanMs: 24 * HOUR_MS,
         });
-        const playlist = await ctx.playback.vodPlaylist(camera.config.id, request.query.stream ?? 'main', fromMs, toMs);
+        const playlist = await ctx.playback.vodPlaylist(
+          camera.config.id,
+          request.query.stream ?? 'main',
+          fromMs,
+          toMs,
+        );
         return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-store').send(playlist);
       },
     );
@@ -83,7 +88,10 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
       '/api/cameras/:id/segments/:segmentId/:range',
       { schema: { params: partParams } },
       async (request, reply) => {
-        const [start, end] = request.params.range.replace('.m4s', '').split('-').map(Number) as [number, number];
+        const [start, end] = request.params.range.replace('.m4s', '').split('-').map(Number) as [
+          number,
+          number,
+        ];
         const stream = await ctx.playback.partStream(request.params.id, request.params.segmentId, start, end);
         return reply
           .type('video/iso.segment')
@@ -116,7 +124,9 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
         if (request.headers['if-none-match'] === mp4.etag) return reply.code(304).send();
         const range = parseRangeHeader(request.headers.range, mp4.byteLength);
         if (!range) {
-          return reply.header('content-length', mp4.byteLength).send(mp4.createReadStream(0, mp4.byteLength - 1));
+          return reply
+            .header('content-length', mp4.byteLength)
+            .send(mp4.createReadStream(0, mp4.byteLength - 1));
         }
         return reply
           .code(206)

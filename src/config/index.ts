@@ -1,0 +1,24 @@
+export { loadConfigFile, parseConfigText, parseConfigObject, demoConfig } from './load.js';
+export type { LoadedConfig, ParseOptions } from './load.js';
+export { validateCamera, retentionDaysFor, redactCamera } from './normalise.js';
+export type {
+  VigilConfig,
+  CameraConfig,
+  StreamConfig,
+  ServerConfig,
+  StorageConfig,
+  RecordingConfig,
+  RetentionConfig,
+  IngestConfig,
+  AudioMode,
+  RtspTransport,
+  CameraValidation,
+} from './normalise.js';
+export { formatProblems } from './problems.js';
+export type { ConfigProblem } from './problems.js';
+export { VigilConfigSchema, CameraSchema, StreamSchema, CAMERA_ID_PATTERN } from './schema.js';
+export type { VigilConfigInput, CameraConfigInput, StreamConfigInput } from './schema.js';
+export { parseSize, formatBytes } from './size.js';
+export { redactUrl, withCredentials, parseStreamUrl, parseTestPatternUrl, STREAM_SCHEMES } from './url.js';
+export type { StreamScheme, TestPattern } from './url.js';
+export type { Env } from './env.js';
