@@ -15,6 +15,7 @@ export type StreamErrorKind =
   | 'unsupported_audio'
   | 'invalid_data'
   | 'stalled'
+  | 'ended'
   | 'exited';
 
 export interface StreamError {
@@ -82,7 +83,11 @@ export function classifyFfmpegFailure(stderrLines: readonly string[], exitCode: 
     if (stderrLines.some((line) => rule.pattern.test(line)))
       return { kind: rule.kind, message: rule.message };
   }
-  const last = stderrLines.filter((l) => l.trim() !== '').at(-1);
+  if (exitCode === 0) {
+    return { kind: 'ended', message: 'the camera ended the stream (it may be restarting): reconnecting' };
+  }
+  // Warnings say little about why ffmpeg stopped; the last error line does.
+  const last = stderrLines.filter((l) => l.trim() !== '' && !l.includes('[warning]')).at(-1);
   return {
     kind: 'exited',
     message: `ffmpeg exited (code ${exitCode ?? 'signal'})${last ? `: ${last.trim()}` : ''}`,

@@ -1,35 +1,39 @@
-/** Frame rate and bitrate over a sliding window, measured from the fragments that arrive. */
+/**
+ * Frame rate and bitrate over the fragments of the last 10 s. Rates are per second of media, not
+ * per second of arrival: ffmpeg delivers what it buffered while probing in one burst, which would
+ * otherwise read as a frame rate several times the camera's.
+ */
 export class StreamStats {
   private readonly windowMs = 10_000;
-  private samples: Array<{ atMs: number; byteLength: number; frameCount: number }> = [];
+  private samples: Array<{ atMs: number; byteLength: number; frameCount: number; mediaDurationMs: number }> =
+    [];
 
   reset(): void {
     this.samples = [];
   }
 
-  add(atMs: number, byteLength: number, frameCount: number): void {
-    this.samples.push({ atMs, byteLength, frameCount });
+  add(atMs: number, byteLength: number, frameCount: number, mediaDurationMs: number): void {
+    this.samples.push({ atMs, byteLength, frameCount, mediaDurationMs });
     while (this.samples.length > 0 && this.samples[0]!.atMs < atMs - this.windowMs) this.samples.shift();
   }
 
-  private spanMs(nowMs: number): number | null {
-    const first = this.samples[0];
-    if (!first || this.samples.length < 2) return null;
-    // The first fragment's contents arrived before its own timestamp, so it opens the window.
-    return Math.max(1, nowMs - first.atMs);
+  private totals(): { frames: number; bytes: number; mediaMs: number } | null {
+    const mediaMs = this.samples.reduce((sum, s) => sum + s.mediaDurationMs, 0);
+    if (mediaMs <= 0) return null;
+    return {
+      frames: this.samples.reduce((sum, s) => sum + s.frameCount, 0),
+      bytes: this.samples.reduce((sum, s) => sum + s.byteLength, 0),
+      mediaMs,
+    };
   }
 
-  fps(nowMs: number): number | null {
-    const span = this.spanMs(nowMs);
-    if (span === null) return null;
-    const frames = this.samples.slice(1).reduce((sum, s) => sum + s.frameCount, 0);
-    return Math.round((frames / span) * 10_000) / 10;
+  fps(): number | null {
+    const t = this.totals();
+    return t ? Math.round((t.frames / t.mediaMs) * 10_000) / 10 : null;
   }
 
-  bitrateKbps(nowMs: number): number | null {
-    const span = this.spanMs(nowMs);
-    if (span === null) return null;
-    const bytes = this.samples.slice(1).reduce((sum, s) => sum + s.byteLength, 0);
-    return Math.round((bytes * 8) / span);
+  bitrateKbps(): number | null {
+    const t = this.totals();
+    return t ? Math.round((t.bytes * 8) / t.mediaMs) : null;
   }
 }

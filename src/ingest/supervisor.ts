@@ -133,8 +133,8 @@ export class StreamSupervisor extends EventEmitter {
       onlineSinceMs: this.onlineSinceMs,
       uptimeMs: online && this.onlineSinceMs !== null ? now - this.onlineSinceMs : 0,
       reconnectCount: this.reconnectCount,
-      fps: online ? this.stats.fps(now) : null,
-      bitrateKbps: online ? this.stats.bitrateKbps(now) : null,
+      fps: online ? this.stats.fps() : null,
+      bitrateKbps: online ? this.stats.bitrateKbps() : null,
       width: video?.width ?? null,
       height: video?.height ?? null,
       codec: video?.codec ?? null,
@@ -251,7 +251,13 @@ export class StreamSupervisor extends EventEmitter {
     }
     const video = this.init.tracks.find((t) => t.kind === 'video');
     const videoRun = parsed.tracks.find((t) => t.trackId === video?.trackId);
-    this.stats.add(now, bytes.length, videoRun?.samples.length ?? 0);
+    const mediaTicks = videoRun?.samples.reduce((sum, s) => sum + s.durationTicks, 0) ?? 0;
+    this.stats.add(
+      now,
+      bytes.length,
+      videoRun?.samples.length ?? 0,
+      video ? (mediaTicks * 1000) / video.timescale : 0,
+    );
     const fragment: IngestFragment = {
       bytes,
       parsed,

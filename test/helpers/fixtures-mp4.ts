@@ -50,9 +50,13 @@ export interface RecordingSpec {
   codec: 'h264' | 'h265';
   durationS: number;
   audio?: boolean;
+  /** 48 kHz by default. */
+  audioSampleRate?: number;
   /** lavfi video source; testsrc2 by default. */
   source?: string;
   size?: string;
+  /** B-frames between references (2 by default; 0 gives no composition offsets at all). */
+  bframes?: number;
   /** Passed as -video_track_timescale (ffmpeg picks 10240 for 10 fps otherwise). */
   videoTimescale?: number;
 }
@@ -65,7 +69,8 @@ export async function makeRecording(path: string, spec: RecordingSpec): Promise<
   const size = spec.size ?? '320x240';
   const source = spec.source ?? 'testsrc2';
   const args = ['-f', 'lavfi', '-i', `${source}=size=${size}:rate=10`];
-  if (spec.audio) args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000');
+  if (spec.audio)
+    args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${spec.audioSampleRate ?? 48000}`);
   args.push('-t', String(spec.durationS), '-pix_fmt', 'yuv420p');
   if (spec.codec === 'h264') {
     args.push(
@@ -80,7 +85,7 @@ export async function makeRecording(path: string, spec: RecordingSpec): Promise<
       '-sc_threshold',
       '0',
       '-bf',
-      '2',
+      String(spec.bframes ?? 2),
     );
   } else {
     args.push('-c:v', 'libx265', '-preset', 'veryfast', '-tag:v', 'hvc1');

@@ -224,7 +224,8 @@ class Source {
 
   private relayRtcp(packet: Buffer): void {
     for (const subscription of this.subscriptions) {
-      if (subscription.playing) subscription.connection.sendInterleaved(subscription.channel + 1, packet);
+      // Sender reports refer to RTP the client has seen, so none before its first packet.
+      if (subscription.aligned) subscription.connection.sendInterleaved(subscription.channel + 1, packet);
     }
   }
 

@@ -72,22 +72,23 @@ cameras:
   });
 
   test('status reports codec, resolution, fps and bitrate measured from the stream', async () => {
-    const status = await waitFor(
-      'fps measured',
+    // Measured over the last 10 s: the first fragment of a session can hold a few frames with
+    // near-identical timestamps, so the rate converges to the camera's within seconds.
+    const main = await waitFor(
+      'fps near 10',
       async () => {
-        const { body } = await getJson<{ streams: Record<string, { state: string; fps: number | null }> }>(
+        const { body } = await getJson<{ streams: Record<string, Record<string, unknown>> }>(
           `${vigil.url}/api/cameras/cam1/status`,
         );
-        const main = body.streams.main;
-        return main?.state === 'online' && main.fps !== null ? body : undefined;
+        const stream = body.streams.main;
+        return stream?.state === 'online' && Math.abs(Number(stream.fps) - 10) < 1.5 ? stream : undefined;
       },
-      20_000,
+      30_000,
     );
-    const main = status.streams.main as unknown as Record<string, unknown>;
     assert.equal(main.codec, 'h264');
     assert.ok((main.width as number) >= 640);
-    assert.ok(Math.abs((main.fps as number) - 10) < 2.5, `fps ${String(main.fps)}`);
     assert.ok((main.bitrateKbps as number) > 50);
+    assert.ok((main.uptimeMs as number) > 0);
   });
 
   test('an unreachable camera says why, and the others keep recording', async () => {

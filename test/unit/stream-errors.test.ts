@@ -30,6 +30,11 @@ test('an unknown failure keeps ffmpeg’s last line and exit code', () => {
   assert.equal(error.message, 'ffmpeg exited (code 187): something odd happened');
 });
 
+test('a stream the camera ends cleanly is not reported as an ffmpeg failure', () => {
+  const error = classifyFfmpegFailure(['[mp4 @ 0x5] [warning] Non-monotonous DTS in output stream 0:0'], 0);
+  assert.equal(error.kind, 'ended');
+});
+
 test('credentials in echoed URLs are scrubbed', () => {
   assert.equal(
     scrubCredentials('rtsp://admin:s3cret@10.0.0.5:554/main: 401 Unauthorized'),

@@ -14,8 +14,9 @@ import { box, FieldWriter, fullBox, mdatHeader, runLengths } from './writer.js';
  * Trimming is in the piece's own decode time, in ticks of its video track's timescale (the
  * index stores both per segment: `msToTicks` in recording/playback.ts converts wall times).
  * The video starts at the last keyframe whose decode time is ≤ `startTicks` (the first keyframe
- * when there is none) and ends with the last sample whose decode time is < `endTicks`; audio
- * is cut to the same span. Leave both out to take the whole piece.
+ * when there is none) and ends with the last sample whose decode time is < `endTicks`, less any
+ * reference frames at the end whose B-frames that cut dropped (they would leave a frozen picture);
+ * audio is cut to the same span. Leave both out to take the whole piece.
  */
 export interface ExportPiece {
   path: string;
@@ -135,81 +136,79 @@ export function buildProgressiveMp4(
   const ranges: ExportRange[] = [];
   let payloadByteLength = 0;
 
-  pieces.forEach((piece, pieceIndex) => {
+  for (const piece of pieces) {
     const videoInfo = piece.scanned.init.tracks.find((t) => t.kind === 'video');
-    if (!videoInfo) return;
-    const videoCandidates = candidates(piece, videoInfo);
-    const selected = selectVideo(videoCandidates, piece.startTicks, piece.endTicks);
-    if (!selected) return;
-    const first = selected[0] as Candidate;
-    const last = selected.at(-1) as Candidate;
+    if (!videoInfo) continue;
+    let selected = selectVideo(candidates(piece, videoInfo), piece.startTicks, piece.endTicks);
+    if (!selected) continue;
+    const first = (selected[0] as Candidate).sample;
+    if (!tracks.video) {
+      // Open-GOP leading frames (shown before the keyframe) need the GOP before it: at the very
+      // start they cannot be decoded, and nothing else refers to them.
+      const keyframeShownAt = presentationTicks(selected[0] as Candidate);
+      selected = selected.filter((c) => presentationTicks(c) >= keyframeShownAt);
+    }
+    const picks: Pick[] = [];
 
     const video = (tracks.video ??= newTrack('video', videoInfo));
-    const started = video.durationsTicks.length > 0;
     const rate = video.timescale / videoInfo.timescale;
-    const base = video.endTicks;
-    const firstDecode = first.sample.decodeTime;
-    const spanTicks = Math.round((last.sample.decodeTime + last.sample.durationTicks - firstDecode) * rate);
-    const firstOffsetTicks = Math.round(first.sample.compositionOffsetTicks * rate);
-    if (!started) video.editMediaTicks = Math.max(0, firstOffsetTicks);
-    const entryOffset = descriptionOffset(video, videoInfo);
-    const picks: Pick[] = [];
-    selected.forEach((c, i) => {
-      const rel = Math.round((c.sample.decodeTime - firstDecode) * rate);
-      const next = selected[i + 1];
-      const nextRel = next ? Math.round((next.sample.decodeTime - firstDecode) * rate) : spanTicks;
-      const durationTicks = Math.max(0, nextRel - rel);
-      const offsetTicks = Math.round(c.sample.compositionOffsetTicks * rate);
-      video.durationsTicks.push(durationTicks);
-      video.sizes.push(c.sample.size);
-      video.compositionOffsetsTicks.push(offsetTicks);
-      video.presentationEndTicks = Math.max(
-        video.presentationEndTicks,
-        base + rel + offsetTicks + durationTicks,
+    const firstOffsetTicks = Math.round(first.compositionOffsetTicks * rate);
+    // Earliest presentation in the piece, relative to its first decode time: the B-frame delay,
+    // or less with open GOPs, whose leading frames are shown before the keyframe.
+    let earliestTicks = Infinity;
+    for (const c of selected) {
+      const relativeTicks = Math.round((c.sample.decodeTime - first.decodeTime) * rate);
+      earliestTicks = Math.min(
+        earliestTicks,
+        relativeTicks + Math.round(c.sample.compositionOffsetTicks * rate),
       );
-      if (c.sample.isSync) video.syncSampleNumbers.push(video.sizes.length);
-      picks.push({
-        track: video,
-        sample: c.sample,
-        fragmentIndex: c.fragmentIndex,
-        sampleDescriptionIndex: entryOffset + c.sampleDescriptionIndex,
-      });
-    });
-    video.endTicks = base + spanTicks;
+    }
+    const base = video.endTicks;
+    let shiftTicks: number;
+    if (video.sizes.length === 0) {
+      // Presentation starts at the keyframe: open-GOP leading frames shown before it cannot be
+      // decoded without the GOP before, so the edit list leaves them out.
+      video.editMediaTicks = Math.max(0, firstOffsetTicks);
+      shiftTicks = video.editMediaTicks - firstOffsetTicks;
+    } else {
+      // Shown right after the previous piece: one edit list holds only one B-frame delay, so a
+      // piece whose delay differs has its composition offsets shifted to fit.
+      shiftTicks = video.presentationEndTicks - (base + earliestTicks);
+    }
+    appendSamples(video, videoInfo, selected, base, picks, shiftTicks);
 
-    // Output presentation time (s) of the piece's first frame and of its end; source presentation time of that frame.
-    const pieceStartS = (base + firstOffsetTicks - video.editMediaTicks) / video.timescale;
-    const pieceEndS = pieceStartS + spanTicks / video.timescale;
-    const sourceStartS = (firstDecode + first.sample.compositionOffsetTicks) / videoInfo.timescale;
-    const isLast = pieceIndex === pieces.length - 1;
-    const audioLimitS = isLast || piece.endTicks !== undefined ? pieceEndS : Infinity;
+    // Output presentation times (s) of the piece's first frame and of its end, and the source
+    // presentation time of that frame: audio is placed by its offset from that frame.
+    const pieceStartS = (base + firstOffsetTicks + shiftTicks - video.editMediaTicks) / video.timescale;
+    const pieceEndS = (video.presentationEndTicks - video.editMediaTicks) / video.timescale;
+    const sourceStartS = (first.decodeTime + first.compositionOffsetTicks) / videoInfo.timescale;
+    // Fragments are cut at video decode times, so the audio heard under the previous piece's last
+    // frames (during the B-frame delay) is in this piece's first fragment: it may fill in back to here.
+    const audioFloorS = pieceStartS - firstOffsetTicks / video.timescale;
 
     const audioInfo = piece.scanned.init.tracks.find((t) => t.kind === 'audio');
     if (audioInfo) {
       const toOutputS = (s: Sample) => s.decodeTime / audioInfo.timescale - sourceStartS + pieceStartS;
-      const audioPicked: Candidate[] = [];
+      const audioSoFar = tracks.audio && tracks.audio.sizes.length > 0 ? tracks.audio : null;
+      const chosen: Candidate[] = [];
       for (const c of candidates(piece, audioInfo)) {
         const startS = toOutputS(c.sample);
         const durationS = c.sample.durationTicks / audioInfo.timescale;
-        if (startS >= audioLimitS) break;
-        if (audioPicked.length === 0) {
-          const audioSoFar = tracks.audio && tracks.audio.durationsTicks.length > 0 ? tracks.audio : null;
-          // The first audio of the export may start inside a sample (the edit list skips into it);
-          // later pieces take a sample only if most of it lies after the audio so far.
+        if (startS >= pieceEndS) break;
+        if (chosen.length === 0) {
+          // The export's first audio may start inside a sample (the edit list skips into it); later
+          // pieces take a sample only if most of it lies after both the audio so far and the floor.
           if (!audioSoFar && startS + durationS <= pieceStartS) continue;
-          if (audioSoFar && startS + durationS / 2 < Math.max(pieceStartS, presentationEndS(audioSoFar)))
+          if (audioSoFar && startS + durationS / 2 < Math.max(audioFloorS, presentationEndS(audioSoFar)))
             continue;
         }
-        audioPicked.push(c);
+        chosen.push(c);
       }
-      if (audioPicked.length > 0) {
+      const firstAudio = chosen[0]?.sample;
+      if (firstAudio) {
         const audio = (tracks.audio ??= newTrack('audio', audioInfo));
-        const audioRate = audio.timescale / audioInfo.timescale;
-        const firstAudio = (audioPicked[0] as Candidate).sample;
-        const lastAudio = (audioPicked.at(-1) as Candidate).sample;
         const startS = toOutputS(firstAudio);
-        let audioBase = audio.endTicks;
-        if (audio.durationsTicks.length === 0) {
+        if (audio.sizes.length === 0) {
           if (startS < 0) audio.editMediaTicks = Math.round(-startS * audio.timescale);
           else audio.leadMovieTicks = Math.round(startS * MOVIE_TIMESCALE);
         } else {
@@ -218,77 +217,15 @@ export function buildProgressiveMp4(
             // stts cannot hold a gap: the previous sample lasts longer instead, keeping what follows in sync.
             const lastIndex = audio.durationsTicks.length - 1;
             audio.durationsTicks[lastIndex] = (audio.durationsTicks[lastIndex] as number) + gapTicks;
-            audioBase += gapTicks;
-            audio.presentationEndTicks = Math.max(audio.presentationEndTicks, audioBase);
+            audio.endTicks += gapTicks;
+            audio.presentationEndTicks = Math.max(audio.presentationEndTicks, audio.endTicks);
           }
         }
-        const audioEntryOffset = descriptionOffset(audio, audioInfo);
-        const audioSpanTicks = Math.round(
-          (lastAudio.decodeTime + lastAudio.durationTicks - firstAudio.decodeTime) * audioRate,
-        );
-        audioPicked.forEach((c, i) => {
-          const rel = Math.round((c.sample.decodeTime - firstAudio.decodeTime) * audioRate);
-          const next = audioPicked[i + 1];
-          const nextRel = next
-            ? Math.round((next.sample.decodeTime - firstAudio.decodeTime) * audioRate)
-            : audioSpanTicks;
-          const durationTicks = Math.max(0, nextRel - rel);
-          const offsetTicks = Math.round(c.sample.compositionOffsetTicks * audioRate);
-          audio.durationsTicks.push(durationTicks);
-          audio.sizes.push(c.sample.size);
-          audio.compositionOffsetsTicks.push(offsetTicks);
-          audio.presentationEndTicks = Math.max(
-            audio.presentationEndTicks,
-            audioBase + rel + offsetTicks + durationTicks,
-          );
-          if (c.sample.isSync) audio.syncSampleNumbers.push(audio.sizes.length);
-          picks.push({
-            track: audio,
-            sample: c.sample,
-            fragmentIndex: c.fragmentIndex,
-            sampleDescriptionIndex: audioEntryOffset + c.sampleDescriptionIndex,
-          });
-        });
-        audio.endTicks = audioBase + audioSpanTicks;
+        appendSamples(audio, audioInfo, chosen, audio.endTicks, picks);
       }
     }
-
-    // Chunks: per fragment, each track's picked samples that lie back to back, in file order.
-    const byFragment = new Map<number, Pick[]>();
-    for (const pick of picks) {
-      const list = byFragment.get(pick.fragmentIndex);
-      if (list) list.push(pick);
-      else byFragment.set(pick.fragmentIndex, [pick]);
-    }
-    for (const fragmentIndex of [...byFragment.keys()].sort((a, b) => a - b)) {
-      const groups: Pick[][] = [];
-      for (const pick of byFragment.get(fragmentIndex) as Pick[]) {
-        const group = groups.at(-1);
-        const previous = group?.at(-1);
-        const contiguous =
-          group &&
-          previous &&
-          previous.track === pick.track &&
-          previous.sampleDescriptionIndex === pick.sampleDescriptionIndex &&
-          previous.sample.fileOffset + previous.sample.size === pick.sample.fileOffset;
-        if (contiguous) group.push(pick);
-        else groups.push([pick]);
-      }
-      groups.sort((a, b) => (a[0] as Pick).sample.fileOffset - (b[0] as Pick).sample.fileOffset);
-      for (const group of groups) {
-        const head = group[0] as Pick;
-        const tail = group.at(-1) as Pick;
-        const length = tail.sample.fileOffset + tail.sample.size - head.sample.fileOffset;
-        head.track.chunks.push({
-          relOffset: payloadByteLength,
-          sampleCount: group.length,
-          sampleDescriptionIndex: head.sampleDescriptionIndex,
-        });
-        addRange(ranges, { path: piece.path, offset: head.sample.fileOffset, length });
-        payloadByteLength += length;
-      }
-    }
-  });
+    payloadByteLength = layOutChunks(piece.path, picks, ranges, payloadByteLength);
+  }
 
   const outTracks = [tracks.video, tracks.audio].filter(
     (t): t is OutTrack => t !== null && t.sizes.length > 0,
@@ -300,6 +237,98 @@ export function buildProgressiveMp4(
     );
   }
   return assemble(outTracks, ranges, payloadByteLength, opts);
+}
+
+/**
+ * Appends samples of one piece to an output track from decode time `base`, rescaling times to the
+ * track's timescale; decode gaps inside the piece are kept as longer durations. Returns the span
+ * (output ticks) the samples cover.
+ */
+function appendSamples(
+  track: OutTrack,
+  info: TrackInfo,
+  chosen: readonly Candidate[],
+  base: number,
+  picks: Pick[],
+  compositionShiftTicks = 0,
+): number {
+  const rate = track.timescale / info.timescale;
+  const first = (chosen[0] as Candidate).sample;
+  const last = (chosen.at(-1) as Candidate).sample;
+  const spanTicks = Math.round((last.decodeTime + last.durationTicks - first.decodeTime) * rate);
+  const entryOffset = descriptionOffset(track, info);
+  // Times relative to the first sample, rounded one by one, so rescaling never accumulates drift.
+  const relative = (s: Sample) => Math.round((s.decodeTime - first.decodeTime) * rate);
+  chosen.forEach((c, i) => {
+    const rel = relative(c.sample);
+    const next = chosen[i + 1];
+    const durationTicks = Math.max(0, (next ? relative(next.sample) : spanTicks) - rel);
+    const offsetTicks = Math.round(c.sample.compositionOffsetTicks * rate) + compositionShiftTicks;
+    track.durationsTicks.push(durationTicks);
+    track.sizes.push(c.sample.size);
+    track.compositionOffsetsTicks.push(offsetTicks);
+    track.presentationEndTicks = Math.max(
+      track.presentationEndTicks,
+      base + rel + offsetTicks + durationTicks,
+    );
+    if (c.sample.isSync) track.syncSampleNumbers.push(track.sizes.length);
+    picks.push({
+      track,
+      sample: c.sample,
+      fragmentIndex: c.fragmentIndex,
+      sampleDescriptionIndex: entryOffset + c.sampleDescriptionIndex,
+    });
+  });
+  track.endTicks = base + spanTicks;
+  return spanTicks;
+}
+
+/**
+ * Turns a piece's picked samples into chunks (per fragment, each track's samples that lie back to
+ * back) and mdat ranges, in file order so reads go forward. Returns the new payload length.
+ */
+function layOutChunks(
+  path: string,
+  picks: readonly Pick[],
+  ranges: ExportRange[],
+  payloadByteLength: number,
+): number {
+  const byFragment = new Map<number, Pick[]>();
+  for (const pick of picks) {
+    const list = byFragment.get(pick.fragmentIndex);
+    if (list) list.push(pick);
+    else byFragment.set(pick.fragmentIndex, [pick]);
+  }
+  let payloadEnd = payloadByteLength;
+  for (const fragmentIndex of [...byFragment.keys()].sort((a, b) => a - b)) {
+    const groups: Pick[][] = [];
+    for (const pick of byFragment.get(fragmentIndex) as Pick[]) {
+      const group = groups.at(-1);
+      const previous = group?.at(-1);
+      const contiguous =
+        previous &&
+        previous.track === pick.track &&
+        previous.sampleDescriptionIndex === pick.sampleDescriptionIndex &&
+        previous.sample.fileOffset + previous.sample.size === pick.sample.fileOffset;
+      if (group && contiguous) group.push(pick);
+      else groups.push([pick]);
+    }
+    // A track's samples lie in decode order within a fragment, so this keeps each track's chunks in order.
+    groups.sort((a, b) => (a[0] as Pick).sample.fileOffset - (b[0] as Pick).sample.fileOffset);
+    for (const group of groups) {
+      const head = group[0] as Pick;
+      const tail = group.at(-1) as Pick;
+      const length = tail.sample.fileOffset + tail.sample.size - head.sample.fileOffset;
+      head.track.chunks.push({
+        relOffset: payloadEnd,
+        sampleCount: group.length,
+        sampleDescriptionIndex: head.sampleDescriptionIndex,
+      });
+      addRange(ranges, { path, offset: head.sample.fileOffset, length });
+      payloadEnd += length;
+    }
+  }
+  return payloadEnd;
 }
 
 function newTrack(kind: 'video' | 'audio', info: TrackInfo): OutTrack {
@@ -339,6 +368,10 @@ function candidates(piece: ExportPiece, info: TrackInfo): Candidate[] {
 }
 
 function selectVideo(all: readonly Candidate[], startTicks?: number, endTicks?: number): Candidate[] | null {
+  const last = all.at(-1);
+  // A window starting after the piece ends holds nothing (rather than the piece's last GOP).
+  if (!last || (startTicks !== undefined && startTicks >= last.sample.decodeTime + last.sample.durationTicks))
+    return null;
   let from = -1;
   for (let i = 0; i < all.length; i += 1) {
     const c = all[i] as Candidate;
@@ -350,8 +383,38 @@ function selectVideo(all: readonly Candidate[], startTicks?: number, endTicks?: 
   let to = all.length - 1;
   if (endTicks !== undefined) {
     while (to >= from && (all[to] as Candidate).sample.decodeTime >= endTicks) to -= 1;
+    to = withoutTrailingHoles(all, from, to);
   }
   return to >= from ? all.slice(from, to + 1) : null;
+}
+
+/** Frames are reordered over a few positions at most; this bounds the look around a cut. */
+const REORDER_WINDOW = 32;
+
+function presentationTicks(c: Candidate): number {
+  return c.sample.decodeTime + c.sample.compositionOffsetTicks;
+}
+
+/**
+ * A cut in decode order can keep a reference frame but drop the B-frames shown before it, which
+ * would freeze the picture for their time. Drops kept frames from the end until every kept frame
+ * is shown before every cut one.
+ */
+function withoutTrailingHoles(all: readonly Candidate[], from: number, to: number): number {
+  let earliestCut = Infinity;
+  for (let i = to + 1; i < Math.min(all.length, to + 1 + REORDER_WINDOW); i += 1) {
+    earliestCut = Math.min(earliestCut, presentationTicks(all[i] as Candidate));
+  }
+  while (to > from) {
+    let latestKept = -Infinity;
+    for (let i = Math.max(from, to - REORDER_WINDOW); i <= to; i += 1) {
+      latestKept = Math.max(latestKept, presentationTicks(all[i] as Candidate));
+    }
+    if (latestKept < earliestCut) break;
+    earliestCut = Math.min(earliestCut, presentationTicks(all[to] as Candidate));
+    to -= 1;
+  }
+  return to;
 }
 
 /** Registers the piece's stsd for the track; returns the number of output entries before its first. */
