@@ -53,6 +53,8 @@ const run = spawnSync(
     '--import',
     'tsx',
     '--test',
+    // One file at a time: integration tests record real-time video and must not starve each other.
+    '--test-concurrency=1',
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     `--test-reporter=${join(root, 'scripts', 'count-reporter.mjs')}`,

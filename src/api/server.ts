@@ -11,9 +11,9 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 /** Builds the HTTP API; tests call app.inject() on it without a socket. */
 export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   const app = Fastify({
-    // pino's Logger is Fastify's logger; the cast only narrows pino's richer generic type.
-    loggerInstance: ctx.log.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Requests are logged at info level by Fastify: too chatty for a video server's log, so the
+    // HTTP logger starts at warn. The cast only narrows pino's richer generic type.
+    loggerInstance: ctx.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     // Ajv coerces query strings to the declared types; unknown query parameters are ignored.
     ajv: { customOptions: { coerceTypes: true, allErrors: true, removeAdditional: false } },

@@ -70,7 +70,13 @@ const hasSetpriv = process.platform === 'linux' && existsSync(SETPRIV);
  * Session ids are unique across restarts of Vigil (segments of different runs must never look
  * like one decode timeline), so they start from the wall time at start-up.
  */
-let nextSessionId = Date.now() * 1000;
+let lastSessionId = Date.now() * 1000;
+
+/** A fresh session id: at each connection, and when a camera's timestamps jump within one. */
+export function newSessionId(): number {
+  lastSessionId += 1;
+  return lastSessionId;
+}
 
 /** Errors that retrying quickly will not fix: slow down so the camera's log is not flooded. */
 const PERSISTENT_ERRORS = new Set(['unauthorized', 'forbidden', 'not_found', 'no_video', 'dns']);
@@ -149,8 +155,7 @@ export class StreamSupervisor extends EventEmitter {
       ? [SETPRIV, ['--pdeathsig', 'KILL', '--', plan.ffmpegPath, ...args]]
       : [plan.ffmpegPath, args];
     this.setState('connecting');
-    nextSessionId += 1;
-    this.sessionId = nextSessionId;
+    this.sessionId = newSessionId();
     this.init = null;
     this.abortReason = null;
     this.stats.reset();

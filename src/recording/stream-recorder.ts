@@ -1,7 +1,7 @@
 import { closeSync, fdatasync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import type { IngestFragment } from '../ingest/supervisor.js';
+import { newSessionId, type IngestFragment } from '../ingest/supervisor.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
 import { StreamClock } from '../time/stream-clock.js';
 import { segmentPath } from './layout.js';
@@ -69,6 +69,8 @@ export class StreamRecorder {
   private lastError: RecorderStatus['lastError'] = null;
   private segmentCount = 0;
   private droppedFragmentCount = 0;
+  /** The decode timeline being recorded: an ingest session, split where the camera's timestamps jump. */
+  private timeline: { ingestSessionId: number; sessionId: number; endTicks: number } | null = null;
 
   constructor(private readonly opts: StreamRecorderOptions) {
     this.clock = new StreamClock(opts.lastEndMs);
@@ -128,9 +130,10 @@ export class StreamRecorder {
     if (!video || !run || !first || !last) return;
     const startTicks = first.decodeTime;
     const endTicks = last.decodeTime + last.durationTicks;
-    if (this.open && this.open.sessionId !== fragment.sessionId) await this.finish();
+    const sessionId = this.timelineFor(fragment.sessionId, startTicks, endTicks, video.timescale);
+    if (this.open && this.open.sessionId !== sessionId) await this.finish();
     this.clock.place({
-      sessionId: fragment.sessionId,
+      sessionId,
       startTicks,
       endTicks,
       timescale: video.timescale,
@@ -142,7 +145,7 @@ export class StreamRecorder {
         this.droppedFragmentCount += 1;
         return;
       }
-      await this.openSegment(fragment, this.clock.wallMs(startTicks), startTicks, true);
+      await this.openSegment(fragment, sessionId, this.clock.wallMs(startTicks), startTicks, true);
     } else if (
       first.isSync &&
       this.clock.wallMs(startTicks) - this.segmentStartMs(this.open) >= this.opts.segmentDurationMs
@@ -152,7 +155,7 @@ export class StreamRecorder {
       const boundary = this.clock.rollAt(startTicks, closedStartMs);
       this.open = null;
       await this.closeSegment(closing, closedStartMs, boundary.closedEndMs);
-      await this.openSegment(fragment, boundary.nextStartMs, startTicks, false);
+      await this.openSegment(fragment, sessionId, boundary.nextStartMs, startTicks, false);
     }
     const open = this.open as OpenSegment | null;
     if (!open) return;
@@ -162,12 +165,47 @@ export class StreamRecorder {
     open.keyframeCount += run.samples.filter((s) => s.isSync).length;
   }
 
+  /**
+   * The session id to record a fragment under. Cameras (and the test emulator, when a second
+   * client joins) sometimes restart their timestamps mid-connection; recording across such a jump
+   * as one timeline would place video at the wrong wall time, so a jump starts a new timeline.
+   */
+  private timelineFor(
+    ingestSessionId: number,
+    startTicks: number,
+    endTicks: number,
+    timescale: number,
+  ): number {
+    const timeline = this.timeline;
+    if (!timeline || timeline.ingestSessionId !== ingestSessionId) {
+      this.timeline = { ingestSessionId, sessionId: ingestSessionId, endTicks };
+      return ingestSessionId;
+    }
+    const jumpedBack = startTicks < timeline.endTicks - timescale / 2;
+    const jumpedAhead = startTicks > timeline.endTicks + 10 * timescale;
+    if (jumpedBack || jumpedAhead) {
+      timeline.sessionId = newSessionId();
+      this.opts.log.warn(
+        {
+          camera: this.opts.cameraId,
+          stream: this.opts.stream,
+          fromTicks: timeline.endTicks,
+          toTicks: startTicks,
+        },
+        'stream timestamps jumped: starting a new segment',
+      );
+    }
+    timeline.endTicks = endTicks;
+    return timeline.sessionId;
+  }
+
   private segmentStartMs(segment: OpenSegment): number {
     return segment.firstOfSession ? this.clock.wallMs(segment.startTicks) : segment.startMs;
   }
 
   private async openSegment(
     fragment: IngestFragment,
+    sessionId: number,
     startMs: number,
     startTicks: number,
     firstOfSession: boolean,
@@ -178,7 +216,7 @@ export class StreamRecorder {
     const id = await this.opts.index.insertOpen({
       cameraId: this.opts.cameraId,
       stream: this.opts.stream,
-      sessionId: fragment.sessionId,
+      sessionId,
       startTimeMs: startMs,
       codec: video.codec,
       width: video.width ?? null,
@@ -201,7 +239,7 @@ export class StreamRecorder {
       id,
       fd,
       path,
-      sessionId: fragment.sessionId,
+      sessionId,
       startTicks,
       startMs,
       firstOfSession,

@@ -40,7 +40,7 @@ export interface TestCameras {
   urls(i: number): CameraUrls;
   /** Takes every camera off the network (clients see their connection close); idempotent. */
   stop(): Promise<void>;
-  /** Brings the cameras back on the same port after stop(); does nothing while they run. */
+  /** Brings the cameras back on the same port after stop() (or a crash); does nothing while they run. */
   start(): Promise<void>;
   /** stop() then start(): a camera going offline and coming back. */
   restart(): Promise<void>;
@@ -160,6 +160,8 @@ async function launchEmulator(
 }
 
 interface Running {
+  /** False once it has died on its own, so start() knows to launch it again. */
+  alive(): boolean;
   stop(): Promise<void>;
 }
 
@@ -191,7 +193,9 @@ class Cameras implements TestCameras {
 
   start(): Promise<void> {
     return this.enqueue(async () => {
-      if (!this.running) this.running = await this.launch();
+      if (this.running?.alive()) return;
+      await this.running?.stop();
+      this.running = await this.launch();
     });
   }
 
@@ -226,7 +230,7 @@ class Cameras implements TestCameras {
         password: this.options.password,
       });
       this.currentPort = server.port;
-      return server;
+      return { alive: () => true, stop: () => server.stop() };
     }
     const script = emulatorScript();
     if (!script) throw new Error('the camera emulator script has gone');
@@ -237,7 +241,10 @@ class Cameras implements TestCameras {
       try {
         const child = await launchEmulator(script, port, this.options);
         this.currentPort = port;
-        return { stop: () => stopChild(child, 5000) };
+        return {
+          alive: () => child.process.exitCode === null && child.process.signalCode === null,
+          stop: () => stopChild(child, 5000),
+        };
       } catch (error) {
         if (!(error instanceof PortInUse)) throw error;
         // A chosen port can be taken between freePort() and the emulator's bind: choose again.

@@ -8,6 +8,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -157,6 +158,8 @@ class Source {
       sdpFile,
       `rtp://${HOST}:${port(this.rtp)}?rtcpport=${port(this.rtcp)}`,
     ];
+    // Checked again after the last await: a stop() meanwhile must not be followed by a spawn.
+    if (this.stopped) throw new Error('server stopped');
     const child = spawnTracked(ffmpeg, args, { deathSignal: 'KILL' });
     this.child = child;
     void child.exited.then(() => this.onExit(child));
@@ -691,8 +694,9 @@ class RtspServer {
         if (address === null || typeof address === 'string') throw new Error('no TCP address');
         return address.port;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0 || attempt >= 20)
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0 || attempt >= 20) {
           throw error;
+        }
         await sleep(100);
       }
     }
@@ -706,11 +710,28 @@ class RtspServer {
   }
 }
 
+const workDirsToRemove = new Set<string>();
+let exitHookInstalled = false;
+
+/** Removes work dirs of servers a test forgot to stop (children.ts kills their ffmpegs). */
+function forgetOnExit(workDir: string, remove: boolean): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const dir of workDirsToRemove) rmSync(dir, { recursive: true, force: true });
+    });
+  }
+  if (remove) workDirsToRemove.add(workDir);
+  else workDirsToRemove.delete(workDir);
+}
+
 /** Starts the server; ffmpeg children start when a path is first described, and run until stop(). */
 export async function startMiniRtspServer(options: MiniRtspServerOptions): Promise<MiniRtspServer> {
-  if (!Number.isInteger(options.count) || options.count < 1)
+  if (!Number.isInteger(options.count) || options.count < 1) {
     throw new Error('count must be a positive integer');
+  }
   const workDir = await mkdtemp(join(tmpdir(), 'vigil-mini-rtsp-'));
+  forgetOnExit(workDir, true);
   const ffmpegPath = options.ffmpegPath
     ? Promise.resolve(options.ffmpegPath)
     : locateFfmpeg().then((binary) => binary.path);
@@ -721,6 +742,7 @@ export async function startMiniRtspServer(options: MiniRtspServerOptions): Promi
   try {
     listeningPort = await server.listen(options.port ?? 0);
   } catch (error) {
+    forgetOnExit(workDir, false);
     await rm(workDir, { recursive: true, force: true });
     throw error;
   }
@@ -735,7 +757,10 @@ export async function startMiniRtspServer(options: MiniRtspServerOptions): Promi
       return cameraUrls(listeningPort, i, options);
     },
     stop(): Promise<void> {
-      stopping ??= server.stop().finally(() => rm(workDir, { recursive: true, force: true }));
+      stopping ??= server.stop().finally(() => {
+        forgetOnExit(workDir, false);
+        return rm(workDir, { recursive: true, force: true });
+      });
       return stopping;
     },
   };
