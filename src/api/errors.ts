@@ -15,7 +15,8 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
   app.setErrorHandler((err: FastifyError | VigilError | Error, request, reply) => {
     if (err instanceof VigilError) {
-      if (err.httpStatus >= 500) request.log.error({ err }, err.message);
+      // 503 means "not yet" (no frame to snapshot), not a fault worth an error in the log.
+      if (err.httpStatus >= 500 && err.httpStatus !== 503) request.log.error({ err }, err.message);
       return reply.code(err.httpStatus).send(err.toJSON());
     }
     const fastifyError = err as FastifyError;

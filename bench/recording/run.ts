@@ -1,0 +1,780 @@
+/**
+ * Recording benchmark: what Vigil costs to record N cameras' main streams, next to N plain
+ * ffmpeg processes writing the same streams to segment files (the least any recorder can do).
+ * See README.md in this folder for how to run it and what the columns mean.
+ *
+ *   npm run bench:recording -- [--cameras 1,8,16,32] [--seconds 60]
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { locateFfmpeg, type FfmpegBinary } from '../../src/ingest/ffmpeg-binary.js';
+import { freePort, startCameras, type TestCameras } from '../../test/helpers/cameras.js';
+import { spawnTracked, stopChild, type TrackedChild } from '../../test/helpers/children.js';
+import { formatMachine, machineInfo } from '../lib/machine.js';
+import {
+  clockTicksPerSecond,
+  machineTicks,
+  median,
+  scanProcesses,
+  TreeMeter,
+  type TreeUsage,
+} from '../lib/proc.js';
+
+const execFileAsync = promisify(execFile);
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * After the last camera comes online: ffmpeg hands over what it buffered while probing in one
+ * burst at connect, which is start-up cost, not steady recording.
+ */
+const SETTLE_MS = 3000;
+/** Wait after the window before asking Vigil what it recorded: the last fragment (≤ 1 s) lands. */
+const TAIL_MS = 3000;
+const STATUS_POLL_MS = 5000;
+/** A camera whose recording falls short of the window by more than this has lost video. */
+const LOSS_TOLERANCE_MS = 3000;
+const MiB = 2 ** 20;
+
+type System = 'vigil' | 'baseline';
+
+interface CameraOutcome {
+  id: string;
+  /** Recorded media within the expected span. */
+  recordedMs: number;
+  /** What should have been recorded: the window (Vigil) or the whole run (baseline). */
+  expectedMs: number;
+  gapCount: number;
+  fpsMin: number | null;
+  fpsMax: number | null;
+  lost: boolean;
+}
+
+interface SystemResult {
+  system: System;
+  n: number;
+  /** 1 if this system ran first for this N, 2 if second. */
+  position: number;
+  windowMs: number;
+  usage: TreeUsage;
+  cameras: CameraOutcome[];
+  emulatorCpuSeconds: number | null;
+  /** Busy time of all cores of the machine during the window, as % of all cores. */
+  machineBusyPct: number;
+  /** How many cameras were online when the window opened. */
+  onlineAtStart: number;
+  details: string[];
+}
+
+interface Options {
+  cameraCounts: number[];
+  seconds: number;
+  vigilMode: 'auto' | 'src' | 'dist';
+  cpuProfDir: string | null;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      cameras: { type: 'string', default: '1,8,16,32' },
+      seconds: { type: 'string', default: '60' },
+      vigil: { type: 'string', default: 'auto' },
+      'cpu-prof': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(
+      'npm run bench:recording -- [--cameras 1,8,16,32] [--seconds 60] [--vigil auto|src|dist] [--cpu-prof DIR]',
+    );
+    process.exit(0);
+  }
+  const cameraCounts = values.cameras.split(',').map((s) => Number(s.trim()));
+  if (cameraCounts.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error(
+      `--cameras must be a list of positive integers such as 1,8,16,32, got '${values.cameras}'`,
+    );
+  }
+  const seconds = Number(values.seconds);
+  if (!Number.isInteger(seconds) || seconds < 5) {
+    throw new Error(`--seconds must be an integer of at least 5, got '${values.seconds}'`);
+  }
+  const vigilMode = values.vigil;
+  if (vigilMode !== 'auto' && vigilMode !== 'src' && vigilMode !== 'dist') {
+    throw new Error(`--vigil must be auto, src or dist, got '${vigilMode}'`);
+  }
+  return { cameraCounts, seconds, vigilMode, cpuProfDir: values['cpu-prof'] ?? null };
+}
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, Math.max(0, ms)));
+
+function listFiles(dir: string, suffix: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listFiles(full, suffix));
+    else if (entry.name.endsWith(suffix)) out.push(full);
+  }
+  return out;
+}
+
+/**
+ * The built CLI, if dist/ holds a build at least as new as every source file. A stale build
+ * would benchmark code that is no longer there, so then src/ runs through tsx.
+ */
+function vigilCommand(mode: Options['vigilMode']): { args: string[]; what: string } {
+  const dist = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+  const src = ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'main.ts')];
+  if (mode === 'src') return { args: src, what: 'src/ through tsx (--vigil src)' };
+  if (mode === 'dist') return { args: [dist], what: 'dist/cli/main.js (--vigil dist)' };
+  if (!existsSync(dist)) return { args: src, what: 'src/ through tsx (no dist/ build)' };
+  const stale = listFiles(join(REPO_ROOT, 'src'), '.ts').filter((file) => {
+    const built = join(REPO_ROOT, 'dist', relative(join(REPO_ROOT, 'src'), file)).replace(/\.ts$/, '.js');
+    return !existsSync(built) || statSync(built).mtimeMs < statSync(file).mtimeMs;
+  });
+  if (stale.length > 0) {
+    return {
+      args: src,
+      what: `src/ through tsx (dist/ is older than ${stale.length} source files: run npm run build to use it)`,
+    };
+  }
+  return { args: [dist], what: 'dist/cli/main.js' };
+}
+
+/** The emulator's pid: our child whose command line names the emulator and its port. */
+function emulatorPid(cameras: TestCameras): number | null {
+  if (cameras.kind !== 'emulator') return null;
+  for (const p of scanProcesses().values()) {
+    if (p.ppid !== process.pid) continue;
+    try {
+      const argv = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0');
+      if (argv.some((a) => a.endsWith('rtsp-cameras')) && argv.includes(String(cameras.port))) return p.pid;
+    } catch {
+      // Gone between the scan and the read: not the emulator, which is still running.
+    }
+  }
+  return null;
+}
+
+interface Window {
+  startMs: number;
+  endMs: number;
+  machineBusyPct: number;
+}
+
+/**
+ * Samples the meters at the window's start, every second, and at its end, `seconds` later by the
+ * monotonic clock (a wall-clock step must not stretch the window).
+ */
+async function measureWindow(seconds: number, meters: TreeMeter[]): Promise<Window> {
+  const sampleAll = () => {
+    const all = scanProcesses();
+    for (const meter of meters) meter.sample(all);
+  };
+  const machineStart = machineTicks();
+  const monoStart = performance.now();
+  const startMs = Date.now();
+  sampleAll();
+  for (let k = 1; k <= seconds; k += 1) {
+    await sleep(monoStart + k * 1000 - performance.now());
+    sampleAll();
+  }
+  const endMs = startMs + Math.round(performance.now() - monoStart);
+  const machineEnd = machineTicks();
+  const busy = machineEnd.busy - machineStart.busy;
+  const total = machineEnd.total - machineStart.total;
+  return { startMs, endMs, machineBusyPct: total > 0 ? (100 * busy) / total : Number.NaN };
+}
+
+function cameraUrl(cameras: TestCameras, k: number): string {
+  return cameras.urls(k).main;
+}
+
+function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vigil
+
+interface StreamStatusView {
+  state: string;
+  fps: number | null;
+  reconnectCount: number;
+  lastError: { message: string } | null;
+}
+
+interface RecorderStatusView {
+  droppedFragmentCount: number;
+  lastError: { message: string } | null;
+}
+
+interface CameraListBody {
+  cameras: Array<{
+    id: string;
+    streams: { main?: { status: StreamStatusView; recording: RecorderStatusView } };
+  }>;
+}
+
+interface CameraStatusBody {
+  streams: { main?: StreamStatusView };
+}
+
+interface RecordingsBody {
+  recordings: Array<{ durationMs: number }>;
+  gaps: Array<{ durationMs: number }>;
+  segmentCount: number;
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+function vigilYaml(n: number, cameras: TestCameras, dataDir: string): string {
+  const lines = ['storage:', `  path: ${JSON.stringify(dataDir)}`, '  minFreeBytes: 1GB', 'cameras:'];
+  for (let k = 1; k <= n; k += 1) {
+    lines.push(
+      `  - id: cam${k}`,
+      '    streams:',
+      '      main:',
+      `        url: ${JSON.stringify(cameraUrl(cameras, k))}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+interface LogLine {
+  level?: number;
+  time?: number;
+  msg?: string;
+  camera?: string;
+  reason?: string;
+}
+
+async function startVigilProcess(
+  configPath: string,
+  command: { args: string[] },
+  cpuProfDir: string | null,
+  onLog: (line: LogLine) => void,
+): Promise<{ child: TrackedChild; url: string; output: () => string }> {
+  const port = await freePort();
+  const nodeArgs = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+  let output = '';
+  let markUrl: (url: string) => void = () => undefined;
+  const urlSeen = new Promise<string>((done) => {
+    markUrl = done;
+  });
+  const child = spawnTracked(
+    process.execPath,
+    [...nodeArgs, ...command.args, 'start', '--config', configPath, '--listen', `127.0.0.1:${port}`],
+    {
+      // TERM: if the benchmark dies, Vigil still closes its segments and stops its ffmpegs.
+      deathSignal: 'TERM',
+      env: { ...process.env, VIGIL_LOG_LEVEL: 'info' },
+      onStdoutLine: (line) => {
+        output = (output + line + '\n').slice(-20_000);
+        const match = /Vigil is running at (\S+)/.exec(line);
+        if (match?.[1]) markUrl(match[1]);
+        if (line.startsWith('{')) {
+          try {
+            onLog(JSON.parse(line) as LogLine);
+          } catch {
+            // A line that merely starts with '{' is not a log record; it is kept in output.
+          }
+        }
+      },
+    },
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    urlSeen,
+    child.exited.then(() => null),
+    new Promise<null>((done) => {
+      timer = setTimeout(() => done(null), 60_000);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (outcome === null) {
+    await stopChild(child);
+    throw new Error(`Vigil did not start:\n${output}\n${child.stderrTail()}`);
+  }
+  return { child, url: outcome, output: () => `${output}\n${child.stderrTail()}` };
+}
+
+/** Polls until `check` is true or the deadline passes; returns whether it became true. */
+async function pollUntil(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return true;
+    } catch {
+      // Not ready yet (connection refused, camera connecting): try again.
+    }
+    if (Date.now() > deadline) return false;
+    await sleep(intervalMs);
+  }
+}
+
+function onlineTimeoutMs(n: number): number {
+  return 30_000 + n * 1000;
+}
+
+async function runVigil(
+  n: number,
+  seconds: number,
+  cameras: TestCameras,
+  command: { args: string[] },
+  ticksPerSecond: number,
+  cpuProfDir: string | null,
+): Promise<Omit<SystemResult, 'position'>> {
+  const dir = tempDir('vigil-bench-');
+  const configPath = join(dir, 'vigil.yaml');
+  writeFileSync(configPath, vigilYaml(n, cameras, join(dir, 'data')));
+  const warnings: LogLine[] = [];
+  let inWindow = false;
+  const vigil = await startVigilProcess(configPath, command, cpuProfDir, (line) => {
+    if (inWindow && (line.level ?? 0) >= 40) warnings.push(line);
+  });
+  try {
+    const ids = Array.from({ length: n }, (_, i) => `cam${i + 1}`);
+    const online = new Set<string>();
+    await pollUntil(
+      async () => {
+        await Promise.all(
+          ids
+            .filter((id) => !online.has(id))
+            .map(async (id) => {
+              const body = await getJson<CameraStatusBody>(`${vigil.url}/api/cameras/${id}/status`);
+              if (body.streams.main?.state === 'online') online.add(id);
+            }),
+        );
+        return online.size === n;
+      },
+      onlineTimeoutMs(n),
+      500,
+    );
+    await sleep(SETTLE_MS);
+
+    const meter = new TreeMeter(() => [vigil.child.pid], ticksPerSecond);
+    const emuPid = emulatorPid(cameras);
+    const emuMeter = new TreeMeter(() => (emuPid === null ? [] : [emuPid]), ticksPerSecond, false);
+
+    // fps, states and API latency while recording: the fps in status covers the last 10 s only.
+    const fps = new Map<string, number[]>();
+    const offlineSeen = new Set<string>();
+    const apiLatencyMs: number[] = [];
+    let first: CameraListBody | null = null;
+    let last: CameraListBody | null = null;
+    let polling = true;
+    const poll = async () => {
+      const t0 = performance.now();
+      const body = await getJson<CameraListBody>(`${vigil.url}/api/cameras`);
+      apiLatencyMs.push(performance.now() - t0);
+      first ??= body;
+      last = body;
+      for (const camera of body.cameras) {
+        const status = camera.streams.main?.status;
+        if (!status) continue;
+        if (status.state !== 'online') offlineSeen.add(camera.id);
+        if (status.fps !== null) fps.set(camera.id, [...(fps.get(camera.id) ?? []), status.fps]);
+      }
+    };
+    const poller = (async () => {
+      await sleep(STATUS_POLL_MS / 2);
+      while (polling) {
+        await poll().catch(() => undefined);
+        await sleep(STATUS_POLL_MS);
+      }
+    })();
+
+    inWindow = true;
+    const window = await measureWindow(seconds, [meter, emuMeter]);
+    inWindow = false;
+    polling = false;
+    await poller;
+    await sleep(TAIL_MS);
+    await poll().catch(() => undefined);
+
+    const windowMs = window.endMs - window.startMs;
+    const outcomes: CameraOutcome[] = [];
+    for (const id of ids) {
+      const rec = await getJson<RecordingsBody>(
+        `${vigil.url}/api/cameras/${id}/recordings?from=${window.startMs}&to=${window.endMs}`,
+      );
+      const recordedMs = rec.recordings.reduce((sum, r) => sum + r.durationMs, 0);
+      const gapCount = rec.gaps.filter((g) => g.durationMs > 0).length;
+      const samples = fps.get(id) ?? [];
+      outcomes.push({
+        id,
+        recordedMs,
+        expectedMs: windowMs,
+        gapCount,
+        fpsMin: samples.length > 0 ? Math.min(...samples) : null,
+        fpsMax: samples.length > 0 ? Math.max(...samples) : null,
+        lost: gapCount > 0 || recordedMs < windowMs - LOSS_TOLERANCE_MS || offlineSeen.has(id),
+      });
+    }
+
+    const details: string[] = [];
+    const latencies = apiLatencyMs.slice(0, -1);
+    details.push(
+      `GET /api/cameras latency during window: median ${median(latencies).toFixed(1)} ms, ` +
+        `max ${Math.max(...latencies).toFixed(1)} ms (${latencies.length} polls)`,
+    );
+    const reconnects = (body: CameraListBody | null) =>
+      body?.cameras.reduce((sum, c) => sum + (c.streams.main?.status.reconnectCount ?? 0), 0) ?? 0;
+    const dropped = (body: CameraListBody | null) =>
+      body?.cameras.reduce((sum, c) => sum + (c.streams.main?.recording.droppedFragmentCount ?? 0), 0) ?? 0;
+    details.push(
+      `reconnects during window: ${reconnects(last) - reconnects(first)}; ` +
+        `fragments dropped by recorders: ${dropped(last) - dropped(first)}; ` +
+        `cameras seen not online: ${offlineSeen.size}`,
+    );
+    if (warnings.length > 0) {
+      const counts = new Map<string, number>();
+      for (const w of warnings) {
+        const key = `${w.msg ?? '?'}${w.reason ? `: ${w.reason}` : ''}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      details.push(
+        `warnings/errors logged in window: ${[...counts].map(([msg, count]) => `${count}× ${msg}`).join('; ')}`,
+      );
+    }
+    return {
+      system: 'vigil',
+      n,
+      windowMs,
+      usage: meter.result(),
+      cameras: outcomes,
+      emulatorCpuSeconds: emuPid === null ? null : emuMeter.result().cpuSeconds,
+      machineBusyPct: window.machineBusyPct,
+      onlineAtStart: online.size,
+      details,
+    };
+  } finally {
+    // Generous grace: with many cameras, closing means an fdatasync per open segment.
+    await stopChild(vigil.child, 15_000);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Baseline: one plain ffmpeg per camera
+
+function baselineArgs(url: string, dir: string, k: number): string[] {
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-rtsp_transport',
+    'tcp',
+    '-i',
+    url,
+    '-map',
+    '0:v:0',
+    '-c',
+    'copy',
+    '-f',
+    'segment',
+    '-segment_time',
+    '60',
+    '-segment_format',
+    'mp4',
+    '-segment_format_options',
+    'movflags=+frag_keyframe+empty_moov+default_base_moof',
+    '-reset_timestamps',
+    '1',
+    join(dir, `cam${k}-%03d.mp4`),
+  ];
+}
+
+interface ProbeResult {
+  durationS: number;
+  packets: number;
+}
+
+async function probe(ffprobe: string, file: string): Promise<ProbeResult> {
+  const { stdout } = await execFileAsync(
+    ffprobe,
+    [
+      '-v',
+      'error',
+      '-count_packets',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'format=duration:stream=nb_read_packets',
+      '-of',
+      'json',
+      file,
+    ],
+    { timeout: 60_000 },
+  );
+  const body = JSON.parse(stdout) as {
+    format?: { duration?: string };
+    streams?: Array<{ nb_read_packets?: string }>;
+  };
+  return {
+    durationS: Number(body.format?.duration ?? 0) || 0,
+    packets: Number(body.streams?.[0]?.nb_read_packets ?? 0) || 0,
+  };
+}
+
+async function runBaseline(
+  n: number,
+  seconds: number,
+  cameras: TestCameras,
+  ffmpeg: FfmpegBinary,
+  ffprobe: string,
+  ticksPerSecond: number,
+): Promise<Omit<SystemResult, 'position'>> {
+  const dir = tempDir('vigil-bench-baseline-');
+  const children: TrackedChild[] = [];
+  try {
+    for (let k = 1; k <= n; k += 1) {
+      children.push(
+        spawnTracked(ffmpeg.path, baselineArgs(cameraUrl(cameras, k), dir, k), { deathSignal: 'TERM' }),
+      );
+    }
+    // Online = its first file has data: ffmpeg writes the header once it has probed the stream.
+    const onlineAtMs = new Map<number, number>();
+    await pollUntil(
+      async () => {
+        for (let k = 1; k <= n; k += 1) {
+          if (onlineAtMs.has(k)) continue;
+          const file = join(dir, `cam${k}-000.mp4`);
+          if (existsSync(file) && statSync(file).size > 0) onlineAtMs.set(k, Date.now());
+        }
+        return onlineAtMs.size === n;
+      },
+      onlineTimeoutMs(n),
+      200,
+    );
+    await sleep(SETTLE_MS);
+
+    const pids = children.map((c) => c.pid);
+    const meter = new TreeMeter(() => pids, ticksPerSecond);
+    const emuPid = emulatorPid(cameras);
+    const emuMeter = new TreeMeter(() => (emuPid === null ? [] : [emuPid]), ticksPerSecond, false);
+    const window = await measureWindow(seconds, [meter, emuMeter]);
+    const diedEarly = children
+      .map((c, i) => ({ k: i + 1, c }))
+      .filter(({ c }) => c.process.exitCode !== null || c.process.signalCode !== null);
+    const stopAtMs = Date.now();
+    // SIGTERM: ffmpeg ends its files cleanly, as at a planned stop.
+    await Promise.all(children.map((c) => stopChild(c, 10_000)));
+
+    const files = readdirSync(dir);
+    const outcomes: CameraOutcome[] = [];
+    for (let k = 1; k <= n; k += 1) {
+      const mine = files.filter((f) => f.startsWith(`cam${k}-`) && f.endsWith('.mp4')).sort();
+      let durationS = 0;
+      let packets = 0;
+      for (const f of mine) {
+        const r = await probe(ffprobe, join(dir, f));
+        durationS += r.durationS;
+        packets += r.packets;
+      }
+      const started = onlineAtMs.get(k);
+      // Its whole run, from its first file to the stop: that contains the window.
+      const expectedMs = started === undefined ? stopAtMs - window.startMs : stopAtMs - started;
+      const recordedMs = Math.round(durationS * 1000);
+      const died = diedEarly.some((d) => d.k === k);
+      const fpsValue = durationS > 0 ? Math.round((packets / durationS) * 10) / 10 : null;
+      outcomes.push({
+        id: `cam${k}`,
+        recordedMs,
+        expectedMs,
+        gapCount: died ? 1 : 0,
+        fpsMin: fpsValue,
+        fpsMax: fpsValue,
+        lost: died || recordedMs < expectedMs - LOSS_TOLERANCE_MS,
+      });
+    }
+    const details: string[] = [];
+    if (diedEarly.length > 0) {
+      details.push(
+        `ffmpeg exited during the window for ${diedEarly.map((d) => `cam${d.k}`).join(', ')}: ` +
+          (diedEarly[0]?.c.stderrTail().trim().split('\n').at(-1) ?? ''),
+      );
+    }
+    return {
+      system: 'baseline',
+      n,
+      windowMs: window.endMs - window.startMs,
+      usage: meter.result(),
+      cameras: outcomes,
+      emulatorCpuSeconds: emuPid === null ? null : emuMeter.result().cpuSeconds,
+      machineBusyPct: window.machineBusyPct,
+      onlineAtStart: onlineAtMs.size,
+      details,
+    };
+  } finally {
+    await Promise.all(children.map((c) => stopChild(c, 10_000)));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function cpuPerCameraMinute(r: SystemResult): number {
+  return r.usage.cpuSeconds / (r.n * (r.windowMs / 60_000));
+}
+
+function rssPerCameraMiB(r: SystemResult): number {
+  return r.usage.rssMedianBytes / r.n / MiB;
+}
+
+function missingSeconds(r: SystemResult): number {
+  return r.cameras.reduce((sum, c) => sum + Math.max(0, c.expectedMs - c.recordedMs), 0) / 1000;
+}
+
+function formatTable(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function fpsRange(cameras: CameraOutcome[]): string {
+  const mins = cameras.map((c) => c.fpsMin).filter((v): v is number => v !== null);
+  const maxs = cameras.map((c) => c.fpsMax).filter((v): v is number => v !== null);
+  if (mins.length === 0) return 'no fps seen';
+  return `fps ${Math.min(...mins).toFixed(1)}–${Math.max(...maxs).toFixed(1)}`;
+}
+
+function describe(r: SystemResult): string[] {
+  const u = r.usage;
+  const byComm = Object.entries(u.cpuSecondsByComm)
+    .sort((a, b) => b[1] - a[1])
+    .map(([comm, s]) => `${comm} ${s.toFixed(2)} s`)
+    .join(', ');
+  const rssByComm = Object.entries(u.rssMedianBytesByComm)
+    .sort((a, b) => b[1] - a[1])
+    .map(([comm, b]) => `${comm} ${(b / MiB).toFixed(1)}`)
+    .join(', ');
+  const lost = r.cameras.filter((c) => c.lost);
+  const lines = [
+    `N=${r.n} ${r.system} (ran ${r.position === 1 ? 'first' : 'second'}): window ${(r.windowMs / 1000).toFixed(2)} s, ` +
+      `${r.onlineAtStart}/${r.n} cameras online at its start`,
+    `  CPU ${u.cpuSeconds.toFixed(2)} s = ${((100 * u.cpuSeconds) / (r.windowMs / 1000)).toFixed(1)}% of one core ` +
+      `(${byComm}); ${u.processCount} processes, ${u.exitedCount} exited in the window`,
+    `  RSS median ${(u.rssMedianBytes / MiB).toFixed(1)} MiB (${rssByComm}), max ${(u.rssMaxBytes / MiB).toFixed(1)} MiB; ` +
+      `PSS median ${(u.pssMedianBytes / MiB).toFixed(1)} MiB`,
+    `  machine busy ${r.machineBusyPct.toFixed(0)}% of all cores; emulator ` +
+      (r.emulatorCpuSeconds === null
+        ? 'not measured'
+        : `${((100 * r.emulatorCpuSeconds) / (r.windowMs / 1000)).toFixed(1)}% of one core (not counted)`),
+    `  ${fpsRange(r.cameras)}${r.system === 'baseline' ? ' (packets / duration of the files)' : ' (status polls)'}; ` +
+      `cameras losing video: ${lost.length > 0 ? lost.map((c) => `${c.id} −${((c.expectedMs - c.recordedMs) / 1000).toFixed(1)} s/${c.gapCount} gaps`).join(', ') : 'none'}`,
+    ...r.details.map((d) => `  ${d}`),
+  ];
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  process.chdir(REPO_ROOT);
+  const ffmpeg = await locateFfmpeg();
+  const ffprobe = ffmpeg.path.includes('/') ? join(ffmpeg.path, '..', 'ffprobe') : 'ffprobe';
+  try {
+    execFileSync(ffprobe, ['-version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error(
+      `no ffprobe at '${ffprobe}': the baseline's files are measured with it (apt-get install ffmpeg)`,
+    );
+  }
+  const ticksPerSecond = clockTicksPerSecond();
+  const command = vigilCommand(options.vigilMode);
+  const machine = machineInfo(ffmpeg.path);
+
+  console.log(`Vigil recording benchmark, ${new Date().toISOString()}`);
+  console.log(formatMachine(machine));
+  console.log(`ffmpeg for both systems: ${ffmpeg.path} (${ffmpeg.origin}); CLK_TCK ${ticksPerSecond}`);
+  console.log(`Vigil runs from ${command.what}`);
+  const orderText = options.cameraCounts
+    .map((n, i) => `N=${n} ${i % 2 === 0 ? 'baseline then Vigil' : 'Vigil then baseline'}`)
+    .join('; ');
+  console.log(
+    `cameras ${options.cameraCounts.join(',')}, window ${options.seconds} s after all online + ${SETTLE_MS / 1000} s; ` +
+      `order alternates: ${orderText}`,
+  );
+  console.log('');
+
+  const results: SystemResult[] = [];
+  for (const [i, n] of options.cameraCounts.entries()) {
+    const order: System[] = i % 2 === 0 ? ['baseline', 'vigil'] : ['vigil', 'baseline'];
+    for (const [j, system] of order.entries()) {
+      // A fresh emulator for each run, so both systems meet the same, unused cameras.
+      const cameras = await startCameras({ count: n });
+      try {
+        process.stdout.write(`running N=${n} ${system} on ${cameras.kind} cameras… `);
+        const result =
+          system === 'vigil'
+            ? await runVigil(n, options.seconds, cameras, command, ticksPerSecond, options.cpuProfDir)
+            : await runBaseline(n, options.seconds, cameras, ffmpeg, ffprobe, ticksPerSecond);
+        const full: SystemResult = { ...result, position: j + 1 };
+        results.push(full);
+        console.log('done');
+        for (const line of describe(full)) console.log(line);
+      } finally {
+        await cameras.stop();
+      }
+    }
+  }
+
+  console.log('');
+  const header = [
+    'N',
+    'system',
+    'CPU s/cam-min',
+    'RSS MiB/cam (median)',
+    'missing video s (total)',
+    'cameras with gaps',
+  ];
+  const rows = results.map((r) => [
+    String(r.n),
+    r.system,
+    cpuPerCameraMinute(r).toFixed(3),
+    rssPerCameraMiB(r).toFixed(1),
+    missingSeconds(r).toFixed(1),
+    `${r.cameras.filter((c) => c.lost).length}/${r.n}`,
+  ]);
+  console.log(formatTable([header, ...rows]));
+  console.log('');
+  const ratioRows = [['N', 'Vigil/baseline', 'CPU', 'RSS']];
+  for (const n of options.cameraCounts) {
+    const vigil = results.find((r) => r.n === n && r.system === 'vigil');
+    const base = results.find((r) => r.n === n && r.system === 'baseline');
+    if (!vigil || !base) continue;
+    ratioRows.push([
+      String(n),
+      '',
+      `${(cpuPerCameraMinute(vigil) / cpuPerCameraMinute(base)).toFixed(2)}×`,
+      `${(rssPerCameraMiB(vigil) / rssPerCameraMiB(base)).toFixed(2)}×`,
+    ]);
+  }
+  console.log(formatTable(ratioRows));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});
