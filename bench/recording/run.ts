@@ -6,7 +6,18 @@
  *   npm run bench:recording -- [--cameras 1,8,16,32] [--seconds 60]
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -73,7 +84,7 @@ interface SystemResult {
 interface Options {
   cameraCounts: number[];
   seconds: number;
-  vigilMode: 'auto' | 'src' | 'dist';
+  vigilMode: VigilMode;
   cpuProfDir: string | null;
 }
 
@@ -90,7 +101,7 @@ function parseOptions(argv: string[]): Options {
   });
   if (values.help) {
     console.log(
-      'npm run bench:recording -- [--cameras 1,8,16,32] [--seconds 60] [--vigil auto|src|dist] [--cpu-prof DIR]',
+      'npm run bench:recording -- [--cameras 1,8,16,32] [--seconds 60] [--vigil auto|dist|build|src] [--cpu-prof DIR]',
     );
     process.exit(0);
   }
@@ -105,8 +116,8 @@ function parseOptions(argv: string[]): Options {
     throw new Error(`--seconds must be an integer of at least 5, got '${values.seconds}'`);
   }
   const vigilMode = values.vigil;
-  if (vigilMode !== 'auto' && vigilMode !== 'src' && vigilMode !== 'dist') {
-    throw new Error(`--vigil must be auto, src or dist, got '${vigilMode}'`);
+  if (vigilMode !== 'auto' && vigilMode !== 'src' && vigilMode !== 'dist' && vigilMode !== 'build') {
+    throw new Error(`--vigil must be auto, src, dist or build, got '${vigilMode}'`);
   }
   return { cameraCounts, seconds, vigilMode, cpuProfDir: values['cpu-prof'] ?? null };
 }
@@ -123,27 +134,79 @@ function listFiles(dir: string, suffix: string): string[] {
   return out;
 }
 
-/**
- * The built CLI, if dist/ holds a build at least as new as every source file. A stale build
- * would benchmark code that is no longer there, so then src/ runs through tsx.
- */
-function vigilCommand(mode: Options['vigilMode']): { args: string[]; what: string } {
-  const dist = join(REPO_ROOT, 'dist', 'cli', 'main.js');
-  const src = ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'main.ts')];
-  if (mode === 'src') return { args: src, what: 'src/ through tsx (--vigil src)' };
-  if (mode === 'dist') return { args: [dist], what: 'dist/cli/main.js (--vigil dist)' };
-  if (!existsSync(dist)) return { args: src, what: 'src/ through tsx (no dist/ build)' };
-  const stale = listFiles(join(REPO_ROOT, 'src'), '.ts').filter((file) => {
-    const built = join(REPO_ROOT, 'dist', relative(join(REPO_ROOT, 'src'), file)).replace(/\.ts$/, '.js');
+type VigilMode = 'auto' | 'src' | 'dist' | 'build';
+
+interface VigilCommand {
+  /** Node arguments that start the CLI. */
+  args: string[];
+  what: string;
+  /** A temporary build to delete at the end. */
+  buildDir: string | null;
+}
+
+function staleBuildFiles(): string[] {
+  const srcRoot = join(REPO_ROOT, 'src');
+  return listFiles(srcRoot, '.ts').filter((file) => {
+    const built = join(REPO_ROOT, 'dist', relative(srcRoot, file)).replace(/\.ts$/, '.js');
     return !existsSync(built) || statSync(built).mtimeMs < statSync(file).mtimeMs;
   });
-  if (stale.length > 0) {
+}
+
+/**
+ * Compiles src/ as `npm run build` does, but into a temporary folder, so dist/ is left alone.
+ * package.json and node_modules sit next to it as they do next to dist/: the CLI reads its
+ * version from ../../package.json and resolves its dependencies from node_modules.
+ */
+function buildToTemp(): string {
+  const dir = tempDir('vigil-bench-build-');
+  execFileSync(
+    process.execPath,
+    [
+      join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      join(REPO_ROOT, 'tsconfig.build.json'),
+      '--outDir',
+      join(dir, 'dist'),
+    ],
+    { stdio: 'inherit' },
+  );
+  copyFileSync(join(REPO_ROOT, 'package.json'), join(dir, 'package.json'));
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
+/**
+ * How to start Vigil. Users run the compiled CLI, and tsx costs memory a user never pays (its
+ * loader hooks run on a thread with their own V8 heap), so `auto` runs dist/ when it is up to
+ * date and otherwise a fresh build in a temporary folder: a stale dist/ would benchmark code that
+ * is no longer there.
+ */
+function vigilCommand(mode: VigilMode): VigilCommand {
+  const dist = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+  if (mode === 'src') {
     return {
-      args: src,
-      what: `src/ through tsx (dist/ is older than ${stale.length} source files: run npm run build to use it)`,
+      args: ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'main.ts')],
+      what: 'src/ through tsx (--vigil src; tsx adds memory)',
+      buildDir: null,
     };
   }
-  return { args: [dist], what: 'dist/cli/main.js' };
+  if (mode === 'dist') return { args: [dist], what: 'dist/cli/main.js (--vigil dist)', buildDir: null };
+  const stale = existsSync(dist) ? staleBuildFiles() : null;
+  if (mode === 'auto' && stale !== null && stale.length === 0) {
+    return { args: [dist], what: 'dist/cli/main.js (up to date with src/)', buildDir: null };
+  }
+  const why =
+    mode === 'build'
+      ? '--vigil build'
+      : stale === null
+        ? 'there is no dist/'
+        : `dist/ is older than ${stale.length} files of src/`;
+  const buildDir = buildToTemp();
+  return {
+    args: [join(buildDir, 'dist', 'cli', 'main.js')],
+    what: `a fresh build of src/ in ${buildDir} (${why})`,
+    buildDir,
+  };
 }
 
 /** The emulator's pid: our child whose command line names the emulator and its port. */
@@ -260,7 +323,7 @@ interface LogLine {
 
 async function startVigilProcess(
   configPath: string,
-  command: { args: string[] },
+  command: VigilCommand,
   cpuProfDir: string | null,
   onLog: (line: LogLine) => void,
 ): Promise<{ child: TrackedChild; url: string; output: () => string }> {
@@ -334,7 +397,7 @@ async function runVigil(
   n: number,
   seconds: number,
   cameras: TestCameras,
-  command: { args: string[] },
+  command: VigilCommand,
   ticksPerSecond: number,
   cpuProfDir: string | null,
 ): Promise<Omit<SystemResult, 'position'>> {
@@ -719,6 +782,27 @@ async function main(): Promise<void> {
   console.log('');
 
   const results: SystemResult[] = [];
+  try {
+    await runAll(options, results, { command, ffmpeg, ffprobe, ticksPerSecond });
+  } finally {
+    if (command.buildDir) {
+      // The link first, so no recursive delete can ever walk into the project's node_modules.
+      unlinkSync(join(command.buildDir, 'node_modules'));
+      rmSync(command.buildDir, { recursive: true, force: true });
+    }
+  }
+  printSummary(options, results);
+}
+
+interface RunContext {
+  command: VigilCommand;
+  ffmpeg: FfmpegBinary;
+  ffprobe: string;
+  ticksPerSecond: number;
+}
+
+async function runAll(options: Options, results: SystemResult[], ctx: RunContext): Promise<void> {
+  const { command, ffmpeg, ffprobe, ticksPerSecond } = ctx;
   for (const [i, n] of options.cameraCounts.entries()) {
     const order: System[] = i % 2 === 0 ? ['baseline', 'vigil'] : ['vigil', 'baseline'];
     for (const [j, system] of order.entries()) {
@@ -739,7 +823,9 @@ async function main(): Promise<void> {
       }
     }
   }
+}
 
+function printSummary(options: Options, results: SystemResult[]): void {
   console.log('');
   const header = [
     'N',

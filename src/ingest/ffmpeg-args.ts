@@ -28,15 +28,15 @@ const GLOBAL = ['-hide_banner', '-nostdin', '-loglevel', 'level+warning'];
  * frag_keyframe starts a fragment at every keyframe; frag_duration caps fragments at 1 s, which
  * bounds what a crash can lose; default_base_moof makes fragments self-contained.
  */
-const FRAGMENTED_MP4_OUT = [
+export const FRAGMENTED_MP4_FORMAT = [
   '-f',
   'mp4',
   '-movflags',
   '+frag_keyframe+empty_moov+default_base_moof',
   '-frag_duration',
   '1000000',
-  'pipe:1',
 ];
+const FRAGMENTED_MP4_OUT = [...FRAGMENTED_MP4_FORMAT, 'pipe:1'];
 
 function audioArgs(mode: AudioMode, needsTranscode: boolean): string[] {
   if (mode === 'off') return ['-map', '0:v:0', '-c:v', 'copy'];

@@ -3,21 +3,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { FRAGMENTED_MP4_FORMAT } from '../../src/ingest/ffmpeg-args.js';
 import { BoxSplitter } from '../../src/media/mp4/index.js';
+import { sharedFootageDir } from './footage.js';
 
 const run = promisify(execFile);
 
-/** The output options of Vigil's recorder (src/ingest/ffmpeg-args.ts), to a file instead of a pipe. */
-export const RECORDER_OUTPUT_ARGS = [
-  '-f',
-  'mp4',
-  '-movflags',
-  '+frag_keyframe+empty_moov+default_base_moof',
-  '-frag_duration',
-  '1000000',
-];
+/** The output options of Vigil's recorder, to a file instead of a pipe. */
+export const RECORDER_OUTPUT_ARGS = FRAGMENTED_MP4_FORMAT;
 
-export const FOOTAGE_DIR = '/work/shared/footage';
+export const FOOTAGE_DIR = sharedFootageDir();
 
 function hasTool(name: string): boolean {
   return spawnSync(name, ['-version'], { stdio: 'ignore' }).status === 0;
@@ -154,6 +149,7 @@ export function readSplit(path: string): SplitStream {
 }
 
 export function footage(name: string): string | null {
+  if (FOOTAGE_DIR === null) return null;
   const path = join(FOOTAGE_DIR, name);
   return existsSync(path) ? path : null;
 }

@@ -9,7 +9,9 @@ test('docs/ref/errors.md lists every error code with its status, and nothing els
   const documented = new Map(
     [...page.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1]!, Number(m[2])] as const),
   );
-  const catalogued = new Map(Object.entries(errorCatalogue).map(([code, e]) => [code, e.httpStatus] as const));
+  const catalogued = new Map(
+    Object.entries(errorCatalogue).map(([code, e]) => [code, e.httpStatus] as const),
+  );
   assert.deepEqual(
     [...documented.entries()].sort(),
     [...catalogued.entries()].sort(),
