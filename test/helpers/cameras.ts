@@ -29,6 +29,8 @@ export interface StartCamerasOptions {
   port?: number;
   /** Default: VIGIL_TEST_CAMERAS, else the emulator when it can run here, else the mini server. */
   kind?: CamerasKind;
+  /** Files to serve instead of the default footage (e.g. H.265). */
+  footage?: { main: string; sub: string };
 }
 
 export interface TestCameras {
@@ -128,6 +130,7 @@ async function launchEmulator(
   options: StartCamerasOptions,
 ): Promise<TrackedChild> {
   const args = [script, '--count', String(options.count), '--port', String(port), '--host', '127.0.0.1'];
+  if (options.footage) args.push(`--main=${options.footage.main}`, `--sub=${options.footage.sub}`);
   // The --flag=value form, so a password starting with '-' is not taken for an option.
   if (options.user) args.push(`--user=${options.user}`, `--password=${options.password ?? ''}`);
   let markReady: () => void = () => undefined;
@@ -220,7 +223,7 @@ class Cameras implements TestCameras {
 
   private async launch(): Promise<Running> {
     if (this.kind === 'mini') {
-      const footage = await footagePaths();
+      const footage = this.options.footage ?? (await footagePaths());
       const server = await startMiniRtspServer({
         port: this.currentPort,
         main: footage.main,

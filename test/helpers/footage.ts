@@ -22,6 +22,7 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '
 
 const SHARED_MAIN = 'vtest-main.mp4';
 const SHARED_SUB = 'vtest-sub.mp4';
+const SHARED_H265 = 'vtest-main-h265.mp4';
 
 /** `<repo>/../shared/footage` when it holds the main and sub footage (development and CI), else null. */
 export function sharedFootageDir(): string | null {
@@ -32,14 +33,17 @@ export function sharedFootageDir(): string | null {
 interface PatternSpec {
   width: number;
   height: number;
+  codec: 'h264' | 'h265';
 }
 
 const FPS = 10;
 const GOP = 20;
 const DURATION_S = 30;
-const PATTERNS: Record<'main' | 'sub', PatternSpec> = {
-  main: { width: 1280, height: 720 },
-  sub: { width: 640, height: 360 },
+const PATTERNS: Record<'main' | 'sub' | 'h265', PatternSpec> = {
+  main: { width: 1280, height: 720, codec: 'h264' },
+  sub: { width: 640, height: 360, codec: 'h264' },
+  // Small: x265 is slow, and what matters is the codec path, not the picture.
+  h265: { width: 640, height: 360, codec: 'h265' },
 };
 
 /** The resolutions generatedFootage() produces, for tests that check what a client sees. */
@@ -61,19 +65,23 @@ function encodeArgs(spec: PatternSpec): string[] {
     'lavfi',
     '-i',
     `testsrc2=size=${spec.width}x${spec.height}:rate=${FPS}:duration=${DURATION_S}`,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
+    ...(spec.codec === 'h264'
+      ? ['-c:v', 'libx264', '-preset', 'veryfast', '-sc_threshold', '0', '-keyint_min', String(GOP)]
+      : [
+          '-c:v',
+          'libx265',
+          '-preset',
+          'ultrafast',
+          '-tag:v',
+          'hvc1',
+          '-x265-params',
+          `log-level=error:keyint=${GOP}:min-keyint=${GOP}:scenecut=0`,
+        ]),
     '-pix_fmt',
     'yuv420p',
     // A fixed GOP, as cameras have: scene-cut keyframes would make segment lengths irregular.
     '-g',
     String(GOP),
-    '-keyint_min',
-    String(GOP),
-    '-sc_threshold',
-    '0',
     '-movflags',
     '+faststart',
     // The temporary name does not end in .mp4, so the muxer is named.
@@ -85,7 +93,7 @@ function encodeArgs(spec: PatternSpec): string[] {
 /** Keyed by the encoding arguments, so changing them never reuses stale files. */
 function cacheDir(): string {
   const key = createHash('sha256')
-    .update(JSON.stringify([encodeArgs(PATTERNS.main), encodeArgs(PATTERNS.sub)]))
+    .update(JSON.stringify(Object.values(PATTERNS).map(encodeArgs)))
     .digest('hex')
     .slice(0, 12);
   return join(tmpdir(), `vigil-test-footage-${key}`);
@@ -109,7 +117,7 @@ const LOCK_STALE_MS = 180_000;
  * concurrent x264 encodes on a small CI machine would each take several times longer.
  * The rename makes a file appear whole or not at all, so the lock is only an optimisation.
  */
-async function generateOnce(dir: string, name: 'main' | 'sub'): Promise<string> {
+async function generateOnce(dir: string, name: keyof typeof PATTERNS): Promise<string> {
   const target = join(dir, `${name}.mp4`);
   const lock = join(dir, `${name}.lock`);
   for (;;) {
@@ -173,4 +181,13 @@ export async function footagePaths(): Promise<FootagePaths> {
   const shared = sharedFootageDir();
   if (shared) return { main: join(shared, SHARED_MAIN), sub: join(shared, SHARED_SUB), real: true };
   return { ...(await generatedFootage()), real: false };
+}
+
+/** H.265 footage: the real vtest-main-h265.mp4 when present, else a generated test pattern. */
+export async function h265FootagePath(): Promise<string> {
+  const shared = sharedFootageDir();
+  if (shared && existsSync(join(shared, SHARED_H265))) return join(shared, SHARED_H265);
+  const dir = cacheDir();
+  await mkdir(dir, { recursive: true });
+  return generateOnce(dir, 'h265');
 }
