@@ -157,7 +157,9 @@ export class CameraManager {
 
   private async startStream(cameraId: string, name: string, config: StreamConfig): Promise<StreamRuntime> {
     const { deps } = this;
-    const plan = await planSource(config, deps.ffmpeg, deps.stallTimeoutMs);
+    // ffmpeg's own socket timeout is the backstop; the watchdog, which also sees a camera that
+    // keeps its socket open but sends nothing usable, fires first.
+    const plan = await planSource(config, deps.ffmpeg, deps.stallTimeoutMs + 5000);
     const log = deps.log.child({ camera: cameraId, stream: name });
     const supervisor = new StreamSupervisor({
       cameraId,

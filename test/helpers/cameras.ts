@@ -46,6 +46,12 @@ export interface TestCameras {
   start(): Promise<void>;
   /** stop() then start(): a camera going offline and coming back. */
   restart(): Promise<void>;
+  /**
+   * Stops the media while connections stay open (SIGSTOP to the processes that produce it): a
+   * camera that hangs without closing its socket. thaw() lets it continue.
+   */
+  freeze(): Promise<void>;
+  thaw(): Promise<void>;
 }
 
 /** The Debian python that has the GStreamer bindings (the default python3 may be another build). */
@@ -166,6 +172,17 @@ interface Running {
   /** False once it has died on its own, so start() knows to launch it again. */
   alive(): boolean;
   stop(): Promise<void>;
+  /** The processes that produce the media, for freeze() and thaw(). */
+  mediaPids(): Promise<number[]>;
+}
+
+async function pidsMatching(pattern: string): Promise<number[]> {
+  try {
+    const { stdout } = await execFileAsync('pgrep', ['-f', pattern]);
+    return stdout.split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 class Cameras implements TestCameras {
@@ -215,6 +232,14 @@ class Cameras implements TestCameras {
     await this.start();
   }
 
+  async freeze(): Promise<void> {
+    for (const pid of (await this.running?.mediaPids()) ?? []) process.kill(pid, 'SIGSTOP');
+  }
+
+  async thaw(): Promise<void> {
+    for (const pid of (await this.running?.mediaPids()) ?? []) process.kill(pid, 'SIGCONT');
+  }
+
   private enqueue(step: () => Promise<void>): Promise<void> {
     const result = this.queue.then(step);
     this.queue = result.catch(() => undefined);
@@ -233,7 +258,8 @@ class Cameras implements TestCameras {
         password: this.options.password,
       });
       this.currentPort = server.port;
-      return { alive: () => true, stop: () => server.stop() };
+      // The RTP sources are the ffmpeg children; the RTSP server in this process keeps the sockets.
+      return { alive: () => true, stop: () => server.stop(), mediaPids: () => pidsMatching(server.workDir) };
     }
     const script = emulatorScript();
     if (!script) throw new Error('the camera emulator script has gone');
@@ -246,7 +272,11 @@ class Cameras implements TestCameras {
         this.currentPort = port;
         return {
           alive: () => child.process.exitCode === null && child.process.signalCode === null,
-          stop: () => stopChild(child, 5000),
+          stop: async () => {
+            child.process.kill('SIGCONT');
+            await stopChild(child, 5000);
+          },
+          mediaPids: async () => [child.pid],
         };
       } catch (error) {
         if (!(error instanceof PortInUse)) throw error;

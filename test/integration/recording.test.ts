@@ -42,6 +42,7 @@ describe('recording core against emulated cameras', { timeout: 240_000 }, () => 
     vigil = await startTestVigil(`
 storage: { path: ./data, minFreeBytes: 1MB }
 recording: { segmentDurationMs: 6000 }
+ingest: { stallTimeoutMs: 4000 }
 cameras:
   - id: cam1
     name: Camera one
@@ -177,6 +178,28 @@ cameras:
     assert.equal(ranged.status, 206);
     assert.equal(ranged.headers.get('content-range'), `bytes 1000-1999/${full.length}`);
     assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), full.subarray(1000, 2000));
+  });
+
+  test('a camera that hangs with its connection open is restarted by the watchdog', async () => {
+    const streamStatus = async () =>
+      (
+        await getJson<{
+          streams: { main: { state: string; lastError: { kind: string; atMs: number } | null } };
+        }>(`${vigil.url}/api/cameras/cam1/status`)
+      ).body.streams.main;
+    const frozenAtMs = Date.now();
+    await cameras.freeze();
+    const stalled = await waitFor(
+      'the watchdog',
+      async () => {
+        const s = await streamStatus();
+        return s.lastError?.kind === 'stalled' && s.lastError.atMs >= frozenAtMs ? s : undefined;
+      },
+      15_000,
+    );
+    assert.notEqual(stalled.state, 'online');
+    await cameras.thaw();
+    await waitFor('the stream to come back', async () => (await streamStatus()).state === 'online', 30_000);
   });
 
   test('a camera restart leaves a gap and recording resumes within 10 s of its return', async () => {
