@@ -115,14 +115,20 @@ export function pssBytes(pid: number): number | null {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
-/** Busy and total CPU time of the whole machine, in clock ticks, from /proc/stat. */
-export function machineTicks(): { busy: number; total: number } {
+/**
+ * CPU time of the whole machine, in clock ticks, from the first line of /proc/stat. Steal (time
+ * the hypervisor gave to other guests) is apart: on a shared host it is the noise, not the load.
+ */
+export function machineTicks(): { busy: number; steal: number; total: number } {
   const line = (readText('/proc/stat') ?? '').split('\n')[0] ?? '';
-  const values = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = values.reduce((a, b) => a + b, 0);
-  // idle and iowait are fields 4 and 5 of the cpu line.
-  const idle = (values[3] ?? 0) + (values[4] ?? 0);
-  return { busy: total - idle, total };
+  // user nice system idle iowait irq softirq steal; guest times are already inside user and nice.
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const busy = user + nice + system + irq + softirq;
+  return { busy, steal, total: busy + idle + iowait + steal };
 }
 
 export function median(values: readonly number[]): number {

@@ -50,6 +50,8 @@ const STATUS_POLL_MS = 5000;
 /** A camera whose recording falls short of the window by more than this has lost video. */
 const LOSS_TOLERANCE_MS = 3000;
 const MiB = 2 ** 20;
+/** Runs spoilt by an emulator crash are repeated up to this many times in all. */
+const MAX_ATTEMPTS = 3;
 
 type System = 'vigil' | 'baseline';
 
@@ -76,8 +78,13 @@ interface SystemResult {
   emulatorCpuSeconds: number | null;
   /** Busy time of all cores of the machine during the window, as % of all cores. */
   machineBusyPct: number;
+  machineStealPct: number;
   /** How many cameras were online when the window opened. */
   onlineAtStart: number;
+  /** Emulator crashes while the cameras connected (relaunched). */
+  emulatorRestarts: number;
+  /** False if the emulator died after the cameras were online: the run says nothing then. */
+  valid: boolean;
   details: string[];
 }
 
@@ -210,7 +217,7 @@ function vigilCommand(mode: VigilMode): VigilCommand {
 }
 
 /** The emulator's pid: our child whose command line names the emulator and its port. */
-function emulatorPid(cameras: TestCameras): number | null {
+function findEmulatorPid(cameras: TestCameras): number | null {
   if (cameras.kind !== 'emulator') return null;
   for (const p of scanProcesses().values()) {
     if (p.ppid !== process.pid) continue;
@@ -224,10 +231,46 @@ function emulatorPid(cameras: TestCameras): number | null {
   return null;
 }
 
+/**
+ * The camera emulator, watched. gst-rtsp-server (1.22, Debian 12) sometimes aborts when several
+ * clients connect at once ("gst_rtsp_media_get_rates: assertion failed"), as every recorder does
+ * at start. A crash while the cameras connect is relaunched on the same port (the recorders
+ * reconnect, as they would to a rebooted camera); a crash after that spoils the run, which is
+ * then repeated.
+ */
+class Emulator {
+  restarts = 0;
+  private pid: number | null;
+
+  constructor(readonly cameras: TestCameras) {
+    this.pid = findEmulatorPid(cameras);
+  }
+
+  get currentPid(): number | null {
+    return this.pid;
+  }
+
+  /** Relaunches the emulator if it has died; returns whether it did. */
+  async revive(): Promise<boolean> {
+    await this.cameras.start();
+    const pid = findEmulatorPid(this.cameras);
+    if (pid === this.pid) return false;
+    this.pid = pid;
+    this.restarts += 1;
+    return true;
+  }
+
+  /** Whether the emulator process `pid` is still the one running. */
+  stillRunning(pid: number | null): boolean {
+    return this.cameras.kind !== 'emulator' || (pid !== null && findEmulatorPid(this.cameras) === pid);
+  }
+}
+
 interface Window {
   startMs: number;
   endMs: number;
   machineBusyPct: number;
+  machineStealPct: number;
 }
 
 /**
@@ -249,9 +292,14 @@ async function measureWindow(seconds: number, meters: TreeMeter[]): Promise<Wind
   }
   const endMs = startMs + Math.round(performance.now() - monoStart);
   const machineEnd = machineTicks();
-  const busy = machineEnd.busy - machineStart.busy;
   const total = machineEnd.total - machineStart.total;
-  return { startMs, endMs, machineBusyPct: total > 0 ? (100 * busy) / total : Number.NaN };
+  const pct = (ticks: number) => (total > 0 ? (100 * ticks) / total : Number.NaN);
+  return {
+    startMs,
+    endMs,
+    machineBusyPct: pct(machineEnd.busy - machineStart.busy),
+    machineStealPct: pct(machineEnd.steal - machineStart.steal),
+  };
 }
 
 function cameraUrl(cameras: TestCameras, k: number): string {
@@ -396,14 +444,14 @@ function onlineTimeoutMs(n: number): number {
 async function runVigil(
   n: number,
   seconds: number,
-  cameras: TestCameras,
+  emulator: Emulator,
   command: VigilCommand,
   ticksPerSecond: number,
   cpuProfDir: string | null,
 ): Promise<Omit<SystemResult, 'position'>> {
   const dir = tempDir('vigil-bench-');
   const configPath = join(dir, 'vigil.yaml');
-  writeFileSync(configPath, vigilYaml(n, cameras, join(dir, 'data')));
+  writeFileSync(configPath, vigilYaml(n, emulator.cameras, join(dir, 'data')));
   const warnings: LogLine[] = [];
   let inWindow = false;
   const vigil = await startVigilProcess(configPath, command, cpuProfDir, (line) => {
@@ -414,6 +462,7 @@ async function runVigil(
     const online = new Set<string>();
     await pollUntil(
       async () => {
+        await emulator.revive();
         await Promise.all(
           ids
             .filter((id) => !online.has(id))
@@ -427,10 +476,10 @@ async function runVigil(
       onlineTimeoutMs(n),
       500,
     );
+    const emuPid = emulator.currentPid;
     await sleep(SETTLE_MS);
 
     const meter = new TreeMeter(() => [vigil.child.pid], ticksPerSecond);
-    const emuPid = emulatorPid(cameras);
     const emuMeter = new TreeMeter(() => (emuPid === null ? [] : [emuPid]), ticksPerSecond, false);
 
     // fps, states and API latency while recording: the fps in status covers the last 10 s only.
@@ -464,6 +513,7 @@ async function runVigil(
     inWindow = true;
     const window = await measureWindow(seconds, [meter, emuMeter]);
     inWindow = false;
+    const valid = emulator.stillRunning(emuPid);
     polling = false;
     await poller;
     await sleep(TAIL_MS);
@@ -522,7 +572,10 @@ async function runVigil(
       cameras: outcomes,
       emulatorCpuSeconds: emuPid === null ? null : emuMeter.result().cpuSeconds,
       machineBusyPct: window.machineBusyPct,
+      machineStealPct: window.machineStealPct,
       onlineAtStart: online.size,
+      emulatorRestarts: emulator.restarts,
+      valid,
       details,
     };
   } finally {
@@ -597,24 +650,31 @@ async function probe(ffprobe: string, file: string): Promise<ProbeResult> {
 async function runBaseline(
   n: number,
   seconds: number,
-  cameras: TestCameras,
+  emulator: Emulator,
   ffmpeg: FfmpegBinary,
   ffprobe: string,
   ticksPerSecond: number,
 ): Promise<Omit<SystemResult, 'position'>> {
   const dir = tempDir('vigil-bench-baseline-');
   const children: TrackedChild[] = [];
+  const spawnCamera = (k: number) =>
+    spawnTracked(ffmpeg.path, baselineArgs(cameraUrl(emulator.cameras, k), dir, k), { deathSignal: 'TERM' });
   try {
-    for (let k = 1; k <= n; k += 1) {
-      children.push(
-        spawnTracked(ffmpeg.path, baselineArgs(cameraUrl(cameras, k), dir, k), { deathSignal: 'TERM' }),
-      );
-    }
+    for (let k = 1; k <= n; k += 1) children.push(spawnCamera(k));
     // Online = its first file has data: ffmpeg writes the header once it has probed the stream.
     const onlineAtMs = new Map<number, number>();
     await pollUntil(
       async () => {
+        await emulator.revive();
         for (let k = 1; k <= n; k += 1) {
+          const child = children[k - 1] as TrackedChild;
+          if (child.process.exitCode !== null || child.process.signalCode !== null) {
+            // Its camera went away while connecting (an emulator crash): start it again, afresh.
+            for (const f of readdirSync(dir)) if (f.startsWith(`cam${k}-`)) rmSync(join(dir, f));
+            onlineAtMs.delete(k);
+            children[k - 1] = spawnCamera(k);
+            continue;
+          }
           if (onlineAtMs.has(k)) continue;
           const file = join(dir, `cam${k}-000.mp4`);
           if (existsSync(file) && statSync(file).size > 0) onlineAtMs.set(k, Date.now());
@@ -624,13 +684,14 @@ async function runBaseline(
       onlineTimeoutMs(n),
       200,
     );
+    const emuPid = emulator.currentPid;
     await sleep(SETTLE_MS);
 
     const pids = children.map((c) => c.pid);
     const meter = new TreeMeter(() => pids, ticksPerSecond);
-    const emuPid = emulatorPid(cameras);
     const emuMeter = new TreeMeter(() => (emuPid === null ? [] : [emuPid]), ticksPerSecond, false);
     const window = await measureWindow(seconds, [meter, emuMeter]);
+    const valid = emulator.stillRunning(emuPid);
     const diedEarly = children
       .map((c, i) => ({ k: i + 1, c }))
       .filter(({ c }) => c.process.exitCode !== null || c.process.signalCode !== null);
@@ -680,7 +741,10 @@ async function runBaseline(
       cameras: outcomes,
       emulatorCpuSeconds: emuPid === null ? null : emuMeter.result().cpuSeconds,
       machineBusyPct: window.machineBusyPct,
+      machineStealPct: window.machineStealPct,
       onlineAtStart: onlineAtMs.size,
+      emulatorRestarts: emulator.restarts,
+      valid,
       details,
     };
   } finally {
@@ -700,16 +764,21 @@ function rssPerCameraMiB(r: SystemResult): number {
   return r.usage.rssMedianBytes / r.n / MiB;
 }
 
+function pssPerCameraMiB(r: SystemResult): number {
+  return r.usage.pssMedianBytes / r.n / MiB;
+}
+
 function missingSeconds(r: SystemResult): number {
   return r.cameras.reduce((sum, c) => sum + Math.max(0, c.expectedMs - c.recordedMs), 0) / 1000;
 }
 
-function formatTable(rows: string[][]): string {
+/** Columns before `leftColumns` are left-aligned text; the rest are right-aligned numbers. */
+function formatTable(rows: string[][], leftColumns: number): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows
     .map((r) =>
       r
-        .map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+        .map((cell, i) => (i < leftColumns ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
         .join('  ')
         .trimEnd(),
     )
@@ -741,10 +810,12 @@ function describe(r: SystemResult): string[] {
       `(${byComm}); ${u.processCount} processes, ${u.exitedCount} exited in the window`,
     `  RSS median ${(u.rssMedianBytes / MiB).toFixed(1)} MiB (${rssByComm}), max ${(u.rssMaxBytes / MiB).toFixed(1)} MiB; ` +
       `PSS median ${(u.pssMedianBytes / MiB).toFixed(1)} MiB`,
-    `  machine busy ${r.machineBusyPct.toFixed(0)}% of all cores; emulator ` +
+    `  machine busy ${r.machineBusyPct.toFixed(0)}% of all cores (steal ${r.machineStealPct.toFixed(0)}%); emulator ` +
       (r.emulatorCpuSeconds === null
         ? 'not measured'
-        : `${((100 * r.emulatorCpuSeconds) / (r.windowMs / 1000)).toFixed(1)}% of one core (not counted)`),
+        : `${((100 * r.emulatorCpuSeconds) / (r.windowMs / 1000)).toFixed(1)}% of one core (not counted)`) +
+      (r.emulatorRestarts > 0 ? `, relaunched ${r.emulatorRestarts}× while the cameras connected` : '') +
+      (r.valid ? '' : '; THE EMULATOR CRASHED DURING THE WINDOW: this run says nothing'),
     `  ${fpsRange(r.cameras)}${r.system === 'baseline' ? ' (packets / duration of the files)' : ' (status polls)'}; ` +
       `cameras losing video: ${lost.length > 0 ? lost.map((c) => `${c.id} −${((c.expectedMs - c.recordedMs) / 1000).toFixed(1)} s/${c.gapCount} gaps`).join(', ') : 'none'}`,
     ...r.details.map((d) => `  ${d}`),
@@ -806,20 +877,28 @@ async function runAll(options: Options, results: SystemResult[], ctx: RunContext
   for (const [i, n] of options.cameraCounts.entries()) {
     const order: System[] = i % 2 === 0 ? ['baseline', 'vigil'] : ['vigil', 'baseline'];
     for (const [j, system] of order.entries()) {
-      // A fresh emulator for each run, so both systems meet the same, unused cameras.
-      const cameras = await startCameras({ count: n });
-      try {
-        process.stdout.write(`running N=${n} ${system} on ${cameras.kind} cameras… `);
-        const result =
-          system === 'vigil'
-            ? await runVigil(n, options.seconds, cameras, command, ticksPerSecond, options.cpuProfDir)
-            : await runBaseline(n, options.seconds, cameras, ffmpeg, ffprobe, ticksPerSecond);
+      for (let attempt = 1; ; attempt += 1) {
+        // A fresh emulator for each run, so both systems meet the same, unused cameras.
+        const emulator = new Emulator(await startCameras({ count: n }));
+        let result: Omit<SystemResult, 'position'>;
+        try {
+          process.stdout.write(`running N=${n} ${system} on ${emulator.cameras.kind} cameras… `);
+          result =
+            system === 'vigil'
+              ? await runVigil(n, options.seconds, emulator, command, ticksPerSecond, options.cpuProfDir)
+              : await runBaseline(n, options.seconds, emulator, ffmpeg, ffprobe, ticksPerSecond);
+        } finally {
+          await emulator.cameras.stop();
+        }
+        if (!result.valid && attempt < MAX_ATTEMPTS) {
+          console.log(`the camera emulator crashed during the window: running N=${n} ${system} again`);
+          continue;
+        }
         const full: SystemResult = { ...result, position: j + 1 };
         results.push(full);
         console.log('done');
         for (const line of describe(full)) console.log(line);
-      } finally {
-        await cameras.stop();
+        break;
       }
     }
   }
@@ -830,34 +909,34 @@ function printSummary(options: Options, results: SystemResult[]): void {
   const header = [
     'N',
     'system',
+    'ran',
     'CPU s/cam-min',
     'RSS MiB/cam (median)',
+    'PSS MiB/cam (median)',
     'missing video s (total)',
     'cameras with gaps',
   ];
   const rows = results.map((r) => [
     String(r.n),
-    r.system,
+    r.valid ? r.system : `${r.system} (emulator crashed)`,
+    r.position === 1 ? '1st' : '2nd',
     cpuPerCameraMinute(r).toFixed(3),
     rssPerCameraMiB(r).toFixed(1),
+    pssPerCameraMiB(r).toFixed(1),
     missingSeconds(r).toFixed(1),
     `${r.cameras.filter((c) => c.lost).length}/${r.n}`,
   ]);
-  console.log(formatTable([header, ...rows]));
+  console.log(formatTable([header, ...rows], 3));
   console.log('');
-  const ratioRows = [['N', 'Vigil/baseline', 'CPU', 'RSS']];
+  const ratioRows = [['N', 'Vigil/baseline: CPU', 'RSS', 'PSS']];
   for (const n of options.cameraCounts) {
     const vigil = results.find((r) => r.n === n && r.system === 'vigil');
     const base = results.find((r) => r.n === n && r.system === 'baseline');
     if (!vigil || !base) continue;
-    ratioRows.push([
-      String(n),
-      '',
-      `${(cpuPerCameraMinute(vigil) / cpuPerCameraMinute(base)).toFixed(2)}×`,
-      `${(rssPerCameraMiB(vigil) / rssPerCameraMiB(base)).toFixed(2)}×`,
-    ]);
+    const ratio = (f: (r: SystemResult) => number) => `${(f(vigil) / f(base)).toFixed(2)}×`;
+    ratioRows.push([String(n), ratio(cpuPerCameraMinute), ratio(rssPerCameraMiB), ratio(pssPerCameraMiB)]);
   }
-  console.log(formatTable(ratioRows));
+  console.log(formatTable(ratioRows, 1));
 }
 
 main().catch((err: unknown) => {

@@ -78,6 +78,8 @@ export function newSessionId(): number {
   return lastSessionId;
 }
 
+const CONNECT_ALLOWANCE_MS = 10_000;
+
 /** Errors that retrying quickly will not fix: slow down so the camera's log is not flooded. */
 const PERSISTENT_ERRORS = new Set(['unauthorized', 'forbidden', 'not_found', 'no_video', 'dns']);
 
@@ -248,12 +250,12 @@ export class StreamSupervisor extends EventEmitter {
     }
     const now = this.opts.clock.nowMs();
     this.lastMediaAtMs = now;
-    this.armWatchdog();
     if (this.state !== 'online') {
       this.onlineSinceMs = now;
       this.attempt = 0;
       this.setState('online');
     }
+    this.armWatchdog();
     const video = this.init.tracks.find((t) => t.kind === 'video');
     const videoRun = parsed.tracks.find((t) => t.trackId === video?.trackId);
     const mediaTicks = videoRun?.samples.reduce((sum, s) => sum + s.durationTicks, 0) ?? 0;
@@ -300,16 +302,29 @@ export class StreamSupervisor extends EventEmitter {
     }, delayMs);
   }
 
+  /**
+   * Before the first fragment the camera also has to answer RTSP, and ffmpeg waits for a keyframe
+   * and probes about 2 s of media: that connection phase gets CONNECT_ALLOWANCE_MS more.
+   */
   private armWatchdog(): void {
     this.clearWatchdog();
+    const connecting = this.state !== 'online';
+    const timeoutMs = this.opts.stallTimeoutMs + (connecting ? CONNECT_ALLOWANCE_MS : 0);
     this.watchdog = setTimeout(() => {
       const child = this.child;
       if (!child) return;
-      this.fail({
-        kind: 'stalled',
-        message: `no media for ${Math.round(this.opts.stallTimeoutMs / 1000)} s: restarting the stream`,
-      });
-    }, this.opts.stallTimeoutMs);
+      this.fail(
+        connecting
+          ? {
+              kind: 'timeout',
+              message: `no media within ${Math.round(timeoutMs / 1000)} s of connecting: retrying`,
+            }
+          : {
+              kind: 'stalled',
+              message: `no media for ${Math.round(this.opts.stallTimeoutMs / 1000)} s: restarting the stream`,
+            },
+      );
+    }, timeoutMs);
   }
 
   private clearWatchdog(): void {

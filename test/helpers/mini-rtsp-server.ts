@@ -294,7 +294,9 @@ function port(socket: UdpSocket): number {
 }
 
 async function bindUdp(onPacket: (packet: Buffer) => void): Promise<UdpSocket> {
-  const socket = createSocket('udp4');
+  // A keyframe arrives as a burst of packets while this process may be busy (an in-process Vigil
+  // shares its event loop): a large buffer keeps the burst instead of dropping its tail.
+  const socket = createSocket({ type: 'udp4', recvBufferSize: 8 * 1024 * 1024 });
   socket.on('message', onPacket);
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
