@@ -92,7 +92,8 @@ interface Options {
   cameraCounts: number[];
   seconds: number;
   vigilMode: VigilMode;
-  cpuProfDir: string | null;
+  /** Extra node options for Vigil's process, for investigation (--cpu-prof, V8 heap flags). */
+  vigilNodeArgs: string[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -102,13 +103,13 @@ function parseOptions(argv: string[]): Options {
       cameras: { type: 'string', default: '1,8,16,32' },
       seconds: { type: 'string', default: '60' },
       vigil: { type: 'string', default: 'auto' },
-      'cpu-prof': { type: 'string' },
+      'vigil-node-args': { type: 'string', default: '' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     console.log(
-      'npm run bench:recording -- [--cameras 1,8,16,32] [--seconds 60] [--vigil auto|dist|build|src] [--cpu-prof DIR]',
+      'npm run bench:recording -- [--cameras 1,8,16,32] [--seconds 60] [--vigil auto|dist|build|src] [--vigil-node-args="--cpu-prof ..."]',
     );
     process.exit(0);
   }
@@ -126,7 +127,8 @@ function parseOptions(argv: string[]): Options {
   if (vigilMode !== 'auto' && vigilMode !== 'src' && vigilMode !== 'dist' && vigilMode !== 'build') {
     throw new Error(`--vigil must be auto, src, dist or build, got '${vigilMode}'`);
   }
-  return { cameraCounts, seconds, vigilMode, cpuProfDir: values['cpu-prof'] ?? null };
+  const vigilNodeArgs = values['vigil-node-args'].split(/\s+/).filter((a) => a !== '');
+  return { cameraCounts, seconds, vigilMode, vigilNodeArgs };
 }
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, Math.max(0, ms)));
@@ -372,11 +374,10 @@ interface LogLine {
 async function startVigilProcess(
   configPath: string,
   command: VigilCommand,
-  cpuProfDir: string | null,
+  nodeArgs: string[],
   onLog: (line: LogLine) => void,
 ): Promise<{ child: TrackedChild; url: string; output: () => string }> {
   const port = await freePort();
-  const nodeArgs = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
   let output = '';
   let markUrl: (url: string) => void = () => undefined;
   const urlSeen = new Promise<string>((done) => {
@@ -447,14 +448,14 @@ async function runVigil(
   emulator: Emulator,
   command: VigilCommand,
   ticksPerSecond: number,
-  cpuProfDir: string | null,
+  nodeArgs: string[],
 ): Promise<Omit<SystemResult, 'position'>> {
   const dir = tempDir('vigil-bench-');
   const configPath = join(dir, 'vigil.yaml');
   writeFileSync(configPath, vigilYaml(n, emulator.cameras, join(dir, 'data')));
   const warnings: LogLine[] = [];
   let inWindow = false;
-  const vigil = await startVigilProcess(configPath, command, cpuProfDir, (line) => {
+  const vigil = await startVigilProcess(configPath, command, nodeArgs, (line) => {
     if (inWindow && (line.level ?? 0) >= 40) warnings.push(line);
   });
   try {
@@ -843,6 +844,9 @@ async function main(): Promise<void> {
   console.log(formatMachine(machine));
   console.log(`ffmpeg for both systems: ${ffmpeg.path} (${ffmpeg.origin}); CLK_TCK ${ticksPerSecond}`);
   console.log(`Vigil runs from ${command.what}`);
+  if (options.vigilNodeArgs.length > 0) {
+    console.log(`Vigil's node runs with ${options.vigilNodeArgs.join(' ')} (not a default run)`);
+  }
   const orderText = options.cameraCounts
     .map((n, i) => `N=${n} ${i % 2 === 0 ? 'baseline then Vigil' : 'Vigil then baseline'}`)
     .join('; ');
@@ -885,7 +889,7 @@ async function runAll(options: Options, results: SystemResult[], ctx: RunContext
           process.stdout.write(`running N=${n} ${system} on ${emulator.cameras.kind} cameras… `);
           result =
             system === 'vigil'
-              ? await runVigil(n, options.seconds, emulator, command, ticksPerSecond, options.cpuProfDir)
+              ? await runVigil(n, options.seconds, emulator, command, ticksPerSecond, options.vigilNodeArgs)
               : await runBaseline(n, options.seconds, emulator, ffmpeg, ffprobe, ticksPerSecond);
         } finally {
           await emulator.cameras.stop();

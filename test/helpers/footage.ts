@@ -51,8 +51,8 @@ export const GENERATED_FOOTAGE = {
   fps: FPS,
   gop: GOP,
   durationS: DURATION_S,
-  main: PATTERNS.main,
-  sub: PATTERNS.sub,
+  main: { width: PATTERNS.main.width, height: PATTERNS.main.height },
+  sub: { width: PATTERNS.sub.width, height: PATTERNS.sub.height },
 } as const;
 
 function encodeArgs(spec: PatternSpec): string[] {
