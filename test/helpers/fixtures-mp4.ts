@@ -14,6 +14,10 @@ export const RECORDER_OUTPUT_ARGS = FRAGMENTED_MP4_FORMAT;
 
 export const FOOTAGE_DIR = sharedFootageDir();
 
+/** Why the real-footage variants skip: the same checks have run on generated footage. */
+export const NO_REAL_FOOTAGE =
+  'real camera footage (../shared/footage) is not here; the same checks ran on ffmpeg-generated footage';
+
 function hasTool(name: string): boolean {
   return spawnSync(name, ['-version'], { stdio: 'ignore' }).status === 0;
 }

@@ -25,6 +25,7 @@ import {
   ffmpegMissing,
   ffprobeJson,
   footage,
+  NO_REAL_FOOTAGE,
   makeRecording,
   readSplit,
   remuxRecording,
@@ -480,7 +481,7 @@ for (const name of ['vtest-main.mp4', 'vtest-main-h265.mp4']) {
   const input = footage(name);
   test(
     `real footage ${name}: export across a segment boundary`,
-    { skip: skip || (input ? false : 'no footage') },
+    { skip: skip || (input ? false : NO_REAL_FOOTAGE) },
     async () => {
       const recorded = await remuxRecording(input as string, join(dir.path, `real-${name}`), 6);
       const stream = readSplit(recorded);

@@ -18,6 +18,7 @@ import {
   ffmpegMissing,
   ffprobeJson,
   footage,
+  NO_REAL_FOOTAGE,
   makeRecording,
   probePackets,
   remuxRecording,
@@ -181,7 +182,7 @@ for (const [name, codec] of [
   const input = footage(name);
   test(
     `real footage ${name}, remuxed as the recorder does`,
-    { skip: skip || (input ? false : 'no footage') },
+    { skip: skip || (input ? false : NO_REAL_FOOTAGE) },
     async () => {
       const path = await remuxRecording(input as string, join(dir.path, `real-${codec}.mp4`), 8);
       const scanned = await scanSegmentFile(path);
