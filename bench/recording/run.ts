@@ -161,6 +161,18 @@ function staleBuildFiles(): string[] {
   });
 }
 
+/** Which code is measured: the commit, and whether src/ differs from it. */
+function sourceRevision(): string {
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', REPO_ROOT, ...args], { encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--', 'src') !== '';
+    return `at ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' with uncommitted changes in src/' : ''}`;
+  } catch {
+    return '(not a git checkout)';
+  }
+}
+
 /**
  * Compiles src/ as `npm run build` does, but into a temporary folder, so dist/ is left alone.
  * package.json and node_modules sit next to it as they do next to dist/: the CLI reads its
@@ -490,10 +502,10 @@ async function runVigil(
     let first: CameraListBody | null = null;
     let last: CameraListBody | null = null;
     let polling = true;
-    const poll = async () => {
+    const poll = async (inside: boolean) => {
       const t0 = performance.now();
       const body = await getJson<CameraListBody>(`${vigil.url}/api/cameras`);
-      apiLatencyMs.push(performance.now() - t0);
+      if (inside) apiLatencyMs.push(performance.now() - t0);
       first ??= body;
       last = body;
       for (const camera of body.cameras) {
@@ -503,10 +515,12 @@ async function runVigil(
         if (status.fps !== null) fps.set(camera.id, [...(fps.get(camera.id) ?? []), status.fps]);
       }
     };
+    // Counters at the window's start, to subtract from those at its end.
+    await poll(false);
     const poller = (async () => {
       await sleep(STATUS_POLL_MS / 2);
       while (polling) {
-        await poll().catch(() => undefined);
+        await poll(true).catch(() => undefined);
         await sleep(STATUS_POLL_MS);
       }
     })();
@@ -518,7 +532,7 @@ async function runVigil(
     polling = false;
     await poller;
     await sleep(TAIL_MS);
-    await poll().catch(() => undefined);
+    await poll(false).catch(() => undefined);
 
     const windowMs = window.endMs - window.startMs;
     const outcomes: CameraOutcome[] = [];
@@ -541,10 +555,9 @@ async function runVigil(
     }
 
     const details: string[] = [];
-    const latencies = apiLatencyMs.slice(0, -1);
     details.push(
-      `GET /api/cameras latency during window: median ${median(latencies).toFixed(1)} ms, ` +
-        `max ${Math.max(...latencies).toFixed(1)} ms (${latencies.length} polls)`,
+      `GET /api/cameras latency during window: median ${median(apiLatencyMs).toFixed(1)} ms, ` +
+        `max ${Math.max(...apiLatencyMs).toFixed(1)} ms (${apiLatencyMs.length} polls)`,
     );
     const reconnects = (body: CameraListBody | null) =>
       body?.cameras.reduce((sum, c) => sum + (c.streams.main?.status.reconnectCount ?? 0), 0) ?? 0;
@@ -843,7 +856,7 @@ async function main(): Promise<void> {
   console.log(`Vigil recording benchmark, ${new Date().toISOString()}`);
   console.log(formatMachine(machine));
   console.log(`ffmpeg for both systems: ${ffmpeg.path} (${ffmpeg.origin}); CLK_TCK ${ticksPerSecond}`);
-  console.log(`Vigil runs from ${command.what}`);
+  console.log(`Vigil ${sourceRevision()} runs from ${command.what}`);
   if (options.vigilNodeArgs.length > 0) {
     console.log(`Vigil's node runs with ${options.vigilNodeArgs.join(' ')} (not a default run)`);
   }

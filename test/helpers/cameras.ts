@@ -240,6 +240,25 @@ class Cameras implements TestCameras {
     for (const pid of (await this.running?.mediaPids()) ?? []) process.kill(pid, 'SIGCONT');
   }
 
+  /**
+   * The emulator sometimes aborts as a client connects (GStreamer's
+   * "gst_rtsp_media_get_rates: assertion failed", about one start in four under load). A real
+   * camera that reboots comes back on its own; so does this one, on the same port, unless stop()
+   * was asked for. Vigil sees a short outage, as it would with a real camera.
+   */
+  private reviveOnCrash(child: TrackedChild, running: Running): void {
+    void child.exited.then(({ code, signal }) => {
+      if (this.running !== running) return;
+      process.stderr.write(
+        `camera emulator exited on its own (${signal ?? code}); restarting it on port ${this.currentPort}\n` +
+          `${child.stderrTail().trim().split('\n').slice(-3).join('\n')}\n`,
+      );
+      this.start().catch((error: unknown) =>
+        process.stderr.write(`cannot restart the emulator: ${String(error)}\n`),
+      );
+    });
+  }
+
   private enqueue(step: () => Promise<void>): Promise<void> {
     const result = this.queue.then(step);
     this.queue = result.catch(() => undefined);
@@ -270,7 +289,7 @@ class Cameras implements TestCameras {
       try {
         const child = await launchEmulator(script, port, this.options);
         this.currentPort = port;
-        return {
+        const running: Running = {
           alive: () => child.process.exitCode === null && child.process.signalCode === null,
           stop: async () => {
             child.process.kill('SIGCONT');
@@ -278,6 +297,8 @@ class Cameras implements TestCameras {
           },
           mediaPids: async () => [child.pid],
         };
+        this.reviveOnCrash(child, running);
+        return running;
       } catch (error) {
         if (!(error instanceof PortInUse)) throw error;
         // A chosen port can be taken between freePort() and the emulator's bind: choose again.
