@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildServer } from '../api/server.js';
-import type { LoadedConfig } from '../config/index.js';
+import { parseListen, type LoadedConfig } from '../config/index.js';
 import { VigilError } from '../errors/catalogue.js';
 import { locateFfmpeg } from '../ingest/ffmpeg-binary.js';
 import { PlaybackService } from '../recording/playback.js';
@@ -41,9 +41,16 @@ export function vigilVersion(): string {
   return pkg.version;
 }
 
-function splitListen(listen: string): { host: string; port: number } {
-  const at = listen.lastIndexOf(':');
-  return { host: listen.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(listen.slice(at + 1)) };
+/** The address to listen on: the --listen override, checked by the config's own rule, else the config's. */
+function listenAddress(
+  override: string | undefined,
+  config: LoadedConfig['config'],
+): { host: string; port: number } {
+  if (override === undefined) return { host: config.server.host, port: config.server.port };
+  const parsed = parseListen(override);
+  if (!parsed)
+    throw new VigilError('CONFIG_INVALID', `--listen '${override}' is not HOST:PORT (e.g. 127.0.0.1:8080)`);
+  return parsed;
 }
 
 /**
@@ -133,7 +140,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       ffmpeg,
       storageRoot,
     });
-    const { host, port } = splitListen(opts.listen ?? config.server.listen);
+    const { host, port } = listenAddress(opts.listen, config);
     await server.listen({ host, port });
     const address = server.server.address();
     const bound = typeof address === 'object' && address !== null ? address : null;

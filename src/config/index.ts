@@ -1,6 +1,6 @@
 export { loadConfigFile, parseConfigText, parseConfigObject, demoConfig } from './load.js';
 export type { LoadedConfig, ParseOptions } from './load.js';
-export { validateCamera, retentionDaysFor, redactCamera } from './normalise.js';
+export { validateCamera, retentionDaysFor, redactCamera, parseListen } from './normalise.js';
 export type {
   VigilConfig,
   CameraConfig,

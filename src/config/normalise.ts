@@ -259,7 +259,7 @@ export function validateCamera(
   return { ok: true, camera: deepFreeze(camera) };
 }
 
-function parseListen(listen: string): { host: string; port: number } | undefined {
+export function parseListen(listen: string): { host: string; port: number } | undefined {
   const match = new RegExp(LISTEN_PATTERN).exec(listen);
   if (!match?.[1]) return undefined;
   const port = Number(listen.slice(listen.lastIndexOf(':') + 1));

@@ -100,7 +100,7 @@ export class StreamRecorder {
     if (!open) return null;
     return {
       id: open.id,
-      startTimeMs: open.firstOfSession ? this.clock.wallMs(open.startTicks) : open.startMs,
+      startTimeMs: this.segmentStartMs(open),
       endTimeMs: this.clock.wallMs(open.endTicks),
       path: open.path,
       byteLength: open.byteLength,
