@@ -41,7 +41,10 @@ if (!onlyTests) {
   check('format (prettier --check)', bin('prettier'), ['--check', '--log-level', 'warn', '.']);
   check('lint (eslint, zero warnings)', bin('eslint'), ['--max-warnings', '0', '.']);
   check('typecheck (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+  check('typecheck web UI (tsc)', bin('tsc'), ['-p', 'web/tsconfig.json']);
 }
+// The end-to-end tests drive the built UI, as users get it.
+check('build web UI (vite)', bin('vite'), ['build', '--config', 'web/vite.config.ts', '--logLevel', 'warn']);
 
 const files = (roots.length ? roots : ['test']).flatMap((r) =>
   r.endsWith('.ts') ? [resolve(root, r)] : findTests(resolve(root, r)),

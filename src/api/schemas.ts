@@ -29,3 +29,17 @@ export const partParams = Type.Object({
   range: Type.String({ pattern: '^\\d+-\\d+\\.m4s$' }),
 });
 export type PartParams = Static<typeof partParams>;
+
+/** A stream to test: the camera form's fields; `camera`/`stream` name the camera being edited. */
+export const probeBody = Type.Object(
+  {
+    url: Type.String({ minLength: 1, maxLength: 2048 }),
+    user: Type.Optional(Type.String({ maxLength: 256 })),
+    password: Type.Optional(Type.String({ maxLength: 256 })),
+    transport: Type.Optional(Type.Union([Type.Literal('tcp'), Type.Literal('udp')])),
+    camera: Type.Optional(cameraIdParams.properties.id),
+    stream: Type.Optional(streamName),
+  },
+  { additionalProperties: false },
+);
+export type ProbeBody = Static<typeof probeBody>;

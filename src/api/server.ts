@@ -1,9 +1,13 @@
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { healthRoutes } from './routes/health.js';
+import { liveRoutes } from './routes/live.js';
 import { mediaRoutes } from './routes/media.js';
+import { systemRoutes } from './routes/system.js';
+import { webRoutes } from './routes/web.js';
 
 /** Request bodies are camera definitions and small commands; anything bigger is a mistake or an attack. */
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -19,8 +23,13 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: true, allErrors: true, removeAdditional: false } },
   });
   installErrorHandling(app);
+  // Live frames are small; a big message from a browser is a mistake or an attack.
+  await app.register(websocket, { options: { maxPayload: BODY_LIMIT_BYTES } });
   await app.register(healthRoutes(ctx));
+  await app.register(systemRoutes(ctx));
   await app.register(cameraRoutes(ctx));
   await app.register(mediaRoutes(ctx));
+  await app.register(liveRoutes(ctx));
+  await app.register(webRoutes());
   return app;
 }

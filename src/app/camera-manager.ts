@@ -5,6 +5,7 @@ import { VigilError } from '../errors/catalogue.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { planSource } from '../ingest/sources.js';
 import { StreamSupervisor, type IngestFragment, type StreamStatus } from '../ingest/supervisor.js';
+import { LiveFeed } from '../live/live-feed.js';
 import { LatestGop } from '../recording/latest-gop.js';
 import { StreamRecorder, type LiveSegment, type RecorderStatus } from '../recording/stream-recorder.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
@@ -36,6 +37,7 @@ export interface ConnectivityChange {
 /** One stream at run time: its ingest, its recorder and the frames a snapshot needs. */
 class StreamRuntime {
   readonly gop = new LatestGop();
+  readonly live = new LiveFeed();
 
   constructor(
     readonly name: string,
@@ -46,8 +48,14 @@ class StreamRuntime {
     supervisor.on('fragment', (fragment: IngestFragment) => {
       recorder.handle(fragment);
       this.gop.add(fragment);
+      this.live.push(fragment);
     });
     supervisor.on('status', (status: StreamStatus) => {
+      this.live.status({
+        type: 'status',
+        state: status.state,
+        reason: status.state === 'online' ? null : (status.lastError?.message ?? null),
+      });
       if (status.state !== 'online') {
         void recorder.endSession();
         this.gop.clear();
@@ -56,6 +64,7 @@ class StreamRuntime {
   }
 
   async stop(): Promise<void> {
+    this.live.closeAll();
     await this.supervisor.stop();
     await this.recorder.endSession();
   }

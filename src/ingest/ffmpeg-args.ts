@@ -25,8 +25,11 @@ const GLOBAL = ['-hide_banner', '-nostdin', '-loglevel', 'level+warning'];
 /**
  * Fragmented MP4 on stdout: Vigil splits it into segments itself, so one connection feeds
  * recording, snapshots and (later) live view, and the pipe ends ffmpeg when Vigil dies.
- * frag_keyframe starts a fragment at every keyframe; frag_duration caps fragments at 1 s, which
- * bounds what a crash can lose; default_base_moof makes fragments self-contained.
+ * frag_keyframe starts a fragment at every keyframe; frag_duration caps fragments at 100 ms
+ * (one frame at 10 fps), because live view cannot show a frame before its fragment is complete:
+ * the cap is what live latency adds, and it also bounds what a crash can lose. flush_packets
+ * hands each fragment to the pipe at once instead of when ffmpeg's 32 KiB buffer fills.
+ * default_base_moof makes fragments self-contained.
  */
 export const FRAGMENTED_MP4_FORMAT = [
   '-f',
@@ -34,7 +37,9 @@ export const FRAGMENTED_MP4_FORMAT = [
   '-movflags',
   '+frag_keyframe+empty_moov+default_base_moof',
   '-frag_duration',
-  '1000000',
+  '100000',
+  '-flush_packets',
+  '1',
 ];
 const FRAGMENTED_MP4_OUT = [...FRAGMENTED_MP4_FORMAT, 'pipe:1'];
 

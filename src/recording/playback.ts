@@ -123,8 +123,17 @@ export class PlaybackService {
     return join(this.deps.storageRoot, segment.path);
   }
 
-  /** An HLS playlist from the keyframe at or before fromMs to toMs. */
-  async vodPlaylist(cameraId: string, stream: string, fromMs: number, toMs: number): Promise<string> {
+  /**
+   * An HLS playlist from the keyframe at or before fromMs to toMs. A live playlist leaves out the
+   * open segment's last part, which still grows: a part must never change once listed.
+   */
+  async vodPlaylist(
+    cameraId: string,
+    stream: string,
+    fromMs: number,
+    toMs: number,
+    opts: { live?: boolean } = {},
+  ): Promise<string> {
     const segments = await this.segments(cameraId, stream, fromMs, toMs);
     const playlist: PlaylistSegment[] = [];
     for (const segment of segments) {
@@ -136,6 +145,7 @@ export class PlaybackService {
           durationMs: (p.durationTicks * 1000) / segment.timescale,
         }))
         .filter((p) => p.startTimeMs + p.durationMs > fromMs && p.startTimeMs < toMs && p.startsWithKeyframe);
+      if (opts.live && segment.open) parts.pop();
       if (parts.length === 0) continue;
       playlist.push({
         sessionKey: `${segment.sessionId}`,
@@ -153,7 +163,7 @@ export class PlaybackService {
         `camera '${cameraId}' has no ${stream} recording between ${new Date(fromMs).toISOString()} and ${new Date(toMs).toISOString()}`,
       );
     }
-    return buildVodPlaylist(playlist);
+    return buildVodPlaylist(playlist, opts);
   }
 
   /**

@@ -19,7 +19,14 @@ export interface PlaylistSegment {
 /** A gap longer than this between parts is shown to players as a discontinuity. */
 const DISCONTINUITY_GAP_MS = 1000;
 
-export function buildVodPlaylist(segments: readonly PlaylistSegment[]): string {
+/**
+ * A playlist of stored parts. `live` makes it an EVENT playlist without an end, which players
+ * reload to follow the recording as it grows: the live view's fallback where MSE is missing.
+ */
+export function buildVodPlaylist(
+  segments: readonly PlaylistSegment[],
+  opts: { live?: boolean } = {},
+): string {
   const parts = segments.flatMap((s) => s.parts);
   const targetDurationS = Math.max(1, Math.ceil(Math.max(0, ...parts.map((p) => p.durationMs)) / 1000));
   const lines = [
@@ -27,7 +34,7 @@ export function buildVodPlaylist(segments: readonly PlaylistSegment[]): string {
     '#EXT-X-VERSION:7',
     `#EXT-X-TARGETDURATION:${targetDurationS}`,
     '#EXT-X-MEDIA-SEQUENCE:0',
-    '#EXT-X-PLAYLIST-TYPE:VOD',
+    `#EXT-X-PLAYLIST-TYPE:${opts.live ? 'EVENT' : 'VOD'}`,
     '#EXT-X-INDEPENDENT-SEGMENTS',
   ];
   let previous: { sessionKey: string; initUri: string; endTimeMs: number } | null = null;
@@ -50,6 +57,7 @@ export function buildVodPlaylist(segments: readonly PlaylistSegment[]): string {
       };
     }
   }
-  lines.push('#EXT-X-ENDLIST', '');
+  if (!opts.live) lines.push('#EXT-X-ENDLIST');
+  lines.push('');
   return lines.join('\n');
 }

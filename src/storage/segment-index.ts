@@ -117,6 +117,22 @@ export class SegmentIndex {
     return row?.start ?? null;
   }
 
+  /** Bytes and oldest start per camera, for the system page. */
+  async usageByCamera(): Promise<Map<string, { usedBytes: number; oldestStartTimeMs: number | null }>> {
+    const rows = await this.db
+      .selectFrom('segments')
+      .select((eb) => [
+        'camera_id',
+        eb.fn.sum<number>('byte_length').as('bytes'),
+        eb.fn.min('start_time_ms').as('start'),
+      ])
+      .groupBy('camera_id')
+      .execute();
+    return new Map(
+      rows.map((r) => [r.camera_id, { usedBytes: Number(r.bytes ?? 0), oldestStartTimeMs: r.start ?? null }]),
+    );
+  }
+
   async usedBytes(): Promise<number> {
     const row = await this.db
       .selectFrom('segments')

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FRAGMENTED_MP4_FORMAT } from '../../src/ingest/ffmpeg-args.js';
-import { BoxSplitter } from '../../src/media/mp4/index.js';
+import { BoxSplitter, parseFragment, parseInitSegment } from '../../src/media/mp4/index.js';
 import { sharedFootageDir } from './footage.js';
 
 const run = promisify(execFile);
@@ -146,6 +146,21 @@ export function writeSegment(
 ): string {
   writeFileSync(path, Buffer.concat([stream.init, ...stream.fragments.slice(from, to)]));
   return path;
+}
+
+/** Index of the first fragment that starts with a keyframe at or after `seconds` of decode time. */
+export function keyframeFragmentAtSecond(stream: SplitStream, seconds: number): number {
+  const init = parseInitSegment(stream.init);
+  const video = init.tracks.find((t) => t.kind === 'video');
+  if (!video) throw new Error('no video track');
+  const index = stream.fragments.findIndex((bytes) => {
+    const fragment = parseFragment(bytes, 0, init);
+    const run = fragment.tracks.find((t) => t.trackId === video.trackId);
+    return (
+      fragment.startsWithKeyframe && run !== undefined && run.baseDecodeTime >= seconds * video.timescale
+    );
+  });
+  return index === -1 ? stream.fragments.length : index;
 }
 
 export function readSplit(path: string): SplitStream {

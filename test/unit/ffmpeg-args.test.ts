@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { fileSourceArgs, ingestArgs, testPatternArgs } from '../../src/ingest/ffmpeg-args.js';
 import { parseMajorVersion } from '../../src/ingest/ffmpeg-binary.js';
 
-const OUT = '-f mp4 -movflags +frag_keyframe+empty_moov+default_base_moof -frag_duration 1000000 pipe:1';
+const OUT = '-f mp4 -movflags +frag_keyframe+empty_moov+default_base_moof -frag_duration 100000 -flush_packets 1 pipe:1';
 const GLOBAL = '-hide_banner -nostdin -loglevel level+warning';
 
 test('RTSP over TCP on ffmpeg 5 copies video and audio into fragmented MP4', () => {

@@ -30,6 +30,7 @@ import {
   readSplit,
   remuxRecording,
   tempDir,
+  keyframeFragmentAtSecond,
   writeSegment,
 } from '../helpers/fixtures-mp4.js';
 
@@ -66,15 +67,25 @@ before(async () => {
     makeRecording(join(dir.path, 'h265.mp4'), { codec: 'h265', durationS: 4 }),
   ]);
   const streamA = readSplit(a);
-  seg.a1 = writeSegment(join(dir.path, 'a1.mp4'), streamA, 0, 4);
-  seg.a2 = writeSegment(join(dir.path, 'a2.mp4'), streamA, 4);
+  seg.a1 = writeSegment(join(dir.path, 'a1.mp4'), streamA, 0, keyframeFragmentAtSecond(streamA, 4));
+  seg.a2 = writeSegment(join(dir.path, 'a2.mp4'), streamA, keyframeFragmentAtSecond(streamA, 4));
   seg.b = writeSegment(join(dir.path, 'b1.mp4'), readSplit(b), 0);
   seg.c = writeSegment(join(dir.path, 'c1.mp4'), readSplit(c), 0);
   seg.d = writeSegment(join(dir.path, 'd1.mp4'), readSplit(d), 0);
   seg.n = writeSegment(join(dir.path, 'n1.mp4'), readSplit(n), 0);
   const streamH265 = readSplit(h265);
-  seg.h265a = writeSegment(join(dir.path, 'h265a.mp4'), streamH265, 0, 2);
-  seg.h265b = writeSegment(join(dir.path, 'h265b.mp4'), streamH265, 2);
+  // x265's second keyframe is decoded at 1.9 s (shown at 2.2 s).
+  seg.h265a = writeSegment(
+    join(dir.path, 'h265a.mp4'),
+    streamH265,
+    0,
+    keyframeFragmentAtSecond(streamH265, 1.5),
+  );
+  seg.h265b = writeSegment(
+    join(dir.path, 'h265b.mp4'),
+    streamH265,
+    keyframeFragmentAtSecond(streamH265, 1.5),
+  );
 });
 
 after(() => dir?.remove());

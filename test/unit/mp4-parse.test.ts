@@ -134,11 +134,13 @@ test(
       videoSamples.some((s) => s.compositionOffsetTicks > 1024),
       'B-frames: some frames are shown later than the next one is decoded',
     );
-    // frag_keyframe cuts at every keyframe, -frag_duration 1 s in between: 1 s fragments, every other one a GOP start.
+    // frag_keyframe cuts at every keyframe, -frag_duration 100 ms in between: at 10 fps one frame
+    // per fragment, and exactly the fragments holding a keyframe start a GOP.
     const videoFragments = scanned.fragments.filter((f) => f.tracks.some((t) => t.trackId === video.trackId));
+    assert.equal(videoFragments.length, 60);
     assert.deepEqual(
-      videoFragments.map((f) => f.startsWithKeyframe),
-      [true, false, true, false, true, false],
+      videoFragments.flatMap((f, i) => (f.startsWithKeyframe ? [i] : [])),
+      [0, 20, 40],
     );
     assertContinuous(scanned, video);
     assertContinuous(scanned, audio);

@@ -178,8 +178,9 @@ test('gopParts: one part per GOP, each from a keyframe fragment to the next', { 
 
   const first = scanned.fragments[0];
   assert.ok(first);
-  assert.deepEqual(fragmentTimeRange(first, video), { startTicks: 0, endTicks: 10240 });
-  assert.deepEqual(fragmentTimeRange(first, video.trackId), { startTicks: 0, endTicks: 10240 });
+  // 100 ms fragments: one frame of 10 fps video (timescale 10240) each.
+  assert.deepEqual(fragmentTimeRange(first, video), { startTicks: 0, endTicks: 1024 });
+  assert.deepEqual(fragmentTimeRange(first, video.trackId), { startTicks: 0, endTicks: 1024 });
   assert.equal(fragmentTimeRange(first, 99), null);
 });
 
@@ -190,7 +191,7 @@ test(
     const scanned = scanSegmentBuffer(Buffer.concat([stream.init, ...stream.fragments.slice(1)]));
     const parts = gopParts(scanned);
     assert.equal(parts[0]?.startsWithKeyframe, false);
-    assert.equal(parts[0]?.startTicks, 10240);
+    assert.equal(parts[0]?.startTicks, 1024);
     assert.ok(parts.slice(1).every((p) => p.startsWithKeyframe));
   },
 );

@@ -3,9 +3,14 @@ import type { CameraRuntime } from '../../app/camera-manager.js';
 import { validateCamera, type CameraConfig } from '../../config/index.js';
 import { VigilError } from '../../errors/catalogue.js';
 import type { ApiContext } from '../context.js';
-import { cameraIdParams, type CameraIdParams } from '../schemas.js';
+import { probeStream } from '../../ingest/probe.js';
+import { cameraIdParams, probeBody, type CameraIdParams, type ProbeBody } from '../schemas.js';
+import type { CameraView, ProbeResponse } from '../types.js';
 
-function cameraView(ctx: ApiContext, camera: CameraRuntime) {
+/** Long enough for a camera on a slow link to answer and send a keyframe; short enough to wait for. */
+const PROBE_TIMEOUT_MS = 15_000;
+
+function cameraView(ctx: ApiContext, camera: CameraRuntime): CameraView {
   return {
     id: camera.config.id,
     name: camera.config.name,
@@ -38,6 +43,23 @@ function parseCameraBody(body: unknown, idFromPath?: string): CameraConfig {
     );
   }
   return result.camera;
+}
+
+/**
+ * A form that edits a camera never sees its passwords (no response carries them), so a stream
+ * sent without a `password` key keeps the one stored; `"password": ""` removes it.
+ */
+function keepPasswords(camera: CameraConfig, current: CameraConfig, body: unknown): CameraConfig {
+  const sentStreams = (body as { streams?: Record<string, object | undefined> }).streams ?? {};
+  const streams = { ...camera.streams };
+  for (const name of ['main', 'sub'] as const) {
+    const stream = streams[name];
+    const sent = sentStreams[name];
+    if (!stream || !sent || 'password' in sent || stream.password !== undefined) continue;
+    const stored = current.streams[name]?.password;
+    if (stored !== undefined) streams[name] = { ...stream, password: stored };
+  }
+  return { ...camera, streams: streams as CameraConfig['streams'] };
 }
 
 function assertApiManaged(camera: CameraRuntime): void {
@@ -75,6 +97,45 @@ export function cameraRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
+    /**
+     * "Test connection" for the camera form: pulls the stream once, as recording would, and says
+     * what it found or exactly what is wrong. `camera` + `stream` name a camera being edited, so
+     * its stored password is used when the form sends none.
+     */
+    app.post<{ Body: ProbeBody }>(
+      '/api/cameras/probe',
+      { schema: { body: probeBody } },
+      async (request): Promise<ProbeResponse> => {
+        const { camera: cameraId, stream: streamName, ...streamBody } = request.body;
+        const stored =
+          cameraId !== undefined && ctx.cameras.has(cameraId)
+            ? ctx.cameras.get(cameraId).config.streams[streamName ?? 'main']
+            : undefined;
+        const sent = 'password' in streamBody || stored?.password === undefined;
+        const result = validateCamera(
+          {
+            id: 'probe',
+            streams: { main: sent ? streamBody : { ...streamBody, password: stored?.password } },
+          },
+          'body',
+        );
+        if (!result.ok) {
+          throw new VigilError(
+            'REQUEST_INVALID',
+            result.problems
+              .map((p) => `${p.path.replace('body.streams.main', 'body')}: ${p.message}`)
+              .join('; '),
+          );
+        }
+        return probeStream(result.camera.streams.main, {
+          ffmpeg: ctx.ffmpeg,
+          clock: ctx.clock,
+          log: ctx.log.child({ component: 'probe' }),
+          timeoutMs: PROBE_TIMEOUT_MS,
+        });
+      },
+    );
+
     app.post('/api/cameras', async (request, reply) => {
       const camera = parseCameraBody(request.body);
       if (ctx.cameras.has(camera.id)) {
@@ -92,8 +153,13 @@ export function cameraRoutes(ctx: ApiContext): FastifyPluginAsync {
       '/api/cameras/:id',
       { schema: { params: cameraIdParams } },
       async (request) => {
-        assertApiManaged(ctx.cameras.get(request.params.id));
-        const camera = parseCameraBody(request.body, request.params.id);
+        const current = ctx.cameras.get(request.params.id);
+        assertApiManaged(current);
+        const camera = keepPasswords(
+          parseCameraBody(request.body, request.params.id),
+          current.config,
+          request.body,
+        );
         await ctx.cameraStore.put(camera, ctx.clock.nowMs());
         return cameraView(ctx, await ctx.cameras.replace(camera, 'api'));
       },

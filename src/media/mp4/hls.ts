@@ -17,7 +17,7 @@ export interface GopPart {
 /**
  * Groups a segment file's fragments into HLS media segments of about one GOP: each part starts
  * at a fragment that starts with a keyframe and runs up to the next such fragment. ffmpeg cuts
- * fragments at every keyframe and also every -frag_duration, so a 2 s GOP is two 1 s fragments.
+ * fragments at every keyframe and also every -frag_duration, so a 2 s GOP is twenty 100 ms fragments.
  * Times come from the video track (the first track when there is none).
  */
 export function gopParts(scanned: ScannedFile): GopPart[] {

@@ -1,0 +1,84 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { LiveViewer } from '../../live/live-feed.js';
+import { parseTimeParam } from '../../time/parse.js';
+import type { ApiContext } from '../context.js';
+import {
+  cameraIdParams,
+  rangeQuery,
+  streamQuery,
+  type CameraIdParams,
+  type RangeQuery,
+  type StreamQuery,
+} from '../schemas.js';
+
+/** How far back the live HLS fallback starts when the player gives no `from`. */
+const LIVE_HLS_BACK_MS = 10_000;
+
+function socketViewer(socket: WebSocket): LiveViewer {
+  return {
+    sendText: (message) => socket.send(message),
+    sendBinary: (bytes) => socket.send(bytes, { binary: true }),
+    bufferedBytes: () => socket.bufferedAmount,
+    // 4000: "the stream was replaced", so the player reconnects instead of showing an error.
+    close: () => socket.close(4000, 'stream changed'),
+  };
+}
+
+export function liveRoutes(ctx: ApiContext): FastifyPluginAsync {
+  return async (app) => {
+    /**
+     * Live video as fragmented MP4 over a WebSocket, for Media Source Extensions: a JSON 'init'
+     * text frame, the init segment, then fragments as they arrive from the camera; 'status' text
+     * frames when the stream goes offline or comes back.
+     */
+    app.get<{ Params: CameraIdParams; Querystring: StreamQuery }>(
+      '/api/cameras/:id/live',
+      {
+        websocket: true,
+        schema: { params: cameraIdParams, querystring: streamQuery },
+        // Before the upgrade, so an unknown camera or stream is a plain 404 with its error code.
+        preValidation: async (request: { params: CameraIdParams; query: StreamQuery }) => {
+          ctx.cameras.stream(request.params.id, request.query.stream ?? 'main');
+        },
+      },
+      (socket, request) => {
+        const runtime = ctx.cameras.stream(request.params.id, request.query.stream ?? 'main');
+        const viewer = socketViewer(socket);
+        const status = runtime.supervisor.status();
+        socket.send(
+          JSON.stringify({
+            type: 'status',
+            state: status.state,
+            reason: status.state === 'online' ? null : (status.lastError?.message ?? null),
+          }),
+        );
+        runtime.live.add(viewer);
+        socket.on('close', () => runtime.live.remove(viewer));
+        socket.on('error', () => runtime.live.remove(viewer));
+      },
+    );
+
+    /** Live HLS for browsers without MSE (iOS Safari): an EVENT playlist over the recording. */
+    app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
+      '/api/cameras/:id/live.m3u8',
+      { schema: { params: cameraIdParams, querystring: rangeQuery } },
+      async (request, reply) => {
+        const camera = ctx.cameras.get(request.params.id);
+        const nowMs = ctx.clock.nowMs();
+        const fromMs =
+          request.query.from === undefined
+            ? nowMs - LIVE_HLS_BACK_MS
+            : parseTimeParam('from', request.query.from);
+        const playlist = await ctx.playback.vodPlaylist(
+          camera.config.id,
+          request.query.stream ?? 'main',
+          fromMs,
+          nowMs + 60_000,
+          { live: true },
+        );
+        return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-store').send(playlist);
+      },
+    );
+  };
+}

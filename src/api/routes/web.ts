@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync } from 'fastify';
+
+/** The web UI as `npm run build` leaves it: dist/web, the same place from src/ (tests) and dist/. */
+export const WEB_ROOT = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
+
+const NOT_BUILT_PAGE = `<!doctype html><meta charset="utf-8"><title>Vigil</title>
+<p>The web UI is not built. Run <code>npm run build</code> (or <code>npm start</code>, which builds it) and reload.
+The API answers under <a href="/api/health">/api/health</a>.</p>`;
+
+/** Serves the single-page app: hashed assets cached for good, index.html revalidated every time. */
+export function webRoutes(root = WEB_ROOT): FastifyPluginAsync {
+  return async (app) => {
+    if (!existsSync(`${root}/index.html`)) {
+      app.get('/', async (_request, reply) => reply.type('text/html').send(NOT_BUILT_PAGE));
+      return;
+    }
+    await app.register(fastifyStatic, {
+      root,
+      wildcard: true,
+      setHeaders: (res, path) => {
+        res.setHeader(
+          'cache-control',
+          path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
+      },
+    });
+  };
+}

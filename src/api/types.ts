@@ -1,0 +1,171 @@
+/**
+ * The shapes the HTTP API and the live WebSocket send, shared by the server (whose handlers are
+ * typed with them) and the web UI (which imports them as types). Self-contained on purpose: the
+ * browser build must not pull server modules in.
+ */
+
+export type StreamName = 'main' | 'sub';
+export type StreamState = 'online' | 'connecting' | 'offline' | 'error';
+
+export interface StreamErrorView {
+  kind: string;
+  message: string;
+  atMs: number;
+}
+
+export interface StreamStatusView {
+  state: StreamState;
+  lastError: StreamErrorView | null;
+  onlineSinceMs: number | null;
+  uptimeMs: number;
+  reconnectCount: number;
+  fps: number | null;
+  bitrateKbps: number | null;
+  width: number | null;
+  height: number | null;
+  codec: string | null;
+  lastMediaAtMs: number | null;
+}
+
+export interface RecorderStatusView {
+  recording: boolean;
+  lastError: { message: string; atMs: number } | null;
+  segmentCount: number;
+  droppedFragmentCount: number;
+}
+
+export interface StreamView {
+  name: string;
+  /** The URL without credentials. */
+  url: string;
+  user: string | null;
+  transport: string;
+  audio: string;
+  status: StreamStatusView;
+  recording: RecorderStatusView;
+}
+
+export interface CameraView {
+  id: string;
+  name: string;
+  enabled: boolean;
+  /** 'config': defined in the configuration file, read-only through the API. */
+  source: 'config' | 'api';
+  retention: { continuousDays?: number } | null;
+  streams: Record<string, StreamView>;
+}
+
+export interface CameraListResponse {
+  cameras: CameraView[];
+}
+
+export interface TimeSpanView {
+  startTimeMs: number;
+  endTimeMs: number;
+  durationMs: number;
+  startTime: string;
+  endTime: string;
+}
+
+export interface RecordingsResponse {
+  cameraId: string;
+  stream: string;
+  fromMs: number;
+  toMs: number;
+  recordings: TimeSpanView[];
+  gaps: TimeSpanView[];
+  segmentCount: number;
+}
+
+export interface FfmpegView {
+  path: string;
+  origin: string;
+  version: string;
+}
+
+export interface HealthResponse {
+  status: 'ok';
+  version: string;
+  uptimeMs: number;
+  ffmpeg: FfmpegView;
+  storage: {
+    path: string;
+    usedBytes: number;
+    freeBytes: number | null;
+    shortfallBytes: number;
+  };
+  cameras: { total: number; streamsOnline: number; streamsTotal: number };
+}
+
+export interface ConnectivityChangeView {
+  atMs: number;
+  cameraId: string;
+  stream: string;
+  state: StreamState;
+  reason: string | null;
+}
+
+export interface SystemCameraView {
+  id: string;
+  name: string;
+  /** Start of the oldest recording kept: how far back retention reaches for this camera. */
+  oldestRecordingMs: number | null;
+  usedBytes: number;
+  streams: Array<{
+    name: string;
+    state: StreamState;
+    fps: number | null;
+    bitrateKbps: number | null;
+    uptimeMs: number;
+    codec: string | null;
+    width: number | null;
+    height: number | null;
+    viewerCount: number;
+  }>;
+}
+
+export interface SystemResponse {
+  version: string;
+  uptimeMs: number;
+  ffmpeg: FfmpegView;
+  node: string;
+  storage: HealthResponse['storage'] & { totalBytes: number | null };
+  cameras: SystemCameraView[];
+  connectivity: ConnectivityChangeView[];
+}
+
+export type ProbeResponse =
+  | {
+      ok: true;
+      codec: string;
+      width: number | null;
+      height: number | null;
+      fps: number | null;
+      bitrateKbps: number | null;
+      hasAudio: boolean;
+      /** The first frame as a data: URL (JPEG), for the form's preview. */
+      snapshotDataUrl: string | null;
+      elapsedMs: number;
+    }
+  | { ok: false; kind: string; message: string; elapsedMs: number };
+
+export interface ApiErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+/** Live WebSocket, text frames; binary frames carry the init segment after 'init', then fragments. */
+export interface LiveInitMessage {
+  type: 'init';
+  sessionId: number;
+  mimeType: string;
+  width: number | null;
+  height: number | null;
+}
+
+export interface LiveStatusMessage {
+  type: 'status';
+  state: StreamState;
+  reason: string | null;
+}
+
+export type LiveMessage = LiveInitMessage | LiveStatusMessage;

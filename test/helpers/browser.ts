@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { REPO_ROOT } from './vigil.js';
+
+/** Debian's Chromium; CHROMIUM_PATH overrides it elsewhere. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Why the browser tests cannot run here, or null when they can. */
+export const browserMissing: string | null = existsSync(CHROMIUM_PATH)
+  ? null
+  : `Chromium is not installed at ${CHROMIUM_PATH} (sudo scripts/install-deps.sh --test installs it)`;
+
+/** Flags for a headless Chromium on a machine with no network but loopback and no GPU. */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // Tiles play muted, but a test page must never wait for a click to start video.
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+export interface WatchedPage {
+  page: Page;
+  /** Console errors and uncaught exceptions seen so far, minus the ones a test said to expect. */
+  unexpectedErrors(): string[];
+  /** A test that provokes an error (a wrong password) says which console messages it expects. */
+  expectError(pattern: RegExp): void;
+}
+
+/**
+ * A page that records every console error and page exception: the shared fixture that fails a
+ * test on any error the test did not announce.
+ */
+export async function openWatchedPage(browser: Browser, url: string): Promise<WatchedPage> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  const expected: RegExp[] = [];
+  page.on('console', (message: ConsoleMessage) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()} (${message.location().url})`);
+  });
+  page.on('pageerror', (error) => errors.push(`exception: ${error.message}`));
+  await page.goto(url);
+  return {
+    page,
+    unexpectedErrors: () => errors.filter((e) => !expected.some((p) => p.test(e))),
+    expectError: (pattern) => expected.push(pattern),
+  };
+}
+
+/** Screenshots for the user guide are written by the tests into docs/guide/img. */
+export const GUIDE_IMAGES = join(REPO_ROOT, 'docs', 'guide', 'img');

@@ -1,0 +1,125 @@
+import { useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
+import type { TimeSpanView } from '../../../src/api/types';
+import { formatTime } from '../format';
+
+export interface TimelineProps {
+  viewStartMs: number;
+  viewEndMs: number;
+  recordings: readonly TimeSpanView[];
+  /** The instant being played, drawn as the playhead. */
+  cursorMs: number | null;
+  selection: { fromMs: number; toMs: number } | null;
+  nowMs: number;
+  onSeek: (ms: number) => void;
+}
+
+const TICK_STEPS_MS = [60_000, 5 * 60_000, 15 * 60_000, 3_600_000, 3 * 3_600_000];
+
+/** Tick spacing for about 6 to 12 labels across the view. */
+function tickStepMs(spanMs: number): number {
+  return TICK_STEPS_MS.find((step) => spanMs / step <= 12) ?? 6 * 3_600_000;
+}
+
+/**
+ * The recorded spans of one camera over a window of time: click or drag to play from an instant.
+ * Arrow keys move the playhead by 1% of the window (Shift: 10%); Enter plays from it.
+ */
+export function Timeline(props: TimelineProps) {
+  const { viewStartMs, viewEndMs, recordings, cursorMs, selection, nowMs, onSeek } = props;
+  const barRef = useRef<HTMLDivElement>(null);
+  const [dragMs, setDragMs] = useState<number | null>(null);
+  const spanMs = viewEndMs - viewStartMs;
+  const pct = (ms: number) => `${(((ms - viewStartMs) / spanMs) * 100).toFixed(4)}%`;
+  const clampToView = (ms: number) => Math.min(Math.max(ms, viewStartMs), Math.min(viewEndMs, nowMs));
+
+  const msAt = (clientX: number): number => {
+    const rect = barRef.current?.getBoundingClientRect();
+    if (!rect || rect.width === 0) return viewStartMs;
+    return clampToView(viewStartMs + ((clientX - rect.left) / rect.width) * spanMs);
+  };
+
+  const onPointerDown = (e: PointerEvent<HTMLDivElement>) => {
+    e.currentTarget.setPointerCapture(e.pointerId);
+    setDragMs(msAt(e.clientX));
+  };
+  const onPointerMove = (e: PointerEvent<HTMLDivElement>) => {
+    if (dragMs !== null) setDragMs(msAt(e.clientX));
+  };
+  const onPointerUp = (e: PointerEvent<HTMLDivElement>) => {
+    if (dragMs === null) return;
+    setDragMs(null);
+    onSeek(msAt(e.clientX));
+  };
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    const base = dragMs ?? cursorMs ?? viewStartMs;
+    const step = spanMs * (e.shiftKey ? 0.1 : 0.01);
+    if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
+      e.preventDefault();
+      setDragMs(clampToView(base + (e.key === 'ArrowLeft' ? -step : step)));
+    } else if (e.key === 'Enter' && dragMs !== null) {
+      setDragMs(null);
+      onSeek(dragMs);
+    }
+  };
+
+  const step = tickStepMs(spanMs);
+  const ticks: number[] = [];
+  for (let t = Math.ceil(viewStartMs / step) * step; t <= viewEndMs; t += step) ticks.push(t);
+  const shownCursor = dragMs ?? cursorMs;
+
+  return (
+    <div className="timeline">
+      <div
+        ref={barRef}
+        className="timeline-bar"
+        role="slider"
+        tabIndex={0}
+        aria-label="Timeline: click or drag to play from a time"
+        aria-valuemin={viewStartMs}
+        aria-valuemax={viewEndMs}
+        aria-valuenow={shownCursor ?? viewStartMs}
+        aria-valuetext={shownCursor ? formatTime(shownCursor) : 'nothing playing'}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={onPointerUp}
+        onKeyDown={onKeyDown}
+      >
+        {nowMs < viewEndMs && (
+          <div className="timeline-future" style={{ left: pct(Math.max(nowMs, viewStartMs)), right: 0 }} />
+        )}
+        {recordings.map((r) => (
+          <div
+            key={r.startTimeMs}
+            className="timeline-span"
+            title={`${formatTime(r.startTimeMs)} – ${formatTime(r.endTimeMs)}`}
+            style={{
+              left: pct(Math.max(r.startTimeMs, viewStartMs)),
+              width: `${(((Math.min(r.endTimeMs, viewEndMs) - Math.max(r.startTimeMs, viewStartMs)) / spanMs) * 100).toFixed(4)}%`,
+            }}
+          />
+        ))}
+        {selection && (
+          <div
+            className="timeline-selection"
+            style={{
+              left: pct(Math.max(selection.fromMs, viewStartMs)),
+              width: `${(((Math.min(selection.toMs, viewEndMs) - Math.max(selection.fromMs, viewStartMs)) / spanMs) * 100).toFixed(4)}%`,
+            }}
+          />
+        )}
+        {shownCursor !== null && shownCursor >= viewStartMs && shownCursor <= viewEndMs && (
+          <div className="timeline-cursor" style={{ left: pct(shownCursor) }}>
+            <span>{formatTime(shownCursor)}</span>
+          </div>
+        )}
+      </div>
+      <div className="timeline-ticks" aria-hidden="true">
+        {ticks.map((t) => (
+          <span key={t} style={{ left: pct(t) }}>
+            {formatTime(t, false)}
+          </span>
+        ))}
+      </div>
+    </div>
+  );
+}

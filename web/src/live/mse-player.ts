@@ -1,0 +1,175 @@
+import type { LiveMessage, StreamState } from '../../../src/api/types';
+
+export interface LiveState {
+  /** The camera's stream as the server reports it, or 'connecting' until the socket is open. */
+  state: StreamState;
+  reason: string | null;
+  /** Set when this browser cannot play the stream at all (codec), so the tile can say so. */
+  unsupported: string | null;
+}
+
+/** Behind the newest frame by more than this, jump to it: live must stay live. */
+const MAX_LAG_S = 1.5;
+/** Behind by more than this (but less than MAX_LAG_S), play slightly faster to catch up unseen. */
+const CATCH_UP_LAG_S = 0.5;
+/** Media kept behind the playhead; older data is removed so a tile open for days stays small. */
+const KEEP_BEHIND_S = 10;
+const RECONNECT_MAX_MS = 5000;
+
+type MediaSourceCtor = typeof MediaSource;
+
+/** MediaSource, or Safari's ManagedMediaSource (iOS 17.1+), or null where neither exists. */
+export function mediaSourceClass(): MediaSourceCtor | null {
+  const w = window as unknown as { ManagedMediaSource?: MediaSourceCtor; MediaSource?: MediaSourceCtor };
+  return w.MediaSource ?? w.ManagedMediaSource ?? null;
+}
+
+/**
+ * Plays a camera's live fragmented MP4 from Vigil's WebSocket through Media Source Extensions.
+ * The server sends the current GOP first, so a frame shows at once; after that the player keeps
+ * itself within a fraction of a second of the newest frame.
+ */
+export class MsePlayer {
+  private socket: WebSocket | null = null;
+  private mediaSource: MediaSource | null = null;
+  private sourceBuffer: SourceBuffer | null = null;
+  private queue: ArrayBuffer[] = [];
+  private mimeType: string | null = null;
+  private stopped = false;
+  private reconnectDelayMs = 500;
+  private reconnectTimer: number | null = null;
+  private objectUrl: string | null = null;
+
+  constructor(
+    private readonly video: HTMLVideoElement,
+    private readonly url: string,
+    private readonly onState: (state: LiveState) => void,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.reconnectTimer !== null) window.clearTimeout(this.reconnectTimer);
+    this.socket?.close();
+    this.socket = null;
+    this.resetMedia();
+  }
+
+  private connect(): void {
+    this.onState({ state: 'connecting', reason: null, unsupported: null });
+    const socket = new WebSocket(this.url);
+    socket.binaryType = 'arraybuffer';
+    this.socket = socket;
+    socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
+      if (typeof event.data === 'string') this.onMessage(JSON.parse(event.data) as LiveMessage);
+      else this.enqueue(event.data);
+    };
+    socket.onclose = () => {
+      if (this.socket !== socket || this.stopped) return;
+      this.socket = null;
+      this.resetMedia();
+      this.onState({ state: 'connecting', reason: 'reconnecting to Vigil', unsupported: null });
+      this.reconnectTimer = window.setTimeout(() => this.connect(), this.reconnectDelayMs);
+      this.reconnectDelayMs = Math.min(RECONNECT_MAX_MS, this.reconnectDelayMs * 2);
+    };
+  }
+
+  private onMessage(message: LiveMessage): void {
+    if (message.type === 'status') {
+      this.onState({ state: message.state, reason: message.reason, unsupported: null });
+      return;
+    }
+    this.reconnectDelayMs = 500;
+    const MediaSourceClass = mediaSourceClass();
+    if (!MediaSourceClass || !MediaSourceClass.isTypeSupported(message.mimeType)) {
+      this.onState({
+        state: 'online',
+        reason: null,
+        unsupported: `this browser cannot play ${message.mimeType.replace(/^.*codecs="|"$/g, '')}`,
+      });
+      this.socket?.close();
+      this.stopped = true;
+      return;
+    }
+    // A new ingest session restarts decode times: start a fresh MediaSource for it.
+    this.resetMedia();
+    this.mimeType = message.mimeType;
+    const mediaSource = new MediaSourceClass();
+    this.mediaSource = mediaSource;
+    this.objectUrl = URL.createObjectURL(mediaSource);
+    // Safari's ManagedMediaSource only plays with remote playback disabled.
+    this.video.disableRemotePlayback = true;
+    this.video.src = this.objectUrl;
+    mediaSource.addEventListener('sourceopen', () => this.onSourceOpen(mediaSource), { once: true });
+  }
+
+  private onSourceOpen(mediaSource: MediaSource): void {
+    if (mediaSource !== this.mediaSource || !this.mimeType) return;
+    const sourceBuffer = mediaSource.addSourceBuffer(this.mimeType);
+    sourceBuffer.mode = 'segments';
+    sourceBuffer.addEventListener('updateend', () => this.afterAppend());
+    this.sourceBuffer = sourceBuffer;
+    this.appendNext();
+  }
+
+  private enqueue(data: ArrayBuffer): void {
+    if (!this.mediaSource) return;
+    this.queue.push(data);
+    this.appendNext();
+  }
+
+  private appendNext(): void {
+    const sourceBuffer = this.sourceBuffer;
+    if (!sourceBuffer || sourceBuffer.updating) return;
+    const next = this.queue.shift();
+    if (!next) return;
+    try {
+      sourceBuffer.appendBuffer(next);
+    } catch (err) {
+      // QuotaExceededError: drop what is behind the playhead and resync at the next init.
+      console.warn('live append failed, reconnecting', err);
+      this.socket?.close();
+    }
+  }
+
+  private afterAppend(): void {
+    const { video, sourceBuffer } = this;
+    if (!sourceBuffer) return;
+    const buffered = video.buffered;
+    if (buffered.length > 0) {
+      const start = buffered.start(0);
+      const end = buffered.end(buffered.length - 1);
+      const lagS = end - video.currentTime;
+      if (video.currentTime < start || lagS > MAX_LAG_S) video.currentTime = Math.max(start, end - 0.1);
+      video.playbackRate = lagS > CATCH_UP_LAG_S ? 1.1 : 1;
+      if (video.paused) void video.play().catch(() => undefined);
+      if (video.currentTime - start > KEEP_BEHIND_S * 2 && !sourceBuffer.updating) {
+        sourceBuffer.remove(start, video.currentTime - KEEP_BEHIND_S);
+        return;
+      }
+    }
+    this.appendNext();
+  }
+
+  private resetMedia(): void {
+    this.queue = [];
+    this.sourceBuffer = null;
+    if (this.mediaSource?.readyState === 'open') {
+      try {
+        this.mediaSource.endOfStream();
+      } catch {
+        // Already ending: nothing to do.
+      }
+    }
+    this.mediaSource = null;
+    this.mimeType = null;
+    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
+    this.objectUrl = null;
+    this.video.removeAttribute('src');
+    this.video.load();
+  }
+}

@@ -1,0 +1,148 @@
+import { useState } from 'react';
+import type { CameraView } from '../../../src/api/types';
+import { api, streamFor } from '../api';
+import { StatusBadge } from '../components/StatusBadge';
+import { LiveVideo } from '../live/LiveVideo';
+import type { LiveState } from '../live/mse-player';
+import { href } from '../router';
+import { usePoll } from '../usePoll';
+
+const LAYOUTS = [
+  { id: '1', columns: 1, label: '1' },
+  { id: '2x2', columns: 2, label: '2×2' },
+  { id: '3x3', columns: 3, label: '3×3' },
+  { id: '4x4', columns: 4, label: '4×4' },
+] as const;
+
+/** The smallest layout that shows every camera, when the user has not chosen one. */
+function defaultLayout(count: number): string {
+  return (LAYOUTS.find((l) => l.columns * l.columns >= count) ?? LAYOUTS[3]).id;
+}
+
+export function LivePage(props: { focus: string | undefined; layout: string | null }) {
+  const cameras = usePoll(api.cameras, 5000);
+  const list = cameras.data ?? [];
+  const focused = props.focus ? list.find((c) => c.id === props.focus) : undefined;
+
+  if (cameras.error && !cameras.data) return <p className="error">Cannot load cameras: {cameras.error}</p>;
+  if (!cameras.data) return <p className="muted">Loading cameras…</p>;
+  if (list.length === 0) {
+    return (
+      <div className="empty">
+        <h1>No cameras yet</h1>
+        <p>
+          <a className="button" href={href(['cameras', 'new'])}>
+            Add a camera
+          </a>
+        </p>
+      </div>
+    );
+  }
+  if (focused) return <FocusView camera={focused} />;
+
+  const layoutId = props.layout ?? defaultLayout(list.length);
+  const layout = LAYOUTS.find((l) => l.id === layoutId) ?? LAYOUTS[1];
+  const shown = list.slice(0, layout.columns * layout.columns);
+  return (
+    <section aria-label="Live view">
+      <div className="toolbar">
+        <h1>Live</h1>
+        <div role="group" aria-label="Layout" className="segmented">
+          {LAYOUTS.map((l) => (
+            <a
+              key={l.id}
+              href={href(['live'], { layout: l.id })}
+              aria-current={l.id === layout.id ? 'true' : undefined}
+            >
+              {l.label}
+            </a>
+          ))}
+        </div>
+      </div>
+      {shown.length < list.length && (
+        <p className="muted">
+          Showing {shown.length} of {list.length} cameras; pick a larger layout to see all.
+        </p>
+      )}
+      <div
+        className="grid"
+        style={{
+          gridTemplateColumns: `repeat(${layout.columns}, minmax(0, 1fr))`,
+          ['--columns' as string]: layout.columns,
+        }}
+      >
+        {shown.map((camera) => (
+          <CameraTile key={camera.id} camera={camera} />
+        ))}
+      </div>
+    </section>
+  );
+}
+
+function CameraTile(props: { camera: CameraView }) {
+  const { camera } = props;
+  const [live, setLive] = useState<LiveState>({ state: 'connecting', reason: null, unsupported: null });
+  return (
+    <figure className="tile" data-camera={camera.id} data-state={live.state}>
+      <a
+        className="tile-video"
+        href={href(['live', camera.id])}
+        aria-label={`${camera.name}: open full view`}
+      >
+        <LiveVideo cameraId={camera.id} stream={streamFor(camera, false)} onState={setLive} />
+        <TileOverlay live={live} />
+      </a>
+      <figcaption>
+        <span className="tile-name">{camera.name}</span>
+        <StatusBadge state={live.state} />
+        <a href={href(['playback', camera.id])}>Playback</a>
+      </figcaption>
+    </figure>
+  );
+}
+
+function TileOverlay(props: { live: LiveState }) {
+  const { live } = props;
+  if (live.unsupported) return <div className="tile-overlay">{live.unsupported}</div>;
+  if (live.state === 'online') return null;
+  const title =
+    live.state === 'connecting' ? 'Reconnecting…' : live.state === 'error' ? 'Camera error' : 'Offline';
+  return (
+    <div className="tile-overlay" role="status">
+      <strong>{title}</strong>
+      {live.reason && <span className="tile-reason">{live.reason}</span>}
+    </div>
+  );
+}
+
+function FocusView(props: { camera: CameraView }) {
+  const { camera } = props;
+  const [live, setLive] = useState<LiveState>({ state: 'connecting', reason: null, unsupported: null });
+  const main = camera.streams.main?.status;
+  return (
+    <section aria-label={`${camera.name} live`} className="focus">
+      <div className="toolbar">
+        <a href={href(['live'])} className="button ghost">
+          ← All cameras
+        </a>
+        <h1>{camera.name}</h1>
+        <StatusBadge state={live.state} />
+        <a className="button" href={href(['playback', camera.id])}>
+          Playback
+        </a>
+      </div>
+      <figure className="tile focus-tile" data-camera={camera.id} data-state={live.state}>
+        <div className="tile-video">
+          <LiveVideo cameraId={camera.id} stream={streamFor(camera, true)} onState={setLive} />
+          <TileOverlay live={live} />
+        </div>
+        {main && (
+          <figcaption className="muted">
+            {main.codec ?? '—'} · {main.width && main.height ? `${main.width}×${main.height}` : '—'} ·{' '}
+            {main.fps ?? '—'} fps · {main.bitrateKbps ?? '—'} kbit/s
+          </figcaption>
+        )}
+      </figure>
+    </section>
+  );
+}

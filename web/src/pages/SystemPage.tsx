@@ -1,0 +1,134 @@
+import { api } from '../api';
+import { StatusBadge } from '../components/StatusBadge';
+import { formatBytes, formatDateTime, formatDuration } from '../format';
+import { usePoll } from '../usePoll';
+
+export function SystemPage() {
+  const system = usePoll(api.system, 5000);
+  const data = system.data;
+  if (system.error && !data) return <p className="error">Cannot load system status: {system.error}</p>;
+  if (!data) return <p className="muted">Loading…</p>;
+  const { storage } = data;
+  const usedPct = storage.totalBytes
+    ? ((storage.totalBytes - (storage.freeBytes ?? 0)) / storage.totalBytes) * 100
+    : null;
+  const now = Date.now();
+
+  return (
+    <section aria-label="System" className="system">
+      <h1>System</h1>
+      <div className="cards">
+        <div className="card">
+          <h2>Storage</h2>
+          <p>
+            Recordings use <strong>{formatBytes(storage.usedBytes)}</strong>; {formatBytes(storage.freeBytes)}{' '}
+            free of {formatBytes(storage.totalBytes)}.
+          </p>
+          {usedPct !== null && (
+            <div
+              className="meter"
+              role="meter"
+              aria-valuemin={0}
+              aria-valuemax={100}
+              aria-valuenow={Math.round(usedPct)}
+              aria-label="Disk used"
+            >
+              <div style={{ width: `${usedPct.toFixed(1)}%` }} />
+            </div>
+          )}
+          <p className="muted">{storage.path}</p>
+          {storage.shortfallBytes > 0 && (
+            <p className="error">
+              Retention cannot free {formatBytes(storage.shortfallBytes)}: held recordings are in the way.
+            </p>
+          )}
+        </div>
+        <div className="card">
+          <h2>Versions</h2>
+          <p>Vigil {data.version}</p>
+          <p>
+            ffmpeg {data.ffmpeg.version} ({data.ffmpeg.origin})
+          </p>
+          <p>Node.js {data.node}</p>
+          <p className="muted">Up {formatDuration(data.uptimeMs)}</p>
+        </div>
+      </div>
+      <h2>Cameras</h2>
+      <table className="table">
+        <thead>
+          <tr>
+            <th>Camera</th>
+            <th>Oldest recording kept</th>
+            <th>Storage</th>
+            <th>Stream</th>
+            <th>State</th>
+            <th>Video</th>
+            <th>Bitrate</th>
+            <th>Uptime</th>
+            <th>Viewers</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.cameras.flatMap((camera) =>
+            camera.streams.map((stream, i) => (
+              <tr key={`${camera.id}/${stream.name}`}>
+                {i === 0 && (
+                  <>
+                    <td rowSpan={camera.streams.length}>{camera.name}</td>
+                    <td rowSpan={camera.streams.length}>
+                      {camera.oldestRecordingMs
+                        ? `${formatDateTime(camera.oldestRecordingMs)} (${formatDuration(now - camera.oldestRecordingMs)} back)`
+                        : '—'}
+                    </td>
+                    <td rowSpan={camera.streams.length}>{formatBytes(camera.usedBytes)}</td>
+                  </>
+                )}
+                <td>{stream.name}</td>
+                <td>
+                  <StatusBadge state={stream.state} />
+                </td>
+                <td>
+                  {stream.codec ?? '—'}{' '}
+                  {stream.width && stream.height ? `${stream.width}×${stream.height}` : ''}{' '}
+                  {stream.fps !== null ? `${stream.fps} fps` : ''}
+                </td>
+                <td>{stream.bitrateKbps !== null ? `${stream.bitrateKbps} kbit/s` : '—'}</td>
+                <td>{stream.state === 'online' ? formatDuration(stream.uptimeMs) : '—'}</td>
+                <td>{stream.viewerCount}</td>
+              </tr>
+            )),
+          )}
+        </tbody>
+      </table>
+      <h2>Connectivity log</h2>
+      {data.connectivity.length === 0 ? (
+        <p className="muted">No changes yet.</p>
+      ) : (
+        <table className="table connectivity">
+          <thead>
+            <tr>
+              <th>Time</th>
+              <th>Camera</th>
+              <th>Stream</th>
+              <th>State</th>
+              <th>Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.connectivity.map((c, i) => (
+              <tr key={`${c.atMs}-${i}`}>
+                <td>{formatDateTime(c.atMs)}</td>
+                <td>{c.cameraId}</td>
+                <td>{c.stream}</td>
+                <td>
+                  <StatusBadge state={c.state} />
+                </td>
+                <td>{c.reason ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
