@@ -1,7 +1,7 @@
 /**
  * The shapes the HTTP API and the live WebSocket send, shared by the server (whose handlers are
  * typed with them) and the web UI (which imports them as types). Self-contained on purpose: the
- * browser build must not pull server modules in.
+ * browser build must not pull server modules in. Types only, but for the live close codes.
  */
 
 export type StreamName = 'main' | 'sub';
@@ -169,3 +169,7 @@ export interface LiveStatusMessage {
 }
 
 export type LiveMessage = LiveInitMessage | LiveStatusMessage;
+
+/** WebSocket close codes of the live endpoint: the camera was edited (reconnect) or deleted (stop). */
+export const LIVE_CLOSE_CHANGED = 4000;
+export const LIVE_CLOSE_REMOVED = 4404;

@@ -5,7 +5,7 @@ import { VigilError } from '../errors/catalogue.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { planSource } from '../ingest/sources.js';
 import { StreamSupervisor, type IngestFragment, type StreamStatus } from '../ingest/supervisor.js';
-import { LiveFeed } from '../live/live-feed.js';
+import { LiveFeed, type LiveEndReason } from '../live/live-feed.js';
 import { LatestGop } from '../recording/latest-gop.js';
 import { StreamRecorder, type LiveSegment, type RecorderStatus } from '../recording/stream-recorder.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
@@ -63,8 +63,8 @@ class StreamRuntime {
     });
   }
 
-  async stop(): Promise<void> {
-    this.live.closeAll();
+  async stop(reason: LiveEndReason): Promise<void> {
+    this.live.closeAll(reason);
     await this.supervisor.stop();
     await this.recorder.endSession();
   }
@@ -149,14 +149,14 @@ export class CameraManager {
     return runtime;
   }
 
-  async remove(id: string): Promise<void> {
+  async remove(id: string, reason: LiveEndReason = 'removed'): Promise<void> {
     const camera = this.get(id);
     this.cameras.delete(id);
-    await Promise.all([...camera.streams.values()].map((s) => s.stop()));
+    await Promise.all([...camera.streams.values()].map((s) => s.stop(reason)));
   }
 
   async replace(config: CameraConfig, source: CameraSource): Promise<CameraRuntime> {
-    await this.remove(config.id);
+    await this.remove(config.id, 'changed');
     return this.add(config, source);
   }
 

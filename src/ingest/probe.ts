@@ -36,6 +36,7 @@ export async function probeStream(
   const gop = new LatestGop();
   let mediaMs = 0;
   let hasAudio = false;
+  const frameDurationsS: number[] = [];
   const outcome = await new Promise<{ ok: true } | { ok: false; kind: string; message: string }>(
     (resolve) => {
       const timer = setTimeout(
@@ -78,10 +79,20 @@ export async function probeStream(
     codec: status.codec ?? 'unknown',
     width: status.width,
     height: status.height,
-    fps: status.fps,
+    fps: medianFps(frameDurationsS) ?? status.fps,
     bitrateKbps: status.bitrateKbps,
     hasAudio,
     snapshotDataUrl: snapshot ? `data:image/jpeg;base64,${snapshot.toString('base64')}` : null,
     elapsedMs: elapsed(),
   };
+}
+
+/**
+ * The frame rate from the typical frame duration: one second of a fresh connection is too short
+ * for frames/second, because cameras and ffmpeg often start with a few frames of near-zero duration.
+ */
+function medianFps(durationsS: number[]): number | null {
+  const sorted = durationsS.filter((d) => d > 0).sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  return median ? Math.round(10 / median) / 10 : null;
 }

@@ -8,9 +8,14 @@ export interface LiveViewer {
   sendBinary(bytes: Buffer): void;
   /** Bytes queued in the connection and not yet sent. */
   bufferedBytes(): number;
-  /** The stream is gone (camera removed or changed): the viewer reconnects to the new one. */
-  close(): void;
+  /**
+   * The stream is gone: 'changed' (camera edited: reconnect to the new stream) or 'removed'
+   * (camera deleted: stop, there is nothing to reconnect to).
+   */
+  close(reason: LiveEndReason): void;
 }
+
+export type LiveEndReason = 'changed' | 'removed';
 
 /**
  * Above this much unsent data a viewer is behind (a slow phone, a weak Wi-Fi): it skips to the
@@ -83,8 +88,8 @@ export class LiveFeed {
     for (const viewer of this.viewers.keys()) viewer.sendText(text);
   }
 
-  closeAll(): void {
-    for (const viewer of this.viewers.keys()) viewer.close();
+  closeAll(reason: LiveEndReason): void {
+    for (const viewer of this.viewers.keys()) viewer.close(reason);
     this.viewers.clear();
     this.gop = [];
   }

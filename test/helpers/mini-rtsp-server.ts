@@ -33,6 +33,13 @@ export interface MiniRtspServerOptions {
   password?: string;
   /** Default: the ffmpeg Vigil itself would use (system, else the npm-shipped one). */
   ffmpegPath?: string;
+  /**
+   * ffmpeg's input arguments for a path, given its `main` or `sub` value. Default: the file
+   * looped in real time (`-re -stream_loop -1 -i <file>`). A live source (an encoder sending
+   * MPEG-TS over UDP, say) needs its own: -re would hold a live input back, for good, by as long
+   * as ffmpeg spent probing it.
+   */
+  inputArgs?: (source: string) => string[];
 }
 
 export interface MiniRtspServer {
@@ -109,6 +116,7 @@ class Source {
     private readonly file: string,
     private readonly workDir: string,
     private readonly ffmpegPath: Promise<string>,
+    private readonly inputArgs: (source: string) => string[] = loopedFileInput,
   ) {}
 
   /** Starts ffmpeg on first use and resolves with the SDP it wrote. */
@@ -140,11 +148,7 @@ class Source {
       '-nostdin',
       '-loglevel',
       'error',
-      '-re',
-      '-stream_loop',
-      '-1',
-      '-i',
-      this.file,
+      ...this.inputArgs(this.file),
       '-map',
       '0:v:0',
       '-c',
@@ -245,6 +249,10 @@ class Source {
     if (child) await stopChild(child, 2000);
     this.closeSockets();
   }
+}
+
+function loopedFileInput(file: string): string[] {
+  return ['-re', '-stream_loop', '-1', '-i', file];
 }
 
 type VideoCodec = 'H264' | 'H265';
@@ -623,7 +631,10 @@ class RtspServer {
     for (let i = 1; i <= options.count; i += 1) {
       for (const stream of ['main', 'sub'] as const) {
         const name = `cam${i}-${stream}`;
-        this.sources.set(`/cam${i}/${stream}`, new Source(name, options[stream], workDir, ffmpegPath));
+        this.sources.set(
+          `/cam${i}/${stream}`,
+          new Source(name, options[stream], workDir, ffmpegPath, options.inputArgs),
+        );
       }
     }
     this.tcp = createServer((socket) => this.connections.add(new Connection(socket, this)));

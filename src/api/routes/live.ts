@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import type { LiveViewer } from '../../live/live-feed.js';
 import { parseTimeParam } from '../../time/parse.js';
 import type { ApiContext } from '../context.js';
+import { LIVE_CLOSE_CHANGED, LIVE_CLOSE_REMOVED } from '../types.js';
 import {
   cameraIdParams,
   rangeQuery,
@@ -15,13 +16,16 @@ import {
 /** How far back the live HLS fallback starts when the player gives no `from`. */
 const LIVE_HLS_BACK_MS = 10_000;
 
+const LIVE_CLOSE_CODES = { changed: LIVE_CLOSE_CHANGED, removed: LIVE_CLOSE_REMOVED } as const;
+
 function socketViewer(socket: WebSocket): LiveViewer {
   return {
     sendText: (message) => socket.send(message),
     sendBinary: (bytes) => socket.send(bytes, { binary: true }),
     bufferedBytes: () => socket.bufferedAmount,
-    // 4000: "the stream was replaced", so the player reconnects instead of showing an error.
-    close: () => socket.close(4000, 'stream changed'),
+    // Application close codes (4000-4999): the player reconnects after 'changed' and stops after
+    // 'removed' instead of retrying a camera that no longer exists.
+    close: (reason) => socket.close(LIVE_CLOSE_CODES[reason], `camera ${reason}`),
   };
 }
 

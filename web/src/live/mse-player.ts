@@ -1,4 +1,4 @@
-import type { LiveMessage, StreamState } from '../../../src/api/types';
+import { LIVE_CLOSE_REMOVED, type LiveMessage, type StreamState } from '../../../src/api/types';
 
 export interface LiveState {
   /** The camera's stream as the server reports it, or 'connecting' until the socket is open. */
@@ -68,10 +68,15 @@ export class MsePlayer {
       if (typeof event.data === 'string') this.onMessage(JSON.parse(event.data) as LiveMessage);
       else this.enqueue(event.data);
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.socket !== socket || this.stopped) return;
       this.socket = null;
       this.resetMedia();
+      if (event.code === LIVE_CLOSE_REMOVED) {
+        this.stopped = true;
+        this.onState({ state: 'offline', reason: 'this camera was removed', unsupported: null });
+        return;
+      }
       this.onState({ state: 'connecting', reason: 'reconnecting to Vigil', unsupported: null });
       this.reconnectTimer = window.setTimeout(() => this.connect(), this.reconnectDelayMs);
       this.reconnectDelayMs = Math.min(RECONNECT_MAX_MS, this.reconnectDelayMs * 2);

@@ -6,7 +6,7 @@ import { href, navigate } from '../router';
 import { usePoll } from '../usePoll';
 
 export function CamerasPage(props: { editing: string | undefined }) {
-  const cameras = usePoll(api.cameras, 5000);
+  const cameras = usePoll(api.cameras, 2000);
   if (cameras.error && !cameras.data) return <p className="error">Cannot load cameras: {cameras.error}</p>;
   if (!cameras.data) return <p className="muted">Loading…</p>;
   if (props.editing === 'new') return <CameraForm camera={null} onDone={cameras.refresh} />;

@@ -111,9 +111,6 @@ function Playback(props: {
       const pdtMs = pdt ? Date.parse(pdt) : playing.fromMs;
       timeMapRef.current = { pdtMs };
       const startPosition = Math.max(0, (playing.fromMs - pdtMs) / 1000);
-      const onFirstFrame = () => setFirstFrameMs(Math.round(performance.now() - requestedAt));
-      if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(onFirstFrame);
-      else video.addEventListener('playing', onFirstFrame, { once: true });
       if (Hls.isSupported()) {
         hls = new Hls({ startPosition, maxBufferLength: 20, enableWorker: true });
         hlsRef.current = hls;
@@ -126,6 +123,12 @@ function Playback(props: {
         video.src = url;
         video.addEventListener('loadedmetadata', () => (video.currentTime = startPosition), { once: true });
       }
+      // After attaching: loading a new source cancels frame callbacks registered before it.
+      const onFirstFrame = () => {
+        if (!cancelled) setFirstFrameMs(Math.round(performance.now() - requestedAt));
+      };
+      if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(onFirstFrame);
+      else video.addEventListener('playing', onFirstFrame, { once: true });
       video.playbackRate = speed;
       void video.play().catch(() => undefined);
     })().catch((err: unknown) => setPlayError(String(err)));
@@ -242,7 +245,7 @@ function Playback(props: {
       </div>
       <div className="controls" role="group" aria-label="Playback controls">
         <button type="button" onClick={() => jumpRecording(-1)} title="Previous recording">
-          ⏮ Prev
+          « Prev
         </button>
         <button
           type="button"
@@ -252,13 +255,13 @@ function Playback(props: {
           −10 s
         </button>
         <button type="button" onClick={() => stepFrame(-1)} disabled={!playing} title="Previous frame (,)">
-          ◀ Frame
+          ‹ Frame
         </button>
         <button type="button" onClick={togglePlay} disabled={!playing} title="Play or pause (space)">
-          ⏯ Play/Pause
+          Play/Pause
         </button>
         <button type="button" onClick={() => stepFrame(1)} disabled={!playing} title="Next frame (.)">
-          Frame ▶
+          Frame ›
         </button>
         <button
           type="button"
@@ -268,7 +271,7 @@ function Playback(props: {
           +10 s
         </button>
         <button type="button" onClick={() => jumpRecording(1)} title="Next recording">
-          Next ⏭
+          Next »
         </button>
         <label>
           Speed{' '}

@@ -1,0 +1,21 @@
+export { CenterNetDetector, defaultModelDir, initWasmBackend, type CenterNetOptions } from './centernet.js';
+export { COCO_LABELS, cocoLabel } from './coco-labels.js';
+export {
+  DEFAULT_DETECTION_FILTERS,
+  filterDetections,
+  filterFor,
+  type DetectionFilters,
+  type LabelFilter,
+} from './filters.js';
+export { cropResizeRgb, mapBoxFromRegion } from './image.js';
+export { DEFAULT_NMS_OPTIONS, nmsPerLabel, type NmsOptions } from './nms.js';
+export {
+  DEFAULT_REGION_OPTIONS,
+  detectionsToFrame,
+  fullFrameRegion,
+  selectRegions,
+  type Region,
+  type RegionOptions,
+} from './region-selection.js';
+export type { Detection, Detector, DetectorInput, RgbImage } from './types.js';
+export { WorkerDetector } from './worker-detector.js';
