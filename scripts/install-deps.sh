@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages Vigil uses when present: ffmpeg (newer than the npm-shipped fallback), and for
-# the test suite the RTSP camera emulator's GStreamer packages. Run as root: sudo scripts/install-deps.sh
+# the test suite (--test) Chromium for the end-to-end UI tests and the RTSP camera emulator's
+# GStreamer packages. Run as root: sudo scripts/install-deps.sh [--test]
 set -euo pipefail
 packages=(ffmpeg)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
+  packages+=(chromium python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
 fi
 missing=()
 for p in "${packages[@]}"; do

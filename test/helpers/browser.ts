@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { REPO_ROOT } from './vigil.js';
@@ -58,5 +59,12 @@ export async function openWatchedPage(browser: Browser, url: string): Promise<Wa
   };
 }
 
-/** Screenshots for the user guide are written by the tests into docs/guide/img. */
-export const GUIDE_IMAGES = join(REPO_ROOT, 'docs', 'guide', 'img');
+/**
+ * The user guide's screenshots are taken by the end-to-end tests. They land in docs/guide/img with
+ * VIGIL_UPDATE_SCREENSHOTS=1 (after a UI change), else in a temporary folder so a test run leaves
+ * the checkout unchanged.
+ */
+export const GUIDE_IMAGES =
+  process.env.VIGIL_UPDATE_SCREENSHOTS === '1'
+    ? join(REPO_ROOT, 'docs', 'guide', 'img')
+    : mkdtempSync(join(tmpdir(), 'vigil-screenshots-'));
