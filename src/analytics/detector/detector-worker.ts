@@ -11,7 +11,12 @@ if (!port) throw new Error('detector-worker.ts must run in a worker thread');
 
 const ready = CenterNetDetector.create(workerData as CenterNetOptions);
 ready.then(
-  (detector) => port.postMessage({ type: 'ready', name: detector.name, inputSize: detector.inputSize } satisfies WorkerReply),
+  (detector) =>
+    port.postMessage({
+      type: 'ready',
+      name: detector.name,
+      inputSize: detector.inputSize,
+    } satisfies WorkerReply),
   (error: Error) => port.postMessage({ type: 'failed', message: error.message } satisfies WorkerReply),
 );
 
@@ -20,6 +25,7 @@ port.on('message', (request: WorkerRequest) => {
     .then((detector) => detector.detect(request.inputs))
     .then(
       (detections) => port.postMessage({ type: 'result', id: request.id, detections } satisfies WorkerReply),
-      (error: Error) => port.postMessage({ type: 'error', id: request.id, message: error.message } satisfies WorkerReply),
+      (error: Error) =>
+        port.postMessage({ type: 'error', id: request.id, message: error.message } satisfies WorkerReply),
     );
 });

@@ -22,7 +22,7 @@ export interface DetectionFilters {
 /**
  * Defaults measured on the project's footage with the CenterNet model: walking people score
  * 0.5–0.75 on full 1280×960 frames and higher in crops, while the waving tree in tree-sub.mp4
- * produces nothing above 0.3 among these labels (see docs/design/analytics.md).
+ * scores at most 0.22 (person) among these labels (see docs/design/analytics.md).
  */
 export const DEFAULT_DETECTION_FILTERS: Readonly<DetectionFilters> = {
   labels: ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'truck', 'cat', 'dog'],

@@ -1,4 +1,6 @@
-export { CenterNetDetector, defaultModelDir, initWasmBackend, type CenterNetOptions } from './centernet.js';
+// CenterNetDetector is not re-exported: importing it loads tfjs. Import './centernet.js' where the
+// model runs (the worker), and use WorkerDetector everywhere else.
+export type { CenterNetOptions } from './centernet.js';
 export { COCO_LABELS, cocoLabel } from './coco-labels.js';
 export {
   DEFAULT_DETECTION_FILTERS,

@@ -30,18 +30,19 @@ export class WorkerDetector implements Detector {
   }
 
   static create(options: CenterNetOptions = {}): Promise<WorkerDetector> {
-    // The same folder and extension as this module: .ts under tsx (which registers itself in workers), .js when built.
-    const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    const worker = new Worker(new URL(`./detector-worker${extension}`, import.meta.url), { workerData: options });
+    const worker = new Worker(workerEntry(), { workerData: options });
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error);
       worker.once('error', onError);
       worker.once('message', (reply: WorkerReply) => {
         worker.off('error', onError);
-        if (reply.type === 'ready') resolve(new WorkerDetector(worker, `${reply.name}, worker thread`, reply.inputSize));
+        if (reply.type === 'ready')
+          resolve(new WorkerDetector(worker, `${reply.name}, worker thread`, reply.inputSize));
         else {
           void worker.terminate();
-          reject(new Error(reply.type === 'failed' ? reply.message : `unexpected first message ${reply.type}`));
+          reject(
+            new Error(reply.type === 'failed' ? reply.message : `unexpected first message ${reply.type}`),
+          );
         }
       });
     });
@@ -50,7 +51,11 @@ export class WorkerDetector implements Detector {
   detect(inputs: readonly DetectorInput[]): Promise<Detection[][]> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    const copies = inputs.map((input) => ({ data: input.data.slice(), width: input.width, height: input.height }));
+    const copies = inputs.map((input) => ({
+      data: input.data.slice(),
+      width: input.width,
+      height: input.height,
+    }));
     const request: WorkerRequest = { id, inputs: copies };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -80,4 +85,17 @@ export class WorkerDetector implements Detector {
     for (const pending of this.pending.values()) pending.reject(this.failure);
     this.pending.clear();
   }
+}
+
+/**
+ * The worker's entry module, next to this one. Built (.js), that is the file itself. Run from the
+ * TypeScript sources under tsx (tests, benchmarks), a worker on Node 20 does not inherit tsx's
+ * loader hooks, so a small bootstrap registers them before importing the .ts entry.
+ */
+function workerEntry(): URL {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./detector-worker.js', import.meta.url);
+  const entry = new URL('./detector-worker.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(entry)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`);
 }
