@@ -167,6 +167,12 @@ test('LumaDownscaler averages each output pixel over its footprint', () => {
   const dst = down.downscale({ data: src, width: 6, height: 4 }, new Uint8Array(6));
   // Output (0,0) averages source (0..1, 0..1): 0, 10, 60, 70 → 35.
   assert.deepEqual([...dst], [35, 55, 75, 155, 175, 195]);
+  // 3×2 blocks (the general path): (0,0) averages 0, 10, 20, 60, 70, 80 → 40.
+  const thirds = new LumaDownscaler(6, 4, 2, 2).downscale(
+    { data: src, width: 6, height: 4 },
+    new Uint8Array(4),
+  );
+  assert.deepEqual([...thirds], [40, 70, 160, 190]);
   // Non-integer ratio and a padded stride.
   const padded = new Uint8Array(8 * 5).fill(9);
   for (let y = 0; y < 5; y++) for (let x = 0; x < 5; x++) padded[y * 8 + x] = 100;
