@@ -51,8 +51,10 @@ export class WorkerDetector implements Detector {
   detect(inputs: readonly DetectorInput[]): Promise<Detection[][]> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
+    // new Uint8Array(view) copies; Buffer#slice would not (it shares memory, and transferring a
+    // pooled Buffer's ArrayBuffer would detach unrelated data).
     const copies = inputs.map((input) => ({
-      data: input.data.slice(),
+      data: new Uint8Array(input.data),
       width: input.width,
       height: input.height,
     }));

@@ -132,7 +132,10 @@ test(
     const crop = cropResizeRgb(frame, { x: 600, y: 200, width: 512, height: 512 }, 512, 512);
     const worker = await WorkerDetector.create();
     try {
-      const [inWorker] = await worker.detect([crop]);
+      // A Buffer, as ffmpeg output is: the caller's bytes must stay usable after the call.
+      const input = { ...crop, data: Buffer.from(crop.data) };
+      const [inWorker] = await worker.detect([input]);
+      assert.equal(input.data.length, crop.data.length, 'the input was not transferred away');
       const [inProcess] = await detector!.detect([crop]);
       assert.deepEqual(inWorker, inProcess);
       assert.ok(inWorker!.some((d) => d.label === 'person' && d.score > 0.4));
