@@ -1,6 +1,6 @@
 export { loadConfigFile, parseConfigText, parseConfigObject, demoConfig } from './load.js';
 export type { LoadedConfig, ParseOptions } from './load.js';
-export { validateCamera, retentionDaysFor, redactCamera, parseListen } from './normalise.js';
+export { validateCamera, retentionDaysFor, redactCamera, parseListen, detectConfigFor } from './normalise.js';
 export type {
   VigilConfig,
   CameraConfig,
@@ -10,14 +10,31 @@ export type {
   RecordingConfig,
   RetentionConfig,
   IngestConfig,
+  DetectConfig,
+  LabelFilterConfig,
+  NormalisedPolygonConfig,
+  MqttConfig,
   AudioMode,
   RtspTransport,
   CameraValidation,
 } from './normalise.js';
 export { formatProblems } from './problems.js';
 export type { ConfigProblem } from './problems.js';
-export { VigilConfigSchema, CameraSchema, StreamSchema, CAMERA_ID_PATTERN } from './schema.js';
-export type { VigilConfigInput, CameraConfigInput, StreamConfigInput } from './schema.js';
+export {
+  VigilConfigSchema,
+  CameraSchema,
+  StreamSchema,
+  CAMERA_ID_PATTERN,
+  DEFAULT_DETECT_LABELS,
+  DETECT_LABELS,
+} from './schema.js';
+export type {
+  VigilConfigInput,
+  CameraConfigInput,
+  StreamConfigInput,
+  DetectConfigInput,
+  MqttConfigInput,
+} from './schema.js';
 export { parseSize, formatBytes } from './size.js';
 export { redactUrl, withCredentials, parseStreamUrl, parseTestPatternUrl, STREAM_SCHEMES } from './url.js';
 export type { StreamScheme, TestPattern } from './url.js';

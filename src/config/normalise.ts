@@ -1,11 +1,15 @@
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { joinPath, schemaProblems, sortProblems, type ConfigProblem } from './problems.js';
+import { closestKey, joinPath, schemaProblems, sortProblems, type ConfigProblem } from './problems.js';
 import {
   CameraSchema,
+  DEFAULT_DETECT_LABELS,
+  DETECT_LABELS,
+  DetectSchema,
   IngestSchema,
   LISTEN_PATTERN,
+  MqttSchema,
   RecordingSchema,
   RetentionSchema,
   ServerSchema,
@@ -35,6 +39,33 @@ export interface StreamConfig {
   readonly password?: string;
 }
 
+/** Limits a detection of one label must meet; unset keys fall back to the pipeline's defaults. */
+export interface LabelFilterConfig {
+  readonly minScore?: number;
+  readonly minAreaFraction?: number;
+  readonly maxAreaFraction?: number;
+  readonly minAspect?: number;
+  readonly maxAspect?: number;
+}
+
+/** A polygon in normalised image coordinates: points [x, y], each 0..1 of the frame. */
+export type NormalisedPolygonConfig = readonly (readonly [number, number])[];
+
+/** A camera's object detection and event settings, defaults applied. */
+export interface DetectConfig {
+  readonly enabled: boolean;
+  readonly fps: number;
+  /** COCO object labels that raise events. */
+  readonly labels: readonly string[];
+  readonly minScore: number;
+  /** Keyed by label. */
+  readonly filters: Readonly<Record<string, LabelFilterConfig>>;
+  /** Motion masks. */
+  readonly masks: readonly NormalisedPolygonConfig[];
+  readonly preCaptureMs: number;
+  readonly postCaptureMs: number;
+}
+
 export interface CameraConfig {
   readonly id: string;
   /** The id when the file gives no name. */
@@ -43,6 +74,11 @@ export interface CameraConfig {
   readonly streams: { readonly main: StreamConfig; readonly sub?: StreamConfig };
   /** This camera's overrides only; retentionDaysFor() gives the days that apply. */
   readonly retention?: { readonly continuousDays: number };
+  /**
+   * Always set by the loader; cameras stored through the API before detection existed lack it,
+   * so read it through detectConfigFor().
+   */
+  readonly detect?: DetectConfig;
 }
 
 export interface ServerConfig {
@@ -68,6 +104,18 @@ export interface RecordingConfig {
 export interface RetentionConfig {
   readonly continuousDays: number;
   readonly checkIntervalMs: number;
+  readonly eventsDays: number;
+}
+
+/** The MQTT broker to publish to. */
+export interface MqttConfig {
+  /** Without credentials, safe to log. */
+  readonly url: string;
+  readonly topicPrefix: string;
+  readonly discoveryPrefix: string;
+  readonly user?: string;
+  /** A secret: keep out of logs. */
+  readonly password?: string;
 }
 
 export interface IngestConfig {
@@ -85,6 +133,8 @@ export interface VigilConfig {
   readonly recording: RecordingConfig;
   readonly retention: RetentionConfig;
   readonly ingest: IngestConfig;
+  /** Undefined: MQTT off. */
+  readonly mqtt?: MqttConfig;
   readonly cameras: readonly CameraConfig[];
 }
 
@@ -211,6 +261,110 @@ function normaliseStream(
   };
 }
 
+// Words for attributes of people rather than objects: detecting them is refused by design, so a
+// label like these gets its own message instead of a "did you mean".
+const PERSON_ATTRIBUTE_LABELS = new Set([
+  'face',
+  'faces',
+  'age',
+  'gender',
+  'sex',
+  'male',
+  'female',
+  'man',
+  'woman',
+  'men',
+  'women',
+  'boy',
+  'girl',
+  'child',
+  'adult',
+  'race',
+  'ethnicity',
+  'ethnic',
+  'skin',
+  'emotion',
+  'mood',
+  'smile',
+  'religion',
+  'gait',
+  'identity',
+]);
+
+function labelProblem(label: string): string | undefined {
+  if (DETECT_LABELS.includes(label)) return undefined;
+  if (PERSON_ATTRIBUTE_LABELS.has(label.toLowerCase())) {
+    return (
+      `'${label}' is an attribute of people: Vigil detects objects (person, car, dog …) and never infers ` +
+      'faces, age, gender, ethnicity or emotion (refused by design)'
+    );
+  }
+  const guess = closestKey(label, DETECT_LABELS);
+  return (
+    `'${label}' is not an object label the detector knows` +
+    (guess
+      ? ` (did you mean '${guess}'?)`
+      : ': use COCO labels such as person, bicycle, car, truck, dog, cat')
+  );
+}
+
+/** Label checks beyond the schema: only COCO object labels, in `labels` and as `filters` keys. */
+function checkDetectLabels(detect: unknown, path: string, problems: ConfigProblem[]): void {
+  if (!isRecord(detect)) return;
+  const labels = detect['labels'];
+  if (Array.isArray(labels)) {
+    labels.forEach((label: unknown, i) => {
+      const problem = typeof label === 'string' && label !== '' ? labelProblem(label) : undefined;
+      if (problem) problems.push({ path: joinPath(joinPath(path, 'labels'), i), message: problem });
+    });
+  }
+  const filters = detect['filters'];
+  if (isRecord(filters)) {
+    for (const label of Object.keys(filters)) {
+      const problem = labelProblem(label);
+      if (problem) problems.push({ path: joinPath(joinPath(path, 'filters'), label), message: problem });
+    }
+  }
+}
+
+function normaliseDetect(
+  detect: unknown,
+  hasSub: boolean,
+  path: string,
+  problems: ConfigProblem[],
+): DetectConfig | undefined {
+  checkDetectLabels(detect, path, problems);
+  // The section has no default of its own (the docs would show `{}`), so fill one in here.
+  const value: unknown = detect ?? Value.Default(DetectSchema, {});
+  if (!Value.Check(DetectSchema, value)) return undefined;
+  return {
+    enabled: value.enabled ?? hasSub,
+    fps: present(value.fps),
+    labels: [...new Set(present(value.labels))],
+    minScore: present(value.minScore),
+    filters: value.filters ?? {},
+    masks: (value.masks ?? []).map((polygon) => polygon.map(([x, y]) => [x, y] as [number, number])),
+    preCaptureMs: present(value.preCaptureMs),
+    postCaptureMs: present(value.postCaptureMs),
+  };
+}
+
+/** Detection settings with defaults, for a camera of any origin (see CameraConfig.detect). */
+export function detectConfigFor(camera: CameraConfig): DetectConfig {
+  return (
+    camera.detect ?? {
+      enabled: camera.streams.sub !== undefined,
+      fps: 5,
+      labels: [...DEFAULT_DETECT_LABELS],
+      minScore: 0.5,
+      filters: {},
+      masks: [],
+      preCaptureMs: 5000,
+      postCaptureMs: 5000,
+    }
+  );
+}
+
 /** Checks beyond the schema, on a camera with defaults applied; parts failing the schema are skipped. */
 function normaliseCamera(
   camera: unknown,
@@ -229,7 +383,14 @@ function normaliseCamera(
       sub = normaliseStream(streams['sub'], joinPath(streamsPath, 'sub'), opts, problems);
     }
   }
-  if (!Value.Check(CameraSchema, camera) || !main || (camera.streams.sub && !sub)) return undefined;
+  const detect = normaliseDetect(
+    camera['detect'],
+    isRecord(streams) && streams['sub'] !== undefined,
+    joinPath(path, 'detect'),
+    problems,
+  );
+  if (!Value.Check(CameraSchema, camera) || !main || (camera.streams.sub && !sub) || !detect)
+    return undefined;
   const continuousDays = camera.retention?.continuousDays;
   return {
     id: camera.id,
@@ -237,6 +398,7 @@ function normaliseCamera(
     enabled: present(camera.enabled),
     streams: sub ? { main, sub } : { main },
     ...(continuousDays !== undefined ? { retention: { continuousDays } } : {}),
+    detect,
   };
 }
 
@@ -265,6 +427,60 @@ export function parseListen(listen: string): { host: string; port: number } | un
   const port = Number(listen.slice(listen.lastIndexOf(':') + 1));
   if (port > 65535) return undefined;
   return { host: match[1].replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+function parseMqttUrl(text: string): URL | undefined {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'mqtt:' || url.protocol === 'mqtts:') && url.hostname !== '' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function normaliseMqtt(input: unknown, problems: ConfigProblem[]): MqttConfig | undefined {
+  // The URL is checked even when other keys are wrong: all problems at once. Not echoed: it may
+  // hold a password.
+  const rawUrl = isRecord(input) ? input['url'] : undefined;
+  const url = typeof rawUrl === 'string' && rawUrl !== '' ? parseMqttUrl(rawUrl) : undefined;
+  if (typeof rawUrl === 'string' && rawUrl !== '' && !url) {
+    problems.push({
+      path: 'mqtt.url',
+      message: 'must be an MQTT broker URL such as mqtt://127.0.0.1:1883 or mqtts://broker.lan:8883',
+    });
+  }
+  if (!url || !Value.Check(MqttSchema, input)) return undefined;
+  const urlUser = url.username === '' ? undefined : decodeURIComponent(url.username);
+  const urlPassword = url.password === '' ? undefined : decodeURIComponent(url.password);
+  const before = problems.length;
+  if (urlUser !== undefined && input.user !== undefined) {
+    problems.push({
+      path: 'mqtt.user',
+      message: "the URL has a user name already: give it in the URL or in 'user', not both",
+    });
+  }
+  if (urlPassword !== undefined && input.password !== undefined) {
+    problems.push({
+      path: 'mqtt.password',
+      message: "the URL has a password already: give it in the URL or in 'password', not both",
+    });
+  }
+  if (url.pathname !== '' && url.pathname !== '/') {
+    problems.push({ path: 'mqtt.url', message: 'takes no path: use mqtt://host:port' });
+  }
+  if (problems.length > before) return undefined;
+  const user = input.user ?? urlUser;
+  const password = input.password ?? urlPassword;
+  // Credentials live in user/password only, so the URL is safe to log.
+  url.username = '';
+  url.password = '';
+  return {
+    url: `${url.protocol}//${url.host}`,
+    topicPrefix: present(input.topicPrefix),
+    discoveryPrefix: present(input.discoveryPrefix),
+    ...(user !== undefined ? { user } : {}),
+    ...(password !== undefined ? { password } : {}),
+  };
 }
 
 /**
@@ -357,6 +573,9 @@ export function normaliseConfig(
     });
   }
 
+  const mqttInput = defaulted['mqtt'];
+  const mqtt = mqttInput === undefined ? undefined : normaliseMqtt(mqttInput, problems);
+
   const recording = defaulted['recording'];
   const retention = defaulted['retention'];
   if (
@@ -366,7 +585,8 @@ export function normaliseConfig(
     !storage ||
     !ingest ||
     !Value.Check(RecordingSchema, recording) ||
-    !Value.Check(RetentionSchema, retention)
+    !Value.Check(RetentionSchema, retention) ||
+    (mqttInput !== undefined && !mqtt)
   ) {
     return { problems };
   }
@@ -377,8 +597,10 @@ export function normaliseConfig(
     retention: {
       continuousDays: present(retention.continuousDays),
       checkIntervalMs: present(retention.checkIntervalMs),
+      eventsDays: present(retention.eventsDays),
     },
     ingest,
+    ...(mqtt ? { mqtt } : {}),
     cameras,
   };
   return { config: deepFreeze(config), problems };

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { COCO_LABELS } from '../analytics/detector/coco-labels.js';
 import { SIZE_TEXT_PATTERN } from './size.js';
 
 /**
@@ -134,6 +135,146 @@ export const CameraRetentionSchema = Type.Object(
   },
 );
 
+/** Labels detected when a camera's `detect.labels` is left out: people, vehicles and pets. */
+export const DEFAULT_DETECT_LABELS: readonly string[] = [
+  'person',
+  'bicycle',
+  'car',
+  'motorcycle',
+  'bus',
+  'truck',
+  'dog',
+  'cat',
+];
+
+/** Labels the detector can report: the COCO object classes. Never attributes of a person. */
+export const DETECT_LABELS: readonly string[] = COCO_LABELS;
+
+const Fraction = (description: string) => Type.Number({ minimum: 0, maximum: 1, description });
+
+export const LabelFilterSchema = Type.Object(
+  {
+    minScore: Type.Optional(
+      Fraction('Least detection score (0..1) for this label; overrides `detect.minScore`.'),
+    ),
+    minAreaFraction: Type.Optional(
+      Fraction('Least box area as a fraction of the frame (0.001 = 0.1 %): smaller boxes are ignored.'),
+    ),
+    maxAreaFraction: Type.Optional(
+      Fraction('Largest box area as a fraction of the frame: bigger boxes are ignored.'),
+    ),
+    minAspect: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, description: 'Least width / height of the box.' }),
+    ),
+    maxAspect: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, description: 'Largest width / height of the box.' }),
+    ),
+  },
+  { additionalProperties: false, description: 'Limits a detection of one label must meet to count.' },
+);
+
+// A point [x, y] in normalised image coordinates (0..1 of the width and height).
+const NormalisedPointSchema = hinted(
+  Type.Array(Fraction('x or y, 0..1 of the frame'), {
+    minItems: 2,
+    maxItems: 2,
+    description: 'A point [x, y], each 0..1 of the frame (0,0 is the top-left corner).',
+  }),
+  () => 'must be a point [x, y] with x and y from 0 to 1',
+);
+
+export const DetectSchema = Type.Object(
+  {
+    enabled: optional(
+      computedDefault(
+        Type.Boolean({
+          description:
+            'Whether Vigil looks for objects on this camera and raises events. Detection runs on the `sub` ' +
+            'stream (on `main` when there is none, which costs more CPU).',
+        }),
+        '`true` when the camera has a `sub` stream, else `false`',
+      ),
+    ),
+    fps: optional(
+      Type.Number({
+        minimum: 1,
+        maximum: 15,
+        default: 5,
+        description:
+          'Frames analysed per second. 5 follows walking people; more costs CPU and finds little more.',
+      }),
+    ),
+    labels: optional(
+      Type.Array(
+        hinted(
+          Type.String({ minLength: 1, description: 'A COCO object label, e.g. person, car, dog.' }),
+          (value) => `${quoteValue(value)} is not a label: write a COCO object label such as person or car`,
+        ),
+        {
+          default: [...DEFAULT_DETECT_LABELS],
+          description:
+            'Object labels that raise events: COCO object classes such as person, bicycle, car, motorcycle, bus, ' +
+            'truck, dog, cat, bird, horse. Vigil detects objects only, never attributes of people (age, gender, ' +
+            'emotion, ethnicity): refused by design.',
+        },
+      ),
+    ),
+    minScore: optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        default: 0.5,
+        description: 'Least detection score (0..1) for every label; `filters` may set it per label.',
+      }),
+    ),
+    filters: Type.Optional(
+      Type.Record(Type.String(), LabelFilterSchema, {
+        description:
+          'Per-label limits, keyed by label: `minScore`, `minAreaFraction`, `maxAreaFraction` (box area as a ' +
+          'fraction of the frame), `minAspect`, `maxAspect` (box width / height). Example: ' +
+          '`{ person: { minScore: 0.6, maxAspect: 2 } }`.',
+      }),
+    ),
+    masks: Type.Optional(
+      Type.Array(
+        hinted(
+          Type.Array(NormalisedPointSchema, {
+            minItems: 3,
+            description: 'A polygon: three or more points [x, y].',
+          }),
+          () => 'must be a polygon: a list of three or more points [x, y]',
+        ),
+        {
+          description:
+            'Motion masks: polygons of points [x, y] normalised to 0..1 of the frame (0,0 top-left) where ' +
+            'motion is ignored, e.g. a tree or a road at the edge of the picture. ' +
+            'Example: `[[[0, 0], [0.3, 0], [0.3, 0.2], [0, 0.2]]]`.',
+        },
+      ),
+    ),
+    preCaptureMs: optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 60000,
+        default: 5000,
+        description: "How much recording before an event's start belongs to its clip.",
+      }),
+    ),
+    postCaptureMs: optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 60000,
+        default: 5000,
+        description: "How much recording after an event's end belongs to its clip.",
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: 'Object detection and events for this camera.',
+  },
+);
+
 export const CameraSchema = Type.Object(
   {
     id: hinted(
@@ -177,6 +318,7 @@ export const CameraSchema = Type.Object(
       },
     ),
     retention: Type.Optional(CameraRetentionSchema),
+    detect: Type.Optional(DetectSchema),
   },
   { title: 'Camera', additionalProperties: false, description: 'A physical camera and its streams.' },
 );
@@ -268,6 +410,15 @@ export const RetentionSchema = Type.Object(
         description: 'How often retention and the storage budget are enforced.',
       }),
     ),
+    eventsDays: optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        default: 14,
+        description:
+          'Days to keep events (their snapshots and the recordings of their clips, which outlive ' +
+          '`continuousDays`); fractions allowed.',
+      }),
+    ),
   },
   { additionalProperties: false, default: {}, description: 'How long recordings are kept.' },
 );
@@ -310,6 +461,55 @@ export const IngestSchema = Type.Object(
   { additionalProperties: false, default: {}, description: 'Connecting to cameras.' },
 );
 
+export const MQTT_TOPIC_PREFIX_PATTERN = '^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$';
+
+const topicPrefixHint = (value: unknown) =>
+  `${quoteValue(value)} is not a topic prefix: use letters, digits, '-' or '_', levels separated by '/' (e.g. vigil)`;
+
+export const MqttSchema = Type.Object(
+  {
+    url: Type.String({
+      minLength: 1,
+      description:
+        'The MQTT broker, `mqtt://host:1883` or `mqtts://host:8883` (TLS). MQTT is off when the `mqtt` section ' +
+        'is left out.',
+    }),
+    topicPrefix: optional(
+      hinted(
+        Type.String({
+          pattern: MQTT_TOPIC_PREFIX_PATTERN,
+          default: 'vigil',
+          description:
+            'First level of every topic Vigil publishes (`vigil/available`, `vigil/<camera>/motion` …). ' +
+            'Give each Vigil on one broker its own.',
+        }),
+        topicPrefixHint,
+      ),
+    ),
+    user: Type.Optional(Type.String({ description: 'User name for the broker.' })),
+    password: Type.Optional(
+      Type.String({ description: 'Password for the broker. Use `${VAR}` to keep it out of the file.' }),
+    ),
+    discoveryPrefix: optional(
+      hinted(
+        Type.String({
+          pattern: MQTT_TOPIC_PREFIX_PATTERN,
+          default: 'homeassistant',
+          description:
+            "Home Assistant's MQTT discovery prefix: cameras appear there as devices with sensors.",
+        }),
+        topicPrefixHint,
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Publishing events, motion, object counts and snapshots to an MQTT broker, with Home Assistant ' +
+      'discovery. Off when left out. Topics: docs/ref/mqtt.md.',
+  },
+);
+
 export const VigilConfigSchema = Type.Object(
   {
     server: Type.Optional(ServerSchema),
@@ -317,6 +517,7 @@ export const VigilConfigSchema = Type.Object(
     recording: Type.Optional(RecordingSchema),
     retention: Type.Optional(RetentionSchema),
     ingest: Type.Optional(IngestSchema),
+    mqtt: Type.Optional(MqttSchema),
     cameras: Type.Optional(
       Type.Array(CameraSchema, {
         default: [],
@@ -333,3 +534,5 @@ export const VigilConfigSchema = Type.Object(
 export type VigilConfigInput = Static<typeof VigilConfigSchema>;
 export type CameraConfigInput = Static<typeof CameraSchema>;
 export type StreamConfigInput = Static<typeof StreamSchema>;
+export type DetectConfigInput = Static<typeof DetectSchema>;
+export type MqttConfigInput = Static<typeof MqttSchema>;

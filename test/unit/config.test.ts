@@ -58,7 +58,7 @@ test('an empty file gives every default', () => {
     server: { listen: '127.0.0.1:8080', host: '127.0.0.1', port: 8080 },
     storage: { path: '/etc/vigil/data', minFreeBytes: 5e9 },
     recording: { segmentDurationMs: 60000 },
-    retention: { continuousDays: 3, checkIntervalMs: 10000 },
+    retention: { continuousDays: 3, checkIntervalMs: 10000, eventsDays: 14 },
     ingest: { retryInitialMs: 1000, retryMaxMs: 5000, stallTimeoutMs: 10000 },
     cameras: [],
   });
@@ -72,6 +72,17 @@ test('camera and stream defaults are applied', () => {
     enabled: true,
     streams: {
       main: { url: 'rtsp://192.168.1.20:554/main', transport: 'tcp', audio: 'auto' },
+    },
+    // Without a sub stream, detection is off unless asked for.
+    detect: {
+      enabled: false,
+      fps: 5,
+      labels: ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'truck', 'dog', 'cat'],
+      minScore: 0.5,
+      filters: {},
+      masks: [],
+      preCaptureMs: 5000,
+      postCaptureMs: 5000,
     },
   });
 });
