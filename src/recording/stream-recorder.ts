@@ -139,6 +139,7 @@ export class StreamRecorder {
       timescale: video.timescale,
       arrivedAtMs: fragment.arrivedAtMs,
     });
+    await this.followEarlierStart();
     if (!this.open) {
       // A segment must start with a keyframe to be playable on its own.
       if (!first.isSync) {
@@ -197,6 +198,20 @@ export class StreamRecorder {
     }
     timeline.endTicks = endTicks;
     return timeline.sessionId;
+  }
+
+  /**
+   * While the first segment of a session is open its start still moves earlier (ffmpeg's probe
+   * burst, see StreamClock). The row follows, or recovery after a crash would date the segment
+   * that much too late and hide the gap the crash left.
+   */
+  private async followEarlierStart(): Promise<void> {
+    const open = this.open;
+    if (!open?.firstOfSession) return;
+    const startMs = this.clock.wallMs(open.startTicks);
+    if (startMs >= open.startMs) return;
+    open.startMs = startMs;
+    await this.opts.index.moveOpenStart(open.id, startMs);
   }
 
   private segmentStartMs(segment: OpenSegment): number {

@@ -56,6 +56,16 @@ export class SegmentIndex {
     return row.id;
   }
 
+  /** Moves an open segment's start (its first segment's timing is still being refined). */
+  async moveOpenStart(id: number, startTimeMs: number): Promise<void> {
+    await this.db
+      .updateTable('segments')
+      .set({ start_time_ms: startTimeMs, end_time_ms: startTimeMs, duration_ms: 0 })
+      .where('id', '=', id)
+      .where('state', '=', 'open')
+      .execute();
+  }
+
   /** Marks a segment closed; call only after its file is fsynced. */
   async close(id: number, facts: ClosedSegmentFacts): Promise<void> {
     await this.db
