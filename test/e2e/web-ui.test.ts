@@ -281,6 +281,51 @@ cameras:
     assertNoConsoleErrors(watched);
   });
 
+  test('on a phone: one column, every section reachable, no horizontal scrolling', async () => {
+    const context = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+    });
+    const phone = await context.newPage();
+    const errors: string[] = [];
+    phone.on('pageerror', (e) => errors.push(e.message));
+    phone.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await phone.goto(`${vigil.url}/#/live?layout=2x2`);
+    await videoPlays(phone, '.tile[data-camera="yard"] video');
+    const widths = await phone.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      viewport: window.innerWidth,
+      tile: document.querySelector('.tile')?.getBoundingClientRect().width ?? 0,
+    }));
+    assert.ok(
+      widths.page <= widths.viewport + 1,
+      `page ${widths.page} px wide in a ${widths.viewport} px screen`,
+    );
+    assert.ok(widths.tile > widths.viewport * 0.8, 'tiles take the full width on a phone');
+    await phone.screenshot({ path: join(GUIDE_IMAGES, 'phone-live.png') });
+    for (const section of ['Playback', 'Cameras', 'System']) {
+      await phone.click(`nav a:has-text("${section}")`);
+      await phone.waitForSelector(`nav a[aria-current="page"]:has-text("${section}")`);
+    }
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('keyboard only: tab to the timeline, move back with the arrow keys, Enter plays', async () => {
+    const { page } = watched;
+    await page.goto(`${page.url().split('#')[0]}#/playback/yard`);
+    await page.waitForSelector('.timeline-span');
+    await page.click('button:has-text("10 min")');
+    await page.focus('.timeline-bar');
+    // Nothing plays yet, so the marker starts at now; each ← is 1% of the 10 min window: 18 s back.
+    for (let i = 0; i < 3; i += 1) await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('Enter');
+    await videoPlays(page, '.playback-video');
+    assertNoConsoleErrors(watched);
+  });
+
   test('system page shows storage, versions, streams and the connectivity log', async () => {
     const { page } = watched;
     await page.goto(`${page.url().split('#')[0]}#/system`);

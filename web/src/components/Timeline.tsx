@@ -51,7 +51,7 @@ export function Timeline(props: TimelineProps) {
     onSeek(msAt(e.clientX));
   };
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
-    const base = dragMs ?? cursorMs ?? viewStartMs;
+    const base = dragMs ?? cursorMs ?? Math.min(nowMs, viewEndMs);
     const step = spanMs * (e.shiftKey ? 0.1 : 0.01);
     if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
       e.preventDefault();

@@ -1,4 +1,4 @@
-import Hls from 'hls.js';
+import Hls from 'hls.js/light';
 import { useEffect, useRef, useState } from 'react';
 import type { StreamName } from '../../../src/api/types';
 import { liveHlsUrl, liveSocketUrl } from '../api';

@@ -1,4 +1,4 @@
-import Hls from 'hls.js';
+import Hls from 'hls.js/light';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, exportUrl, vodUrl } from '../api';
 import { Timeline } from '../components/Timeline';
