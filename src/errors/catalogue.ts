@@ -28,6 +28,11 @@ export const errorCatalogue = {
   SEGMENT_NOT_FOUND: { httpStatus: 404, summary: 'No segment has this id.' },
   MEDIA_CORRUPT: { httpStatus: 500, summary: 'A stored media file is damaged and cannot be read.' },
   RANGE_NOT_SATISFIABLE: { httpStatus: 416, summary: 'The HTTP Range header lies outside the file.' },
+  EVENT_NOT_FOUND: {
+    httpStatus: 404,
+    summary: 'No event has this id (it may have been deleted by retention).',
+  },
+  SNAPSHOT_NOT_FOUND: { httpStatus: 404, summary: 'The event has no snapshot (yet).' },
   NOT_FOUND: { httpStatus: 404, summary: 'No such route.' },
   FFMPEG_NOT_FOUND: { httpStatus: 500, summary: 'No ffmpeg binary was found.' },
   STORAGE_UNAVAILABLE: { httpStatus: 500, summary: 'The storage folder cannot be written.' },

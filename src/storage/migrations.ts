@@ -64,4 +64,37 @@ export const migrations: Record<string, Migration> = {
         ) STRICT`.execute(db);
     },
   },
+  '0002_events': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // One event: a confirmed track of a label the camera watches for, from its first to its last
+      // sighting. Rows are inserted when the event opens and updated while it goes on.
+      await sql`
+        CREATE TABLE events (
+          id INTEGER PRIMARY KEY,
+          camera_id TEXT NOT NULL,
+          label TEXT NOT NULL,                         -- COCO object label: 'person', 'car'…
+          track_id INTEGER NOT NULL,                   -- the tracker's id of the track that opened it
+          start_time_ms INTEGER NOT NULL,              -- UTC ms of the first sighting (recording timeline)
+          end_time_ms INTEGER,                         -- UTC ms of the last sighting; NULL while ongoing
+          max_score REAL NOT NULL,                     -- best detection score 0..1
+          box_json TEXT NOT NULL,                      -- box of the snapshot's detection, normalised {x,y,width,height}
+          path_json TEXT NOT NULL,                     -- [{timeMs,x,y}] normalised box centres, thinned to a cap
+          zones_json TEXT NOT NULL,                    -- zone names the event touched: ["drive"]
+          snapshot_path TEXT,                          -- full frame JPEG with the box, relative to storage.path
+          crop_path TEXT,                              -- JPEG around the box, relative to storage.path
+          snapshot_time_ms INTEGER,                    -- UTC ms of the snapshot's frame
+          clip_start_ms INTEGER NOT NULL,              -- start - detect.preCaptureMs
+          clip_end_ms INTEGER NOT NULL,                -- end (or last sighting) + detect.postCaptureMs
+          created_at_ms INTEGER NOT NULL,
+          updated_at_ms INTEGER NOT NULL
+        ) STRICT`.execute(db);
+      // Newest first, keyset-paginated on (start_time_ms, id), all cameras or one.
+      await sql`CREATE INDEX events_by_time ON events (start_time_ms, id)`.execute(db);
+      await sql`CREATE INDEX events_by_camera_time ON events (camera_id, start_time_ms, id)`.execute(db);
+      // Event retention deletes by end time.
+      await sql`CREATE INDEX events_by_end ON events (end_time_ms)`.execute(db);
+      // Holds are updated and deleted by what they protect ('event', 'event:<id>').
+      await sql`CREATE INDEX retention_holds_by_reason ON retention_holds (kind, reason)`.execute(db);
+    },
+  },
 };

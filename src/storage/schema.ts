@@ -45,9 +45,30 @@ export interface CameraTable {
   updated_at_ms: number;
 }
 
+export interface EventTable {
+  id: Generated<number>;
+  camera_id: string;
+  label: string;
+  track_id: number;
+  start_time_ms: number;
+  end_time_ms: number | null;
+  max_score: number;
+  box_json: string;
+  path_json: string;
+  zones_json: string;
+  snapshot_path: string | null;
+  crop_path: string | null;
+  snapshot_time_ms: number | null;
+  clip_start_ms: number;
+  clip_end_ms: number;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
 export interface DatabaseSchema {
   segments: SegmentTable;
   garbage: GarbageTable;
   retention_holds: RetentionHoldTable;
   cameras: CameraTable;
+  events: EventTable;
 }

@@ -196,6 +196,31 @@ export class SegmentIndex {
     return row.id;
   }
 
+  /** Moves the holds of one kind and reason (e.g. 'event', 'event:12') to a new range; returns how many. */
+  async updateHolds(
+    kind: string,
+    reason: string,
+    range: { startTimeMs: number; endTimeMs: number; untilMs: number | null },
+  ): Promise<number> {
+    const result = await this.db
+      .updateTable('retention_holds')
+      .set({ start_time_ms: range.startTimeMs, end_time_ms: range.endTimeMs, until_ms: range.untilMs })
+      .where('kind', '=', kind)
+      .where('reason', '=', reason)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Removes the holds of one kind and reason; returns how many. */
+  async deleteHolds(kind: string, reason: string): Promise<number> {
+    const result = await this.db
+      .deleteFrom('retention_holds')
+      .where('kind', '=', kind)
+      .where('reason', '=', reason)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /**
    * Removes segment rows and queues their files in one transaction, so a crash leaves either the
    * row (and the file) or a garbage entry that the next sweep unlinks: never an orphan.

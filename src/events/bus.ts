@@ -1,0 +1,55 @@
+import type { Logger } from 'pino';
+import type { CameraStatusChange, EventChange, MotionChange, ObjectCounts } from './types.js';
+
+/** What travels on the bus, by channel. */
+export interface BusMessages {
+  event: EventChange;
+  motion: MotionChange;
+  camera: CameraStatusChange;
+  objects: ObjectCounts;
+}
+
+export type BusChannel = keyof BusMessages;
+export type BusListener<C extends BusChannel> = (message: BusMessages[C]) => void;
+
+/**
+ * The in-process bus between the event manager (and the camera manager) and whoever tells the
+ * world: /api/ws, MQTT. A listener that throws is logged and the others still run, so a broken
+ * consumer never stops events from being recorded.
+ */
+export class EventBus {
+  private readonly listeners: { [C in BusChannel]: Set<BusListener<C>> } = {
+    event: new Set(),
+    motion: new Set(),
+    camera: new Set(),
+    objects: new Set(),
+  };
+
+  constructor(private readonly log?: Logger) {}
+
+  /** Returns the function that unsubscribes. */
+  on<C extends BusChannel>(channel: C, listener: BusListener<C>): () => void {
+    const set = this.listeners[channel] as Set<BusListener<C>>;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  publish<C extends BusChannel>(channel: C, message: BusMessages[C]): void {
+    for (const listener of [...(this.listeners[channel] as Set<BusListener<C>>)]) {
+      try {
+        listener(message);
+      } catch (err) {
+        this.log?.error({ err, channel }, 'event bus listener failed');
+      }
+    }
+  }
+
+  /** For the app layer: a camera stream changed state (fed from the camera manager). */
+  cameraStatus(change: CameraStatusChange): void {
+    this.publish('camera', change);
+  }
+
+  listenerCount(channel: BusChannel): number {
+    return this.listeners[channel].size;
+  }
+}

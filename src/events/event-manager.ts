@@ -1,0 +1,648 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../time/clock.js';
+import type { EventBus } from './bus.js';
+import { renderSnapshots, writeFileAtomic, type PixelBox, type RgbImage } from './snapshot.js';
+import { eventView, snapshotPaths, type EventRecord, type EventStore } from './store.js';
+import type { EventBox, EventChangeType, EventPathPoint, EventView } from './types.js';
+
+/** One analysed frame: packed RGB (HWC), and its capture time on the recording timeline (epoch ms). */
+export interface RgbFrame extends RgbImage {
+  timeMs: number;
+}
+
+/** One active track of the tracker in one frame; `box` is in pixels of that frame. */
+export interface TrackObservation {
+  trackId: number;
+  label: string;
+  score: number;
+  box: PixelBox;
+  confirmed: boolean;
+  stationary: boolean;
+}
+
+/** What the event manager needs to know about a camera (a DetectConfig fits). */
+export interface EventCameraSettings {
+  /** Labels that open events. */
+  readonly labels: readonly string[];
+  readonly preCaptureMs: number;
+  readonly postCaptureMs: number;
+}
+
+export interface EventManagerOptions {
+  store: EventStore;
+  bus: EventBus;
+  clock: Clock;
+  log: Logger;
+  /** The camera's settings, or undefined for a camera Vigil does not know (its frames are ignored). */
+  cameraSettings(cameraId: string): EventCameraSettings | undefined;
+  /** After its track ends, an event waits this long for a new track of its label at its place. */
+  coolDownMs?: number;
+  /** Least time between two renders of an event's snapshot. */
+  snapshotIntervalMs?: number;
+  /** Least time between two 'update's of an event (a new snapshot is always published). */
+  updateIntervalMs?: number;
+  /** A track not seen in a frame for this long counts as ended (the pipeline may have stopped). */
+  trackStaleMs?: number;
+  /** How often cool-downs and stale tracks are checked without frames (camera offline). */
+  tickIntervalMs?: number;
+}
+
+export const DEFAULT_COOL_DOWN_MS = 3000;
+export const DEFAULT_SNAPSHOT_INTERVAL_MS = 2000;
+export const DEFAULT_UPDATE_INTERVAL_MS = 1000;
+export const DEFAULT_TRACK_STALE_MS = 10_000;
+/** Points kept in an event's path; beyond it every other point is dropped, so the whole way stays. */
+export const MAX_PATH_POINTS = 200;
+/** A better detection must beat the rendered one by this factor to be worth a new snapshot. */
+const SNAPSHOT_GAIN = 1.1;
+/** A cooling event's box is grown by this fraction on each side when looking for a track to merge. */
+const MERGE_GROW = 0.5;
+
+type EventState = 'active' | 'cooling' | 'ended';
+
+interface ActiveEvent {
+  cameraId: string;
+  label: string;
+  trackId: number;
+  /** Null until the row is inserted; the work queue guarantees later steps see it. */
+  record: EventRecord | null;
+  state: EventState;
+  deleted: boolean;
+  startTimeMs: number;
+  lastSeenMs: number;
+  maxScore: number;
+  /** Box of the last rendered snapshot, normalised. */
+  box: EventBox;
+  path: EventPathPoint[];
+  /** Where the object was last seen, normalised: where a merging track must be. */
+  lastBox: EventBox;
+  renderedQuality: number;
+  lastRenderMs: number;
+  lastPublishMs: number;
+  coolingSinceMs: number;
+  coolingSinceWallMs: number;
+  preCaptureMs: number;
+  postCaptureMs: number;
+  lastView: EventView | null;
+  /** Database writes, renders and publishes of this event, in order. */
+  queue: Promise<void>;
+}
+
+interface CameraState {
+  /** Track id → its event (also kept for a stationary track whose event ended, so it does not reopen). */
+  byTrack: Map<number, ActiveEvent>;
+  /** Events active or cooling down. */
+  open: Set<ActiveEvent>;
+  /** Confirmed tracks of watched labels in the last frame: track id → label, when last seen (wall). */
+  confirmed: Map<number, { label: string; seenWallMs: number }>;
+  counts: Record<string, number>;
+  motion: boolean | null;
+  lastFrameMs: number;
+}
+
+interface PendingSnapshot {
+  image: RgbImage;
+  box: PixelBox;
+  quality: number;
+  timeMs: number;
+}
+
+function normalisedBox(box: PixelBox, width: number, height: number): EventBox {
+  const clamp = (v: number) => Math.min(1, Math.max(0, v));
+  const x1 = clamp(box.x / width);
+  const y1 = clamp(box.y / height);
+  const x2 = clamp((box.x + box.width) / width);
+  const y2 = clamp((box.y + box.height) / height);
+  return { x: x1, y: y1, width: x2 - x1, height: y2 - y1 };
+}
+
+function round4(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
+
+function roundBox(box: EventBox): EventBox {
+  return { x: round4(box.x), y: round4(box.y), width: round4(box.width), height: round4(box.height) };
+}
+
+function boxesTouch(a: EventBox, b: EventBox, grow: number): boolean {
+  const ax = a.width * grow;
+  const ay = a.height * grow;
+  return (
+    a.x - ax < b.x + b.width &&
+    b.x < a.x + a.width + ax &&
+    a.y - ay < b.y + b.height &&
+    b.y < a.y + a.height + ay
+  );
+}
+
+/** Snapshot quality: confidence weighted by size, so a close, clear view beats a distant one. */
+export function snapshotQuality(score: number, box: EventBox): number {
+  return score * Math.sqrt(Math.max(0, box.width * box.height));
+}
+
+/** Appends a point; a full path drops every other point, keeping the first and the newest. */
+export function appendPathPoint(
+  path: EventPathPoint[],
+  point: EventPathPoint,
+  maxPoints = MAX_PATH_POINTS,
+): void {
+  path.push(point);
+  if (path.length <= maxPoints) return;
+  const thinned = path.filter((_, i) => i % 2 === 0 || i === path.length - 1);
+  path.splice(0, path.length, ...thinned);
+}
+
+function validFrame(frame: RgbFrame): string | null {
+  if (!frame || !(frame.data instanceof Uint8Array)) return 'frame.data is not a Uint8Array';
+  if (
+    !Number.isInteger(frame.width) ||
+    !Number.isInteger(frame.height) ||
+    frame.width < 1 ||
+    frame.height < 1
+  ) {
+    return `frame size ${String(frame.width)}x${String(frame.height)} is not positive whole pixels`;
+  }
+  if (frame.data.length < frame.width * frame.height * 3) {
+    return `frame.data has ${frame.data.length} bytes, less than ${frame.width}x${frame.height}x3`;
+  }
+  if (!Number.isFinite(frame.timeMs)) return 'frame.timeMs is not a number';
+  return null;
+}
+
+function validTrack(track: TrackObservation): boolean {
+  const b = track?.box;
+  return (
+    Number.isFinite(track.trackId) &&
+    typeof track.label === 'string' &&
+    Number.isFinite(track.score) &&
+    b !== undefined &&
+    [b.x, b.y, b.width, b.height].every(Number.isFinite) &&
+    b.width > 0 &&
+    b.height > 0
+  );
+}
+
+/**
+ * Turns tracks into events. The detection pipeline calls observe() for every analysed frame with
+ * all active tracks, trackEnded() when the tracker drops a track, and motion() when motion starts
+ * or stops. A confirmed, moving track of a watched label opens an event; the event follows its
+ * track and ends a cool-down after the track ends, unless a new track of the same label appears at
+ * the same place first (the tracker lost the object behind a tree), which continues it.
+ *
+ * observe() is synchronous and never throws: database writes and JPEG renders run on a queue per
+ * event, so the pipeline is never held up by disk or sharp.
+ */
+export class EventManager {
+  private readonly cameras = new Map<string, CameraState>();
+  private readonly unknownCameras = new Set<string>();
+  private readonly pending = new Set<Promise<void>>();
+  private readonly coolDownMs: number;
+  private readonly snapshotIntervalMs: number;
+  private readonly updateIntervalMs: number;
+  private readonly trackStaleMs: number;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(private readonly options: EventManagerOptions) {
+    this.coolDownMs = options.coolDownMs ?? DEFAULT_COOL_DOWN_MS;
+    this.snapshotIntervalMs = options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS;
+    this.updateIntervalMs = options.updateIntervalMs ?? DEFAULT_UPDATE_INTERVAL_MS;
+    this.trackStaleMs = options.trackStaleMs ?? DEFAULT_TRACK_STALE_MS;
+    this.timer = setInterval(() => this.tick(), options.tickIntervalMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /** Ends events a crash left open, at their last sighting. Call once at start, before frames arrive. */
+  async recover(): Promise<number> {
+    const dangling = await this.options.store.ongoing();
+    for (const event of dangling) {
+      const endTimeMs = Math.max(event.startTimeMs, event.path.at(-1)?.timeMs ?? event.startTimeMs);
+      const settings = this.options.cameraSettings(event.cameraId);
+      const postCaptureMs = settings?.postCaptureMs ?? event.clipEndMs - endTimeMs;
+      await this.options.store.save({
+        ...event,
+        endTimeMs,
+        clipEndMs: endTimeMs + Math.max(0, postCaptureMs),
+        updatedAtMs: this.options.clock.nowMs(),
+      });
+    }
+    return dangling.length;
+  }
+
+  /** Every analysed frame of a camera, with all its active tracks. Never throws. */
+  observe(cameraId: string, frame: RgbFrame, tracks: readonly TrackObservation[]): void {
+    try {
+      if (this.closed) return;
+      const settings = this.settingsOf(cameraId);
+      if (!settings) return;
+      const problem = validFrame(frame);
+      if (problem) {
+        this.options.log.warn({ camera: cameraId, problem }, 'event manager: bad frame ignored');
+        return;
+      }
+      const camera = this.cameraState(cameraId);
+      const wallMs = this.options.clock.nowMs();
+      camera.lastFrameMs = frame.timeMs;
+      this.endCooledDown(camera, frame.timeMs, wallMs);
+      const seen = new Set<number>();
+      for (const track of Array.isArray(tracks) ? tracks : []) {
+        if (!validTrack(track)) {
+          this.options.log.warn(
+            { camera: cameraId, trackId: track?.trackId },
+            'event manager: bad track ignored',
+          );
+          continue;
+        }
+        if (!track.confirmed || !settings.labels.includes(track.label)) continue;
+        seen.add(track.trackId);
+        camera.confirmed.set(track.trackId, { label: track.label, seenWallMs: wallMs });
+        this.follow(cameraId, camera, settings, frame, track);
+      }
+      // A confirmed track missing from the list is no longer active for the pipeline.
+      for (const trackId of camera.confirmed.keys()) if (!seen.has(trackId)) camera.confirmed.delete(trackId);
+      this.publishCounts(cameraId, camera, settings, frame.timeMs);
+    } catch (err) {
+      this.options.log.error({ err, camera: cameraId }, 'event manager: observe failed');
+    }
+  }
+
+  /** The tracker dropped a track; its event ends after the cool-down unless a new track continues it. */
+  trackEnded(cameraId: string, trackId: number, timeMs: number): void {
+    try {
+      const camera = this.cameras.get(cameraId);
+      if (!camera) return;
+      const event = camera.byTrack.get(trackId);
+      camera.byTrack.delete(trackId);
+      if (camera.confirmed.delete(trackId)) {
+        const settings = this.settingsOf(cameraId);
+        if (settings) this.publishCounts(cameraId, camera, settings, timeMs);
+      }
+      if (event?.state === 'active' && !this.followed(camera, event)) {
+        this.startCoolDown(event, Number.isFinite(timeMs) ? timeMs : event.lastSeenMs);
+      }
+    } catch (err) {
+      this.options.log.error({ err, camera: cameraId }, 'event manager: trackEnded failed');
+    }
+  }
+
+  /** Motion on a camera started (true) or stopped; published only when it changes. */
+  motion(cameraId: string, active: boolean, timeMs: number): void {
+    try {
+      if (!this.settingsOf(cameraId)) return;
+      const camera = this.cameraState(cameraId);
+      if (camera.motion === active) return;
+      camera.motion = active;
+      this.options.bus.publish('motion', { cameraId, active: Boolean(active), timeMs });
+    } catch (err) {
+      this.options.log.error({ err, camera: cameraId }, 'event manager: motion failed');
+    }
+  }
+
+  /**
+   * Deletes an event, stopping it first if it is still going on (its snapshots are not written
+   * again). False when there is no such event.
+   */
+  async deleteEvent(id: number): Promise<boolean> {
+    for (const camera of this.cameras.values()) {
+      for (const event of camera.open) {
+        if (event.record?.id !== id) continue;
+        event.deleted = true;
+        event.state = 'ended';
+        camera.open.delete(event);
+        for (const [trackId, mapped] of camera.byTrack) if (mapped === event) camera.byTrack.delete(trackId);
+        await event.queue;
+      }
+    }
+    return this.options.store.delete(id);
+  }
+
+  /** A camera was removed or its detection turned off: end its events now. */
+  forgetCamera(cameraId: string): void {
+    const camera = this.cameras.get(cameraId);
+    if (!camera) return;
+    for (const event of [...camera.open]) this.end(camera, event);
+    this.cameras.delete(cameraId);
+    this.unknownCameras.delete(cameraId);
+  }
+
+  /** Waits for every queued write and render (tests; shutdown). */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  /** Ends every open event at its last sighting and waits for the writes. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const camera of this.cameras.values()) for (const event of [...camera.open]) this.end(camera, event);
+    this.closed = true;
+    await this.idle();
+  }
+
+  /** Checks cool-downs and stale tracks against the wall clock; runs on a timer. */
+  tick(): void {
+    try {
+      const wallMs = this.options.clock.nowMs();
+      for (const [cameraId, camera] of this.cameras) {
+        this.endCooledDown(camera, null, wallMs);
+        this.dropStaleTracks(cameraId, camera, wallMs);
+      }
+    } catch (err) {
+      this.options.log.error({ err }, 'event manager: tick failed');
+    }
+  }
+
+  private settingsOf(cameraId: string): EventCameraSettings | undefined {
+    const settings = this.options.cameraSettings(cameraId);
+    if (!settings && !this.unknownCameras.has(cameraId)) {
+      this.unknownCameras.add(cameraId);
+      this.options.log.warn({ camera: cameraId }, 'event manager: frames of an unknown camera are ignored');
+    }
+    return settings;
+  }
+
+  private cameraState(cameraId: string): CameraState {
+    let camera = this.cameras.get(cameraId);
+    if (!camera) {
+      camera = {
+        byTrack: new Map(),
+        open: new Set(),
+        confirmed: new Map(),
+        counts: {},
+        motion: null,
+        lastFrameMs: 0,
+      };
+      this.cameras.set(cameraId, camera);
+    }
+    return camera;
+  }
+
+  private follow(
+    cameraId: string,
+    camera: CameraState,
+    settings: EventCameraSettings,
+    frame: RgbFrame,
+    track: TrackObservation,
+  ): void {
+    const box = normalisedBox(track.box, frame.width, frame.height);
+    const mapped = camera.byTrack.get(track.trackId);
+    if (mapped && mapped.state !== 'ended') {
+      if (track.stationary) {
+        // A parked car or a person waiting is not news for hours: the event ends, and a new one
+        // opens if the object moves again after the cool-down.
+        if (mapped.state === 'active') this.startCoolDown(mapped, mapped.lastSeenMs);
+        return;
+      }
+      mapped.state = 'active';
+      this.update(mapped, frame, track, box);
+      return;
+    }
+    if (track.stationary) return;
+    const merged = this.coolingMatch(camera, track.label, box);
+    if (merged) {
+      merged.state = 'active';
+      camera.byTrack.set(track.trackId, merged);
+      this.update(merged, frame, track, box);
+      return;
+    }
+    camera.byTrack.set(track.trackId, this.open(cameraId, camera, settings, frame, track, box));
+  }
+
+  private coolingMatch(camera: CameraState, label: string, box: EventBox): ActiveEvent | undefined {
+    let best: ActiveEvent | undefined;
+    for (const event of camera.open) {
+      if (event.state !== 'cooling' || event.label !== label || event.deleted) continue;
+      if (!boxesTouch(event.lastBox, box, MERGE_GROW)) continue;
+      if (!best || event.coolingSinceMs > best.coolingSinceMs) best = event;
+    }
+    return best;
+  }
+
+  private open(
+    cameraId: string,
+    camera: CameraState,
+    settings: EventCameraSettings,
+    frame: RgbFrame,
+    track: TrackObservation,
+    box: EventBox,
+  ): ActiveEvent {
+    const event: ActiveEvent = {
+      cameraId,
+      label: track.label,
+      trackId: track.trackId,
+      record: null,
+      state: 'active',
+      deleted: false,
+      startTimeMs: frame.timeMs,
+      lastSeenMs: frame.timeMs,
+      maxScore: track.score,
+      box: roundBox(box),
+      path: [],
+      lastBox: box,
+      renderedQuality: snapshotQuality(track.score, box),
+      lastRenderMs: frame.timeMs,
+      lastPublishMs: frame.timeMs,
+      coolingSinceMs: 0,
+      coolingSinceWallMs: 0,
+      preCaptureMs: settings.preCaptureMs,
+      postCaptureMs: settings.postCaptureMs,
+      lastView: null,
+      queue: Promise.resolve(),
+    };
+    appendPathPoint(event.path, this.pathPoint(frame.timeMs, box));
+    camera.open.add(event);
+    const snapshot = this.pendingSnapshot(frame, track, box);
+    const draft = this.draft(event);
+    this.enqueue(event, async () => {
+      event.record = await this.options.store.insert(draft);
+      await this.writeSnapshot(event, snapshot);
+      await this.persist(event, 'new');
+    });
+    return event;
+  }
+
+  private update(event: ActiveEvent, frame: RgbFrame, track: TrackObservation, box: EventBox): void {
+    event.lastSeenMs = Math.max(event.lastSeenMs, frame.timeMs);
+    event.maxScore = Math.max(event.maxScore, track.score);
+    event.lastBox = box;
+    appendPathPoint(event.path, this.pathPoint(frame.timeMs, box));
+    const quality = snapshotQuality(track.score, box);
+    const renderDue =
+      quality > event.renderedQuality * SNAPSHOT_GAIN &&
+      frame.timeMs - event.lastRenderMs >= this.snapshotIntervalMs;
+    if (renderDue) {
+      event.renderedQuality = quality;
+      event.lastRenderMs = frame.timeMs;
+      event.box = roundBox(box);
+      const snapshot = this.pendingSnapshot(frame, track, box);
+      event.lastPublishMs = frame.timeMs;
+      this.enqueue(event, async () => {
+        await this.writeSnapshot(event, snapshot);
+        await this.persist(event, 'update');
+      });
+    } else if (frame.timeMs - event.lastPublishMs >= this.updateIntervalMs) {
+      event.lastPublishMs = frame.timeMs;
+      this.enqueue(event, () => this.persist(event, 'update'));
+    }
+  }
+
+  /** Whether some track still feeds the event (after a merge, two tracks may have). */
+  private followed(camera: CameraState, event: ActiveEvent): boolean {
+    for (const mapped of camera.byTrack.values()) if (mapped === event) return true;
+    return false;
+  }
+
+  private startCoolDown(event: ActiveEvent, sinceMs: number): void {
+    event.state = 'cooling';
+    event.coolingSinceMs = sinceMs;
+    event.coolingSinceWallMs = this.options.clock.nowMs();
+  }
+
+  /** Cooling events whose cool-down has passed, by frame time or (no frames coming) by the wall clock. */
+  private endCooledDown(camera: CameraState, frameTimeMs: number | null, wallMs: number): void {
+    for (const event of [...camera.open]) {
+      if (event.state !== 'cooling') continue;
+      const byFrames = frameTimeMs !== null && frameTimeMs - event.coolingSinceMs >= this.coolDownMs;
+      const byWall = wallMs - event.coolingSinceWallMs >= this.coolDownMs;
+      if (byFrames || byWall) this.end(camera, event);
+    }
+  }
+
+  private dropStaleTracks(cameraId: string, camera: CameraState, wallMs: number): void {
+    let changed = false;
+    for (const [trackId, seen] of camera.confirmed) {
+      if (wallMs - seen.seenWallMs < this.trackStaleMs) continue;
+      camera.confirmed.delete(trackId);
+      changed = true;
+      const event = camera.byTrack.get(trackId);
+      camera.byTrack.delete(trackId);
+      if (event?.state === 'active' && !this.followed(camera, event))
+        this.startCoolDown(event, event.lastSeenMs);
+    }
+    const settings = changed ? this.options.cameraSettings(cameraId) : undefined;
+    if (settings) this.publishCounts(cameraId, camera, settings, camera.lastFrameMs);
+  }
+
+  private end(camera: CameraState, event: ActiveEvent): void {
+    if (event.state === 'ended') return;
+    event.state = 'ended';
+    camera.open.delete(event);
+    for (const [trackId, mapped] of camera.byTrack) {
+      // A stationary track keeps its mapping so that it does not open a new event while it stands.
+      if (mapped === event && !camera.confirmed.has(trackId)) camera.byTrack.delete(trackId);
+    }
+    this.enqueue(event, () => this.persist(event, 'end'));
+  }
+
+  private pathPoint(timeMs: number, box: EventBox): EventPathPoint {
+    return { timeMs, x: round4(box.x + box.width / 2), y: round4(box.y + box.height / 2) };
+  }
+
+  /** A copy of what a render needs: the pipeline may reuse the frame's buffer once observe() returns. */
+  private pendingSnapshot(frame: RgbFrame, track: TrackObservation, box: EventBox): PendingSnapshot {
+    const bytes = frame.width * frame.height * 3;
+    return {
+      image: { data: frame.data.slice(0, bytes), width: frame.width, height: frame.height },
+      box: { ...track.box },
+      quality: snapshotQuality(track.score, box),
+      timeMs: frame.timeMs,
+    };
+  }
+
+  /** The event's row as it stands in memory (snapshot fields from the last stored record). */
+  private draft(event: ActiveEvent): Omit<EventRecord, 'id'> {
+    const nowMs = this.options.clock.nowMs();
+    const ended = event.state === 'ended';
+    return {
+      cameraId: event.cameraId,
+      label: event.label,
+      trackId: event.trackId,
+      startTimeMs: event.startTimeMs,
+      endTimeMs: ended ? event.lastSeenMs : null,
+      maxScore: round4(event.maxScore),
+      box: event.box,
+      path: [...event.path],
+      zones: [],
+      snapshotPath: event.record?.snapshotPath ?? null,
+      cropPath: event.record?.cropPath ?? null,
+      snapshotTimeMs: event.record?.snapshotTimeMs ?? null,
+      clipStartMs: event.startTimeMs - event.preCaptureMs,
+      clipEndMs: event.lastSeenMs + event.postCaptureMs,
+      createdAtMs: event.record?.createdAtMs ?? nowMs,
+      updatedAtMs: nowMs,
+    };
+  }
+
+  private async writeSnapshot(event: ActiveEvent, snapshot: PendingSnapshot): Promise<void> {
+    const record = event.record;
+    if (!record || event.deleted) return;
+    try {
+      const startedMs = performance.now();
+      const jpegs = await renderSnapshots(snapshot.image, snapshot.box);
+      const paths = snapshotPaths(record);
+      const { store } = this.options;
+      if (event.deleted) return;
+      await Promise.all([
+        writeFileAtomic(store.absolute(paths.frame), jpegs.frame),
+        writeFileAtomic(store.absolute(paths.crop), jpegs.crop),
+      ]);
+      event.record = {
+        ...record,
+        snapshotPath: paths.frame,
+        cropPath: paths.crop,
+        snapshotTimeMs: snapshot.timeMs,
+      };
+      this.options.log.debug(
+        { camera: event.cameraId, event: record.id, renderMs: Math.round(performance.now() - startedMs) },
+        'event snapshot written',
+      );
+    } catch (err) {
+      this.options.log.error(
+        { err, camera: event.cameraId, event: record.id },
+        'cannot write event snapshot',
+      );
+    }
+  }
+
+  /** Writes the event's row and hold and tells the bus. */
+  private async persist(event: ActiveEvent, type: EventChangeType): Promise<void> {
+    const record = event.record;
+    if (!record || event.deleted) return;
+    const next: EventRecord = { ...this.draft(event), id: record.id };
+    if (!(await this.options.store.save(next))) {
+      // Deleted through the API while it went on: stop following it.
+      event.deleted = true;
+      return;
+    }
+    event.record = next;
+    const view = eventView(next);
+    const before = type === 'new' ? null : event.lastView;
+    event.lastView = view;
+    this.options.bus.publish('event', { type, before, after: view });
+  }
+
+  private enqueue(event: ActiveEvent, step: () => Promise<void>): void {
+    const run = event.queue.then(step).catch((err: unknown) => {
+      this.options.log.error({ err, camera: event.cameraId, label: event.label }, 'event write failed');
+    });
+    event.queue = run;
+    this.pending.add(run);
+    void run.finally(() => this.pending.delete(run));
+  }
+
+  private publishCounts(
+    cameraId: string,
+    camera: CameraState,
+    settings: EventCameraSettings,
+    timeMs: number,
+  ): void {
+    const counts: Record<string, number> = Object.fromEntries(settings.labels.map((label) => [label, 0]));
+    for (const { label } of camera.confirmed.values()) counts[label] = (counts[label] ?? 0) + 1;
+    const same =
+      Object.keys(counts).length === Object.keys(camera.counts).length &&
+      Object.entries(counts).every(([label, n]) => camera.counts[label] === n);
+    if (same) return;
+    camera.counts = counts;
+    this.options.bus.publish('objects', { cameraId, counts: { ...counts }, timeMs });
+  }
+}

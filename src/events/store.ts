@@ -1,0 +1,345 @@
+import { rm, rmdir } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { Selectable } from 'kysely';
+import { VigilError } from '../errors/catalogue.js';
+import type { Db } from '../storage/db.js';
+import type { EventTable } from '../storage/schema.js';
+import type { SegmentIndex } from '../storage/segment-index.js';
+import type { EventBox, EventPathPoint, EventView } from './types.js';
+
+const DAY_MS = 86_400_000;
+export const DEFAULT_EVENT_LIMIT = 50;
+export const MAX_EVENT_LIMIT = 500;
+/** Retention hold kind of events; the reason names the event: 'event:<id>'. */
+export const EVENT_HOLD_KIND = 'event';
+
+/** An event as stored. Paths are relative to storage.path. */
+export interface EventRecord {
+  id: number;
+  cameraId: string;
+  label: string;
+  trackId: number;
+  startTimeMs: number;
+  endTimeMs: number | null;
+  maxScore: number;
+  box: EventBox;
+  path: EventPathPoint[];
+  zones: string[];
+  snapshotPath: string | null;
+  cropPath: string | null;
+  snapshotTimeMs: number | null;
+  clipStartMs: number;
+  clipEndMs: number;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+export type NewEvent = Omit<EventRecord, 'id'>;
+
+export interface EventQuery {
+  cameraId?: string;
+  label?: string;
+  /** Events overlapping [fromMs, toMs); an ongoing event lasts until now. */
+  fromMs?: number;
+  toMs?: number;
+  limit?: number;
+  /** From a previous page's nextCursor. */
+  cursor?: string;
+}
+
+export interface EventPage {
+  events: EventRecord[];
+  nextCursor: string | null;
+}
+
+type EventRow = Selectable<EventTable>;
+
+export function holdReason(id: number): string {
+  return `event:${id}`;
+}
+
+/** Snapshot files: <storage>/events/<camera>/<UTC day of the start>/<id>-frame.jpg and -crop.jpg. */
+export function snapshotPaths(event: Pick<EventRecord, 'id' | 'cameraId' | 'startTimeMs'>): {
+  frame: string;
+  crop: string;
+} {
+  const day = new Date(event.startTimeMs).toISOString().slice(0, 10);
+  const base = join('events', event.cameraId, day, String(event.id));
+  return { frame: `${base}-frame.jpg`, crop: `${base}-crop.jpg` };
+}
+
+/** The cursor is opaque to clients; inside it is the (startTimeMs, id) of the last event given out. */
+export function encodeCursor(startTimeMs: number, id: number): string {
+  return Buffer.from(`${startTimeMs}:${id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { startTimeMs: number; id: number } {
+  const match = /^(-?\d{1,16}):(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) {
+    throw new VigilError(
+      'REQUEST_INVALID',
+      "'cursor' is not one this API gave out: pass nextCursor as it came",
+      {
+        parameter: 'cursor',
+      },
+    );
+  }
+  return { startTimeMs: Number(match[1]), id: Number(match[2]) };
+}
+
+function fromRow(row: EventRow): EventRecord {
+  return {
+    id: row.id,
+    cameraId: row.camera_id,
+    label: row.label,
+    trackId: row.track_id,
+    startTimeMs: row.start_time_ms,
+    endTimeMs: row.end_time_ms,
+    maxScore: row.max_score,
+    box: JSON.parse(row.box_json) as EventBox,
+    path: JSON.parse(row.path_json) as EventPathPoint[],
+    zones: JSON.parse(row.zones_json) as string[],
+    snapshotPath: row.snapshot_path,
+    cropPath: row.crop_path,
+    snapshotTimeMs: row.snapshot_time_ms,
+    clipStartMs: row.clip_start_ms,
+    clipEndMs: row.clip_end_ms,
+    createdAtMs: row.created_at_ms,
+    updatedAtMs: row.updated_at_ms,
+  };
+}
+
+function mutableColumns(event: NewEvent) {
+  return {
+    end_time_ms: event.endTimeMs,
+    max_score: event.maxScore,
+    box_json: JSON.stringify(event.box),
+    path_json: JSON.stringify(event.path),
+    zones_json: JSON.stringify(event.zones),
+    snapshot_path: event.snapshotPath,
+    crop_path: event.cropPath,
+    snapshot_time_ms: event.snapshotTimeMs,
+    clip_start_ms: event.clipStartMs,
+    clip_end_ms: event.clipEndMs,
+    updated_at_ms: event.updatedAtMs,
+  };
+}
+
+/** The API's view of a stored event: URLs instead of file paths. */
+export function eventView(event: EventRecord): EventView {
+  const base = `/api/events/${event.id}`;
+  return {
+    id: event.id,
+    cameraId: event.cameraId,
+    label: event.label,
+    trackId: event.trackId,
+    startTimeMs: event.startTimeMs,
+    endTimeMs: event.endTimeMs,
+    maxScore: event.maxScore,
+    box: event.box,
+    path: event.path,
+    zones: event.zones,
+    snapshot:
+      event.snapshotPath === null || event.snapshotTimeMs === null
+        ? null
+        : {
+            timeMs: event.snapshotTimeMs,
+            url: `${base}/snapshot.jpg`,
+            cropUrl: `${base}/snapshot.jpg?crop=1`,
+          },
+    clip: { startTimeMs: event.clipStartMs, endTimeMs: event.clipEndMs, url: `${base}/clip.mp4` },
+    createdAtMs: event.createdAtMs,
+    updatedAtMs: event.updatedAtMs,
+  };
+}
+
+export interface EventStoreOptions {
+  storageRoot: string;
+  /** Holds keep the recording of each event's clip. */
+  index: SegmentIndex;
+  /** Days an event (and the hold on its clip) is kept after it ends. */
+  eventsDays: number;
+}
+
+/**
+ * Events in the index database, their snapshot files and the retention holds that keep their
+ * clips. Each event holds [clipStartMs, clipEndMs] until clipEndMs + eventsDays, so the recording
+ * of an event outlives continuous retention exactly as long as the event itself.
+ */
+export class EventStore {
+  readonly storageRoot: string;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: EventStoreOptions,
+  ) {
+    this.storageRoot = options.storageRoot;
+  }
+
+  /** Absolute path of a stored file path; refuses anything outside the storage folder. */
+  absolute(relativePath: string): string {
+    const root = resolve(this.storageRoot);
+    const full = resolve(root, relativePath);
+    if (!full.startsWith(root + sep)) throw new Error(`event file path outside storage: ${relativePath}`);
+    return full;
+  }
+
+  async insert(event: NewEvent): Promise<EventRecord> {
+    const row = await this.db
+      .insertInto('events')
+      .values({
+        camera_id: event.cameraId,
+        label: event.label,
+        track_id: event.trackId,
+        start_time_ms: event.startTimeMs,
+        created_at_ms: event.createdAtMs,
+        ...mutableColumns(event),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const record = { ...event, id: row.id };
+    await this.options.index.addHold({
+      cameraId: event.cameraId,
+      ...this.holdRange(record),
+      kind: EVENT_HOLD_KIND,
+      reason: holdReason(row.id),
+      createdAtMs: event.createdAtMs,
+    });
+    return record;
+  }
+
+  /** Writes an event's changing fields and moves its hold; false when the event was deleted meanwhile. */
+  async save(event: EventRecord): Promise<boolean> {
+    const result = await this.db
+      .updateTable('events')
+      .set(mutableColumns(event))
+      .where('id', '=', event.id)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return false;
+    const range = this.holdRange(event);
+    const moved = await this.options.index.updateHolds(EVENT_HOLD_KIND, holdReason(event.id), range);
+    if (moved === 0) {
+      await this.options.index.addHold({
+        cameraId: event.cameraId,
+        ...range,
+        kind: EVENT_HOLD_KIND,
+        reason: holdReason(event.id),
+        createdAtMs: event.updatedAtMs,
+      });
+    }
+    return true;
+  }
+
+  async get(id: number): Promise<EventRecord | undefined> {
+    const row = await this.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** The event or EVENT_NOT_FOUND. */
+  async require(id: number): Promise<EventRecord> {
+    const event = await this.get(id);
+    if (!event) throw new VigilError('EVENT_NOT_FOUND', `no event ${id}; GET /api/events lists them`);
+    return event;
+  }
+
+  /** Newest first by (startTimeMs, id), keyset-paginated so pages stay stable while events arrive. */
+  async query(query: EventQuery = {}): Promise<EventPage> {
+    const limit = Math.min(Math.max(1, query.limit ?? DEFAULT_EVENT_LIMIT), MAX_EVENT_LIMIT);
+    let select = this.db.selectFrom('events').selectAll();
+    if (query.cameraId !== undefined) select = select.where('camera_id', '=', query.cameraId);
+    if (query.label !== undefined) select = select.where('label', '=', query.label);
+    if (query.toMs !== undefined) select = select.where('start_time_ms', '<', query.toMs);
+    const fromMs = query.fromMs;
+    if (fromMs !== undefined) {
+      select = select.where((eb) => eb.or([eb('end_time_ms', 'is', null), eb('end_time_ms', '>=', fromMs)]));
+    }
+    if (query.cursor !== undefined) {
+      const after = decodeCursor(query.cursor);
+      select = select.where((eb) =>
+        eb.or([
+          eb('start_time_ms', '<', after.startTimeMs),
+          eb.and([eb('start_time_ms', '=', after.startTimeMs), eb('id', '<', after.id)]),
+        ]),
+      );
+    }
+    const rows = await select
+      .orderBy('start_time_ms', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
+    const events = rows.slice(0, limit).map(fromRow);
+    const last = events.at(-1);
+    return {
+      events,
+      nextCursor: rows.length > limit && last ? encodeCursor(last.startTimeMs, last.id) : null,
+    };
+  }
+
+  /** Ongoing events, e.g. left by a crash. */
+  async ongoing(): Promise<EventRecord[]> {
+    const rows = await this.db.selectFrom('events').selectAll().where('end_time_ms', 'is', null).execute();
+    return rows.map(fromRow);
+  }
+
+  /** Deletes an event: its hold and row, then its files. False when there was no such event. */
+  async delete(id: number): Promise<boolean> {
+    const event = await this.get(id);
+    if (!event) return false;
+    await this.options.index.deleteHolds(EVENT_HOLD_KIND, holdReason(id));
+    await this.db.deleteFrom('events').where('id', '=', id).execute();
+    await this.removeFiles(event);
+    return true;
+  }
+
+  /**
+   * One retention pass: deletes events that ended more than eventsDays before nowMs, with their
+   * files and holds, at most `batch` of them. Returns how many went.
+   */
+  async deleteExpired(nowMs: number, batch = 500): Promise<number> {
+    const cutoffMs = nowMs - this.options.eventsDays * DAY_MS;
+    const rows = await this.db
+      .selectFrom('events')
+      .select('id')
+      .where('end_time_ms', '<', cutoffMs)
+      .orderBy('end_time_ms')
+      .limit(batch)
+      .execute();
+    let deleted = 0;
+    for (const row of rows) if (await this.delete(row.id)) deleted += 1;
+    return deleted;
+  }
+
+  async count(): Promise<number> {
+    const row = await this.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** The range an event's hold covers, and until when. */
+  holdRange(event: Pick<EventRecord, 'clipStartMs' | 'clipEndMs'>): {
+    startTimeMs: number;
+    endTimeMs: number;
+    untilMs: number;
+  } {
+    // The table requires end > start; an instant event with no pre/post capture still holds 1 ms.
+    const endTimeMs = Math.max(event.clipEndMs, event.clipStartMs + 1);
+    return {
+      startTimeMs: event.clipStartMs,
+      endTimeMs,
+      untilMs: endTimeMs + this.options.eventsDays * DAY_MS,
+    };
+  }
+
+  private async removeFiles(event: EventRecord): Promise<void> {
+    const paths = [event.snapshotPath, event.cropPath].filter((p): p is string => p !== null);
+    // The files' names are fixed by id, so a snapshot still being written is caught too.
+    const names = snapshotPaths(event);
+    for (const path of new Set([...paths, names.frame, names.crop])) {
+      await rm(this.absolute(path), { force: true });
+    }
+    // The day's folder goes with its last event; a folder still in use refuses (ENOTEMPTY).
+    await rmdir(dirname(this.absolute(names.frame))).catch(() => undefined);
+  }
+}
