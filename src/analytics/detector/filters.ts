@@ -1,11 +1,14 @@
 import { boxArea, type FrameSize } from '../geometry.js';
 import type { Detection } from './types.js';
 
-/** Limits a detection must meet to be kept. Areas are fractions of the frame; aspect is width / height. */
+/**
+ * Limits a detection must meet to be kept, named as in the config's `detect.filters`: areas are
+ * fractions of the frame, aspect is width / height.
+ */
 export interface LabelFilter {
   minScore: number;
-  minArea: number;
-  maxArea: number;
+  minAreaFraction: number;
+  maxAreaFraction: number;
   minAspect: number;
   maxAspect: number;
 }
@@ -26,7 +29,7 @@ export interface DetectionFilters {
  */
 export const DEFAULT_DETECTION_FILTERS: Readonly<DetectionFilters> = {
   labels: ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'truck', 'cat', 'dog'],
-  defaults: { minScore: 0.45, minArea: 0.0002, maxArea: 0.9, minAspect: 0.05, maxAspect: 20 },
+  defaults: { minScore: 0.45, minAreaFraction: 0.0002, maxAreaFraction: 0.9, minAspect: 0.05, maxAspect: 20 },
   perLabel: {
     // A standing or walking person is taller than wide; one lying down is rare on a camera and
     // a wide "person" box is nearly always a false positive (a bench, a shadow).
@@ -50,7 +53,7 @@ export function filterDetections(
     const limits = filterFor(detection.label, filters);
     if (detection.score < limits.minScore) return false;
     const area = boxArea(detection.box) / frameArea;
-    if (area < limits.minArea || area > limits.maxArea) return false;
+    if (area < limits.minAreaFraction || area > limits.maxAreaFraction) return false;
     if (detection.box.height <= 0) return false;
     const aspect = detection.box.width / detection.box.height;
     return aspect >= limits.minAspect && aspect <= limits.maxAspect;
