@@ -306,10 +306,10 @@ export class EventManager {
     for (const camera of this.cameras.values()) {
       for (const event of camera.open) {
         if (event.record?.id !== id) continue;
+        // Its tracks stay mapped to it, so a deleted event does not reopen on the next frame.
         event.deleted = true;
         event.state = 'ended';
         camera.open.delete(event);
-        for (const [trackId, mapped] of camera.byTrack) if (mapped === event) camera.byTrack.delete(trackId);
         await event.queue;
       }
     }
@@ -397,7 +397,7 @@ export class EventManager {
       this.update(mapped, frame, track, box);
       return;
     }
-    if (track.stationary) return;
+    if (track.stationary || mapped?.deleted) return;
     const merged = this.coolingMatch(camera, track.label, box);
     if (merged) {
       merged.state = 'active';

@@ -70,7 +70,7 @@ export const migrations: Record<string, Migration> = {
       // sighting. Rows are inserted when the event opens and updated while it goes on.
       await sql`
         CREATE TABLE events (
-          id INTEGER PRIMARY KEY,
+          id INTEGER PRIMARY KEY AUTOINCREMENT,        -- never reused: links to a deleted event must not find another
           camera_id TEXT NOT NULL,
           label TEXT NOT NULL,                         -- COCO object label: 'person', 'car'…
           track_id INTEGER NOT NULL,                   -- the tracker's id of the track that opened it
