@@ -34,12 +34,13 @@ export interface MiniRtspServerOptions {
   /** Default: the ffmpeg Vigil itself would use (system, else the npm-shipped one). */
   ffmpegPath?: string;
   /**
-   * ffmpeg's input arguments for a path, given its `main` or `sub` value. Default: the file
-   * looped in real time (`-re -stream_loop -1 -i <file>`). A live source (an encoder sending
-   * MPEG-TS over UDP, say) needs its own: -re would hold a live input back, for good, by as long
-   * as ffmpeg spent probing it.
+   * ffmpeg's arguments for a path from its input up to its RTP output, given the path's `main`
+   * or `sub` value. Default: the file looped in real time and its first video stream copied
+   * (`-re -stream_loop -1 -i <file> -map 0:v:0 -c copy -an`). A live source needs its own: -re
+   * would hold a live input back, for good, by as long as ffmpeg spent probing it, and a source
+   * of raw frames needs an encoder.
    */
-  inputArgs?: (source: string) => string[];
+  sourceArgs?: (source: string) => string[];
 }
 
 export interface MiniRtspServer {
@@ -116,7 +117,7 @@ class Source {
     private readonly file: string,
     private readonly workDir: string,
     private readonly ffmpegPath: Promise<string>,
-    private readonly inputArgs: (source: string) => string[] = loopedFileInput,
+    private readonly sourceArgs: (source: string) => string[] = loopedFileSource,
   ) {}
 
   /** Starts ffmpeg on first use and resolves with the SDP it wrote. */
@@ -148,12 +149,7 @@ class Source {
       '-nostdin',
       '-loglevel',
       'error',
-      ...this.inputArgs(this.file),
-      '-map',
-      '0:v:0',
-      '-c',
-      'copy',
-      '-an',
+      ...this.sourceArgs(this.file),
       '-f',
       'rtp',
       '-payload_type',
@@ -251,8 +247,8 @@ class Source {
   }
 }
 
-function loopedFileInput(file: string): string[] {
-  return ['-re', '-stream_loop', '-1', '-i', file];
+function loopedFileSource(file: string): string[] {
+  return ['-re', '-stream_loop', '-1', '-i', file, '-map', '0:v:0', '-c', 'copy', '-an'];
 }
 
 type VideoCodec = 'H264' | 'H265';
@@ -633,7 +629,7 @@ class RtspServer {
         const name = `cam${i}-${stream}`;
         this.sources.set(
           `/cam${i}/${stream}`,
-          new Source(name, options[stream], workDir, ffmpegPath, options.inputArgs),
+          new Source(name, options[stream], workDir, ffmpegPath, options.sourceArgs),
         );
       }
     }
