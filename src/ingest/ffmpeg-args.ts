@@ -152,3 +152,40 @@ export function snapshotArgs(frameCount: number): string[] {
     'pipe:1',
   ];
 }
+
+/**
+ * Decodes fragmented MP4 (init + fragments on stdin) into raw RGB frames for analytics, about
+ * `fps` per second, scaled to width×height. -copyts keeps the fragments' own decode times, so
+ * showinfo's pts_time on stderr places every frame on the stream's timeline; the select filter
+ * drops frames by time (cameras vary their rate), and passthrough stops ffmpeg from duplicating
+ * frames to fill a constant rate.
+ */
+export function decodeFramesArgs(opts: {
+  ffmpegMajor: number;
+  fps: number;
+  width: number;
+  height: number;
+}): string[] {
+  const intervalS = (1 / opts.fps) * 0.95;
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'info',
+    '-copyts',
+    '-f',
+    'mp4',
+    '-i',
+    'pipe:0',
+    '-an',
+    '-vf',
+    `select='isnan(prev_selected_t)+gte(t-prev_selected_t,${intervalS.toFixed(4)})',` +
+      `scale=${opts.width}:${opts.height}:flags=area,showinfo`,
+    ...(opts.ffmpegMajor >= 5 ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough']),
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    'pipe:1',
+  ];
+}

@@ -66,6 +66,11 @@ type IngestProcess = ChildProcessByStdio<null, Readable, Readable>;
 const SETPRIV = '/usr/bin/setpriv';
 const hasSetpriv = process.platform === 'linux' && existsSync(SETPRIV);
 
+/** The command line that runs `path args` and kills it when Vigil dies (where setpriv exists). */
+export function diesWithVigil(path: string, args: readonly string[]): [string, string[]] {
+  return hasSetpriv ? [SETPRIV, ['--pdeathsig', 'KILL', '--', path, ...args]] : [path, [...args]];
+}
+
 /**
  * Session ids are unique across restarts of Vigil (segments of different runs must never look
  * like one decode timeline), so they start from the wall time at start-up.
@@ -153,9 +158,7 @@ export class StreamSupervisor extends EventEmitter {
   private launch(): void {
     const { plan, log } = this.opts;
     const args = plan.args({ audioNeedsTranscode: this.audioNeedsTranscode });
-    const [command, commandArgs] = hasSetpriv
-      ? [SETPRIV, ['--pdeathsig', 'KILL', '--', plan.ffmpegPath, ...args]]
-      : [plan.ffmpegPath, args];
+    const [command, commandArgs] = diesWithVigil(plan.ffmpegPath, args);
     this.setState('connecting');
     this.sessionId = newSessionId();
     this.init = null;

@@ -95,6 +95,15 @@ export class StreamRecorder {
     };
   }
 
+  /**
+   * Where a media time of the current ingest session lies on the recording timeline, so analytics
+   * can date a frame exactly as playback will show it; null for another (or no) session.
+   */
+  wallTimeOf(ingestSessionId: number, ticks: number): number | null {
+    if (this.timeline?.ingestSessionId !== ingestSessionId || !this.open) return null;
+    return this.clock.wallMs(ticks);
+  }
+
   live(): LiveSegment | null {
     const open = this.open;
     if (!open) return null;

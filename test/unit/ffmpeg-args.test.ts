@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fileSourceArgs, ingestArgs, testPatternArgs } from '../../src/ingest/ffmpeg-args.js';
+import {
+  decodeFramesArgs,
+  fileSourceArgs,
+  ingestArgs,
+  testPatternArgs,
+} from '../../src/ingest/ffmpeg-args.js';
 import { parseMajorVersion } from '../../src/ingest/ffmpeg-binary.js';
 
-const OUT = '-f mp4 -movflags +frag_keyframe+empty_moov+default_base_moof -frag_duration 100000 -flush_packets 1 pipe:1';
+const OUT =
+  '-f mp4 -movflags +frag_keyframe+empty_moov+default_base_moof -frag_duration 100000 -flush_packets 1 pipe:1';
 const GLOBAL = '-hide_banner -nostdin -loglevel level+warning';
 
 test('RTSP over TCP on ffmpeg 5 copies video and audio into fragmented MP4', () => {
@@ -56,4 +62,18 @@ test('ffmpeg major versions from Debian, release and git-snapshot strings', () =
   assert.equal(parseMajorVersion('5.1.9-0+deb12u1'), 5);
   assert.equal(parseMajorVersion('n6.1'), 6);
   assert.equal(parseMajorVersion('N-47683-g0e8eb07980-static'), 4);
+});
+
+test('analytics decoding: fragments on stdin, frames by time, absolute timestamps, raw RGB out', () => {
+  assert.equal(
+    decodeFramesArgs({ ffmpegMajor: 5, fps: 5, width: 640, height: 480 }).join(' '),
+    '-hide_banner -nostdin -loglevel info -copyts -f mp4 -i pipe:0 -an ' +
+      "-vf select='isnan(prev_selected_t)+gte(t-prev_selected_t,0.1900)',scale=640:480:flags=area,showinfo " +
+      '-fps_mode passthrough -f rawvideo -pix_fmt rgb24 pipe:1',
+  );
+  // ffmpeg 4 (the npm-shipped one) names the frame-rate mode -vsync.
+  assert.match(
+    decodeFramesArgs({ ffmpegMajor: 4, fps: 2, width: 320, height: 240 }).join(' '),
+    /-vsync passthrough/,
+  );
 });
