@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { CameraManager } from '../app/camera-manager.js';
 import type { CameraStore } from '../app/camera-store.js';
+import type { EventServices } from '../events/index.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import type { PlaybackService } from '../recording/playback.js';
 import type { RetentionRunner } from '../storage/retention.js';
@@ -20,4 +21,6 @@ export interface ApiContext {
   retention: RetentionRunner;
   ffmpeg: FfmpegBinary;
   storageRoot: string;
+  /** Event store, manager and bus (for /api/events and /api/ws). */
+  events: EventServices;
 }

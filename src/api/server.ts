@@ -3,11 +3,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { cameraRoutes } from './routes/cameras.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { mediaRoutes } from './routes/media.js';
 import { systemRoutes } from './routes/system.js';
 import { webRoutes } from './routes/web.js';
+import { wsRoutes } from './routes/ws.js';
 
 /** Request bodies are camera definitions and small commands; anything bigger is a mistake or an attack. */
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -30,6 +32,8 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   await app.register(cameraRoutes(ctx));
   await app.register(mediaRoutes(ctx));
   await app.register(liveRoutes(ctx));
+  await app.register(eventRoutes(ctx));
+  await app.register(wsRoutes(ctx));
   await app.register(webRoutes());
   return app;
 }

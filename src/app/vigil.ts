@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildServer } from '../api/server.js';
-import { parseListen, type LoadedConfig } from '../config/index.js';
+import { detectConfigFor, parseListen, type LoadedConfig } from '../config/index.js';
 import { VigilError } from '../errors/catalogue.js';
+import { startEvents, type EventServices } from '../events/index.js';
 import { locateFfmpeg } from '../ingest/ffmpeg-binary.js';
 import { PlaybackService } from '../recording/playback.js';
 import { openDatabase } from '../storage/db.js';
@@ -31,6 +32,8 @@ export interface RunningVigil {
   cameras: CameraManager;
   index: SegmentIndex;
   retention: RetentionRunner;
+  /** Events: the detection pipeline calls events.manager; the app feeds events.bus.cameraStatus(). */
+  events: EventServices;
   close(): Promise<void>;
 }
 
@@ -96,6 +99,22 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       clock,
       log.child({ component: 'retention' }),
     );
+    const events = await startEvents({
+      db,
+      index,
+      storageRoot,
+      clock,
+      log,
+      eventsDays: config.retention.eventsDays,
+      checkIntervalMs: config.retention.checkIntervalMs,
+      cameraSettings: (id) => (cameras.has(id) ? detectConfigFor(cameras.get(id).config) : undefined),
+      mqttCameras: () =>
+        cameras
+          .list()
+          .map((c) => ({ id: c.config.id, name: c.config.name, labels: detectConfigFor(c.config).labels })),
+      ...(config.mqtt ? { mqtt: config.mqtt } : {}),
+      version: vigilVersion(),
+    });
     const cameras = new CameraManager({
       index,
       storageRoot,
@@ -122,6 +141,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       }
       await cameras.add(camera, 'api');
     }
+    events.syncCameras();
     const playback = new PlaybackService({
       index,
       storageRoot,
@@ -139,6 +159,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       retention,
       ffmpeg,
       storageRoot,
+      events,
     });
     const { host, port } = listenAddress(opts.listen, config);
     await server.listen({ host, port });
@@ -153,10 +174,12 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       cameras,
       index,
       retention,
+      events,
       close: () => {
         closing ??= (async () => {
           await server.close();
           await cameras.stopAll();
+          await events.close();
           await retention.stop();
           await db.destroy();
           releaseLock();

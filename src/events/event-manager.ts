@@ -216,15 +216,9 @@ export class EventManager {
   async recover(): Promise<number> {
     const dangling = await this.options.store.ongoing();
     for (const event of dangling) {
+      // The last path point is the last sighting persisted; clipEndMs was set from it.
       const endTimeMs = Math.max(event.startTimeMs, event.path.at(-1)?.timeMs ?? event.startTimeMs);
-      const settings = this.options.cameraSettings(event.cameraId);
-      const postCaptureMs = settings?.postCaptureMs ?? event.clipEndMs - endTimeMs;
-      await this.options.store.save({
-        ...event,
-        endTimeMs,
-        clipEndMs: endTimeMs + Math.max(0, postCaptureMs),
-        updatedAtMs: this.options.clock.nowMs(),
-      });
+      await this.options.store.save({ ...event, endTimeMs, updatedAtMs: this.options.clock.nowMs() });
     }
     return dangling.length;
   }

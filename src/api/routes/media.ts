@@ -3,7 +3,7 @@ import { VigilError } from '../../errors/catalogue.js';
 import { gapsBetween, recordingSpans } from '../../storage/spans.js';
 import { parseRangeParams } from '../../time/parse.js';
 import type { ApiContext } from '../context.js';
-import { parseRangeHeader } from '../http-range.js';
+import { sendMp4 } from '../send-mp4.js';
 import {
   cameraIdParams,
   partParams,
@@ -116,23 +116,7 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
         const stream = request.query.stream ?? 'main';
         const mp4 = await ctx.playback.exportMp4(camera.config.id, stream, fromMs, toMs);
         const filename = `${camera.config.id}-${iso(fromMs).replace(/[:.]/g, '-')}.mp4`;
-        void reply
-          .type('video/mp4')
-          .header('accept-ranges', 'bytes')
-          .header('etag', mp4.etag)
-          .header('content-disposition', `attachment; filename="${filename}"`);
-        if (request.headers['if-none-match'] === mp4.etag) return reply.code(304).send();
-        const range = parseRangeHeader(request.headers.range, mp4.byteLength);
-        if (!range) {
-          return reply
-            .header('content-length', mp4.byteLength)
-            .send(mp4.createReadStream(0, mp4.byteLength - 1));
-        }
-        return reply
-          .code(206)
-          .header('content-range', `bytes ${range.start}-${range.end}/${mp4.byteLength}`)
-          .header('content-length', range.end - range.start + 1)
-          .send(mp4.createReadStream(range.start, range.end));
+        return sendMp4(request, reply, mp4, filename);
       },
     );
 

@@ -1,0 +1,118 @@
+import { readFile } from 'node:fs/promises';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { VigilError } from '../../errors/catalogue.js';
+import { eventView } from '../../events/store.js';
+import type { EventView, EventsPage } from '../../events/types.js';
+import { parseTimeParam } from '../../time/parse.js';
+import type { ApiContext } from '../context.js';
+import { sendMp4 } from '../send-mp4.js';
+import { cameraIdParams } from '../schemas.js';
+
+/** An event's clip is cut to this, like an export (a car parked for a day is not a clip). */
+const MAX_CLIP_MS = 24 * 3_600_000;
+
+const eventsQuery = Type.Object({
+  camera: Type.Optional(cameraIdParams.properties.id),
+  label: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+  from: Type.Optional(Type.String({ maxLength: 40 })),
+  to: Type.Optional(Type.String({ maxLength: 40 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+});
+type EventsQuery = Static<typeof eventsQuery>;
+
+const eventParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+type EventParams = Static<typeof eventParams>;
+
+const snapshotQuery = Type.Object({ crop: Type.Optional(Type.Boolean()) });
+type SnapshotQuery = Static<typeof snapshotQuery>;
+
+function timeRange(query: EventsQuery): { fromMs?: number; toMs?: number } {
+  const fromMs = query.from === undefined ? undefined : parseTimeParam('from', query.from);
+  const toMs = query.to === undefined ? undefined : parseTimeParam('to', query.to);
+  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) {
+    throw new VigilError('RANGE_INVALID', `'to' (${toMs}) must be after 'from' (${fromMs})`);
+  }
+  return { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) };
+}
+
+/** Events: list and search, one event, its snapshots and clip, delete. */
+export function eventRoutes(ctx: ApiContext): FastifyPluginAsync {
+  const { store, manager } = ctx.events;
+  return async (app) => {
+    app.get<{ Querystring: EventsQuery }>(
+      '/api/events',
+      { schema: { querystring: eventsQuery } },
+      async (request): Promise<EventsPage> => {
+        const { camera, label, limit, cursor } = request.query;
+        const page = await store.query({
+          ...timeRange(request.query),
+          ...(camera !== undefined ? { cameraId: camera } : {}),
+          ...(label !== undefined ? { label } : {}),
+          ...(limit !== undefined ? { limit } : {}),
+          ...(cursor !== undefined ? { cursor } : {}),
+        });
+        return { events: page.events.map(eventView), nextCursor: page.nextCursor };
+      },
+    );
+
+    app.get<{ Params: EventParams }>(
+      '/api/events/:id',
+      { schema: { params: eventParams } },
+      async (request): Promise<EventView> => eventView(await store.require(request.params.id)),
+    );
+
+    app.get<{ Params: EventParams; Querystring: SnapshotQuery }>(
+      '/api/events/:id/snapshot.jpg',
+      { schema: { params: eventParams, querystring: snapshotQuery } },
+      async (request, reply) => {
+        const event = await store.require(request.params.id);
+        const path = request.query.crop ? event.cropPath : event.snapshotPath;
+        const missing = () =>
+          new VigilError(
+            'SNAPSHOT_NOT_FOUND',
+            `event ${event.id} has no snapshot yet; try again in a moment`,
+          );
+        if (path === null) throw missing();
+        let jpeg: Buffer;
+        try {
+          jpeg = await readFile(store.absolute(path));
+        } catch {
+          throw missing();
+        }
+        // The snapshot is replaced while the event goes on by a better one: revalidate each time.
+        const etag = `"${event.id}-${event.snapshotTimeMs ?? 0}-${request.query.crop ? 'crop' : 'frame'}"`;
+        void reply.type('image/jpeg').header('cache-control', 'no-cache').header('etag', etag);
+        if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+        return reply.send(jpeg);
+      },
+    );
+
+    app.get<{ Params: EventParams }>(
+      '/api/events/:id/clip.mp4',
+      { schema: { params: eventParams } },
+      async (request, reply) => {
+        const event = await store.require(request.params.id);
+        const toMs = Math.min(event.clipEndMs, event.clipStartMs + MAX_CLIP_MS);
+        const mp4 = await ctx.playback.exportMp4(event.cameraId, 'main', event.clipStartMs, toMs);
+        const start = new Date(event.startTimeMs).toISOString().replace(/[:.]/g, '-');
+        return sendMp4(request, reply, mp4, `${event.cameraId}-${event.label}-${start}.mp4`);
+      },
+    );
+
+    app.delete<{ Params: EventParams }>(
+      '/api/events/:id',
+      { schema: { params: eventParams } },
+      async (request, reply) => {
+        if (!(await manager.deleteEvent(request.params.id))) {
+          throw new VigilError(
+            'EVENT_NOT_FOUND',
+            `no event ${request.params.id}; GET /api/events lists them`,
+          );
+        }
+        return reply.code(204).send();
+      },
+    );
+  };
+}

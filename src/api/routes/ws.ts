@@ -1,0 +1,120 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { WsErrorMessage, WsServerMessage } from '../../events/types.js';
+import type { ApiContext } from '../context.js';
+
+/**
+ * Unsent bytes a client may have queued before messages to it are dropped: a tab in the
+ * background or a phone on a bad link must not make the server hold an ever-growing backlog.
+ */
+export const WS_MAX_BUFFERED_BYTES = 1024 * 1024;
+const MAX_SUBSCRIBED_CAMERAS = 1000;
+
+interface Client {
+  socket: WebSocket;
+  /** Null: every camera. */
+  cameras: Set<string> | null;
+  droppedCount: number;
+}
+
+function errorMessage(message: string): WsErrorMessage {
+  return { type: 'error', code: 'REQUEST_INVALID', message };
+}
+
+/** The cameras of a subscribe message, or an error text. */
+function parseSubscribe(text: string): { cameras: Set<string> | null } | string {
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return 'messages must be JSON, e.g. {"type":"subscribe","cameras":["yard"]}';
+  }
+  if (
+    typeof message !== 'object' ||
+    message === null ||
+    (message as { type?: unknown }).type !== 'subscribe'
+  ) {
+    return 'the only message a client sends is {"type":"subscribe","cameras":[…]}';
+  }
+  const cameras = (message as { cameras?: unknown }).cameras;
+  if (cameras === undefined || cameras === null) return { cameras: null };
+  if (
+    !Array.isArray(cameras) ||
+    cameras.length > MAX_SUBSCRIBED_CAMERAS ||
+    !cameras.every((c): c is string => typeof c === 'string' && c.length <= 63)
+  ) {
+    return "'cameras' must be a list of camera ids, or null for all";
+  }
+  return { cameras: new Set(cameras) };
+}
+
+function cameraOf(message: WsServerMessage): string | null {
+  switch (message.type) {
+    case 'event':
+      return message.after.cameraId;
+    case 'motion':
+    case 'camera':
+    case 'objects':
+      return message.cameraId;
+    default:
+      return null;
+  }
+}
+
+/**
+ * /api/ws: events, motion, object counts and camera status as JSON text messages, as they
+ * happen. No history: a client that connects late asks GET /api/events.
+ */
+export function wsRoutes(ctx: ApiContext): FastifyPluginAsync {
+  const { bus } = ctx.events;
+  const clients = new Set<Client>();
+  const log = ctx.log.child({ component: 'ws' });
+
+  const send = (client: Client, message: WsServerMessage): void => {
+    const camera = cameraOf(message);
+    if (camera !== null && client.cameras !== null && !client.cameras.has(camera)) return;
+    if (client.socket.readyState !== client.socket.OPEN) return;
+    if (client.socket.bufferedAmount > WS_MAX_BUFFERED_BYTES) {
+      client.droppedCount += 1;
+      if (client.droppedCount === 1) log.warn('a /api/ws client is not keeping up; dropping messages to it');
+      return;
+    }
+    client.socket.send(JSON.stringify(message));
+  };
+  const broadcast = (message: WsServerMessage): void => {
+    for (const client of clients) send(client, message);
+  };
+
+  return async (app) => {
+    const unsubscribe = [
+      bus.on('event', (change) =>
+        broadcast({ type: 'event', kind: change.type, before: change.before, after: change.after }),
+      ),
+      bus.on('motion', (motion) => broadcast({ type: 'motion', ...motion })),
+      bus.on('camera', (status) => broadcast({ type: 'camera', ...status })),
+      bus.on('objects', (counts) => broadcast({ type: 'objects', ...counts })),
+    ];
+    app.addHook('onClose', async () => {
+      for (const off of unsubscribe) off();
+      for (const client of clients) client.socket.close(1001, 'server shutting down');
+      clients.clear();
+    });
+
+    app.get('/api/ws', { websocket: true }, (socket) => {
+      const client: Client = { socket, cameras: null, droppedCount: 0 };
+      clients.add(client);
+      send(client, { type: 'hello', version: ctx.version });
+      socket.on('message', (data, isBinary) => {
+        const parsed = isBinary ? 'send text messages, not binary' : parseSubscribe(data.toString());
+        if (typeof parsed === 'string') {
+          send(client, errorMessage(parsed));
+          return;
+        }
+        client.cameras = parsed.cameras;
+        send(client, { type: 'subscribed', cameras: parsed.cameras ? [...parsed.cameras] : null });
+      });
+      socket.on('close', () => clients.delete(client));
+      socket.on('error', () => clients.delete(client));
+    });
+  };
+}
