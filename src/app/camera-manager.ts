@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
+import type { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
 import type { CameraConfig, StreamConfig } from '../config/index.js';
-import { redactUrl } from '../config/index.js';
+import { detectConfigFor, redactUrl } from '../config/index.js';
 import { VigilError } from '../errors/catalogue.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { planSource } from '../ingest/sources.js';
@@ -24,6 +25,8 @@ export interface CameraManagerDeps {
   retryMaxMs: number;
   stallTimeoutMs: number;
   onDiskFull: () => void;
+  /** Motion and object detection for cameras that have it on; absent in tools that only record. */
+  analytics?: AnalyticsService;
 }
 
 export interface ConnectivityChange {
@@ -146,12 +149,19 @@ export class CameraManager {
       if (!stream) continue;
       runtime.streams.set(name, await this.startStream(config.id, name, stream));
     }
+    const detect = detectConfigFor(config);
+    // The sub stream when there is one: less to decode, and enough pixels for people and cars.
+    const analysed = runtime.streams.get('sub') ?? runtime.streams.get('main');
+    if (detect.enabled && analysed && this.deps.analytics) {
+      await this.deps.analytics.attach(config.id, detect, analysed);
+    }
     return runtime;
   }
 
   async remove(id: string, reason: LiveEndReason = 'removed'): Promise<void> {
     const camera = this.get(id);
     this.cameras.delete(id);
+    this.deps.analytics?.detach(id);
     await Promise.all([...camera.streams.values()].map((s) => s.stop(reason)));
   }
 

@@ -1,0 +1,132 @@
+import type { Logger } from 'pino';
+import type { DetectConfig } from '../../config/index.js';
+import type { EventManager } from '../../events/event-manager.js';
+import type { FfmpegBinary } from '../../ingest/ffmpeg-binary.js';
+import type { IngestFragment, StreamStatus, StreamSupervisor } from '../../ingest/supervisor.js';
+import type { StreamRecorder } from '../../recording/stream-recorder.js';
+import { WorkerDetector, type Detector } from '../detector/index.js';
+import { CameraAnalytics, type CameraAnalyticsStats } from './camera-analytics.js';
+import { DetectorScheduler } from './detector-scheduler.js';
+import { FrameDecoder } from './frame-decoder.js';
+import type { MotionPeriod } from './motion-activity.js';
+
+export interface AnalyticsServiceDeps {
+  ffmpeg: FfmpegBinary;
+  events: EventManager;
+  log: Logger;
+  onMotionPeriod: (cameraId: string, period: MotionPeriod) => void;
+  /** The object detector; default: CenterNet in a worker thread, loaded when a camera first needs it. */
+  createDetector?: () => Promise<Detector>;
+}
+
+/** The stream analytics reads: its ingest (fragments) and its recorder (the timeline frames are placed on). */
+export interface AnalysedStream {
+  supervisor: StreamSupervisor;
+  recorder: StreamRecorder;
+}
+
+interface Attached {
+  analytics: CameraAnalytics;
+  detach: () => void;
+}
+
+export interface AnalyticsStatus extends CameraAnalyticsStats {
+  detector: string | null;
+  error: string | null;
+}
+
+/**
+ * Runs analytics for the cameras that have it on, sharing one detector. A camera whose detector
+ * cannot load keeps recording; its status says why analytics is off.
+ */
+export class AnalyticsService {
+  private scheduler: Promise<DetectorScheduler> | null = null;
+  private detectorName: string | null = null;
+  private detectorError: string | null = null;
+  private readonly attached = new Map<string, Attached>();
+
+  constructor(private readonly deps: AnalyticsServiceDeps) {}
+
+  async attach(cameraId: string, detect: DetectConfig, stream: AnalysedStream): Promise<void> {
+    this.detach(cameraId);
+    let scheduler: DetectorScheduler;
+    try {
+      scheduler = await this.sharedScheduler();
+    } catch (err) {
+      this.detectorError = `object detection unavailable: ${(err as Error).message}`;
+      this.deps.log.error({ camera: cameraId, err: (err as Error).message }, this.detectorError);
+      return;
+    }
+    const log = this.deps.log.child({ camera: cameraId, component: 'analytics' });
+    const analytics = new CameraAnalytics({
+      cameraId,
+      detect,
+      scheduler,
+      events: this.deps.events,
+      decoder: (onFrame) => new FrameDecoder({ ffmpeg: this.deps.ffmpeg, fps: detect.fps, log, onFrame }),
+      wallTimeOf: (sessionId, ticks) => stream.recorder.wallTimeOf(sessionId, ticks),
+      onMotionPeriod: (period) => this.deps.onMotionPeriod(cameraId, period),
+      log,
+    });
+    const onFragment = (fragment: IngestFragment) => analytics.push(fragment);
+    const onStatus = (status: StreamStatus) => {
+      if (status.state !== 'online' && analytics.stats.lastFrameTimeMs !== null) {
+        analytics.streamLost(analytics.stats.lastFrameTimeMs);
+      }
+    };
+    stream.supervisor.on('fragment', onFragment);
+    stream.supervisor.on('status', onStatus);
+    this.attached.set(cameraId, {
+      analytics,
+      detach: () => {
+        stream.supervisor.off('fragment', onFragment);
+        stream.supervisor.off('status', onStatus);
+        analytics.stop();
+      },
+    });
+  }
+
+  detach(cameraId: string): void {
+    this.attached.get(cameraId)?.detach();
+    this.attached.delete(cameraId);
+  }
+
+  status(cameraId: string): AnalyticsStatus | null {
+    const attached = this.attached.get(cameraId);
+    if (!attached)
+      return this.detectorError ? { ...emptyStats(), detector: null, error: this.detectorError } : null;
+    return { ...attached.analytics.stats, detector: this.detectorName, error: this.detectorError };
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.attached.keys()]) this.detach(id);
+    const scheduler = this.scheduler;
+    this.scheduler = null;
+    if (scheduler) await (await scheduler.catch(() => null))?.close();
+  }
+
+  private sharedScheduler(): Promise<DetectorScheduler> {
+    this.scheduler ??= (async () => {
+      const detector = await (this.deps.createDetector ?? (() => WorkerDetector.create()))();
+      this.detectorName = detector.name;
+      this.deps.log.info({ detector: detector.name }, 'object detector loaded');
+      return new DetectorScheduler(detector);
+    })();
+    const scheduler = this.scheduler;
+    // A failed load is retried by the next camera that needs it.
+    scheduler.catch(() => {
+      if (this.scheduler === scheduler) this.scheduler = null;
+    });
+    return scheduler;
+  }
+}
+
+function emptyStats(): CameraAnalyticsStats {
+  return {
+    framesDecoded: 0,
+    framesAnalysed: 0,
+    detectionRuns: 0,
+    lastFrameTimeMs: null,
+    motionActive: false,
+  };
+}
