@@ -25,7 +25,12 @@ type EventsQuery = Static<typeof eventsQuery>;
 const eventParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 type EventParams = Static<typeof eventParams>;
 
-const snapshotQuery = Type.Object({ crop: Type.Optional(Type.Boolean()) });
+// `?crop=1` (or true): query strings carry text, and Ajv only coerces 'true'/'false' to booleans.
+const snapshotQuery = Type.Object({
+  crop: Type.Optional(
+    Type.Union([Type.Literal('1'), Type.Literal('0'), Type.Literal('true'), Type.Literal('false')]),
+  ),
+});
 type SnapshotQuery = Static<typeof snapshotQuery>;
 
 function timeRange(query: EventsQuery): { fromMs?: number; toMs?: number } {
@@ -68,7 +73,8 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsync {
       { schema: { params: eventParams, querystring: snapshotQuery } },
       async (request, reply) => {
         const event = await store.require(request.params.id);
-        const path = request.query.crop ? event.cropPath : event.snapshotPath;
+        const crop = request.query.crop === '1' || request.query.crop === 'true';
+        const path = crop ? event.cropPath : event.snapshotPath;
         const missing = () =>
           new VigilError(
             'SNAPSHOT_NOT_FOUND',
@@ -82,7 +88,7 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsync {
           throw missing();
         }
         // The snapshot is replaced while the event goes on by a better one: revalidate each time.
-        const etag = `"${event.id}-${event.snapshotTimeMs ?? 0}-${request.query.crop ? 'crop' : 'frame'}"`;
+        const etag = `"${event.id}-${event.snapshotTimeMs ?? 0}-${crop ? 'crop' : 'frame'}"`;
         void reply.type('image/jpeg').header('cache-control', 'no-cache').header('etag', etag);
         if (request.headers['if-none-match'] === etag) return reply.code(304).send();
         return reply.send(jpeg);
