@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
+import type { MotionIndex } from '../storage/motion-index.js';
 import type { CameraManager } from '../app/camera-manager.js';
 import type { CameraStore } from '../app/camera-store.js';
 import type { EventServices } from '../events/index.js';
@@ -23,4 +25,6 @@ export interface ApiContext {
   storageRoot: string;
   /** Event store, manager and bus (for /api/events and /api/ws). */
   events: EventServices;
+  analytics: AnalyticsService;
+  motion: MotionIndex;
 }

@@ -2,6 +2,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
 import { installErrorHandling } from './errors.js';
+import { analyticsRoutes } from './routes/analytics.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
@@ -32,6 +33,7 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   await app.register(cameraRoutes(ctx));
   await app.register(mediaRoutes(ctx));
   await app.register(liveRoutes(ctx));
+  await app.register(analyticsRoutes(ctx));
   await app.register(eventRoutes(ctx));
   await app.register(wsRoutes(ctx));
   await app.register(webRoutes());

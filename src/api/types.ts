@@ -149,6 +149,34 @@ export type ProbeResponse =
     }
   | { ok: false; kind: string; message: string; elapsedMs: number };
 
+export interface MotionPeriodView {
+  startTimeMs: number;
+  endTimeMs: number;
+  /** Largest fraction of the picture that moved in one frame, 0..1. */
+  maxScore: number;
+}
+
+export interface MotionPeriodsResponse {
+  cameraId: string;
+  fromMs: number;
+  toMs: number;
+  periods: MotionPeriodView[];
+}
+
+export interface AnalyticsStatusResponse {
+  cameraId: string;
+  enabled: boolean;
+  status: {
+    framesDecoded: number;
+    framesAnalysed: number;
+    detectionRuns: number;
+    lastFrameTimeMs: number | null;
+    motionActive: boolean;
+    detector: string | null;
+    error: string | null;
+  } | null;
+}
+
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
 }

@@ -27,6 +27,8 @@ export interface CameraManagerDeps {
   onDiskFull: () => void;
   /** Motion and object detection for cameras that have it on; absent in tools that only record. */
   analytics?: AnalyticsService;
+  /** Every stream state change, as the connectivity log records it (for /api/ws and MQTT). */
+  onConnectivity?: (change: ConnectivityChange) => void;
 }
 
 export interface ConnectivityChange {
@@ -201,14 +203,16 @@ export class CameraManager {
       onDiskFull: deps.onDiskFull,
     });
     supervisor.on('status', (status: StreamStatus) => {
-      this.connectivity.push({
+      const change: ConnectivityChange = {
         atMs: deps.clock.nowMs(),
         cameraId,
         stream: name,
         state: status.state,
         reason: status.state === 'online' ? null : (status.lastError?.message ?? null),
-      });
+      };
+      this.connectivity.push(change);
       if (this.connectivity.length > 500) this.connectivity.shift();
+      deps.onConnectivity?.(change);
       log.info({ state: status.state, reason: status.lastError?.message }, 'stream state');
     });
     const runtime = new StreamRuntime(name, config, supervisor, recorder);

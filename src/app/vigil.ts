@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
 import { buildServer } from '../api/server.js';
 import { detectConfigFor, parseListen, type LoadedConfig } from '../config/index.js';
 import { VigilError } from '../errors/catalogue.js';
@@ -9,6 +10,7 @@ import { startEvents, type EventServices } from '../events/index.js';
 import { locateFfmpeg } from '../ingest/ffmpeg-binary.js';
 import { PlaybackService } from '../recording/playback.js';
 import { openDatabase } from '../storage/db.js';
+import { MotionIndex } from '../storage/motion-index.js';
 import { acquireStorageLock } from '../storage/lock.js';
 import { recoverStorage } from '../storage/recovery.js';
 import { RetentionRunner } from '../storage/retention.js';
@@ -115,6 +117,14 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       ...(config.mqtt ? { mqtt: config.mqtt } : {}),
       version: vigilVersion(),
     });
+    const motion = new MotionIndex(db);
+    const analytics = new AnalyticsService({
+      ffmpeg,
+      events: events.manager,
+      log,
+      onMotionPeriod: (cameraId, period) =>
+        void motion.add(cameraId, period).catch((err: unknown) => log.error({ err }, 'cannot store motion')),
+    });
     const cameras = new CameraManager({
       index,
       storageRoot,
@@ -126,6 +136,8 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       retryMaxMs: config.ingest.retryMaxMs,
       stallTimeoutMs: config.ingest.stallTimeoutMs,
       onDiskFull: () => void retention.runNow(),
+      analytics,
+      onConnectivity: (change) => events.bus.cameraStatus({ ...change, timeMs: change.atMs }),
     });
     await retention.runNow();
     retention.start();
@@ -160,6 +172,8 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       ffmpeg,
       storageRoot,
       events,
+      analytics,
+      motion,
     });
     const { host, port } = listenAddress(opts.listen, config);
     await server.listen({ host, port });
@@ -179,6 +193,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
         closing ??= (async () => {
           await server.close();
           await cameras.stopAll();
+          await analytics.close();
           await events.close();
           await retention.stop();
           await db.destroy();

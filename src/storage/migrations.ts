@@ -97,4 +97,20 @@ export const migrations: Record<string, Migration> = {
       await sql`CREATE INDEX retention_holds_by_reason ON retention_holds (kind, reason)`.execute(db);
     },
   },
+  '0003_motion': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Stretches of time with motion per camera, for the timeline; written when a stretch ends.
+      await sql`
+        CREATE TABLE motion_periods (
+          id INTEGER PRIMARY KEY,
+          camera_id TEXT NOT NULL,
+          start_time_ms INTEGER NOT NULL,              -- UTC ms of the first moving frame (recording timeline)
+          end_time_ms INTEGER NOT NULL CHECK (end_time_ms >= start_time_ms),
+          max_score REAL NOT NULL                      -- largest fraction of the picture that moved in one frame
+        ) STRICT`.execute(db);
+      await sql`CREATE INDEX motion_periods_by_camera_time ON motion_periods (camera_id, start_time_ms)`.execute(
+        db,
+      );
+    },
+  },
 };

@@ -65,10 +65,19 @@ export interface EventTable {
   updated_at_ms: number;
 }
 
+export interface MotionPeriodTable {
+  id: Generated<number>;
+  camera_id: string;
+  start_time_ms: number;
+  end_time_ms: number;
+  max_score: number;
+}
+
 export interface DatabaseSchema {
   segments: SegmentTable;
   garbage: GarbageTable;
   retention_holds: RetentionHoldTable;
   cameras: CameraTable;
   events: EventTable;
+  motion_periods: MotionPeriodTable;
 }

@@ -1,0 +1,41 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { parseRangeParams } from '../../time/parse.js';
+import type { ApiContext } from '../context.js';
+import { cameraIdParams, rangeQuery, type CameraIdParams, type RangeQuery } from '../schemas.js';
+import type { AnalyticsStatusResponse, MotionPeriodsResponse } from '../types.js';
+
+const HOUR_MS = 3_600_000;
+
+export function analyticsRoutes(ctx: ApiContext): FastifyPluginAsync {
+  return async (app) => {
+    /** When something moved on the camera: the timeline shades these. */
+    app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
+      '/api/cameras/:id/motion',
+      { schema: { params: cameraIdParams, querystring: rangeQuery } },
+      async (request): Promise<MotionPeriodsResponse> => {
+        const camera = ctx.cameras.get(request.params.id);
+        const { fromMs, toMs } = parseRangeParams(request.query, ctx.clock.nowMs(), {
+          defaultSpanMs: 24 * HOUR_MS,
+          maxSpanMs: 31 * 24 * HOUR_MS,
+        });
+        return {
+          cameraId: camera.config.id,
+          fromMs,
+          toMs,
+          periods: await ctx.motion.inRange(camera.config.id, fromMs, toMs),
+        };
+      },
+    );
+
+    /** Whether analytics runs on the camera, and how it keeps up. */
+    app.get<{ Params: CameraIdParams }>(
+      '/api/cameras/:id/analytics',
+      { schema: { params: cameraIdParams } },
+      async (request): Promise<AnalyticsStatusResponse> => {
+        const camera = ctx.cameras.get(request.params.id);
+        const status = ctx.analytics.status(camera.config.id);
+        return { cameraId: camera.config.id, enabled: status !== null && status.error === null, status };
+      },
+    );
+  };
+}
