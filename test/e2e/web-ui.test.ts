@@ -14,10 +14,14 @@ import {
   type WatchedPage,
 } from '../helpers/browser.js';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
+import { sharedFootageDir } from '../helpers/footage.js';
 import { startTestVigil, tempDir, waitFor } from '../helpers/vigil.js';
 
 const execFileAsync = promisify(execFile);
 const PASSWORD = 'e2e-Passw0rd';
+/** The default test footage is vtest (people walking) when ../shared is here; generated footage has none. */
+const FOOTAGE_WITH_PEOPLE = sharedFootageDir() !== null;
+const NEEDS_PEOPLE = 'needs real people in the picture (../shared/footage); generated footage has none';
 
 function withoutCredentials(url: string): string {
   const u = new URL(url);
@@ -325,6 +329,32 @@ cameras:
     await videoPlays(page, '.playback-video');
     assertNoConsoleErrors(watched);
   });
+
+  test(
+    'events: person events with thumbnails, live; a click plays the clip; the timeline marks them',
+    {
+      skip: FOOTAGE_WITH_PEOPLE ? false : NEEDS_PEOPLE,
+    },
+    async (t: TestContext) => {
+      const { page } = watched;
+      await page.goto(`${page.url().split('#')[0]}#/events?camera=yard&label=person`);
+      const card = await page.waitForSelector('.event-grid li[data-label="person"] img', { timeout: 60_000 });
+      t.diagnostic(`${await page.locator('.event-grid li').count()} person events listed`);
+      await page.waitForFunction(() => {
+        const img = document.querySelector('.event-grid li img') as HTMLImageElement | null;
+        return img !== null && img.complete && img.naturalWidth > 0;
+      });
+      await page.screenshot({ path: join(GUIDE_IMAGES, 'events.png') });
+      await card.click();
+      await videoPlays(page, '.event-clip');
+      await page.waitForSelector('.event-snapshot');
+      await page.screenshot({ path: join(GUIDE_IMAGES, 'event-detail.png') });
+      await page.click('a:has-text("Open in playback")');
+      await page.waitForSelector('.timeline-event[data-label="person"]');
+      await videoPlays(page, '.playback-video');
+      assertNoConsoleErrors(watched);
+    },
+  );
 
   test('system page shows storage, versions, streams and the connectivity log', async () => {
     const { page } = watched;

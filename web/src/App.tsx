@@ -1,4 +1,5 @@
 import { CamerasPage } from './pages/CamerasPage';
+import { EventsPage } from './pages/EventsPage';
 import { LivePage } from './pages/LivePage';
 import { PlaybackPage } from './pages/PlaybackPage';
 import { SystemPage } from './pages/SystemPage';
@@ -8,6 +9,7 @@ import { useTheme } from './theme';
 const SECTIONS = [
   { id: 'live', label: 'Live' },
   { id: 'playback', label: 'Playback' },
+  { id: 'events', label: 'Events' },
   { id: 'cameras', label: 'Cameras' },
   { id: 'system', label: 'System' },
 ] as const;
@@ -45,6 +47,8 @@ export function App() {
       <main id="main" tabIndex={-1}>
         {section === 'playback' ? (
           <PlaybackPage cameraId={route.path[1]} query={route.query} />
+        ) : section === 'events' ? (
+          <EventsPage eventId={route.path[1]} query={route.query} />
         ) : section === 'cameras' ? (
           <CamerasPage editing={route.path[1]} />
         ) : section === 'system' ? (

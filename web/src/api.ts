@@ -7,7 +7,9 @@ import type {
   RecordingsResponse,
   StreamName,
   SystemResponse,
+  MotionPeriodsResponse,
 } from '../../src/api/types';
+import type { EventsPage, EventView } from '../../src/events/types';
 
 /** An API error as the server words it: the code for logic, the message for people. */
 export class ApiError extends Error {
@@ -64,6 +66,30 @@ export const api = {
   removeCamera: (id: string) => request<void>('DELETE', `/api/cameras/${id}`),
   probe: (stream: StreamInput & { camera?: string; stream?: StreamName }) =>
     request<ProbeResponse>('POST', '/api/cameras/probe', stream),
+  events: (query: {
+    camera?: string;
+    label?: string;
+    fromMs?: number;
+    toMs?: number;
+    limit?: number;
+    cursor?: string;
+  }) => {
+    const params = new URLSearchParams();
+    if (query.camera) params.set('camera', query.camera);
+    if (query.label) params.set('label', query.label);
+    if (query.fromMs !== undefined) params.set('from', String(Math.floor(query.fromMs)));
+    if (query.toMs !== undefined) params.set('to', String(Math.ceil(query.toMs)));
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.cursor) params.set('cursor', query.cursor);
+    return request<EventsPage>('GET', `/api/events?${params.toString()}`);
+  },
+  event: (id: number) => request<EventView>('GET', `/api/events/${id}`),
+  deleteEvent: (id: number) => request<void>('DELETE', `/api/events/${id}`),
+  motion: (cameraId: string, fromMs: number, toMs: number) =>
+    request<MotionPeriodsResponse>(
+      'GET',
+      `/api/cameras/${cameraId}/motion?from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}`,
+    ),
   recordings: (cameraId: string, fromMs: number, toMs: number) =>
     request<RecordingsResponse>(
       'GET',
@@ -91,4 +117,9 @@ export function liveHlsUrl(cameraId: string, stream: StreamName): string {
 /** The stream a tile shows: the sub stream in grids (less to decode), main when focused. */
 export function streamFor(camera: CameraView, focused: boolean): StreamName {
   return !focused && camera.streams.sub ? 'sub' : 'main';
+}
+
+export function pushSocketUrl(): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}/api/ws`;
 }

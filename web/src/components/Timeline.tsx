@@ -1,11 +1,16 @@
 import { useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
-import type { TimeSpanView } from '../../../src/api/types';
+import type { MotionPeriodView, TimeSpanView } from '../../../src/api/types';
+import type { EventView } from '../../../src/events/types';
 import { formatTime } from '../format';
 
 export interface TimelineProps {
   viewStartMs: number;
   viewEndMs: number;
   recordings: readonly TimeSpanView[];
+  /** Shaded under the recordings: when something moved. */
+  motion: readonly MotionPeriodView[];
+  /** Marked above the recordings; clicking one plays it from its clip's start. */
+  events: readonly EventView[];
   /** The instant being played, drawn as the playhead. */
   cursorMs: number | null;
   selection: { fromMs: number; toMs: number } | null;
@@ -25,7 +30,7 @@ function tickStepMs(spanMs: number): number {
  * Arrow keys move the playhead by 1% of the window (Shift: 10%); Enter plays from it.
  */
 export function Timeline(props: TimelineProps) {
-  const { viewStartMs, viewEndMs, recordings, cursorMs, selection, nowMs, onSeek } = props;
+  const { viewStartMs, viewEndMs, recordings, motion, events, cursorMs, selection, nowMs, onSeek } = props;
   const barRef = useRef<HTMLDivElement>(null);
   const [dragMs, setDragMs] = useState<number | null>(null);
   const spanMs = viewEndMs - viewStartMs;
@@ -98,6 +103,33 @@ export function Timeline(props: TimelineProps) {
             }}
           />
         ))}
+        {motion
+          .filter((m) => m.endTimeMs >= viewStartMs && m.startTimeMs <= viewEndMs)
+          .map((m) => (
+            <div
+              key={`m${m.startTimeMs}`}
+              className="timeline-motion"
+              style={{
+                left: pct(Math.max(m.startTimeMs, viewStartMs)),
+                width: `${(((Math.min(m.endTimeMs, viewEndMs) - Math.max(m.startTimeMs, viewStartMs)) / spanMs) * 100).toFixed(4)}%`,
+              }}
+            />
+          ))}
+        {events
+          .filter((e) => e.startTimeMs >= viewStartMs && e.startTimeMs <= viewEndMs)
+          .map((e) => (
+            <button
+              key={`e${e.id}`}
+              type="button"
+              className="timeline-event"
+              data-label={e.label}
+              title={`${e.label} at ${formatTime(e.startTimeMs)}`}
+              aria-label={`${e.label} at ${formatTime(e.startTimeMs)}: play`}
+              style={{ left: pct(e.startTimeMs) }}
+              onPointerDown={(ev) => ev.stopPropagation()}
+              onClick={() => onSeek(e.clip.startTimeMs)}
+            />
+          ))}
         {selection && (
           <div
             className="timeline-selection"

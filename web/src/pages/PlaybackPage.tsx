@@ -67,6 +67,16 @@ function Playback(props: {
     [cameraId, dayStartMs],
   );
   const spans = recordings.data?.recordings ?? [];
+  const dayEvents = usePoll(
+    () => api.events({ camera: cameraId, fromMs: dayStartMs, toMs: dayEndMs, limit: 500 }),
+    10_000,
+    [cameraId, dayStartMs],
+  );
+  const events = [...(dayEvents.data?.events ?? [])].sort((a, b) => a.startTimeMs - b.startTimeMs);
+  const motion = usePoll(() => api.motion(cameraId, dayStartMs, Math.min(dayEndMs, Date.now())), 10_000, [
+    cameraId,
+    dayStartMs,
+  ]);
 
   useEffect(() => {
     const timer = window.setInterval(() => setNowMs(Date.now()), 1000);
@@ -173,6 +183,15 @@ function Playback(props: {
     if (target) playFrom(target.startTimeMs);
   };
 
+  const jumpEvent = (direction: 1 | -1) => {
+    const at = cursorMs ?? nowMs;
+    const target =
+      direction === 1
+        ? events.find((e) => e.clip.startTimeMs > at + 1000)
+        : [...events].reverse().find((e) => e.clip.startTimeMs < at - 1000);
+    if (target) playFrom(target.clip.startTimeMs);
+  };
+
   const viewSpanMs = zoom;
   const center = cursorMs ?? nowMs;
   const viewStartMs = Math.min(Math.max(dayStartMs, center - viewSpanMs / 2), dayEndMs - viewSpanMs);
@@ -273,6 +292,12 @@ function Playback(props: {
         <button type="button" onClick={() => jumpRecording(1)} title="Next recording">
           Next »
         </button>
+        <button type="button" className="ghost" onClick={() => jumpEvent(-1)} disabled={events.length === 0}>
+          « Event
+        </button>
+        <button type="button" className="ghost" onClick={() => jumpEvent(1)} disabled={events.length === 0}>
+          Event »
+        </button>
         <label>
           Speed{' '}
           <select value={speed} onChange={(e) => setSpeed(Number(e.target.value))}>
@@ -291,6 +316,8 @@ function Playback(props: {
         viewStartMs={viewStartMs}
         viewEndMs={viewEndMs}
         recordings={spans}
+        motion={motion.data?.periods ?? []}
+        events={events}
         cursorMs={cursorMs}
         selection={selection}
         nowMs={nowMs}

@@ -1,0 +1,225 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { EventView } from '../../../src/events/types';
+import { api } from '../api';
+import { formatDateTime, formatDuration, formatTime } from '../format';
+import { href, navigate } from '../router';
+import { usePoll } from '../usePoll';
+import { usePush } from '../usePush';
+
+const LABELS = ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'truck', 'dog', 'cat'] as const;
+const RANGES = [
+  { id: '1h', label: 'Last hour', ms: 3_600_000 },
+  { id: '24h', label: 'Last 24 h', ms: 86_400_000 },
+  { id: '7d', label: 'Last 7 days', ms: 7 * 86_400_000 },
+  { id: 'all', label: 'All', ms: null },
+] as const;
+const PAGE_SIZE = 48;
+
+export function EventsPage(props: { eventId: string | undefined; query: URLSearchParams }) {
+  const camera = props.query.get('camera') ?? '';
+  const label = props.query.get('label') ?? '';
+  const range = RANGES.find((r) => r.id === props.query.get('range')) ?? RANGES[1];
+  const cameras = usePoll(api.cameras, 30_000);
+  const [events, setEvents] = useState<EventView[]>([]);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+
+  const filters = useCallback(
+    () => ({
+      ...(camera ? { camera } : {}),
+      ...(label ? { label } : {}),
+      ...(range.ms !== null ? { fromMs: Date.now() - range.ms, toMs: Date.now() + 60_000 } : {}),
+      limit: PAGE_SIZE,
+    }),
+    [camera, label, range.ms],
+  );
+
+  useEffect(() => {
+    let cancelled = false;
+    setLoading(true);
+    api.events(filters()).then(
+      (page) => {
+        if (cancelled) return;
+        setEvents(page.events);
+        setNextCursor(page.nextCursor);
+        setError(null);
+        setLoading(false);
+      },
+      (err: unknown) => {
+        if (!cancelled) setError((err as Error).message);
+        setLoading(false);
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [filters]);
+
+  // New and changed events arrive over the push channel: the list is live without reloading.
+  usePush((message) => {
+    if (message.type !== 'event') return;
+    const event = message.after;
+    if ((camera && event.cameraId !== camera) || (label && event.label !== label)) return;
+    setEvents((list) => {
+      const index = list.findIndex((e) => e.id === event.id);
+      if (index >= 0) return list.map((e) => (e.id === event.id ? event : e));
+      return message.kind === 'new' ? [event, ...list] : list;
+    });
+  });
+
+  const loadMore = async () => {
+    if (!nextCursor) return;
+    const page = await api.events({ ...filters(), cursor: nextCursor });
+    setEvents((list) => [...list, ...page.events]);
+    setNextCursor(page.nextCursor);
+  };
+
+  const setFilter = (key: string, value: string) => {
+    const query: Record<string, string | undefined> = { camera, label, range: range.id };
+    query[key] = value || undefined;
+    navigate(['events'], query);
+  };
+
+  const selectedId = Number(props.eventId);
+  const selected = events.find((e) => e.id === selectedId);
+
+  return (
+    <section aria-label="Events" className="events-page">
+      <div className="toolbar">
+        <h1>Events</h1>
+        <label>
+          Camera{' '}
+          <select value={camera} onChange={(e) => setFilter('camera', e.target.value)}>
+            <option value="">All cameras</option>
+            {(cameras.data ?? []).map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Object{' '}
+          <select value={label} onChange={(e) => setFilter('label', e.target.value)}>
+            <option value="">Everything</option>
+            {LABELS.map((l) => (
+              <option key={l} value={l}>
+                {l}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Time{' '}
+          <select value={range.id} onChange={(e) => setFilter('range', e.target.value)}>
+            {RANGES.map((r) => (
+              <option key={r.id} value={r.id}>
+                {r.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {error && <p className="error">Cannot load events: {error}</p>}
+      {selectedId > 0 && (
+        <EventDetail
+          key={selectedId}
+          id={selectedId}
+          initial={selected}
+          onDeleted={() => {
+            setEvents((list) => list.filter((e) => e.id !== selectedId));
+            navigate(['events'], { camera: camera || undefined, label: label || undefined, range: range.id });
+          }}
+        />
+      )}
+      {!loading && events.length === 0 && <p className="muted">No events for these filters.</p>}
+      <ul className="event-grid">
+        {events.map((event) => (
+          <li key={event.id} data-event={event.id} data-label={event.label}>
+            <a
+              href={href(['events', String(event.id)], {
+                camera: camera || undefined,
+                label: label || undefined,
+                range: range.id,
+              })}
+            >
+              {event.snapshot ? (
+                <img
+                  src={event.snapshot.cropUrl}
+                  alt={`${event.label} on ${event.cameraId}`}
+                  loading="lazy"
+                />
+              ) : (
+                <div className="event-placeholder">{event.label}</div>
+              )}
+              <span className="event-caption">
+                <strong>{event.label}</strong> · {event.cameraId}
+                <br />
+                <span className="muted">
+                  {formatDateTime(event.startTimeMs)}
+                  {event.endTimeMs === null
+                    ? ' · ongoing'
+                    : ` · ${formatDuration(event.endTimeMs - event.startTimeMs)}`}
+                </span>
+              </span>
+            </a>
+          </li>
+        ))}
+      </ul>
+      {nextCursor && (
+        <button type="button" className="ghost" onClick={() => void loadMore()}>
+          Older events
+        </button>
+      )}
+    </section>
+  );
+}
+
+function EventDetail(props: { id: number; initial: EventView | undefined; onDeleted: () => void }) {
+  const [event, setEvent] = useState<EventView | null>(props.initial ?? null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api.event(props.id).then(setEvent, (err: unknown) => setError((err as Error).message));
+  }, [props.id]);
+  if (error) return <p className="error">{error}</p>;
+  if (!event) return <p className="muted">Loading event…</p>;
+  const remove = async () => {
+    if (
+      !window.confirm(
+        'Delete this event? Its snapshot goes, and its clip is no longer kept beyond normal retention.',
+      )
+    )
+      return;
+    await api.deleteEvent(event.id);
+    props.onDeleted();
+  };
+  return (
+    <div className="event-detail" role="region" aria-label={`Event ${event.id}`}>
+      <video className="event-clip" src={event.clip.url} controls autoPlay muted playsInline />
+      <div>
+        <h2>
+          {event.label} on {event.cameraId}
+        </h2>
+        <p>
+          {formatDateTime(event.startTimeMs)} – {event.endTimeMs ? formatTime(event.endTimeMs) : 'ongoing'} ·
+          best score {Math.round(event.maxScore * 100)}%
+        </p>
+        {event.snapshot && (
+          <img className="event-snapshot" src={event.snapshot.url} alt="Snapshot with the object marked" />
+        )}
+        <p className="form-actions">
+          <a className="button" href={href(['playback', event.cameraId], { t: event.clip.startTimeMs })}>
+            Open in playback
+          </a>
+          <a className="button ghost" href={event.clip.url} download>
+            Download clip
+          </a>
+          <button type="button" className="ghost danger" onClick={() => void remove()}>
+            Delete
+          </button>
+        </p>
+      </div>
+    </div>
+  );
+}
