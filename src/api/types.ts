@@ -196,7 +196,20 @@ export interface LiveStatusMessage {
   reason: string | null;
 }
 
-export type LiveMessage = LiveInitMessage | LiveStatusMessage;
+/** What analytics sees now: the confirmed tracks of the latest analysed frame, boxes normalised 0..1. */
+export interface LiveDetectionsMessage {
+  type: 'detections';
+  /** Capture time of the analysed frame. */
+  timeMs: number;
+  tracks: Array<{
+    trackId: number;
+    label: string;
+    score: number;
+    box: { x: number; y: number; width: number; height: number };
+  }>;
+}
+
+export type LiveMessage = LiveInitMessage | LiveStatusMessage | LiveDetectionsMessage;
 
 /** WebSocket close codes of the live endpoint: the camera was edited (reconnect) or deleted (stop). */
 export const LIVE_CLOSE_CHANGED = 4000;

@@ -155,7 +155,9 @@ export class CameraManager {
     // The sub stream when there is one: less to decode, and enough pixels for people and cars.
     const analysed = runtime.streams.get('sub') ?? runtime.streams.get('main');
     if (detect.enabled && analysed && this.deps.analytics) {
-      await this.deps.analytics.attach(config.id, detect, analysed);
+      await this.deps.analytics.attach(config.id, detect, analysed, (message) => {
+        for (const stream of runtime.streams.values()) stream.live.detections(message);
+      });
     }
     return runtime;
   }

@@ -1,6 +1,6 @@
 import type { IngestFragment } from '../ingest/supervisor.js';
 import type { InitSegment } from '../media/mp4/index.js';
-import type { LiveInitMessage, LiveStatusMessage } from '../api/types.js';
+import type { LiveDetectionsMessage, LiveInitMessage, LiveStatusMessage } from '../api/types.js';
 
 /** What a live viewer's connection must offer; the WebSocket route adapts a socket to it. */
 export interface LiveViewer {
@@ -84,6 +84,13 @@ export class LiveFeed {
   /** The stream went offline or changed state: viewers show it and drop the stale GOP. */
   status(message: LiveStatusMessage): void {
     if (message.state !== 'online') this.gop = [];
+    const text = JSON.stringify(message);
+    for (const viewer of this.viewers.keys()) viewer.sendText(text);
+  }
+
+  /** Boxes of what analytics tracks now, for players that draw them over the video. */
+  detections(message: LiveDetectionsMessage): void {
+    if (this.viewers.size === 0) return;
     const text = JSON.stringify(message);
     for (const viewer of this.viewers.keys()) viewer.sendText(text);
   }

@@ -356,6 +356,23 @@ cameras:
     },
   );
 
+  test(
+    'live view draws the boxes of tracked people when asked',
+    { skip: FOOTAGE_WITH_PEOPLE ? false : NEEDS_PEOPLE },
+    async () => {
+      const { page } = watched;
+      await page.goto(`${page.url().split('#')[0]}#/live/yard`);
+      await videoPlays(page, '.focus-tile video');
+      await page.check('label.toggle input');
+      await page.waitForSelector('.focus-tile svg.detections g[data-label="person"] rect', {
+        timeout: 30_000,
+      });
+      await page.screenshot({ path: join(GUIDE_IMAGES, 'live-detections.png') });
+      await page.uncheck('label.toggle input');
+      assertNoConsoleErrors(watched);
+    },
+  );
+
   test('system page shows storage, versions, streams and the connectivity log', async () => {
     const { page } = watched;
     await page.goto(`${page.url().split('#')[0]}#/system`);

@@ -4,7 +4,9 @@ import type { EventManager } from '../../events/event-manager.js';
 import type { FfmpegBinary } from '../../ingest/ffmpeg-binary.js';
 import type { IngestFragment, StreamStatus, StreamSupervisor } from '../../ingest/supervisor.js';
 import type { StreamRecorder } from '../../recording/stream-recorder.js';
+import type { LiveDetectionsMessage } from '../../api/types.js';
 import { WorkerDetector, type Detector } from '../detector/index.js';
+import { boxToNormalised } from '../geometry.js';
 import { CameraAnalytics, type CameraAnalyticsStats } from './camera-analytics.js';
 import { DetectorScheduler } from './detector-scheduler.js';
 import { FrameDecoder } from './frame-decoder.js';
@@ -24,6 +26,9 @@ export interface AnalysedStream {
   supervisor: StreamSupervisor;
   recorder: StreamRecorder;
 }
+
+/** Where the boxes of tracked objects go (the camera's live viewers). */
+export type TracksListener = (message: LiveDetectionsMessage) => void;
 
 interface Attached {
   analytics: CameraAnalytics;
@@ -47,7 +52,12 @@ export class AnalyticsService {
 
   constructor(private readonly deps: AnalyticsServiceDeps) {}
 
-  async attach(cameraId: string, detect: DetectConfig, stream: AnalysedStream): Promise<void> {
+  async attach(
+    cameraId: string,
+    detect: DetectConfig,
+    stream: AnalysedStream,
+    onTracks?: TracksListener,
+  ): Promise<void> {
     this.detach(cameraId);
     let scheduler: DetectorScheduler;
     try {
@@ -66,6 +76,21 @@ export class AnalyticsService {
       decoder: (onFrame) => new FrameDecoder({ ffmpeg: this.deps.ffmpeg, fps: detect.fps, log, onFrame }),
       wallTimeOf: (sessionId, ticks) => stream.recorder.wallTimeOf(sessionId, ticks),
       onMotionPeriod: (period) => this.deps.onMotionPeriod(cameraId, period),
+      ...(onTracks
+        ? {
+            onTracks: (timeMs, tracks, frame) =>
+              onTracks({
+                type: 'detections',
+                timeMs,
+                tracks: tracks.map((t) => ({
+                  trackId: t.trackId,
+                  label: t.label,
+                  score: t.score,
+                  box: boxToNormalised(t.box, frame),
+                })),
+              }),
+          }
+        : {}),
       log,
     });
     const onFragment = (fragment: IngestFragment) => analytics.push(fragment);

@@ -32,6 +32,8 @@ export interface CameraAnalyticsDeps {
   /** Where a frame of an ingest session lies on the recording timeline (null: not recording it). */
   wallTimeOf: (sessionId: number, ticks: number) => number | null;
   onMotionPeriod: (period: MotionPeriod) => void;
+  /** The confirmed tracks after each detection, boxes normalised (drawn over live view). */
+  onTracks?: (timeMs: number, tracks: readonly TrackObservation[], frame: FrameSize) => void;
   log: Logger;
 }
 
@@ -202,6 +204,7 @@ export class CameraAnalytics {
       observations,
     );
     for (const track of update.ended) this.deps.events.trackEnded(this.deps.cameraId, track.id, timeMs);
+    this.deps.onTracks?.(timeMs, observations, size);
   }
 
   private motionFor(size: FrameSize) {

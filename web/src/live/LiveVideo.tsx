@@ -1,8 +1,10 @@
 import Hls from 'hls.js/light';
 import { useEffect, useRef, useState } from 'react';
-import type { StreamName } from '../../../src/api/types';
+import type { LiveDetectionsMessage, StreamName } from '../../../src/api/types';
 import { liveHlsUrl, liveSocketUrl } from '../api';
 import { MsePlayer, mediaSourceClass, type LiveState } from './mse-player';
+
+const DETECTIONS_TTL_MS = 1500;
 
 /**
  * One camera's live video: fragmented MP4 over a WebSocket into MSE where the browser has it,
@@ -12,18 +14,29 @@ export function LiveVideo(props: {
   cameraId: string;
   stream: StreamName;
   onState: (state: LiveState) => void;
+  /** Draw the boxes of what analytics is tracking over the video. */
+  showDetections?: boolean;
 }) {
   const { cameraId, stream, onState } = props;
   const videoRef = useRef<HTMLVideoElement>(null);
   const onStateRef = useRef(onState);
   onStateRef.current = onState;
+  const [detections, setDetections] = useState<LiveDetectionsMessage | null>(null);
+  const [videoSize, setVideoSize] = useState<{ width: number; height: number } | null>(null);
+
+  // Boxes older than this are stale (the object left, or analytics paused): hide them.
+  useEffect(() => {
+    if (!detections) return undefined;
+    const timer = window.setTimeout(() => setDetections(null), DETECTIONS_TTL_MS);
+    return () => window.clearTimeout(timer);
+  }, [detections]);
 
   useEffect(() => {
     const video = videoRef.current;
     if (!video) return undefined;
     const report = (state: LiveState) => onStateRef.current(state);
     if (mediaSourceClass()) {
-      const player = new MsePlayer(video, liveSocketUrl(cameraId, stream), report);
+      const player = new MsePlayer(video, liveSocketUrl(cameraId, stream), report, setDetections);
       player.start();
       return () => player.stop();
     }
@@ -31,16 +44,51 @@ export function LiveVideo(props: {
   }, [cameraId, stream]);
 
   return (
-    <video
-      ref={videoRef}
-      className="live-video"
-      data-camera={cameraId}
-      data-stream={stream}
-      muted
-      autoPlay
-      playsInline
-      disablePictureInPicture
-    />
+    <>
+      <video
+        ref={videoRef}
+        className="live-video"
+        data-camera={cameraId}
+        data-stream={stream}
+        muted
+        autoPlay
+        playsInline
+        disablePictureInPicture
+        onLoadedMetadata={(e) =>
+          setVideoSize({ width: e.currentTarget.videoWidth, height: e.currentTarget.videoHeight })
+        }
+      />
+      {props.showDetections && detections && videoSize && (
+        <DetectionBoxes message={detections} width={videoSize.width} height={videoSize.height} />
+      )}
+    </>
+  );
+}
+
+/** An SVG with the video's own size and object-fit (contain), so boxes land on the picture. */
+function DetectionBoxes(props: { message: LiveDetectionsMessage; width: number; height: number }) {
+  const { width, height } = props;
+  return (
+    <svg
+      className="detections"
+      viewBox={`0 0 ${width} ${height}`}
+      preserveAspectRatio="xMidYMid meet"
+      aria-label={`${props.message.tracks.length} objects tracked`}
+    >
+      {props.message.tracks.map((t) => (
+        <g key={t.trackId} data-label={t.label}>
+          <rect
+            x={t.box.x * width}
+            y={t.box.y * height}
+            width={t.box.width * width}
+            height={t.box.height * height}
+          />
+          <text x={t.box.x * width + 4} y={t.box.y * height - 6}>
+            {t.label} {Math.round(t.score * 100)}%
+          </text>
+        </g>
+      ))}
+    </svg>
   );
 }
 

@@ -1,4 +1,9 @@
-import { LIVE_CLOSE_REMOVED, type LiveMessage, type StreamState } from '../../../src/api/types';
+import {
+  LIVE_CLOSE_REMOVED,
+  type LiveDetectionsMessage,
+  type LiveMessage,
+  type StreamState,
+} from '../../../src/api/types';
 
 export interface LiveState {
   /** The camera's stream as the server reports it, or 'connecting' until the socket is open. */
@@ -44,6 +49,7 @@ export class MsePlayer {
     private readonly video: HTMLVideoElement,
     private readonly url: string,
     private readonly onState: (state: LiveState) => void,
+    private readonly onDetections: (message: LiveDetectionsMessage) => void = () => undefined,
   ) {}
 
   start(): void {
@@ -86,6 +92,10 @@ export class MsePlayer {
   private onMessage(message: LiveMessage): void {
     if (message.type === 'status') {
       this.onState({ state: message.state, reason: message.reason, unsupported: null });
+      return;
+    }
+    if (message.type === 'detections') {
+      this.onDetections(message);
       return;
     }
     this.reconnectDelayMs = 500;

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { CameraView } from '../../../src/api/types';
 import { api, streamFor } from '../api';
 import { StatusBadge } from '../components/StatusBadge';
@@ -19,8 +19,29 @@ function defaultLayout(count: number): string {
   return (LAYOUTS.find((l) => l.columns * l.columns >= count) ?? LAYOUTS[3]).id;
 }
 
+const BOXES_KEY = 'vigil.live.boxes';
+
+/** "Show detections" is a viewer's preference, remembered in this browser. */
+function useShowBoxes(): [boolean, (on: boolean) => void] {
+  const [on, setOn] = useState(() => localStorage.getItem(BOXES_KEY) === '1');
+  return [
+    on,
+    (value) => {
+      localStorage.setItem(BOXES_KEY, value ? '1' : '0');
+      setOn(value);
+    },
+  ];
+}
+
 export function LivePage(props: { focus: string | undefined; layout: string | null }) {
   const cameras = usePoll(api.cameras, 5000);
+  const [showBoxes, setShowBoxes] = useShowBoxes();
+  const boxesToggle = (
+    <label className="toggle">
+      <input type="checkbox" checked={showBoxes} onChange={(e) => setShowBoxes(e.target.checked)} /> Show
+      detections
+    </label>
+  );
   const list = cameras.data ?? [];
   const focused = props.focus ? list.find((c) => c.id === props.focus) : undefined;
 
@@ -38,7 +59,7 @@ export function LivePage(props: { focus: string | undefined; layout: string | nu
       </div>
     );
   }
-  if (focused) return <FocusView camera={focused} />;
+  if (focused) return <FocusView camera={focused} showBoxes={showBoxes} toggle={boxesToggle} />;
 
   const layoutId = props.layout ?? defaultLayout(list.length);
   const layout = LAYOUTS.find((l) => l.id === layoutId) ?? LAYOUTS[1];
@@ -58,6 +79,7 @@ export function LivePage(props: { focus: string | undefined; layout: string | nu
             </a>
           ))}
         </div>
+        {boxesToggle}
       </div>
       {shown.length < list.length && (
         <p className="muted">
@@ -72,14 +94,14 @@ export function LivePage(props: { focus: string | undefined; layout: string | nu
         }}
       >
         {shown.map((camera) => (
-          <CameraTile key={camera.id} camera={camera} />
+          <CameraTile key={camera.id} camera={camera} showBoxes={showBoxes} />
         ))}
       </div>
     </section>
   );
 }
 
-function CameraTile(props: { camera: CameraView }) {
+function CameraTile(props: { camera: CameraView; showBoxes: boolean }) {
   const { camera } = props;
   const [live, setLive] = useState<LiveState>({ state: 'connecting', reason: null, unsupported: null });
   return (
@@ -89,7 +111,12 @@ function CameraTile(props: { camera: CameraView }) {
         href={href(['live', camera.id])}
         aria-label={`${camera.name}: open full view`}
       >
-        <LiveVideo cameraId={camera.id} stream={streamFor(camera, false)} onState={setLive} />
+        <LiveVideo
+          cameraId={camera.id}
+          stream={streamFor(camera, false)}
+          onState={setLive}
+          showDetections={props.showBoxes}
+        />
         <TileOverlay live={live} />
       </a>
       <figcaption>
@@ -115,7 +142,7 @@ function TileOverlay(props: { live: LiveState }) {
   );
 }
 
-function FocusView(props: { camera: CameraView }) {
+function FocusView(props: { camera: CameraView; showBoxes: boolean; toggle: ReactNode }) {
   const { camera } = props;
   const [live, setLive] = useState<LiveState>({ state: 'connecting', reason: null, unsupported: null });
   const main = camera.streams.main?.status;
@@ -130,10 +157,16 @@ function FocusView(props: { camera: CameraView }) {
         <a className="button" href={href(['playback', camera.id])}>
           Playback
         </a>
+        {props.toggle}
       </div>
       <figure className="tile focus-tile" data-camera={camera.id} data-state={live.state}>
         <div className="tile-video">
-          <LiveVideo cameraId={camera.id} stream={streamFor(camera, true)} onState={setLive} />
+          <LiveVideo
+            cameraId={camera.id}
+            stream={streamFor(camera, true)}
+            onState={setLive}
+            showDetections={props.showBoxes}
+          />
           <TileOverlay live={live} />
         </div>
         {main && (
