@@ -209,7 +209,12 @@ export interface LiveDetectionsMessage {
   }>;
 }
 
-export type LiveMessage = LiveInitMessage | LiveStatusMessage | LiveDetectionsMessage;
+/** Sent after the fragments of the current GOP that a joining viewer gets at once: what follows is live. */
+export interface LiveJoinedMessage {
+  type: 'joined';
+}
+
+export type LiveMessage = LiveInitMessage | LiveStatusMessage | LiveDetectionsMessage | LiveJoinedMessage;
 
 /** WebSocket close codes of the live endpoint: the camera was edited (reconnect) or deleted (stop). */
 export const LIVE_CLOSE_CHANGED = 4000;

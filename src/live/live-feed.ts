@@ -24,6 +24,8 @@ export type LiveEndReason = 'changed' | 'removed';
  */
 export const LAGGING_VIEWER_BYTES = 1024 * 1024;
 
+const JOINED = JSON.stringify({ type: 'joined' });
+
 /** The longest GOP kept for a viewer who joins; a longer one starts at the next keyframe. */
 const MAX_GOP_FRAGMENTS = 600;
 
@@ -68,6 +70,7 @@ export class LiveFeed {
     const state: ViewerState = { sessionId: null, waitingForKeyframe: false };
     this.viewers.set(viewer, state);
     for (const fragment of this.gop) this.deliver(viewer, state, fragment);
+    viewer.sendText(JOINED);
   }
 
   remove(viewer: LiveViewer): void {

@@ -13,10 +13,15 @@ export interface LiveState {
   unsupported: string | null;
 }
 
-/** Behind the newest frame by more than this, jump to it: live must stay live. */
-const MAX_LAG_S = 1.5;
+/**
+ * How far behind the newest received frame the player aims to be: two or three frames, enough to
+ * ride out network jitter without stalling, no more (every 100 ms here is 100 ms of latency).
+ */
+const TARGET_LAG_S = 0.15;
+/** Behind by more than this, jump: after joining (the server sends the GOP so far) or a stall. */
+const MAX_LAG_S = 1;
 /** Behind by more than this (but less than MAX_LAG_S), play slightly faster to catch up unseen. */
-const CATCH_UP_LAG_S = 0.5;
+const CATCH_UP_LAG_S = 0.3;
 /** Media kept behind the playhead; older data is removed so a tile open for days stays small. */
 const KEEP_BEHIND_S = 10;
 const RECONNECT_MAX_MS = 5000;
@@ -44,6 +49,10 @@ export class MsePlayer {
   private reconnectDelayMs = 500;
   private reconnectTimer: number | null = null;
   private objectUrl: string | null = null;
+  /** True from an init until the fragments that came with it (the GOP so far) are appended. */
+  private joining = false;
+  /** The server has sent the whole join burst (a 'joined' message): once appended, go live. */
+  private joinBurstReceived = false;
 
   constructor(
     private readonly video: HTMLVideoElement,
@@ -67,6 +76,7 @@ export class MsePlayer {
 
   private connect(): void {
     this.onState({ state: 'connecting', reason: null, unsupported: null });
+    this.joinBurstReceived = false;
     const socket = new WebSocket(this.url);
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
@@ -98,6 +108,10 @@ export class MsePlayer {
       this.onDetections(message);
       return;
     }
+    if (message.type === 'joined') {
+      this.joinBurstReceived = true;
+      return;
+    }
     this.reconnectDelayMs = 500;
     const MediaSourceClass = mediaSourceClass();
     if (!MediaSourceClass || !MediaSourceClass.isTypeSupported(message.mimeType)) {
@@ -112,6 +126,7 @@ export class MsePlayer {
     }
     // A new ingest session restarts decode times: start a fresh MediaSource for it.
     this.resetMedia();
+    this.joining = true;
     this.mimeType = message.mimeType;
     const mediaSource = new MediaSourceClass();
     this.mediaSource = mediaSource;
@@ -159,8 +174,13 @@ export class MsePlayer {
       const start = buffered.start(0);
       const end = buffered.end(buffered.length - 1);
       const lagS = end - video.currentTime;
-      if (video.currentTime < start || lagS > MAX_LAG_S) video.currentTime = Math.max(start, end - 0.1);
-      video.playbackRate = lagS > CATCH_UP_LAG_S ? 1.1 : 1;
+      const joining = this.joining && this.joinBurstReceived && this.queue.length === 0;
+      if (joining || video.currentTime < start || lagS > MAX_LAG_S) {
+        // After the join burst (the GOP so far) the newest frame is the live one: start there.
+        video.currentTime = Math.max(start, end - TARGET_LAG_S);
+        this.joining = false;
+      }
+      video.playbackRate = lagS > CATCH_UP_LAG_S ? 1.15 : 1;
       if (video.paused) void video.play().catch(() => undefined);
       if (video.currentTime - start > KEEP_BEHIND_S * 2 && !sourceBuffer.updating) {
         sourceBuffer.remove(start, video.currentTime - KEEP_BEHIND_S);
