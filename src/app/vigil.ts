@@ -76,6 +76,18 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
     );
   }
   const releaseLock = acquireStorageLock(storageRoot);
+  // What has started, stopped newest first: by close(), or at once when start-up fails halfway
+  // (a half-started Vigil must not keep cameras, an MQTT client or the storage lock).
+  const started: Array<() => Promise<void> | void> = [releaseLock];
+  const stopAll = async () => {
+    for (const stop of started.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        log.error({ err }, 'error while stopping');
+      }
+    }
+  };
   try {
     const ffmpeg = await locateFfmpeg(config.ingest.ffmpegPath);
     log.info(
@@ -83,6 +95,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       `using ffmpeg ${ffmpeg.version} (${ffmpeg.origin})`,
     );
     const db = await openDatabase(join(storageRoot, 'index.sqlite'));
+    started.push(() => db.destroy());
     const index = new SegmentIndex(db);
     const recovered = await recoverStorage(index, storageRoot, clock.nowMs(), log);
     log.info(recovered, 'storage recovered');
@@ -117,6 +130,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       ...(config.mqtt ? { mqtt: config.mqtt } : {}),
       version: vigilVersion(),
     });
+    started.push(() => events.close());
     const motion = new MotionIndex(db);
     const analytics = new AnalyticsService({
       ffmpeg,
@@ -125,6 +139,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       onMotionPeriod: (cameraId, period) =>
         void motion.add(cameraId, period).catch((err: unknown) => log.error({ err }, 'cannot store motion')),
     });
+    started.push(() => analytics.close());
     const cameras = new CameraManager({
       index,
       storageRoot,
@@ -139,8 +154,10 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       analytics,
       onConnectivity: (change) => events.bus.cameraStatus({ ...change, timeMs: change.atMs }),
     });
+    started.push(() => cameras.stopAll());
     await retention.runNow();
     retention.start();
+    started.push(() => retention.stop());
     const cameraStore = new CameraStore(db);
     for (const camera of config.cameras) await cameras.add(camera, 'config');
     for (const camera of await cameraStore.list()) {
@@ -175,6 +192,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       analytics,
       motion,
     });
+    started.push(() => server.close());
     const { host, port } = listenAddress(opts.listen, config);
     await server.listen({ host, port });
     const address = server.server.address();
@@ -190,20 +208,12 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       retention,
       events,
       close: () => {
-        closing ??= (async () => {
-          await server.close();
-          await cameras.stopAll();
-          await analytics.close();
-          await events.close();
-          await retention.stop();
-          await db.destroy();
-          releaseLock();
-        })();
+        closing ??= stopAll();
         return closing;
       },
     };
   } catch (err) {
-    releaseLock();
+    await stopAll();
     throw err;
   }
 }

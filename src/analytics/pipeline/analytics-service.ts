@@ -112,8 +112,12 @@ export class AnalyticsService {
   }
 
   detach(cameraId: string): void {
-    this.attached.get(cameraId)?.detach();
+    const attached = this.attached.get(cameraId);
+    if (!attached) return;
+    attached.detach();
     this.attached.delete(cameraId);
+    // Its events end now, not when their tracks go stale.
+    this.deps.events.forgetCamera(cameraId);
   }
 
   status(cameraId: string): AnalyticsStatus | null {
