@@ -36,6 +36,42 @@ export const errorCatalogue = {
   NOT_FOUND: { httpStatus: 404, summary: 'No such route.' },
   FFMPEG_NOT_FOUND: { httpStatus: 500, summary: 'No ffmpeg binary was found.' },
   STORAGE_UNAVAILABLE: { httpStatus: 500, summary: 'The storage folder cannot be written.' },
+  AUTH_REQUIRED: {
+    httpStatus: 401,
+    summary: 'Sign in first, or send an API token as Authorization: Bearer TOKEN.',
+  },
+  AUTH_FAILED: { httpStatus: 401, summary: 'The user name, password or one-time code is wrong.' },
+  TOTP_REQUIRED: {
+    httpStatus: 401,
+    summary: 'The password is right; now send the 6-digit code from the authenticator app.',
+  },
+  LOGIN_THROTTLED: { httpStatus: 429, summary: 'Too many failed sign-ins; wait the time given, then retry.' },
+  FORBIDDEN: {
+    httpStatus: 403,
+    summary: 'Your role or camera grants do not allow this; ask an administrator.',
+  },
+  CSRF_INVALID: {
+    httpStatus: 403,
+    summary: 'The request lacks the CSRF token of your session; reload the page and retry.',
+  },
+  PASSWORD_WEAK: { httpStatus: 400, summary: 'The password is too short, too common or too simple.' },
+  USER_NOT_FOUND: { httpStatus: 404, summary: 'No user has this name.' },
+  USER_EXISTS: { httpStatus: 409, summary: 'A user with this name exists already.' },
+  LAST_ADMIN: {
+    httpStatus: 409,
+    summary: 'This would leave no enabled administrator; make another user admin first.',
+  },
+  SETUP_COMPLETE: { httpStatus: 409, summary: 'The first administrator exists already; sign in instead.' },
+  TOKEN_NOT_FOUND: { httpStatus: 404, summary: 'No API token has this id.' },
+  SECRET_KEY_INVALID: {
+    httpStatus: 500,
+    summary:
+      'The secret key file is unreadable, damaged, or not the one the stored secrets were encrypted with.',
+  },
+  TLS_INVALID: {
+    httpStatus: 500,
+    summary: 'TLS cannot start: the certificate or key is unreadable or mismatched, or openssl is missing.',
+  },
   INTERNAL: { httpStatus: 500, summary: 'An unexpected error; the log has details.' },
 } as const satisfies Record<string, { httpStatus: number; summary: string }>;
 
