@@ -122,7 +122,7 @@ cameras:
     });
     t.diagnostic(`playhead ${lagS.toFixed(2)} s behind the newest frame received`);
     assert.ok(lagS < 2, `playhead ${lagS} s behind the live edge`);
-    await page.screenshot({ path: join(GUIDE_IMAGES, 'live-grid.png') });
+    await page.screenshot({ path: join(GUIDE_IMAGES, 'live-grid.jpg'), quality: 80 });
     assertNoConsoleErrors(watched);
   });
 
@@ -171,7 +171,6 @@ cameras:
       cursorMs >= pastMs - 2500 && cursorMs <= pastMs + 15_000,
       `playhead at ${new Date(cursorMs).toISOString()} for ${new Date(pastMs).toISOString()}`,
     );
-    await page.screenshot({ path: join(GUIDE_IMAGES, 'playback-timeline.png') });
 
     // Click the timeline: playback jumps to the clicked instant.
     const bar = await page.$('.timeline-bar');
@@ -180,6 +179,7 @@ cameras:
     await page.click('button:has-text("10 min")');
     await page.mouse.click(box.x + box.width * 0.4, box.y + box.height / 2);
     await videoPlays(page, '.playback-video');
+    await page.screenshot({ path: join(GUIDE_IMAGES, 'playback-timeline.jpg'), quality: 80 });
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),
@@ -224,7 +224,7 @@ cameras:
       (await failure.textContent()) ?? '',
       /401 Unauthorized: check the camera's user name and password/,
     );
-    await page.screenshot({ path: join(GUIDE_IMAGES, 'camera-form-401.png') });
+    await page.screenshot({ path: join(GUIDE_IMAGES, 'camera-form-401.jpg'), quality: 80 });
 
     await page.fill('input[name="main-password"]', PASSWORD);
     await page.click('fieldset[data-stream="main"] button:has-text("Test connection")');
@@ -233,7 +233,7 @@ cameras:
     });
     assert.match((await ok.textContent()) ?? '', /H264 \d+×\d+/);
     await page.waitForSelector('fieldset[data-stream="main"] img.probe-preview');
-    await page.screenshot({ path: join(GUIDE_IMAGES, 'camera-form.png') });
+    await page.screenshot({ path: join(GUIDE_IMAGES, 'camera-form.jpg'), quality: 80 });
 
     await page.click('button[type="submit"]');
     await page.waitForSelector('tr[data-camera="gate"]');
@@ -278,7 +278,7 @@ cameras:
     await page.waitForSelector(`${tile} .tile-overlay`, { timeout: 15_000 });
     const reason = await page.$eval(`${tile} .tile-overlay`, (el) => el.textContent ?? '');
     t.diagnostic(`offline shown after ${Date.now() - stoppedAt} ms: "${reason}"`);
-    await page.screenshot({ path: join(GUIDE_IMAGES, 'live-offline.png') });
+    await page.screenshot({ path: join(GUIDE_IMAGES, 'live-offline.jpg'), quality: 80 });
     await cameras.start();
     await page.waitForSelector(`${tile}[data-state="online"]`, { timeout: 30_000 });
     await videoPlays(page, `${tile} video`);
@@ -308,7 +308,7 @@ cameras:
       `page ${widths.page} px wide in a ${widths.viewport} px screen`,
     );
     assert.ok(widths.tile > widths.viewport * 0.8, 'tiles take the full width on a phone');
-    await phone.screenshot({ path: join(GUIDE_IMAGES, 'phone-live.png') });
+    await phone.screenshot({ path: join(GUIDE_IMAGES, 'phone-live.jpg'), quality: 80 });
     for (const section of ['Playback', 'Cameras', 'System']) {
       await phone.click(`nav a:has-text("${section}")`);
       await phone.waitForSelector(`nav a[aria-current="page"]:has-text("${section}")`);
@@ -344,11 +344,11 @@ cameras:
         const img = document.querySelector('.event-grid li img') as HTMLImageElement | null;
         return img !== null && img.complete && img.naturalWidth > 0;
       });
-      await page.screenshot({ path: join(GUIDE_IMAGES, 'events.png') });
+      await page.screenshot({ path: join(GUIDE_IMAGES, 'events.jpg'), quality: 80 });
       await card.click();
       await videoPlays(page, '.event-clip');
       await page.waitForSelector('.event-snapshot');
-      await page.screenshot({ path: join(GUIDE_IMAGES, 'event-detail.png') });
+      await page.screenshot({ path: join(GUIDE_IMAGES, 'event-detail.jpg'), quality: 80 });
       await page.click('a:has-text("Open in playback")');
       await page.waitForSelector('.timeline-event[data-label="person"]');
       await videoPlays(page, '.playback-video');
@@ -367,7 +367,7 @@ cameras:
       await page.waitForSelector('.focus-tile svg.detections g[data-label="person"] rect', {
         timeout: 30_000,
       });
-      await page.screenshot({ path: join(GUIDE_IMAGES, 'live-detections.png') });
+      await page.screenshot({ path: join(GUIDE_IMAGES, 'live-detections.jpg'), quality: 80 });
       await page.uncheck('label.toggle input');
       assertNoConsoleErrors(watched);
     },
@@ -382,7 +382,7 @@ cameras:
     assert.match(text, /Vigil \d+\.\d+\.\d+/);
     assert.match(text, /Yard/);
     assert.match(text, /kbit\/s/);
-    await page.screenshot({ path: join(GUIDE_IMAGES, 'system.png'), fullPage: true });
+    await page.screenshot({ path: join(GUIDE_IMAGES, 'system.jpg'), quality: 80, fullPage: true });
     assertNoConsoleErrors(watched);
   });
 });
