@@ -113,4 +113,122 @@ export const migrations: Record<string, Migration> = {
       );
     },
   },
+  '0004_auth': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // People who sign in. Ids are never reused: tokens and the audit log name users.
+      await sql`
+        CREATE TABLE users (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          name TEXT NOT NULL UNIQUE COLLATE NOCASE,    -- 'Alice' and 'alice' are one user
+          role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer', 'auditor')),
+          password_hash TEXT NOT NULL,                 -- argon2id PHC string
+          password_changed_at_ms INTEGER NOT NULL,
+          totp_secret TEXT,                            -- sealed 'enc:v1:…' base32 secret; NULL = no second factor
+          totp_last_step INTEGER,                      -- last accepted TOTP step: no code is accepted twice
+          all_cameras INTEGER NOT NULL DEFAULT 1 CHECK (all_cameras IN (0, 1)), -- 0 = only those in user_cameras
+          disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+          created_at_ms INTEGER NOT NULL,
+          updated_at_ms INTEGER NOT NULL
+        ) STRICT`.execute(db);
+      // Per-camera grants of users whose all_cameras is 0.
+      await sql`
+        CREATE TABLE user_cameras (
+          user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          camera_id TEXT NOT NULL,
+          PRIMARY KEY (user_id, camera_id)
+        ) STRICT, WITHOUT ROWID`.execute(db);
+      // Signed-in browsers ("session" alone means an ingest connection, see the glossary).
+      await sql`
+        CREATE TABLE login_sessions (
+          id_hash TEXT PRIMARY KEY,                    -- SHA-256 hex of the cookie value; the value itself is never stored
+          user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          created_at_ms INTEGER NOT NULL,
+          last_seen_at_ms INTEGER NOT NULL,            -- updated at most once a minute
+          expires_at_ms INTEGER NOT NULL,              -- absolute end, whatever the activity
+          ip TEXT,
+          user_agent TEXT
+        ) STRICT`.execute(db);
+      await sql`CREATE INDEX login_sessions_by_user ON login_sessions (user_id)`.execute(db);
+      // Bearer tokens for integrations: shown once, stored hashed, revocable.
+      await sql`
+        CREATE TABLE api_tokens (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          token_hash TEXT NOT NULL UNIQUE,             -- SHA-256 hex of the token
+          user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          label TEXT NOT NULL,
+          scopes_json TEXT NOT NULL,                   -- ["live.view", …]: at most the owner's role's permissions
+          created_at_ms INTEGER NOT NULL,
+          last_used_at_ms INTEGER,                     -- updated at most once a minute
+          expires_at_ms INTEGER,                       -- NULL = until revoked
+          revoked_at_ms INTEGER
+        ) STRICT`.execute(db);
+      await sql`CREATE INDEX api_tokens_by_user ON api_tokens (user_id)`.execute(db);
+      // Append-only, hash-chained audit trail (src/audit/log.ts, docs/design/security.md).
+      // AUTOINCREMENT makes sqlite_sequence remember the highest seq ever written, so deleting
+      // the newest entries leaves a trace that verify() reports.
+      await sql`
+        CREATE TABLE audit_log (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,       -- 1, 2, 3… in append order
+          time_ms INTEGER NOT NULL,
+          actor_kind TEXT NOT NULL CHECK (actor_kind IN ('user', 'token', 'system', 'anonymous')),
+          actor TEXT NOT NULL,                         -- user name; 'system'; '-' for anonymous
+          token_id INTEGER,                            -- the API token used when actor_kind = 'token'
+          action TEXT NOT NULL,                        -- 'login.success', 'playback.view'…
+          target TEXT,                                 -- 'camera:front-door', 'user:alice'…
+          details_json TEXT NOT NULL,                  -- canonical JSON (sorted keys)
+          ip TEXT,
+          prev_hash TEXT NOT NULL UNIQUE,              -- hash of the entry before (or of the checkpoint, or 64 zeros)
+          hash TEXT NOT NULL UNIQUE                    -- SHA-256 hex of the canonical entry, prev_hash included
+        ) STRICT`.execute(db);
+      await sql`CREATE INDEX audit_log_by_time ON audit_log (time_ms)`.execute(db);
+      await sql`CREATE INDEX audit_log_by_actor ON audit_log (actor, seq)`.execute(db);
+      await sql`CREATE INDEX audit_log_by_action ON audit_log (action, seq)`.execute(db);
+      // Where the chain starts after retention: the last deleted entry. One row at most.
+      await sql`
+        CREATE TABLE audit_checkpoint (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          seq INTEGER NOT NULL,                        -- the last entry retention deleted
+          hash TEXT NOT NULL,                          -- its hash: the prev_hash of the first kept entry
+          time_ms INTEGER NOT NULL,                    -- its time
+          deleted_count INTEGER NOT NULL,              -- entries retention deleted so far, in all
+          created_at_ms INTEGER NOT NULL,
+          signature TEXT                               -- HMAC-SHA-256 under a key derived from the secret key file
+        ) STRICT`.execute(db);
+      // Defence in depth; verify() is the guarantee. Entries are never changed, deleted only up to
+      // the checkpoint (which retention writes first), and each new one must extend the chain.
+      await sql`
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: entries cannot be changed'); END`.execute(db);
+      await sql`
+        CREATE TRIGGER audit_log_delete_by_retention_only BEFORE DELETE ON audit_log
+        WHEN OLD.seq > COALESCE((SELECT seq FROM audit_checkpoint WHERE id = 1), 0)
+        BEGIN SELECT RAISE(ABORT, 'audit_log entries can only be deleted by audit retention'); END`.execute(
+        db,
+      );
+      await sql`
+        CREATE TRIGGER audit_log_extends_chain BEFORE INSERT ON audit_log
+        WHEN NEW.prev_hash IS NOT COALESCE(
+            (SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1),
+            (SELECT hash FROM audit_checkpoint WHERE id = 1),
+            '0000000000000000000000000000000000000000000000000000000000000000')
+          OR NEW.seq <= COALESCE(
+            (SELECT MAX(seq) FROM audit_log), (SELECT seq FROM audit_checkpoint WHERE id = 1), 0)
+        BEGIN SELECT RAISE(ABORT, 'audit_log entries must extend the chain: prev_hash or seq is stale'); END`.execute(
+        db,
+      );
+      await sql`
+        CREATE TRIGGER audit_checkpoint_insert BEFORE INSERT ON audit_checkpoint
+        WHEN NEW.hash IS NOT (SELECT hash FROM audit_log WHERE seq = NEW.seq)
+        BEGIN SELECT RAISE(ABORT, 'an audit checkpoint must name an existing entry'); END`.execute(db);
+      await sql`
+        CREATE TRIGGER audit_checkpoint_update BEFORE UPDATE ON audit_checkpoint
+        WHEN NEW.seq <= OLD.seq OR NEW.hash IS NOT (SELECT hash FROM audit_log WHERE seq = NEW.seq)
+        BEGIN SELECT RAISE(ABORT, 'an audit checkpoint only moves forward, to an existing entry'); END`.execute(
+        db,
+      );
+      await sql`
+        CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint
+        BEGIN SELECT RAISE(ABORT, 'the audit checkpoint cannot be deleted'); END`.execute(db);
+    },
+  },
 };

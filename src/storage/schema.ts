@@ -73,6 +73,71 @@ export interface MotionPeriodTable {
   max_score: number;
 }
 
+export interface UserTable {
+  id: Generated<number>;
+  name: string;
+  role: 'admin' | 'operator' | 'viewer' | 'auditor';
+  password_hash: string;
+  password_changed_at_ms: number;
+  totp_secret: string | null;
+  totp_last_step: number | null;
+  all_cameras: Generated<0 | 1>;
+  disabled: Generated<0 | 1>;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface UserCameraTable {
+  user_id: number;
+  camera_id: string;
+}
+
+export interface LoginSessionTable {
+  id_hash: string;
+  user_id: number;
+  created_at_ms: number;
+  last_seen_at_ms: number;
+  expires_at_ms: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface ApiTokenTable {
+  id: Generated<number>;
+  token_hash: string;
+  user_id: number;
+  label: string;
+  scopes_json: string;
+  created_at_ms: number;
+  last_used_at_ms: number | null;
+  expires_at_ms: number | null;
+  revoked_at_ms: number | null;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  time_ms: number;
+  actor_kind: 'user' | 'token' | 'system' | 'anonymous';
+  actor: string;
+  token_id: number | null;
+  action: string;
+  target: string | null;
+  details_json: string;
+  ip: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditCheckpointTable {
+  id: number;
+  seq: number;
+  hash: string;
+  time_ms: number;
+  deleted_count: number;
+  created_at_ms: number;
+  signature: string | null;
+}
+
 export interface DatabaseSchema {
   segments: SegmentTable;
   garbage: GarbageTable;
@@ -80,4 +145,10 @@ export interface DatabaseSchema {
   cameras: CameraTable;
   events: EventTable;
   motion_periods: MotionPeriodTable;
+  users: UserTable;
+  user_cameras: UserCameraTable;
+  login_sessions: LoginSessionTable;
+  api_tokens: ApiTokenTable;
+  audit_log: AuditLogTable;
+  audit_checkpoint: AuditCheckpointTable;
 }
