@@ -1,0 +1,147 @@
+import type { Principal } from '../auth/permissions.js';
+
+/**
+ * What the audit log records. Dotted names, subject first, so a filter on 'login' finds
+ * 'login.success', 'login.failure' and 'login.lockout'.
+ */
+export const AUDIT_ACTIONS = [
+  'setup.first-admin', // the first administrator was created (first run)
+  'login.success',
+  'login.failure', // details.reason: 'wrong-password', 'unknown-user', 'disabled', 'totp-invalid', 'totp-replayed'
+  'login.lockout', // throttling reached its cap for an account or an address
+  'logout',
+  'logout.everywhere',
+  'user.create',
+  'user.update', // role, disabled, camera grants: details.before / details.after
+  'user.delete',
+  'user.password',
+  'user.totp.enable',
+  'user.totp.disable',
+  'token.create',
+  'token.revoke',
+  'config.change',
+  'camera.create',
+  'camera.update',
+  'camera.delete',
+  'live.start', // target camera; details.stream
+  'live.stop', // details.durationMs
+  'playback.view', // target camera; details.fromMs, details.toMs, details.stream
+  'export.create', // target camera; details.fromMs, details.toMs
+  'event.delete', // target event; details.cameraId
+  'audit.export', // someone exported the audit log (details: the filter)
+  'audit.retention', // retention deleted old entries (details: throughSeq, deletedCount)
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/**
+ * Who did it. 'anonymous' is a request with no valid identity, e.g. a sign-in with an unknown
+ * user name: the typed name is not recorded, because people type their password into the name
+ * field, and the log must not keep passwords.
+ */
+export type AuditActor =
+  | { kind: 'user'; name: string }
+  | { kind: 'token'; name: string; tokenId: number }
+  | { kind: 'system' }
+  | { kind: 'anonymous' };
+
+export const SYSTEM_ACTOR: AuditActor = { kind: 'system' };
+export const ANONYMOUS_ACTOR: AuditActor = { kind: 'anonymous' };
+
+/** The actor of a request's principal. */
+export function actorOf(principal: Principal): AuditActor {
+  return principal.via === 'token' && principal.tokenId !== null
+    ? { kind: 'token', name: principal.name, tokenId: principal.tokenId }
+    : { kind: 'user', name: principal.name };
+}
+
+/** Target strings: kind, colon, id. */
+export const auditTarget = {
+  camera: (cameraId: string): string => `camera:${cameraId}`,
+  user: (name: string): string => `user:${name}`,
+  token: (tokenId: number): string => `token:${tokenId}`,
+  event: (eventId: number): string => `event:${eventId}`,
+  config: (path: string): string => `config:${path}`,
+};
+
+/** One entry as appended. */
+export interface AuditInput {
+  actor: AuditActor;
+  action: AuditAction;
+  target?: string | null;
+  details?: Record<string, unknown>;
+  ip?: string | null;
+}
+
+/** One stored entry. */
+export interface AuditEntry {
+  seq: number;
+  timeMs: number;
+  actor: AuditActor;
+  action: string;
+  target: string | null;
+  details: Record<string, unknown>;
+  /** The details exactly as stored and hashed. */
+  detailsJson: string;
+  ip: string | null;
+  prevHash: string;
+  hash: string;
+}
+
+/** The stored columns of an entry (the hash's input, plus the hash). */
+export interface AuditRow {
+  seq: number;
+  time_ms: number;
+  actor_kind: 'user' | 'token' | 'system' | 'anonymous';
+  actor: string;
+  token_id: number | null;
+  action: string;
+  target: string | null;
+  details_json: string;
+  ip: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export function actorColumns(actor: AuditActor): Pick<AuditRow, 'actor_kind' | 'actor' | 'token_id'> {
+  switch (actor.kind) {
+    case 'user':
+      return { actor_kind: 'user', actor: actor.name, token_id: null };
+    case 'token':
+      return { actor_kind: 'token', actor: actor.name, token_id: actor.tokenId };
+    case 'system':
+      return { actor_kind: 'system', actor: 'system', token_id: null };
+    case 'anonymous':
+      return { actor_kind: 'anonymous', actor: '-', token_id: null };
+  }
+}
+
+export function entryFromRow(row: AuditRow): AuditEntry {
+  const actor: AuditActor =
+    row.actor_kind === 'user'
+      ? { kind: 'user', name: row.actor }
+      : row.actor_kind === 'token'
+        ? { kind: 'token', name: row.actor, tokenId: row.token_id ?? 0 }
+        : row.actor_kind === 'system'
+          ? SYSTEM_ACTOR
+          : ANONYMOUS_ACTOR;
+  let details: Record<string, unknown>;
+  try {
+    details = JSON.parse(row.details_json) as Record<string, unknown>;
+  } catch {
+    // An edited entry may hold anything; verify() reports it, reading must not fail on it.
+    details = { unreadable: row.details_json };
+  }
+  return {
+    seq: row.seq,
+    timeMs: row.time_ms,
+    actor,
+    action: row.action,
+    target: row.target,
+    details,
+    detailsJson: row.details_json,
+    ip: row.ip,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
