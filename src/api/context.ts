@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuthServices } from '../auth/service.js';
 import type { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
 import type { MotionIndex } from '../storage/motion-index.js';
 import type { CameraManager } from '../app/camera-manager.js';
@@ -27,4 +28,12 @@ export interface ApiContext {
   events: EventServices;
   analytics: AnalyticsService;
   motion: MotionIndex;
+  /** Users, sessions, tokens, the audit log. */
+  auth: AuthServices;
+  /** Served over TLS (cookies are Secure). */
+  tls: boolean;
+  /** Whether a socket address is this machine (first-run setup is only allowed from it). */
+  isLoopback(address: string | undefined): boolean;
+  /** Called once the first administrator exists: Vigil starts listening where configured. */
+  onFirstAdmin(): Promise<void>;
 }

@@ -2,13 +2,17 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
 import { installErrorHandling } from './errors.js';
+import { installAuth } from './auth-hooks.js';
 import { analyticsRoutes } from './routes/analytics.js';
+import { auditRoutes } from './routes/audit.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { mediaRoutes } from './routes/media.js';
+import { sessionRoutes } from './routes/session.js';
 import { systemRoutes } from './routes/system.js';
+import { userRoutes } from './routes/users.js';
 import { webRoutes } from './routes/web.js';
 import { wsRoutes } from './routes/ws.js';
 
@@ -26,8 +30,12 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: true, allErrors: true, removeAdditional: false } },
   });
   installErrorHandling(app);
+  installAuth(app, { auth: ctx.auth, tls: ctx.tls, selfSigned: false });
   // Live frames are small; a big message from a browser is a mistake or an attack.
   await app.register(websocket, { options: { maxPayload: BODY_LIMIT_BYTES } });
+  await app.register(sessionRoutes(ctx));
+  await app.register(userRoutes(ctx));
+  await app.register(auditRoutes(ctx));
   await app.register(healthRoutes(ctx));
   await app.register(systemRoutes(ctx));
   await app.register(cameraRoutes(ctx));

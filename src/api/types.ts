@@ -219,3 +219,56 @@ export type LiveMessage = LiveInitMessage | LiveStatusMessage | LiveDetectionsMe
 /** WebSocket close codes of the live endpoint: the camera was edited (reconnect) or deleted (stop). */
 export const LIVE_CLOSE_CHANGED = 4000;
 export const LIVE_CLOSE_REMOVED = 4404;
+
+/** Who is signed in (GET /api/session, and the answer to sign-in and first-run setup). */
+export interface SessionResponse {
+  /** True until the first administrator exists: the UI shows the first-run setup. */
+  setupRequired: boolean;
+  user: {
+    name: string;
+    role: 'admin' | 'operator' | 'viewer' | 'auditor';
+    /** Cameras granted; null = all. */
+    cameras: string[] | null;
+    totpEnabled: boolean;
+    permissions: string[];
+  } | null;
+  /** Send back as X-CSRF-Token on every request that changes something. */
+  csrfToken: string | null;
+}
+
+export interface UserView {
+  id: number;
+  name: string;
+  role: 'admin' | 'operator' | 'viewer' | 'auditor';
+  cameras: string[] | null;
+  disabled: boolean;
+  totpEnabled: boolean;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+export interface TokenView {
+  id: number;
+  userName: string;
+  label: string;
+  scopes: string[];
+  createdAtMs: number;
+  lastUsedAtMs: number | null;
+  expiresAtMs: number | null;
+  revokedAtMs: number | null;
+}
+
+export interface AuditEntryView {
+  seq: number;
+  timeMs: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  details: Record<string, unknown>;
+  ip: string | null;
+}
+
+export interface AuditPageResponse {
+  entries: AuditEntryView[];
+  nextCursor: string | null;
+}

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
 import { buildServer } from '../api/server.js';
+import { startAuth } from '../auth/service.js';
 import { detectConfigFor, parseListen, type LoadedConfig } from '../config/index.js';
 import { VigilError } from '../errors/catalogue.js';
 import { startEvents, type EventServices } from '../events/index.js';
@@ -20,6 +21,13 @@ import { CameraManager } from './camera-manager.js';
 import { CameraStore } from './camera-store.js';
 
 const DAY_MS = 86_400_000;
+const AUDIT_RETENTION_DAYS = 365;
+
+/** Whether a socket address is this machine (IPv4, IPv6 or IPv4-mapped loopback). */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
 
 export interface VigilOptions {
   log?: Logger;
@@ -96,6 +104,8 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
     );
     const db = await openDatabase(join(storageRoot, 'index.sqlite'));
     started.push(() => db.destroy());
+    const auth = await startAuth({ db, storageRoot, clock, log, auditRetentionDays: AUDIT_RETENTION_DAYS });
+    started.push(() => auth.close());
     const index = new SegmentIndex(db);
     const recovered = await recoverStorage(index, storageRoot, clock.nowMs(), log);
     log.info(recovered, 'storage recovered');
@@ -158,7 +168,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
     await retention.runNow();
     retention.start();
     started.push(() => retention.stop());
-    const cameraStore = new CameraStore(db);
+    const cameraStore = new CameraStore(db, auth.secrets);
     for (const camera of config.cameras) await cameras.add(camera, 'config');
     for (const camera of await cameraStore.list()) {
       if (cameras.has(camera.id)) {
@@ -191,10 +201,29 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       events,
       analytics,
       motion,
+      auth,
+      tls: false,
+      isLoopback,
+      onFirstAdmin: async () => {
+        adminExists = true;
+        log.info(`the first administrator exists: Vigil now answers on ${host}:${port}`);
+      },
     });
     started.push(() => server.close());
     const { host, port } = listenAddress(opts.listen, config);
+    // No account yet: only this machine may connect (to create the first administrator); from
+    // anywhere else the connection is closed at once, as if nothing listened there.
+    let adminExists = (await auth.store.countUsers()) > 0;
+    server.server.on('connection', (socket) => {
+      if (!adminExists && !isLoopback(socket.remoteAddress)) socket.destroy();
+    });
     await server.listen({ host, port });
+    if (!adminExists) {
+      log.warn(
+        `no administrator yet: open Vigil on this machine (http://127.0.0.1:${port}) to create one, ` +
+          'or run `vigil user add NAME --role admin --password-stdin`; until then other machines cannot connect',
+      );
+    }
     const address = server.server.address();
     const bound = typeof address === 'object' && address !== null ? address : null;
     const shownHost = bound?.family === 'IPv6' ? `[${bound.address}]` : (bound?.address ?? host);

@@ -38,6 +38,8 @@ export type NewEvent = Omit<EventRecord, 'id'>;
 
 export interface EventQuery {
   cameraId?: string;
+  /** Only these cameras (a user's camera grants); empty: none. */
+  cameraIds?: readonly string[];
   label?: string;
   /** Events overlapping [fromMs, toMs); an ongoing event lasts until now. */
   fromMs?: number;
@@ -247,6 +249,10 @@ export class EventStore {
     const limit = Math.min(Math.max(1, query.limit ?? DEFAULT_EVENT_LIMIT), MAX_EVENT_LIMIT);
     let select = this.db.selectFrom('events').selectAll();
     if (query.cameraId !== undefined) select = select.where('camera_id', '=', query.cameraId);
+    if (query.cameraIds !== undefined) {
+      if (query.cameraIds.length === 0) return { events: [], nextCursor: null };
+      select = select.where('camera_id', 'in', [...query.cameraIds]);
+    }
     if (query.label !== undefined) select = select.where('label', '=', query.label);
     if (query.toMs !== undefined) select = select.where('start_time_ms', '<', query.toMs);
     const fromMs = query.fromMs;

@@ -11,7 +11,10 @@ export function analyticsRoutes(ctx: ApiContext): FastifyPluginAsync {
     /** When something moved on the camera: the timeline shades these. */
     app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
       '/api/cameras/:id/motion',
-      { schema: { params: cameraIdParams, querystring: rangeQuery } },
+      {
+        schema: { params: cameraIdParams, querystring: rangeQuery },
+        config: { access: { permission: 'events.view', camera: { param: 'id' } } },
+      },
       async (request): Promise<MotionPeriodsResponse> => {
         const camera = ctx.cameras.get(request.params.id);
         const { fromMs, toMs } = parseRangeParams(request.query, ctx.clock.nowMs(), {
@@ -30,7 +33,10 @@ export function analyticsRoutes(ctx: ApiContext): FastifyPluginAsync {
     /** Whether analytics runs on the camera, and how it keeps up. */
     app.get<{ Params: CameraIdParams }>(
       '/api/cameras/:id/analytics',
-      { schema: { params: cameraIdParams } },
+      {
+        schema: { params: cameraIdParams },
+        config: { access: { permission: 'cameras.view', camera: { param: 'id' } } },
+      },
       async (request): Promise<AnalyticsStatusResponse> => {
         const camera = ctx.cameras.get(request.params.id);
         const status = ctx.analytics.status(camera.config.id);

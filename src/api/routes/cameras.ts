@@ -1,9 +1,12 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { CameraRuntime } from '../../app/camera-manager.js';
-import { validateCamera, type CameraConfig } from '../../config/index.js';
+import { redactCamera, validateCamera, type CameraConfig } from '../../config/index.js';
 import { VigilError } from '../../errors/catalogue.js';
 import type { ApiContext } from '../context.js';
+import { cameraFilter } from '../../auth/permissions.js';
+import { actorOf, auditTarget, type AuditAction } from '../../audit/entry.js';
 import { probeStream } from '../../ingest/probe.js';
+import { clientIp, principalOf } from '../auth-hooks.js';
 import { cameraIdParams, probeBody, type CameraIdParams, type ProbeBody } from '../schemas.js';
 import type { CameraView, ProbeResponse } from '../types.js';
 
@@ -71,19 +74,50 @@ function assertApiManaged(camera: CameraRuntime): void {
   }
 }
 
+/** Camera changes are configuration changes: audited with the camera as sent, minus passwords. */
+function auditCamera(
+  ctx: ApiContext,
+  request: FastifyRequest,
+  action: AuditAction,
+  camera: CameraConfig | string,
+): void {
+  const id = typeof camera === 'string' ? camera : camera.id;
+  ctx.auth.record({
+    actor: actorOf(principalOf(request)),
+    action,
+    target: auditTarget.camera(id),
+    ...(typeof camera === 'string' ? {} : { details: { camera: redactCamera(camera) } }),
+    ip: clientIp(request),
+  });
+}
+
 export function cameraRoutes(ctx: ApiContext): FastifyPluginAsync {
   return async (app) => {
-    app.get('/api/cameras', async () => ({ cameras: ctx.cameras.list().map((c) => cameraView(ctx, c)) }));
+    app.get(
+      '/api/cameras',
+      { config: { access: { permission: 'cameras.view', camera: 'filtered' } } },
+      async (request) => {
+        const granted = cameraFilter(principalOf(request), 'cameras.view');
+        const cameras = ctx.cameras.list().filter((c) => granted === null || granted.has(c.config.id));
+        return { cameras: cameras.map((c) => cameraView(ctx, c)) };
+      },
+    );
 
     app.get<{ Params: CameraIdParams }>(
       '/api/cameras/:id',
-      { schema: { params: cameraIdParams } },
+      {
+        schema: { params: cameraIdParams },
+        config: { access: { permission: 'cameras.view', camera: { param: 'id' } } },
+      },
       async (request) => cameraView(ctx, ctx.cameras.get(request.params.id)),
     );
 
     app.get<{ Params: CameraIdParams }>(
       '/api/cameras/:id/status',
-      { schema: { params: cameraIdParams } },
+      {
+        schema: { params: cameraIdParams },
+        config: { access: { permission: 'cameras.view', camera: { param: 'id' } } },
+      },
       async (request) => {
         const camera = ctx.cameras.get(request.params.id);
         const oldestMs = await ctx.index.oldestStartTimeMs(camera.config.id);
@@ -104,7 +138,7 @@ export function cameraRoutes(ctx: ApiContext): FastifyPluginAsync {
      */
     app.post<{ Body: ProbeBody }>(
       '/api/cameras/probe',
-      { schema: { body: probeBody } },
+      { schema: { body: probeBody }, config: { access: { permission: 'cameras.manage' } } },
       async (request): Promise<ProbeResponse> => {
         const { camera: cameraId, stream: streamName, ...streamBody } = request.body;
         const stored =
@@ -136,22 +170,27 @@ export function cameraRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.post('/api/cameras', async (request, reply) => {
-      const camera = parseCameraBody(request.body);
-      if (ctx.cameras.has(camera.id)) {
-        throw new VigilError(
-          'CAMERA_EXISTS',
-          `a camera '${camera.id}' exists already; use PUT /api/cameras/${camera.id}`,
-        );
-      }
-      await ctx.cameraStore.put(camera, ctx.clock.nowMs());
-      const runtime = await ctx.cameras.add(camera, 'api');
-      return reply.code(201).send(cameraView(ctx, runtime));
-    });
+    app.post(
+      '/api/cameras',
+      { config: { access: { permission: 'cameras.manage' } } },
+      async (request, reply) => {
+        const camera = parseCameraBody(request.body);
+        if (ctx.cameras.has(camera.id)) {
+          throw new VigilError(
+            'CAMERA_EXISTS',
+            `a camera '${camera.id}' exists already; use PUT /api/cameras/${camera.id}`,
+          );
+        }
+        await ctx.cameraStore.put(camera, ctx.clock.nowMs());
+        const runtime = await ctx.cameras.add(camera, 'api');
+        auditCamera(ctx, request, 'camera.create', camera);
+        return reply.code(201).send(cameraView(ctx, runtime));
+      },
+    );
 
     app.put<{ Params: CameraIdParams }>(
       '/api/cameras/:id',
-      { schema: { params: cameraIdParams } },
+      { schema: { params: cameraIdParams }, config: { access: { permission: 'cameras.manage' } } },
       async (request) => {
         const current = ctx.cameras.get(request.params.id);
         assertApiManaged(current);
@@ -161,17 +200,19 @@ export function cameraRoutes(ctx: ApiContext): FastifyPluginAsync {
           request.body,
         );
         await ctx.cameraStore.put(camera, ctx.clock.nowMs());
+        auditCamera(ctx, request, 'camera.update', camera);
         return cameraView(ctx, await ctx.cameras.replace(camera, 'api'));
       },
     );
 
     app.delete<{ Params: CameraIdParams }>(
       '/api/cameras/:id',
-      { schema: { params: cameraIdParams } },
+      { schema: { params: cameraIdParams }, config: { access: { permission: 'cameras.manage' } } },
       async (request, reply) => {
         assertApiManaged(ctx.cameras.get(request.params.id));
         await ctx.cameras.remove(request.params.id);
         await ctx.cameraStore.delete(request.params.id);
+        auditCamera(ctx, request, 'camera.delete', request.params.id);
         return reply.code(204).send();
       },
     );

@@ -1,6 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { assertCan, cameraFilter, type Permission } from '../../auth/permissions.js';
+import { actorOf, auditTarget } from '../../audit/entry.js';
+import { auditMedia } from '../audit-media.js';
+import { clientIp, principalOf } from '../auth-hooks.js';
 import { VigilError } from '../../errors/catalogue.js';
 import { eventView } from '../../events/store.js';
 import type { EventView, EventsPage } from '../../events/types.js';
@@ -45,13 +49,26 @@ function timeRange(query: EventsQuery): { fromMs?: number; toMs?: number } {
 /** Events: list and search, one event, its snapshots and clip, delete. */
 export function eventRoutes(ctx: ApiContext): FastifyPluginAsync {
   const { store, manager } = ctx.events;
+
+  /** The event, when the caller may see (or delete) events of its camera. */
+  async function visibleEvent(request: FastifyRequest<{ Params: EventParams }>, permission: Permission) {
+    const event = await store.require(request.params.id);
+    assertCan(principalOf(request), permission, event.cameraId);
+    return event;
+  }
+
   return async (app) => {
     app.get<{ Querystring: EventsQuery }>(
       '/api/events',
-      { schema: { querystring: eventsQuery } },
+      {
+        schema: { querystring: eventsQuery },
+        config: { access: { permission: 'events.view', camera: { query: 'camera' } } },
+      },
       async (request): Promise<EventsPage> => {
         const { camera, label, limit, cursor } = request.query;
+        const granted = camera === undefined ? cameraFilter(principalOf(request), 'events.view') : null;
         const page = await store.query({
+          ...(granted !== null ? { cameraIds: [...granted] } : {}),
           ...timeRange(request.query),
           ...(camera !== undefined ? { cameraId: camera } : {}),
           ...(label !== undefined ? { label } : {}),
@@ -64,15 +81,21 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsync {
 
     app.get<{ Params: EventParams }>(
       '/api/events/:id',
-      { schema: { params: eventParams } },
-      async (request): Promise<EventView> => eventView(await store.require(request.params.id)),
+      {
+        schema: { params: eventParams },
+        config: { access: { permission: 'events.view', camera: 'in-handler' } },
+      },
+      async (request): Promise<EventView> => eventView(await visibleEvent(request, 'events.view')),
     );
 
     app.get<{ Params: EventParams; Querystring: SnapshotQuery }>(
       '/api/events/:id/snapshot.jpg',
-      { schema: { params: eventParams, querystring: snapshotQuery } },
+      {
+        schema: { params: eventParams, querystring: snapshotQuery },
+        config: { access: { permission: 'events.view', camera: 'in-handler' } },
+      },
       async (request, reply) => {
-        const event = await store.require(request.params.id);
+        const event = await visibleEvent(request, 'events.view');
         const crop = request.query.crop === '1' || request.query.crop === 'true';
         const path = crop ? event.cropPath : event.snapshotPath;
         const missing = () =>
@@ -97,11 +120,19 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsync {
 
     app.get<{ Params: EventParams }>(
       '/api/events/:id/clip.mp4',
-      { schema: { params: eventParams } },
+      {
+        schema: { params: eventParams },
+        config: { access: { permission: 'events.view', camera: 'in-handler' } },
+      },
       async (request, reply) => {
-        const event = await store.require(request.params.id);
+        const event = await visibleEvent(request, 'events.view');
         const toMs = Math.min(event.clipEndMs, event.clipStartMs + MAX_CLIP_MS);
         const mp4 = await ctx.playback.exportMp4(event.cameraId, 'main', event.clipStartMs, toMs);
+        auditMedia(ctx, request, 'export.create', event.cameraId, {
+          fromMs: event.clipStartMs,
+          toMs,
+          eventId: event.id,
+        });
         const start = new Date(event.startTimeMs).toISOString().replace(/[:.]/g, '-');
         return sendMp4(request, reply, mp4, `${event.cameraId}-${event.label}-${start}.mp4`);
       },
@@ -109,14 +140,25 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsync {
 
     app.delete<{ Params: EventParams }>(
       '/api/events/:id',
-      { schema: { params: eventParams } },
+      {
+        schema: { params: eventParams },
+        config: { access: { permission: 'events.delete', camera: 'in-handler' } },
+      },
       async (request, reply) => {
-        if (!(await manager.deleteEvent(request.params.id))) {
+        const event = await visibleEvent(request, 'events.delete');
+        if (!(await manager.deleteEvent(event.id))) {
           throw new VigilError(
             'EVENT_NOT_FOUND',
             `no event ${request.params.id}; GET /api/events lists them`,
           );
         }
+        ctx.auth.record({
+          actor: actorOf(principalOf(request)),
+          action: 'event.delete',
+          target: auditTarget.event(event.id),
+          details: { cameraId: event.cameraId, label: event.label, startTimeMs: event.startTimeMs },
+          ip: clientIp(request),
+        });
         return reply.code(204).send();
       },
     );

@@ -3,7 +3,7 @@ import type { ApiContext } from '../context.js';
 
 export function healthRoutes(ctx: ApiContext): FastifyPluginAsync {
   return async (app) => {
-    app.get('/api/health', async () => {
+    app.get('/api/health', { config: { access: { signedIn: true } } }, async () => {
       const cameras = ctx.cameras.list();
       const streams = cameras.flatMap((c) => ctx.cameras.viewStreams(c));
       const retention = ctx.retention.status();

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { LiveViewer } from '../../live/live-feed.js';
 import { parseTimeParam } from '../../time/parse.js';
+import { auditMedia } from '../audit-media.js';
 import type { ApiContext } from '../context.js';
 import { LIVE_CLOSE_CHANGED, LIVE_CLOSE_REMOVED } from '../types.js';
 import {
@@ -41,6 +42,7 @@ export function liveRoutes(ctx: ApiContext): FastifyPluginAsync {
       {
         websocket: true,
         schema: { params: cameraIdParams, querystring: streamQuery },
+        config: { access: { permission: 'live.view', camera: { param: 'id' } } },
         // Before the upgrade, so an unknown camera or stream is a plain 404 with its error code.
         preValidation: async (request: { params: CameraIdParams; query: StreamQuery }) => {
           ctx.cameras.stream(request.params.id, request.query.stream ?? 'main');
@@ -58,7 +60,16 @@ export function liveRoutes(ctx: ApiContext): FastifyPluginAsync {
           }),
         );
         runtime.live.add(viewer);
-        socket.on('close', () => runtime.live.remove(viewer));
+        const stream = request.query.stream ?? 'main';
+        const startedAtMs = ctx.clock.nowMs();
+        auditMedia(ctx, request, 'live.start', request.params.id, { stream });
+        socket.on('close', () => {
+          runtime.live.remove(viewer);
+          auditMedia(ctx, request, 'live.stop', request.params.id, {
+            stream,
+            durationMs: ctx.clock.nowMs() - startedAtMs,
+          });
+        });
         socket.on('error', () => runtime.live.remove(viewer));
       },
     );
@@ -66,7 +77,10 @@ export function liveRoutes(ctx: ApiContext): FastifyPluginAsync {
     /** Live HLS for browsers without MSE (iOS Safari): an EVENT playlist over the recording. */
     app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
       '/api/cameras/:id/live.m3u8',
-      { schema: { params: cameraIdParams, querystring: rangeQuery } },
+      {
+        schema: { params: cameraIdParams, querystring: rangeQuery },
+        config: { access: { permission: 'live.view', camera: { param: 'id' } } },
+      },
       async (request, reply) => {
         const camera = ctx.cameras.get(request.params.id);
         const nowMs = ctx.clock.nowMs();

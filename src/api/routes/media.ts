@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { VigilError } from '../../errors/catalogue.js';
 import { gapsBetween, recordingSpans } from '../../storage/spans.js';
 import { parseRangeParams } from '../../time/parse.js';
+import { auditMedia } from '../audit-media.js';
 import type { ApiContext } from '../context.js';
 import { sendMp4 } from '../send-mp4.js';
 import {
@@ -27,7 +28,10 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
   return async (app) => {
     app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
       '/api/cameras/:id/recordings',
-      { schema: { params: cameraIdParams, querystring: rangeQuery } },
+      {
+        schema: { params: cameraIdParams, querystring: rangeQuery },
+        config: { access: { permission: 'playback.view', camera: { param: 'id' } } },
+      },
       async (request) => {
         const camera = ctx.cameras.get(request.params.id);
         const stream = request.query.stream ?? 'main';
@@ -58,7 +62,10 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
 
     app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
       '/api/cameras/:id/vod.m3u8',
-      { schema: { params: cameraIdParams, querystring: rangeQuery } },
+      {
+        schema: { params: cameraIdParams, querystring: rangeQuery },
+        config: { access: { permission: 'playback.view', camera: { param: 'id' } } },
+      },
       async (request, reply) => {
         const camera = ctx.cameras.get(request.params.id);
         const { fromMs, toMs } = parseRangeParams(request.query, ctx.clock.nowMs(), {
@@ -71,13 +78,21 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
           fromMs,
           toMs,
         );
+        auditMedia(ctx, request, 'playback.view', camera.config.id, {
+          fromMs,
+          toMs,
+          stream: request.query.stream ?? 'main',
+        });
         return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-store').send(playlist);
       },
     );
 
     app.get<{ Params: SegmentParams }>(
       '/api/cameras/:id/segments/:segmentId/init.mp4',
-      { schema: { params: segmentParams } },
+      {
+        schema: { params: segmentParams },
+        config: { access: { permission: 'playback.view', camera: { param: 'id' } } },
+      },
       async (request, reply) => {
         const bytes = await ctx.playback.initBytes(request.params.id, request.params.segmentId);
         return reply.type('video/mp4').header('cache-control', 'private, max-age=86400').send(bytes);
@@ -86,7 +101,10 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
 
     app.get<{ Params: PartParams }>(
       '/api/cameras/:id/segments/:segmentId/:range',
-      { schema: { params: partParams } },
+      {
+        schema: { params: partParams },
+        config: { access: { permission: 'playback.view', camera: { param: 'id' } } },
+      },
       async (request, reply) => {
         const [start, end] = request.params.range.replace('.m4s', '').split('-').map(Number) as [
           number,
@@ -103,7 +121,10 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
 
     app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
       '/api/cameras/:id/export.mp4',
-      { schema: { params: cameraIdParams, querystring: rangeQuery } },
+      {
+        schema: { params: cameraIdParams, querystring: rangeQuery },
+        config: { access: { permission: 'export.create', camera: { param: 'id' } } },
+      },
       async (request, reply) => {
         const camera = ctx.cameras.get(request.params.id);
         if (request.query.from === undefined || request.query.to === undefined) {
@@ -115,6 +136,10 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
         });
         const stream = request.query.stream ?? 'main';
         const mp4 = await ctx.playback.exportMp4(camera.config.id, stream, fromMs, toMs);
+        // A download resumed with Range is one export, not one per request.
+        if (request.headers.range === undefined || request.headers.range.startsWith('bytes=0-')) {
+          auditMedia(ctx, request, 'export.create', camera.config.id, { fromMs, toMs, stream });
+        }
         const filename = `${camera.config.id}-${iso(fromMs).replace(/[:.]/g, '-')}.mp4`;
         return sendMp4(request, reply, mp4, filename);
       },
@@ -122,7 +147,10 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
 
     app.get<{ Params: CameraIdParams; Querystring: StreamQuery }>(
       '/api/cameras/:id/snapshot.jpg',
-      { schema: { params: cameraIdParams, querystring: streamQuery } },
+      {
+        schema: { params: cameraIdParams, querystring: streamQuery },
+        config: { access: { permission: 'live.view', camera: { param: 'id' } } },
+      },
       async (request, reply) => {
         const runtime = ctx.cameras.stream(request.params.id, request.query.stream ?? 'main');
         const jpeg = await runtime.gop.snapshot(ctx.ffmpeg.path);

@@ -2,6 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { WsErrorMessage, WsServerMessage } from '../../events/types.js';
 import type { ApiContext } from '../context.js';
+import { cameraFilter } from '../../auth/permissions.js';
+import { principalOf } from '../auth-hooks.js';
 
 /**
  * Unsent bytes a client may have queued before messages to it are dropped: a tab in the
@@ -12,8 +14,10 @@ const MAX_SUBSCRIBED_CAMERAS = 1000;
 
 interface Client {
   socket: WebSocket;
-  /** Null: every camera. */
+  /** The cameras the client subscribed to; null: every camera. */
   cameras: Set<string> | null;
+  /** The cameras its user may see events of; null: every camera. */
+  granted: ReadonlySet<string> | null;
   droppedCount: number;
 }
 
@@ -73,6 +77,7 @@ export function wsRoutes(ctx: ApiContext): FastifyPluginAsync {
   const send = (client: Client, message: WsServerMessage): void => {
     const camera = cameraOf(message);
     if (camera !== null && client.cameras !== null && !client.cameras.has(camera)) return;
+    if (camera !== null && client.granted !== null && !client.granted.has(camera)) return;
     if (client.socket.readyState !== client.socket.OPEN) return;
     if (client.socket.bufferedAmount > WS_MAX_BUFFERED_BYTES) {
       client.droppedCount += 1;
@@ -100,21 +105,26 @@ export function wsRoutes(ctx: ApiContext): FastifyPluginAsync {
       clients.clear();
     });
 
-    app.get('/api/ws', { websocket: true }, (socket) => {
-      const client: Client = { socket, cameras: null, droppedCount: 0 };
-      clients.add(client);
-      send(client, { type: 'hello', version: ctx.version });
-      socket.on('message', (data, isBinary) => {
-        const parsed = isBinary ? 'send text messages, not binary' : parseSubscribe(data.toString());
-        if (typeof parsed === 'string') {
-          send(client, errorMessage(parsed));
-          return;
-        }
-        client.cameras = parsed.cameras;
-        send(client, { type: 'subscribed', cameras: parsed.cameras ? [...parsed.cameras] : null });
-      });
-      socket.on('close', () => clients.delete(client));
-      socket.on('error', () => clients.delete(client));
-    });
+    app.get(
+      '/api/ws',
+      { websocket: true, config: { access: { permission: 'events.view', camera: 'filtered' } } },
+      (socket, request) => {
+        const granted = cameraFilter(principalOf(request), 'events.view');
+        const client: Client = { socket, cameras: null, granted, droppedCount: 0 };
+        clients.add(client);
+        send(client, { type: 'hello', version: ctx.version });
+        socket.on('message', (data, isBinary) => {
+          const parsed = isBinary ? 'send text messages, not binary' : parseSubscribe(data.toString());
+          if (typeof parsed === 'string') {
+            send(client, errorMessage(parsed));
+            return;
+          }
+          client.cameras = parsed.cameras;
+          send(client, { type: 'subscribed', cameras: parsed.cameras ? [...parsed.cameras] : null });
+        });
+        socket.on('close', () => clients.delete(client));
+        socket.on('error', () => clients.delete(client));
+      },
+    );
   };
 }

@@ -1,0 +1,70 @@
+import type { Logger } from 'pino';
+import { AUDIT_CHECKPOINT_KEY_PURPOSE, AuditLog } from '../audit/log.js';
+import type { AuditInput } from '../audit/entry.js';
+import type { Db } from '../storage/db.js';
+import type { Clock } from '../time/clock.js';
+import { LoginThrottle } from './rate-limit.js';
+import { loadOrCreateSecretKey, SecretBox, secretKeyPath } from './secrets.js';
+import { AuthStore } from './store.js';
+
+const HOUR_MS = 3_600_000;
+
+export interface AuthServices {
+  store: AuthStore;
+  audit: AuditLog;
+  throttle: LoginThrottle;
+  secrets: SecretBox;
+  /** Appends to the audit log without failing the request that caused it (the failure is logged). */
+  record(input: AuditInput): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Users, sessions, tokens, the audit log and the secret key, with their housekeeping: expired
+ * sessions and throttle entries are dropped and audit retention runs every hour.
+ */
+export async function startAuth(options: {
+  db: Db;
+  storageRoot: string;
+  clock: Clock;
+  log: Logger;
+  auditRetentionDays: number;
+}): Promise<AuthServices> {
+  const { db, clock, log } = options;
+  const keyFile = await loadOrCreateSecretKey(secretKeyPath(options.storageRoot));
+  if (keyFile.created) log.info('created the secret key for camera passwords and second factors');
+  if (keyFile.permissionsTightened) log.warn('the secret key file was readable by others; it is now 0600');
+  const secrets = new SecretBox(keyFile.key);
+  const store = new AuthStore(db, { clock, secrets });
+  const audit = new AuditLog(db, { clock, checkpointKey: secrets.deriveKey(AUDIT_CHECKPOINT_KEY_PURPOSE) });
+  const throttle = new LoginThrottle();
+  let pending: Promise<unknown> = Promise.resolve();
+  const record = (input: AuditInput) => {
+    pending = audit
+      .append(input)
+      .catch((err: unknown) => log.error({ err, action: input.action }, 'audit append failed'));
+  };
+  const housekeeping = async () => {
+    try {
+      await store.deleteExpiredSessions();
+      throttle.prune(clock.nowMs());
+      await audit.applyRetention(options.auditRetentionDays);
+    } catch (err) {
+      log.error({ err }, 'auth housekeeping failed');
+    }
+  };
+  void housekeeping();
+  const timer = setInterval(() => void housekeeping(), HOUR_MS);
+  timer.unref();
+  return {
+    store,
+    audit,
+    throttle,
+    secrets,
+    record,
+    close: async () => {
+      clearInterval(timer);
+      await pending;
+    },
+  };
+}
