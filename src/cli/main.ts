@@ -8,6 +8,7 @@ import { openDatabase } from '../storage/db.js';
 import { fsck } from '../storage/fsck.js';
 import { acquireStorageLock } from '../storage/lock.js';
 import { SegmentIndex } from '../storage/segment-index.js';
+import { EXIT_BAD_INPUT, UsageError, describeError, isInputError, runAuthCommand } from './auth-commands.js';
 
 const USAGE = `vigil ${vigilVersion()} — network video recorder
 
@@ -16,6 +17,19 @@ Usage:
   vigil demo [--footage FILE] [--listen HOST:PORT]   run with one virtual camera (env VIGIL_DEMO_FOOTAGE)
   vigil check-config FILE                            validate a config and list every problem
   vigil fsck [--config FILE] [--repair]              compare the index with the files on disk
+
+Users, API tokens and the audit log (they take --config FILE too, and work while Vigil runs):
+  vigil user add NAME --role admin|operator|viewer|auditor --password-stdin [--cameras a,b]
+                                                     create a user; the first one must be an admin
+  vigil user list                                    list users, roles, camera grants
+  vigil user passwd NAME --password-stdin            set a password (and sign the user out everywhere)
+  vigil user disable NAME | vigil user enable NAME   stop or allow a user's sign-ins and tokens
+  vigil token create --user NAME --name LABEL [--scopes a,b] [--expires-days N]
+                                                     print a new API token (only the token, on stdout)
+  vigil token list [--user NAME] | vigil token revoke ID
+  vigil audit verify [--anchor SEQ:HASH]             check the audit log's hash chain: exit 1 if tampered
+
+The password is read from standard input (one line), or typed without echo on a terminal.
 `;
 
 async function loadOrExit(path: string): Promise<LoadedConfig> {
@@ -23,10 +37,37 @@ async function loadOrExit(path: string): Promise<LoadedConfig> {
     return await loadConfigFile(path);
   } catch (err) {
     if (err instanceof VigilError) {
-      console.error(formatProblems(err));
+      console.error(formatProblems(err).join('\n'));
       process.exit(2);
     }
     throw err;
+  }
+}
+
+/**
+ * The config for commands that only need the storage folder (users, tokens, audit): camera
+ * passwords kept in environment variables the shell running the command may lack are not needed,
+ * so a config whose only missing variables are under cameras or mqtt still loads.
+ */
+async function loadForStorageOrExit(path: string): Promise<LoadedConfig> {
+  try {
+    return await loadConfigFile(path);
+  } catch (err) {
+    const problems = err instanceof VigilError ? err.details?.['problems'] : undefined;
+    const onlyCameraSecrets =
+      err instanceof VigilError &&
+      err.code === 'CONFIG_ENV_MISSING' &&
+      Array.isArray(problems) &&
+      problems.every((p: unknown) => /^(cameras|mqtt)\b/.test(String((p as { path?: unknown }).path)));
+    if (!onlyCameraSecrets) return loadOrExit(path);
+    const placeholders = new Proxy(process.env, {
+      get: (env, key) => (typeof key === 'string' ? (env[key] ?? 'unset') : undefined),
+    });
+    try {
+      return await loadConfigFile(path, placeholders);
+    } catch {
+      return loadOrExit(path);
+    }
   }
 }
 
@@ -74,6 +115,14 @@ async function main(argv: string[]): Promise<void> {
       listen: { type: 'string' },
       footage: { type: 'string' },
       repair: { type: 'boolean', default: false },
+      role: { type: 'string' },
+      'password-stdin': { type: 'boolean', default: false },
+      cameras: { type: 'string' },
+      user: { type: 'string' },
+      name: { type: 'string' },
+      scopes: { type: 'string' },
+      'expires-days': { type: 'string' },
+      anchor: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -106,6 +155,25 @@ async function main(argv: string[]): Promise<void> {
     case 'fsck':
       process.exitCode = await runFsck(await loadOrExit(values.config ?? 'vigil.yaml'), values.repair);
       return;
+    case 'user':
+    case 'token':
+    case 'audit':
+      process.exitCode = await runAuthCommand(
+        command,
+        rest,
+        () => loadForStorageOrExit(values.config ?? 'vigil.yaml'),
+        {
+          role: values.role,
+          passwordStdin: values['password-stdin'],
+          cameras: values.cameras,
+          user: values.user,
+          name: values.name,
+          scopes: values.scopes,
+          expiresDays: values['expires-days'],
+          anchor: values.anchor,
+        },
+      );
+      return;
     default:
       console.error(`unknown command '${command}'\n\n${USAGE}`);
       process.exitCode = 2;
@@ -113,7 +181,17 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof VigilError) console.error(`error ${err.code}: ${err.message}`);
+  if (err instanceof UsageError || isParseArgsError(err)) {
+    console.error(`vigil: ${(err as Error).message} (vigil --help lists the commands)`);
+    process.exit(EXIT_BAD_INPUT);
+  }
+  if (err instanceof VigilError) console.error(describeError(err));
   else console.error(err);
-  process.exit(1);
+  process.exit(isInputError(err) ? EXIT_BAD_INPUT : 1);
 });
+
+/** An unknown option or a missing option value, from parseArgs. */
+function isParseArgsError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
