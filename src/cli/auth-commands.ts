@@ -324,16 +324,18 @@ async function userAdd(loaded: LoadedConfig, name: string, options: AuthCommandO
     throw new UsageError('--cameras is empty: leave it out to grant all cameras');
   }
   assertUserName(name);
+  const firstMustBeAdmin = () =>
+    new UsageError(
+      `there is no user yet, and the first must be an administrator: run \`vigil user add NAME --role admin --password-stdin\``,
+    );
+  // Checked before anything is created: a refused command leaves no storage folder behind.
+  if (role !== 'admin' && !existsSync(join(loaded.config.storage.path, 'index.sqlite')))
+    throw firstMustBeAdmin();
   const password = await readPassword(options.passwordStdin, name);
-  // Checked before anything is created: a refused password leaves no storage folder behind.
   assertPasswordPolicy(password, { username: name });
   return withAuth(loaded, { create: true }, async ({ db, store, audit, storageRoot }) => {
     const first = (await store.countUsers()) === 0;
-    if (first && role !== 'admin') {
-      throw new UsageError(
-        `there is no user yet, and the first must be an administrator: run \`vigil user add ${name} --role admin --password-stdin\``,
-      );
-    }
+    if (first && role !== 'admin') throw firstMustBeAdmin();
     if (cameras !== null) {
       const unknown = await unknownCameras(db, loaded, cameras);
       if (unknown.length > 0) {
