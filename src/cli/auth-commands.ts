@@ -8,6 +8,7 @@ import { PERMISSIONS, ROLES, isPermission, isRole, type Permission, type Role } 
 import { loadOrCreateSecretKey, SecretBox, secretKeyPath } from '../auth/secrets.js';
 import { assertPasswordPolicy } from '../auth/passwords.js';
 import { AuthStore, assertUserName, type ApiTokenRecord, type UserRecord } from '../auth/store.js';
+import { generateTotpSecret, totpUri } from '../auth/totp.js';
 import type { LoadedConfig } from '../config/index.js';
 import { VigilError, type ErrorCode } from '../errors/catalogue.js';
 import { openDatabase, type Db } from '../storage/db.js';
@@ -429,6 +430,61 @@ async function userSetDisabled(loaded: LoadedConfig, name: string, disabled: boo
   });
 }
 
+/**
+ * Turns on two-step sign-in for a user at the console: prints a new secret (as an otpauth://
+ * URI for a QR code, and as a key to type), then reads a code from the app to prove it has it.
+ */
+async function userTotpOn(loaded: LoadedConfig, name: string): Promise<number> {
+  return withAuth(loaded, { create: false }, async ({ store, audit }) => {
+    const user = await store.requireUser(name);
+    const secret = generateTotpSecret();
+    console.log(
+      `Add '${user.name}' to an authenticator app: scan this URI as a QR code, or type the key.\n` +
+        `key: ${secret}\n` +
+        `uri: ${totpUri({ secret, account: user.name })}`,
+    );
+    if (process.stdin.isTTY) process.stderr.write('Then type the 6-digit code the app shows: ');
+    const code = (await firstLineOfStdin()).trim();
+    const result = await store.enableTotp(user.id, secret, code);
+    if (!result.ok) {
+      throw new UsageError(
+        `the code ${result.reason === 'malformed' ? 'is not 6 digits' : 'does not match the key'}: ` +
+          "two-step sign-in stays as it was; check the phone's clock, and run the command again",
+      );
+    }
+    await audit.append({
+      actor: SYSTEM_ACTOR,
+      action: 'user.totp.enable',
+      target: auditTarget.user(user.name),
+      details: cliDetails(),
+    });
+    console.log(
+      `two-step sign-in is on for '${user.name}'${user.totpEnabled ? ' (the previous key no longer works)' : ''}`,
+    );
+    return 0;
+  });
+}
+
+/** For a lost phone: the user signs in with the password alone until they turn it on again. */
+async function userTotpOff(loaded: LoadedConfig, name: string): Promise<number> {
+  return withAuth(loaded, { create: false }, async ({ store, audit }) => {
+    const user = await store.requireUser(name);
+    await store.disableTotp(user.id);
+    await audit.append({
+      actor: SYSTEM_ACTOR,
+      action: 'user.totp.disable',
+      target: auditTarget.user(user.name),
+      details: cliDetails(),
+    });
+    console.log(
+      user.totpEnabled
+        ? `two-step sign-in is off for '${user.name}': the password alone signs in now`
+        : `two-step sign-in was not on for '${user.name}'`,
+    );
+    return 0;
+  });
+}
+
 async function tokenCreate(loaded: LoadedConfig, options: AuthCommandOptions): Promise<number> {
   const userName = requireName(options.user, 'token create needs --user NAME');
   if (options.name === undefined || options.name.trim() === '') {
@@ -577,6 +633,10 @@ export async function runAuthCommand(
       return userSetDisabled(await loadConfig(), requireName(arg, 'user disable NAME'), true);
     case 'user enable':
       return userSetDisabled(await loadConfig(), requireName(arg, 'user enable NAME'), false);
+    case 'user totp':
+      return userTotpOn(await loadConfig(), requireName(arg, 'user totp NAME'));
+    case 'user totp-off':
+      return userTotpOff(await loadConfig(), requireName(arg, 'user totp-off NAME'));
     case 'token create':
       return tokenCreate(await loadConfig(), options);
     case 'token list':

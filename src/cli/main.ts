@@ -24,6 +24,7 @@ Users, API tokens and the audit log (they take --config FILE too, and work while
   vigil user list                                    list users, roles, camera grants
   vigil user passwd NAME --password-stdin            set a password (and sign the user out everywhere)
   vigil user disable NAME | vigil user enable NAME   stop or allow a user's sign-ins and tokens
+  vigil user totp NAME | vigil user totp-off NAME    turn two-step sign-in (authenticator app) on or off
   vigil token create --user NAME --name LABEL [--scopes a,b] [--expires-days N]
                                                      print a new API token (only the token, on stdout)
   vigil token list [--user NAME] | vigil token revoke ID
