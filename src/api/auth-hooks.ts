@@ -85,6 +85,13 @@ export function installAuth(app: FastifyInstance, options: AuthHookOptions): voi
   });
   app.addHook('preHandler', async (request) => {
     if (!request.url.startsWith('/api/')) return;
+    // An unknown /api path falls through to the UI's catch-all file route: it is a 404, not a file.
+    if (request.routeOptions.url === '/*') {
+      throw new VigilError(
+        'NOT_FOUND',
+        `no route ${request.method} ${request.url.split('?')[0]}; see docs/ref/api.md`,
+      );
+    }
     const access = request.routeOptions.config.access;
     if (!access)
       throw new VigilError('INTERNAL', `route ${request.routeOptions.url} declares no access rule`);

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
 import { buildServer } from '../api/server.js';
-import { startAuth } from '../auth/service.js';
+import { startAuth, type AuthServices } from '../auth/service.js';
 import { detectConfigFor, parseListen, type LoadedConfig } from '../config/index.js';
 import { VigilError } from '../errors/catalogue.js';
 import { startEvents, type EventServices } from '../events/index.js';
@@ -44,6 +44,8 @@ export interface RunningVigil {
   retention: RetentionRunner;
   /** Events: the detection pipeline calls events.manager; the app feeds events.bus.cameraStatus(). */
   events: EventServices;
+  /** Users, sessions, tokens and the audit log. */
+  auth: AuthServices;
   close(): Promise<void>;
 }
 
@@ -236,6 +238,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       index,
       retention,
       events,
+      auth,
       close: () => {
         closing ??= stopAll();
         return closing;

@@ -7,11 +7,10 @@ import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import sharp from 'sharp';
 import WebSocket from 'ws';
-import type { RunningVigil } from '../../src/app/vigil.js';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
 import { brokerMissing, startBroker, type TestBroker } from '../helpers/mqtt-broker.js';
 import { sharedFootageDir } from '../helpers/footage.js';
-import { startTestVigil, tempDir, waitFor } from '../helpers/vigil.js';
+import { apiFetch, startTestVigil, tempDir, type TestVigil, waitFor } from '../helpers/vigil.js';
 
 const execFileAsync = promisify(execFile);
 const FOOTAGE = sharedFootageDir();
@@ -43,7 +42,7 @@ describe(
   () => {
     let people: TestCameras;
     let tree: TestCameras;
-    let vigil: RunningVigil;
+    let vigil: TestVigil;
     let subscriber: mqtt.MqttClient;
     let socket: WebSocket;
     const prefix = `vigil_test_${process.pid}_${Date.now()}`;
@@ -101,7 +100,9 @@ cameras:
 `,
         dir,
       );
-      socket = new WebSocket(`${vigil.url.replace('http', 'ws')}/api/ws`);
+      socket = new WebSocket(`${vigil.url.replace('http', 'ws')}/api/ws`, {
+        headers: { authorization: `Bearer ${vigil.token}` },
+      });
       socket.on('message', (data) => wsMessages.push(JSON.parse(String(data))));
       await new Promise<void>((resolve, reject) => {
         socket.once('open', () => resolve());
@@ -121,7 +122,7 @@ cameras:
       const events = await waitFor(
         'a person event on the path camera',
         async () => {
-          const res = await fetch(`${vigil.url}/api/events?camera=path&label=person`);
+          const res = await apiFetch(`${vigil.url}/api/events?camera=path&label=person`);
           const body = (await res.json()) as { events: EventView[] };
           return body.events.length > 0 ? body.events : undefined;
         },
@@ -136,18 +137,18 @@ cameras:
       assert.ok(first.maxScore >= 0.5);
       assert.ok(first.box.width > 0 && first.box.width < 0.5, 'a person is a part of the picture');
 
-      const snapshot = await fetch(`${vigil.url}/api/events/${first.id}/snapshot.jpg`);
+      const snapshot = await apiFetch(`${vigil.url}/api/events/${first.id}/snapshot.jpg`);
       assert.equal(snapshot.status, 200);
       assert.equal(snapshot.headers.get('content-type'), 'image/jpeg');
       const meta = await sharp(Buffer.from(await snapshot.arrayBuffer())).metadata();
       assert.equal(meta.format, 'jpeg');
       assert.equal(meta.width, 640, 'the snapshot is a whole analysed frame of the sub stream');
-      const crop = await fetch(`${vigil.url}/api/events/${first.id}/snapshot.jpg?crop=1`);
+      const crop = await apiFetch(`${vigil.url}/api/events/${first.id}/snapshot.jpg?crop=1`);
       assert.equal(crop.status, 200);
 
       const dir = tempDir();
       const clipPath = join(dir, 'clip.mp4');
-      const clip = await fetch(`${vigil.url}/api/events/${first.id}/clip.mp4`);
+      const clip = await apiFetch(`${vigil.url}/api/events/${first.id}/clip.mp4`);
       assert.equal(clip.status, 200);
       writeFileSync(clipPath, Buffer.from(await clip.arrayBuffer()));
       const { stdout } = await execFileAsync('ffprobe', [
@@ -204,7 +205,7 @@ cameras:
       const status = await waitFor(
         'thirty seconds of analysed tree frames',
         async () => {
-          const res = await fetch(`${vigil.url}/api/cameras/tree/analytics`);
+          const res = await apiFetch(`${vigil.url}/api/cameras/tree/analytics`);
           const body = (await res.json()) as {
             status: { framesAnalysed: number; detectionRuns: number } | null;
           };
@@ -215,7 +216,7 @@ cameras:
       );
       t.diagnostic(`tree: ${status?.framesAnalysed} frames analysed, ${status?.detectionRuns} detector runs`);
       assert.ok((status?.detectionRuns ?? 0) > 0, 'the moving tree was looked at by the detector');
-      const res = await fetch(`${vigil.url}/api/events?camera=tree`);
+      const res = await apiFetch(`${vigil.url}/api/events?camera=tree`);
       const body = (await res.json()) as { events: EventView[] };
       assert.deepEqual(
         body.events.map((e) => e.label),

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
-import { REPO_ROOT, startTestVigil, tempDir, waitFor } from '../helpers/vigil.js';
-import type { RunningVigil } from '../../src/app/vigil.js';
+import { apiFetch, REPO_ROOT, startTestVigil, tempDir, type TestVigil, waitFor } from '../helpers/vigil.js';
 
 const execFileAsync = promisify(execFile);
 const PASSWORD = 'Sup3r-s3cret!';
@@ -24,10 +23,10 @@ function withoutCredentials(url: string): string {
 
 describe('camera API, credentials and malformed input', { timeout: 180_000 }, () => {
   let cameras: TestCameras;
-  let vigil: RunningVigil;
+  let vigil: TestVigil;
 
   async function call(method: string, path: string, body?: unknown, raw?: string) {
-    const res = await fetch(`${vigil.url}${path}`, {
+    const res = await apiFetch(`${vigil.url}${path}`, {
       method,
       headers: body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {},
       body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),

@@ -6,10 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import WebSocket from 'ws';
-import { vigilVersion, type RunningVigil } from '../../src/app/vigil.js';
+import { vigilVersion } from '../../src/app/vigil.js';
 import type { RgbFrame, TrackObservation } from '../../src/events/event-manager.js';
 import type { EventView, EventsPage, WsServerMessage } from '../../src/events/types.js';
-import { startTestVigil, waitFor } from '../helpers/vigil.js';
+import { apiFetch, startTestVigil, type TestVigil, waitFor } from '../helpers/vigil.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -21,13 +21,13 @@ interface ApiError {
 class WsClient {
   readonly messages: WsServerMessage[] = [];
   readonly socket: WebSocket;
-  private constructor(url: string) {
-    this.socket = new WebSocket(url);
+  private constructor(url: string, token: string | null) {
+    this.socket = new WebSocket(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
     this.socket.on('message', (data) => this.messages.push(JSON.parse(data.toString()) as WsServerMessage));
   }
 
-  static async open(baseUrl: string): Promise<WsClient> {
-    const client = new WsClient(`${baseUrl.replace(/^http/, 'ws')}/api/ws`);
+  static async open(baseUrl: string, token: string | null): Promise<WsClient> {
+    const client = new WsClient(`${baseUrl.replace(/^http/, 'ws')}/api/ws`, token);
     await new Promise<void>((resolve, reject) => {
       client.socket.once('open', () => resolve());
       client.socket.once('error', reject);
@@ -57,7 +57,7 @@ function track(trackId: number, label: string, x: number, overrides: Partial<Tra
 }
 
 describe('events through the API, /api/ws and the recording', { timeout: 180_000 }, () => {
-  let vigil: RunningVigil & { dir: string };
+  let vigil: TestVigil;
   let frame: Omit<RgbFrame, 'timeMs'>;
   let ws: WsClient;
   let filtered: WsClient;
@@ -65,7 +65,7 @@ describe('events through the API, /api/ws and the recording', { timeout: 180_000
   let car: EventView;
 
   async function call(method: string, path: string, headers: Record<string, string> = {}) {
-    const res = await fetch(`${vigil.url}${path}`, { method, headers });
+    const res = await apiFetch(`${vigil.url}${path}`, { method, headers });
     const bytes = Buffer.from(await res.arrayBuffer());
     const text = res.headers.get('content-type')?.includes('json') ? bytes.toString('utf8') : '';
     return {
@@ -106,7 +106,7 @@ cameras:
     const jpeg = await waitFor(
       'a snapshot of the camera',
       async () => {
-        const res = await fetch(`${vigil.url}/api/cameras/yard/snapshot.jpg`);
+        const res = await apiFetch(`${vigil.url}/api/cameras/yard/snapshot.jpg`);
         return res.status === 200 ? Buffer.from(await res.arrayBuffer()) : undefined;
       },
       30_000,
@@ -123,8 +123,8 @@ cameras:
     );
     const { data, info } = await sharp(jpeg).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     frame = { data: new Uint8Array(data), width: info.width, height: info.height };
-    ws = await WsClient.open(vigil.url);
-    filtered = await WsClient.open(vigil.url);
+    ws = await WsClient.open(vigil.url, vigil.token);
+    filtered = await WsClient.open(vigil.url, vigil.token);
     filtered.socket.send(JSON.stringify({ type: 'subscribe', cameras: ['elsewhere'] }));
     await waitFor('the subscription', () => filtered.of('subscribed').length === 1, 5000, 20);
   });

@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
 import { h265FootagePath } from '../helpers/footage.js';
-import { getJson, startTestVigil, waitFor } from '../helpers/vigil.js';
+import { apiFetch, getJson, startTestVigil, waitFor } from '../helpers/vigil.js';
 import type { RunningVigil } from '../../src/app/vigil.js';
 
 const execFileAsync = promisify(execFile);
@@ -51,7 +51,7 @@ cameras:
 
     const fromMs = span.startTimeMs + 2_000;
     const toMs = fromMs + 4_000;
-    const res = await fetch(`${url}/api/cameras/hevc/export.mp4?from=${fromMs}&to=${toMs}`);
+    const res = await apiFetch(`${url}/api/cameras/hevc/export.mp4?from=${fromMs}&to=${toMs}`);
     assert.equal(res.status, 200);
     const file = join(vigil.dir, 'hevc.mp4');
     writeFileSync(file, Buffer.from(await res.arrayBuffer()));

@@ -14,7 +14,6 @@ import { promisify } from 'node:util';
 import { connect, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import sharp from 'sharp';
-import type { RunningVigil } from '../../src/app/vigil.js';
 import { EventBus } from '../../src/events/bus.js';
 import type { RgbFrame, TrackObservation } from '../../src/events/event-manager.js';
 import { MqttBridge } from '../../src/events/mqtt.js';
@@ -22,7 +21,7 @@ import type { EventStore } from '../../src/events/store.js';
 import type { EventChange } from '../../src/events/types.js';
 import { spawnTracked, stopChild, type TrackedChild } from '../helpers/children.js';
 import { freePort } from '../helpers/cameras.js';
-import { REPO_ROOT, startTestVigil, tempDir, waitFor } from '../helpers/vigil.js';
+import { apiFetch, REPO_ROOT, startTestVigil, tempDir, type TestVigil, waitFor } from '../helpers/vigil.js';
 
 const execFileAsync = promisify(execFile);
 const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p));
@@ -138,7 +137,7 @@ describe('MQTT against Mosquitto', { timeout: 120_000, skip }, () => {
   const node = `vigil_test_${RUN.replace(/-/g, '_')}_yard`;
   let url: string;
   let recorder: Recorder;
-  let vigil: RunningVigil & { dir: string };
+  let vigil: TestVigil;
 
   before(async () => {
     url = (broker as Broker).url;
@@ -242,7 +241,7 @@ cameras:
   test('cameras added and removed at run time appear in and leave Home Assistant', async () => {
     const gateNode = node.replace(/_yard$/, '_gate');
     const topic = `${discovery}/binary_sensor/${gateNode}/motion/config`;
-    const added = await fetch(`${vigil.url}/api/cameras`, {
+    const added = await apiFetch(`${vigil.url}/api/cameras`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'gate', streams: { main: { url: 'testsrc:?size=320x240&fps=5' } } }),
@@ -250,7 +249,7 @@ cameras:
     assert.equal(added.status, 201);
     vigil.events.syncCameras();
     await waitFor('gate discovery', () => (recorder.last.get(topic)?.length ?? 0) > 0, 10_000, 50);
-    assert.equal((await fetch(`${vigil.url}/api/cameras/gate`, { method: 'DELETE' })).status, 204);
+    assert.equal((await apiFetch(`${vigil.url}/api/cameras/gate`, { method: 'DELETE' })).status, 204);
     vigil.events.syncCameras();
     await waitFor('gate discovery cleared', () => recorder.last.get(topic)?.length === 0, 10_000, 50);
     assert.equal(recorder.last.get(`${prefix}/gate/motion`)?.length, 0);
@@ -350,7 +349,7 @@ storage: { path: ./data, minFreeBytes: 1MB }
 mqtt: { url: "mqtt://127.0.0.1:${port}", password: "x", user: "y" }
 `);
     try {
-      const health = await fetch(`${vigil.url}/api/health`);
+      const health = await apiFetch(`${vigil.url}/api/health`);
       assert.equal(health.status, 200);
       assert.equal(vigil.events.mqtt?.connected, false);
     } finally {

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
-import { getJson, startTestVigil, waitFor } from '../helpers/vigil.js';
-import type { RunningVigil } from '../../src/app/vigil.js';
+import { apiFetch, getJson, startTestVigil, type TestVigil, waitFor } from '../helpers/vigil.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -19,13 +18,31 @@ interface Recordings {
   gaps: Span[];
 }
 
-async function ffprobeJson(target: string): Promise<{
+/** ffmpeg's HTTP client (and its HLS demuxer, for every part) sends this header: the API token. */
+function authHeaderArgs(token: string | null): string[] {
+  return token ? ['-headers', `Authorization: Bearer ${token}\r\n`] : [];
+}
+
+async function ffprobeJson(
+  target: string,
+  token: string | null = null,
+): Promise<{
   format: { duration: string };
   streams: Array<{ codec_name: string; width?: number; height?: number; nb_read_frames?: string }>;
 }> {
   const { stdout } = await execFileAsync(
     'ffprobe',
-    ['-v', 'error', '-count_frames', '-show_format', '-show_streams', '-of', 'json', target],
+    [
+      '-v',
+      'error',
+      '-count_frames',
+      '-show_format',
+      '-show_streams',
+      '-of',
+      'json',
+      ...authHeaderArgs(token),
+      target,
+    ],
     { timeout: 60_000 },
   );
   return JSON.parse(stdout);
@@ -33,7 +50,7 @@ async function ffprobeJson(target: string): Promise<{
 
 describe('recording core against emulated cameras', { timeout: 240_000 }, () => {
   let cameras: TestCameras;
-  let vigil: RunningVigil & { dir: string };
+  let vigil: TestVigil;
   let startedAtMs: number;
 
   before(async () => {
@@ -115,7 +132,7 @@ cameras:
     const res = await waitFor(
       'a snapshot',
       async () => {
-        const r = await fetch(`${vigil.url}/api/cameras/cam1/snapshot.jpg`);
+        const r = await apiFetch(`${vigil.url}/api/cameras/cam1/snapshot.jpg`);
         return r.status === 200 ? r : undefined;
       },
       15_000,
@@ -143,19 +160,23 @@ cameras:
     const fromMs = span.startTimeMs + 7_000;
     const toMs = fromMs + 8_000;
     const url = `${vigil.url}/api/cameras/cam1/vod.m3u8?from=${fromMs}&to=${new Date(toMs).toISOString()}`;
-    const playlist = await (await fetch(url)).text();
+    const playlist = await (await apiFetch(url)).text();
     const firstPartMs = Date.parse(/#EXT-X-PROGRAM-DATE-TIME:(\S+)/.exec(playlist)![1]!);
     assert.ok(
       firstPartMs <= fromMs && fromMs - firstPartMs <= 2_100,
       `first part at ${firstPartMs - fromMs} ms`,
     );
-    const probe = await ffprobeJson(url);
+    const probe = await ffprobeJson(url, vigil.token);
     const frames = Number(probe.streams[0]?.nb_read_frames);
     // 8 s at 10 fps, plus up to one GOP (2 s) before 'from' and the part running past 'to'.
     assert.ok(frames >= 75 && frames <= 125, `decoded ${frames} frames`);
-    const { stderr } = await execFileAsync('ffmpeg', ['-v', 'error', '-i', url, '-f', 'null', '-'], {
-      timeout: 60_000,
-    });
+    const { stderr } = await execFileAsync(
+      'ffmpeg',
+      ['-v', 'error', ...authHeaderArgs(vigil.token), '-i', url, '-f', 'null', '-'],
+      {
+        timeout: 60_000,
+      },
+    );
     assert.equal(stderr.trim(), '');
   });
 
@@ -165,7 +186,7 @@ cameras:
     const fromMs = span.startTimeMs + 3_000;
     const toMs = fromMs + 12_000;
     const url = `${vigil.url}/api/cameras/cam1/export.mp4?from=${fromMs}&to=${toMs}`;
-    const res = await fetch(url);
+    const res = await apiFetch(url);
     assert.equal(res.status, 200);
     const full = Buffer.from(await res.arrayBuffer());
     assert.equal(Number(res.headers.get('content-length')), full.length);
@@ -174,7 +195,7 @@ cameras:
     const probe = await ffprobeJson(file);
     const durationS = Number(probe.format.duration);
     assert.ok(Math.abs(durationS - 12) <= 2, `export lasts ${durationS} s`);
-    const ranged = await fetch(url, { headers: { range: 'bytes=1000-1999' } });
+    const ranged = await apiFetch(url, { headers: { range: 'bytes=1000-1999' } });
     assert.equal(ranged.status, 206);
     assert.equal(ranged.headers.get('content-range'), `bytes 1000-1999/${full.length}`);
     assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), full.subarray(1000, 2000));
