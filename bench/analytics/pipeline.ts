@@ -34,6 +34,7 @@ import { diesWithVigil } from '../../src/ingest/supervisor.js';
 import { camerasKind, freePort, startCameras, type TestCameras } from '../../test/helpers/cameras.js';
 import { spawnTracked, stopChild, type TrackedChild } from '../../test/helpers/children.js';
 import { startBroker } from '../../test/helpers/mqtt-broker.js';
+import { apiFetch, createAdminWithCli, useToken } from '../../test/helpers/vigil.js';
 import { formatMachine, machineInfo } from '../lib/machine.js';
 import {
   clockTicksPerSecond,
@@ -67,8 +68,11 @@ function percentile(values: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
 }
 
+/** The administrator each benchmarked Vigil gets, made with the CLI before it starts. */
+const BENCH_ADMIN = { name: 'bench', password: 'orchid tundra meter 51' };
+
 async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url);
+  const res = await apiFetch(url);
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -666,12 +670,23 @@ async function runVigil(spec: VigilSpec, ctx: Context): Promise<Omit<RunResult, 
       ctx.subscriber.off('message', onMessage);
       await ctx.subscriber.unsubscribeAsync(eventsTopic).catch(() => undefined);
     };
-    const vigil = await startVigilProcess(configPath, ctx.command, (line) => {
-      if (inWindow && (line.level ?? 0) >= 40) warnings.push(line);
-    }).catch(async (err: unknown) => {
-      await unsubscribe();
-      throw err;
-    });
+    // Every API route needs sign-in: an administrator and a token first, as a user would make them.
+    const vigil = await createAdminWithCli(configPath, {
+      cli: ctx.command.args,
+      user: BENCH_ADMIN,
+      label: 'bench',
+    })
+      .then(async (token) => {
+        const started = await startVigilProcess(configPath, ctx.command, (line) => {
+          if (inWindow && (line.level ?? 0) >= 40) warnings.push(line);
+        });
+        useToken(started.url, token);
+        return started;
+      })
+      .catch(async (err: unknown) => {
+        await unsubscribe();
+        throw err;
+      });
     const offVigil = onCleanup(() => stopChild(vigil.child, 15_000));
     try {
       const ids = Array.from({ length: spec.count }, (_, i) => `cam${i + 1}`);

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { locateFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
 import { startMiniRtspServer, type MiniRtspServer } from '../../test/helpers/mini-rtsp-server.js';
-import { startTestVigil, tempDir } from '../../test/helpers/vigil.js';
+import { apiFetch, startTestVigil, tempDir, useToken } from '../../test/helpers/vigil.js';
 import { formatMachine, machineInfo } from '../lib/machine.js';
 import { machineTicks } from '../lib/proc.js';
 import { startHlsBaseline, type HlsBaseline } from './hls.js';
@@ -31,6 +31,8 @@ const POLL_MS = 500;
 const LOOP_TIMER_MS = 10;
 /** Samples are stamped with their display time, which lags the poll that collects them a little. */
 const COLLECT_TAIL_MS = 1500;
+/** Vigil's administrator: the page signs in with it, the status polls use its token. */
+const BENCH_ADMIN = { name: 'bench', password: 'orchid tundra meter 51' };
 
 type PathId = 'vigil' | 'hls';
 
@@ -143,7 +145,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** The stream as Vigil saw it: that the camera is what the header says, and that it never reconnected. */
 async function describeStream(url: string): Promise<string> {
-  const response = await fetch(`${url}/api/cameras/${CAMERA_ID}/status`);
+  const response = await apiFetch(`${url}/api/cameras/${CAMERA_ID}/status`);
   const body = (await response.json()) as {
     streams?: {
       main?: {
@@ -167,7 +169,7 @@ async function describeStream(url: string): Promise<string> {
 async function waitForOnline(url: string): Promise<number> {
   const started = Date.now();
   for (;;) {
-    const response = await fetch(`${url}/api/cameras/${CAMERA_ID}/status`).catch(() => null);
+    const response = await apiFetch(`${url}/api/cameras/${CAMERA_ID}/status`).catch(() => null);
     const body = response?.ok
       ? ((await response.json()) as { streams?: { main?: { state?: string } } })
       : null;
@@ -213,6 +215,15 @@ async function measureWindow(
     page.on('pageerror', (error) => pageErrors.push(`exception: ${error.message}`));
     const selector = path === 'vigil' ? `video.live-video[data-camera="${CAMERA_ID}"]` : 'video#v';
     await page.addInitScript({ content: samplerScript(selector, path === 'vigil') });
+    if (path === 'vigil') {
+      // Signed in as a person would be: the session cookie lands in this context's cookie jar,
+      // so the UI opens signed in and its live WebSocket carries the cookie.
+      const signIn = await context.request.post(`${new URL(url).origin}/api/session`, {
+        data: { name: BENCH_ADMIN.name, password: BENCH_ADMIN.password },
+      });
+      if (!signIn.ok())
+        throw new Error(`signing in to Vigil: HTTP ${signIn.status()} ${await signIn.text()}`);
+    }
     await page.goto(url);
     const harvest: PageHarvest = { samples: [], chunks: [], notes: [] };
     const collect = async () => {
@@ -495,8 +506,11 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
       dataDir,
+      { users: false },
     );
     cleanups.push(() => vigil.close());
+    const admin = await vigil.auth.store.createFirstAdmin(BENCH_ADMIN.name, BENCH_ADMIN.password);
+    useToken(vigil.url, (await vigil.auth.store.createToken(admin.id, { label: 'bench' })).token);
     const onlineAfterS = await waitForOnline(vigil.url);
     console.log(`vigil: ${vigil.url}, camera online ${onlineAfterS.toFixed(1)} s after start`);
 

@@ -26,6 +26,7 @@ import { parseArgs, promisify } from 'node:util';
 import { locateFfmpeg, type FfmpegBinary } from '../../src/ingest/ffmpeg-binary.js';
 import { freePort, startCameras, type TestCameras } from '../../test/helpers/cameras.js';
 import { spawnTracked, stopChild, type TrackedChild } from '../../test/helpers/children.js';
+import { apiFetch, createAdminWithCli, useToken } from '../../test/helpers/vigil.js';
 import { formatMachine, machineInfo } from '../lib/machine.js';
 import {
   clockTicksPerSecond,
@@ -356,8 +357,11 @@ interface RecordingsBody {
   segmentCount: number;
 }
 
+/** The administrator each benchmarked Vigil gets, made with the CLI before it starts. */
+const BENCH_ADMIN = { name: 'bench', password: 'orchid tundra meter 51' };
+
 async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url);
+  const res = await apiFetch(url);
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -467,9 +471,16 @@ async function runVigil(
   writeFileSync(configPath, vigilYaml(n, emulator.cameras, join(dir, 'data')));
   const warnings: LogLine[] = [];
   let inWindow = false;
+  // Every API route needs sign-in: an administrator and a token first, as a user would make them.
+  const token = await createAdminWithCli(configPath, {
+    cli: command.args,
+    user: BENCH_ADMIN,
+    label: 'bench',
+  });
   const vigil = await startVigilProcess(configPath, command, nodeArgs, (line) => {
     if (inWindow && (line.level ?? 0) >= 40) warnings.push(line);
   });
+  useToken(vigil.url, token);
   try {
     const ids = Array.from({ length: n }, (_, i) => `cam${i + 1}`);
     const online = new Set<string>();
