@@ -7,6 +7,7 @@ import { freePort, startCameras, type TestCameras } from '../helpers/cameras.js'
 import {
   REPO_ROOT,
   getJson,
+  runCli,
   spawnVigil,
   tempDir,
   waitFor,
@@ -103,5 +104,9 @@ test(
     const report = await fsck(configPath);
     assert.equal(report.code, 0, report.output);
     assert.match(report.output, /: 0 problems/);
+    // The kill hit the audit log too (sign-in setup, tokens): its chain is whole.
+    const audit = await runCli(['audit', 'verify', '--config', configPath]);
+    assert.equal(audit.code, 0, audit.stdout + audit.stderr);
+    assert.match(audit.stdout, /the audit log is intact/);
   },
 );
