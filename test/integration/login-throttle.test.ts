@@ -149,7 +149,11 @@ test('20 wrong passwords: 429 with a growing wait after the free ones, lockout a
   assert.match(lockouts[0]!.ip, /127\.0\.0\.1/);
   const failures = await audit('login.failure');
   assert.equal(failures.filter((e) => e.actor === ADMIN.name).length, 20);
-  assert.equal(failures.filter((e) => e.actor === 'anonymous').length, 1, 'an unknown name is logged as anonymous');
+  assert.equal(
+    failures.filter((e) => e.actor === 'anonymous').length,
+    1,
+    'an unknown name is logged as anonymous',
+  );
 
   const perMinute = guessTimes(answeredAtOnce.length, waitsMs, MINUTE_MS).length;
   const perHour = guessTimes(answeredAtOnce.length, waitsMs, HOUR_MS).length;
