@@ -80,21 +80,22 @@ export function installAuth(app: FastifyInstance, options: AuthHookOptions): voi
   app.decorateRequest('principal', null);
   app.decorateRequest('sessionId', null);
   let adminExists = false;
+  // Everything happens before the body is read or validated: a caller without the permission
+  // learns nothing about a route, not even what its body should look like.
   app.addHook('onRequest', async (request) => {
     await identify(request, options);
-  });
-  app.addHook('preHandler', async (request) => {
     if (!request.url.startsWith('/api/')) return;
-    // An unknown /api path falls through to the UI's catch-all file route: it is a 404, not a file.
-    if (request.routeOptions.url === '/*') {
+    const route = request.routeOptions.url;
+    // No route: the not-found handler answers. The UI's catch-all file route is a 404 for /api paths.
+    if (route === undefined) return;
+    if (route === '/*') {
       throw new VigilError(
         'NOT_FOUND',
         `no route ${request.method} ${request.url.split('?')[0]}; see docs/ref/api.md`,
       );
     }
     const access = request.routeOptions.config.access;
-    if (!access)
-      throw new VigilError('INTERNAL', `route ${request.routeOptions.url} declares no access rule`);
+    if (!access) throw new VigilError('INTERNAL', `route ${route} declares no access rule`);
     checkBrowserOrigin(request);
     if (request.principal === null && !('public' in access)) {
       adminExists ||= (await options.auth.store.countUsers()) > 0;

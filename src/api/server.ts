@@ -2,6 +2,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
 import { installErrorHandling } from './errors.js';
+import type { RouteAccess } from '../auth/permissions.js';
 import { installAuth } from './auth-hooks.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { auditRoutes } from './routes/audit.js';
@@ -19,6 +20,18 @@ import { wsRoutes } from './routes/ws.js';
 /** Request bodies are camera definitions and small commands; anything bigger is a mistake or an attack. */
 const BODY_LIMIT_BYTES = 64 * 1024;
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  access: RouteAccess | null;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    vigilRoutes: RegisteredRoute[];
+  }
+}
+
 /** Builds the HTTP API; tests call app.inject() on it without a socket. */
 export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -30,6 +43,15 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: true, allErrors: true, removeAdditional: false } },
   });
   installErrorHandling(app);
+  // Every route as registered, with its access rule: the route-access test walks this table.
+  const routes: RegisteredRoute[] = [];
+  app.decorate('vigilRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      routes.push({ method: String(method), url: route.url, access: route.config?.access ?? null });
+    }
+  });
   installAuth(app, { auth: ctx.auth, tls: ctx.tls, selfSigned: false });
   // Live frames are small; a big message from a browser is a mistake or an attack.
   await app.register(websocket, { options: { maxPayload: BODY_LIMIT_BYTES } });
