@@ -32,6 +32,8 @@ export interface ApiContext {
   auth: AuthServices;
   /** Served over TLS (cookies are Secure). */
   tls: boolean;
+  /** The certificate is self-signed (then no HSTS, which would lock users out of the warning page). */
+  tlsSelfSigned: boolean;
   /** Whether a socket address is this machine (first-run setup is only allowed from it). */
   isLoopback(address: string | undefined): boolean;
   /** Called once the first administrator exists: Vigil starts listening where configured. */

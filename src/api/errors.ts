@@ -15,6 +15,8 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
   app.setErrorHandler((err: FastifyError | VigilError | Error, request, reply) => {
     if (err instanceof VigilError) {
+      const retryAfterMs = err.details?.['retryAfterMs'];
+      if (typeof retryAfterMs === 'number') void reply.header('retry-after', Math.ceil(retryAfterMs / 1000));
       // 503 means "not yet" (no frame to snapshot), not a fault worth an error in the log.
       if (err.httpStatus >= 500 && err.httpStatus !== 503) request.log.error({ err }, err.message);
       return reply.code(err.httpStatus).send(err.toJSON());

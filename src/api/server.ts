@@ -33,8 +33,14 @@ declare module 'fastify' {
 }
 
 /** Builds the HTTP API; tests call app.inject() on it without a socket. */
-export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
+export async function buildServer(
+  ctx: ApiContext,
+  options: { https?: { key: Buffer; cert: Buffer } } = {},
+): Promise<FastifyInstance> {
+  // With `https` Fastify's instance is typed for an https.Server; routes and hooks are the same,
+  // so the rest of Vigil keeps the http-typed instance.
   const app = Fastify({
+    ...(options.https ? { https: options.https } : {}),
     // Requests are logged at info level by Fastify: too chatty for a video server's log, so the
     // HTTP logger starts at warn. The cast only narrows pino's richer generic type.
     loggerInstance: ctx.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
@@ -52,7 +58,7 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
       routes.push({ method: String(method), url: route.url, access: route.config?.access ?? null });
     }
   });
-  installAuth(app, { auth: ctx.auth, tls: ctx.tls, selfSigned: false });
+  installAuth(app, { auth: ctx.auth, tls: ctx.tls, selfSigned: ctx.tlsSelfSigned });
   // Live frames are small; a big message from a browser is a mistake or an attack.
   await app.register(websocket, { options: { maxPayload: BODY_LIMIT_BYTES } });
   await app.register(sessionRoutes(ctx));

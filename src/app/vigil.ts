@@ -1,10 +1,12 @@
 import { mkdirSync, readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
 import { buildServer } from '../api/server.js';
 import { startAuth, type AuthServices } from '../auth/service.js';
+import { ensureSelfSignedCertificate, loadTlsFiles, type TlsMaterial } from '../auth/tls.js';
 import { detectConfigFor, parseListen, type LoadedConfig } from '../config/index.js';
 import { VigilError } from '../errors/catalogue.js';
 import { startEvents, type EventServices } from '../events/index.js';
@@ -22,6 +24,29 @@ import { CameraStore } from './camera-store.js';
 
 const DAY_MS = 86_400_000;
 const AUDIT_RETENTION_DAYS = 365;
+
+/**
+ * The certificate to serve HTTPS with, when server.tls asks for it: the configured files, or a
+ * self-signed one kept (and renewed) in the storage folder. Its fingerprint goes to the log so
+ * users can compare it with what the browser shows.
+ */
+async function loadTls(
+  settings: LoadedConfig['config']['server']['tls'],
+  storageRoot: string,
+  clock: Clock,
+  log: Logger,
+): Promise<TlsMaterial | null> {
+  if (settings === undefined) return null;
+  const material =
+    'certFile' in settings
+      ? await loadTlsFiles(settings.certFile, settings.keyFile)
+      : await ensureSelfSignedCertificate({ dir: join(storageRoot, 'tls'), nowMs: clock.nowMs() });
+  log.info(
+    { fingerprintSha256: material.fingerprintSha256, names: material.names },
+    `HTTPS with ${material.selfSigned ? 'a self-signed' : 'the configured'} certificate; SHA-256 fingerprint ${material.fingerprintSha256}`,
+  );
+  return material;
+}
 
 /** Whether a socket address is this machine (IPv4, IPv6 or IPv4-mapped loopback). */
 export function isLoopback(address: string | undefined): boolean {
@@ -188,36 +213,46 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       storageRoot,
       liveSegment: (cameraId, stream) => cameras.liveSegment(cameraId, stream),
     });
-    const server = await buildServer({
-      version: vigilVersion(),
-      startedAtMs: clock.nowMs(),
-      clock,
-      log,
-      cameras,
-      cameraStore,
-      playback,
-      index,
-      retention,
-      ffmpeg,
-      storageRoot,
-      events,
-      analytics,
-      motion,
-      auth,
-      tls: false,
-      isLoopback,
-      onFirstAdmin: async () => {
-        adminExists = true;
-        log.info(`the first administrator exists: Vigil now answers on ${host}:${port}`);
+    const tls = await loadTls(config.server.tls, storageRoot, clock, log);
+    const server = await buildServer(
+      {
+        version: vigilVersion(),
+        startedAtMs: clock.nowMs(),
+        clock,
+        log,
+        cameras,
+        cameraStore,
+        playback,
+        index,
+        retention,
+        ffmpeg,
+        storageRoot,
+        events,
+        analytics,
+        motion,
+        auth,
+        tls: tls !== null,
+        tlsSelfSigned: tls?.selfSigned ?? false,
+        isLoopback,
+        onFirstAdmin: async () => {
+          adminExists = true;
+          log.info(`the first administrator exists: Vigil now answers on ${host}:${port}`);
+        },
       },
-    });
+      tls ? { https: { key: tls.key, cert: tls.cert } } : {},
+    );
     started.push(() => server.close());
     const { host, port } = listenAddress(opts.listen, config);
     // No account yet: only this machine may connect (to create the first administrator); from
     // anywhere else the connection is closed at once, as if nothing listened there.
     let adminExists = (await auth.store.countUsers()) > 0;
-    server.server.on('connection', (socket) => {
-      if (!adminExists && !isLoopback(socket.remoteAddress)) socket.destroy();
+    server.server.on('connection', (socket: Socket) => {
+      if (adminExists || isLoopback(socket.remoteAddress)) return;
+      // The administrator may have been made with `vigil user add` while Vigil runs: look again.
+      void auth.store.countUsers().then((count) => {
+        adminExists = count > 0;
+        if (!adminExists) socket.destroy();
+      });
     });
     await server.listen({ host, port });
     if (!adminExists) {
@@ -229,7 +264,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
     const address = server.server.address();
     const bound = typeof address === 'object' && address !== null ? address : null;
     const shownHost = bound?.family === 'IPv6' ? `[${bound.address}]` : (bound?.address ?? host);
-    const url = `http://${shownHost}:${bound?.port ?? port}`;
+    const url = `${tls ? 'https' : 'http'}://${shownHost}:${bound?.port ?? port}`;
     let closing: Promise<void> | null = null;
     return {
       url,

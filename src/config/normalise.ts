@@ -87,6 +87,8 @@ export interface ServerConfig {
   /** Without IPv6 brackets, as net.Server.listen wants it. */
   readonly host: string;
   readonly port: number;
+  /** Certificate files (absolute), or a self-signed certificate; absent: plain HTTP. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string } | { readonly selfSigned: true };
 }
 
 export interface StorageConfig {
@@ -487,6 +489,36 @@ function normaliseMqtt(input: unknown, problems: ConfigProblem[]): MqttConfig | 
  * The whole configuration from a parsed (and env-substituted) file: every problem found, and
  * the normalised config when there are none.
  */
+/** Either both certificate files or a self-signed certificate, never half of one. */
+function normaliseTls(
+  tls: { certFile?: string; keyFile?: string; selfSigned?: boolean } | undefined,
+  baseDir: string,
+  problems: ConfigProblem[],
+): ServerConfig['tls'] {
+  if (tls === undefined) return undefined;
+  const files = tls.certFile !== undefined || tls.keyFile !== undefined;
+  if (files && tls.selfSigned) {
+    problems.push({
+      path: 'server.tls',
+      message: 'give either certFile and keyFile, or selfSigned: true, not both',
+    });
+    return undefined;
+  }
+  if (files) {
+    if (tls.certFile === undefined || tls.keyFile === undefined) {
+      problems.push({ path: 'server.tls', message: 'a certificate needs both certFile and keyFile' });
+      return undefined;
+    }
+    return {
+      certFile: resolve(baseDir, expandHome(tls.certFile)),
+      keyFile: resolve(baseDir, expandHome(tls.keyFile)),
+    };
+  }
+  if (tls.selfSigned) return { selfSigned: true };
+  problems.push({ path: 'server.tls', message: 'give certFile and keyFile, or selfSigned: true' });
+  return undefined;
+}
+
 export function normaliseConfig(
   input: unknown,
   opts: NormaliseOptions & { baseDir: string },
@@ -501,7 +533,8 @@ export function normaliseConfig(
   if (Value.Check(ServerSchema, defaulted['server'])) {
     const listen = present(defaulted['server'].listen);
     const parsed = parseListen(listen);
-    if (parsed) server = { listen, ...parsed };
+    const tls = normaliseTls(defaulted['server'].tls, opts.baseDir, problems);
+    if (parsed) server = { listen, ...parsed, ...(tls ? { tls } : {}) };
     else problems.push({ path: 'server.listen', message: `port in '${listen}' must be from 0 to 65535` });
   }
 

@@ -340,6 +340,35 @@ export const ServerSchema = Type.Object(
             : `${quoteValue(value)} is not host:port: use e.g. 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080`,
       ),
     ),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          certFile: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description:
+                'PEM certificate (chain) file; relative paths are resolved against the config file.',
+            }),
+          ),
+          keyFile: Type.Optional(
+            Type.String({ minLength: 1, description: 'PEM private key file of the certificate.' }),
+          ),
+          selfSigned: Type.Optional(
+            Type.Boolean({
+              description:
+                'Without certificate files: make (and renew) a self-signed certificate in the storage folder; ' +
+                'the log shows its SHA-256 fingerprint to compare with what the browser shows.',
+            }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Serve HTTPS instead of HTTP: either `certFile` and `keyFile`, or `selfSigned: true`. Sign-in cookies ' +
+            'are then marked Secure.',
+        },
+      ),
+    ),
   },
   { additionalProperties: false, default: {}, description: 'The HTTP server.' },
 );
