@@ -6,13 +6,12 @@ import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
 import { h265FootagePath } from '../helpers/footage.js';
-import { apiFetch, getJson, startTestVigil, waitFor } from '../helpers/vigil.js';
-import type { RunningVigil } from '../../src/app/vigil.js';
+import { apiFetch, getJson, startTestVigil, type TestVigil, waitFor } from '../helpers/vigil.js';
 
 const execFileAsync = promisify(execFile);
 
 let cameras: TestCameras | undefined;
-let vigil: (RunningVigil & { dir: string }) | undefined;
+let vigil: TestVigil | undefined;
 
 after(async () => {
   await vigil?.close();
@@ -75,6 +74,9 @@ cameras:
     const vod = await execFileAsync('ffmpeg', [
       '-v',
       'error',
+      // The HLS demuxer sends the API token with the playlist and every part.
+      '-headers',
+      `Authorization: Bearer ${vigil?.token}\r\n`,
       '-i',
       `${url}/api/cameras/hevc/vod.m3u8?from=${fromMs}&to=${toMs}`,
       '-f',
