@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
-import type { RunningVigil } from '../../src/app/vigil.js';
 import {
   browserMissing,
   GUIDE_IMAGES,
@@ -15,7 +14,7 @@ import {
 } from '../helpers/browser.js';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
 import { sharedFootageDir } from '../helpers/footage.js';
-import { startTestVigil, tempDir, waitFor } from '../helpers/vigil.js';
+import { apiFetch, startTestVigil, tempDir, TEST_ADMIN, waitFor, type TestVigil } from '../helpers/vigil.js';
 
 const execFileAsync = promisify(execFile);
 const PASSWORD = 'e2e-Passw0rd';
@@ -71,7 +70,7 @@ function assertNoConsoleErrors(watched: WatchedPage): void {
 
 describe('web UI in Chromium', { skip: browserMissing ?? false, timeout: 300_000 }, () => {
   let cameras: TestCameras;
-  let vigil: RunningVigil;
+  let vigil: TestVigil;
   let browser: Browser;
   let watched: WatchedPage;
   const downloads = tempDir('vigil-e2e-downloads-');
@@ -97,6 +96,14 @@ cameras:
 `);
     browser = await launchChromium();
     watched = await openWatchedPage(browser, `${vigil.url}/#/live`);
+    // Signed out, the UI asks to sign in and then comes back to the live view; the page (and the
+    // other pages of its browser context) keep the session cookie for the tests below.
+    const { page } = watched;
+    await page.waitForSelector('form[aria-label="Sign in"]');
+    await page.fill('input[name="name"]', TEST_ADMIN.name);
+    await page.fill('input[name="password"]', TEST_ADMIN.password);
+    await page.click('form[aria-label="Sign in"] button[type="submit"]');
+    await page.waitForSelector('nav a[aria-current="page"]:has-text("Live")');
   });
 
   after(async () => {
@@ -131,7 +138,7 @@ cameras:
     const extra = await Promise.all([1, 2].map(() => page.context().newPage()));
     await Promise.all(extra.map((p) => p.goto(`${vigil.url}/#/live/yard`)));
     await Promise.all(extra.map((p) => videoPlays(p, '.focus-tile video')));
-    const system = (await (await fetch(`${vigil.url}/api/system`)).json()) as {
+    const system = (await (await apiFetch(`${vigil.url}/api/system`)).json()) as {
       cameras: Array<{ id: string; streams: Array<{ name: string; viewerCount: number }> }>;
     };
     const streams = system.cameras.find((c) => c.id === 'yard')?.streams ?? [];
@@ -150,7 +157,7 @@ cameras:
     await waitFor(
       'ten seconds of recording',
       async () => {
-        const res = await fetch(`${vigil.url}/api/cameras/yard/recordings`);
+        const res = await apiFetch(`${vigil.url}/api/cameras/yard/recordings`);
         const body = (await res.json()) as { recordings: Array<{ durationMs: number }> };
         return body.recordings.some((r) => r.durationMs > 12_000);
       },
@@ -264,7 +271,7 @@ cameras:
       20_000,
     );
     t.diagnostic(`401 on the tile after ${Date.now() - startedAt} ms`);
-    assert.equal((await fetch(`${vigil.url}/api/cameras/porch`, { method: 'DELETE' })).status, 204);
+    assert.equal((await apiFetch(`${vigil.url}/api/cameras/porch`, { method: 'DELETE' })).status, 204);
     assertNoConsoleErrors(watched);
   });
 
@@ -292,6 +299,8 @@ cameras:
       isMobile: true,
       hasTouch: true,
     });
+    // The phone is signed in as the same administrator (its own browser context: a copy of the cookie).
+    await context.addCookies(await watched.page.context().cookies());
     const phone = await context.newPage();
     const errors: string[] = [];
     phone.on('pageerror', (e) => errors.push(e.message));

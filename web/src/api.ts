@@ -1,13 +1,17 @@
 import type {
   ApiErrorBody,
+  AuditPageResponse,
   CameraListResponse,
   CameraView,
   HealthResponse,
   ProbeResponse,
   RecordingsResponse,
+  SessionResponse,
   StreamName,
   SystemResponse,
   MotionPeriodsResponse,
+  TokenView,
+  UserView,
 } from '../../src/api/types';
 import type { EventsPage, EventView } from '../../src/events/types';
 
@@ -17,30 +21,128 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly status: number,
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
+
+  /** PASSWORD_WEAK lists every problem of the password: their messages, to show them all. */
+  get problems(): string[] {
+    const problems = this.details.problems;
+    if (!Array.isArray(problems)) return [];
+    return problems
+      .map((p: unknown) =>
+        typeof p === 'object' && p !== null ? (p as { message?: unknown }).message : null,
+      )
+      .filter((m): m is string => typeof m === 'string');
+  }
 }
 
+/** The session's CSRF token: sent back on every request that changes something. */
+let csrfToken: string | null = null;
+let onAuthRequired: () => void = () => undefined;
+
+/** What to do when the server says the browser is not signed in (any more): the app shows sign-in. */
+export function setAuthRequiredHandler(handler: () => void): void {
+  onAuthRequired = handler;
+}
+
+function rememberSession(session: SessionResponse): SessionResponse {
+  csrfToken = session.csrfToken;
+  return session;
+}
+
+export function forgetSession(): void {
+  csrfToken = null;
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (STATE_CHANGING.has(method) && csrfToken) headers['x-csrf-token'] = csrfToken;
   const response = await fetch(path, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers,
+    credentials: 'same-origin',
     body: body === undefined ? null : JSON.stringify(body),
   });
   if (response.status === 204) return undefined as T;
   const text = await response.text();
-  const json: unknown = text ? JSON.parse(text) : null;
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
   if (!response.ok) {
     const error = (json as ApiErrorBody | null)?.error;
-    throw new ApiError(
+    const failure = new ApiError(
       error?.code ?? 'HTTP',
       error?.message ?? `${response.status} ${response.statusText}`,
       response.status,
+      error?.details ?? {},
     );
+    if (failure.status === 401 && failure.code === 'AUTH_REQUIRED') {
+      csrfToken = null;
+      onAuthRequired();
+    }
+    throw failure;
   }
   return json as T;
 }
+
+/** What GET /api/audit/verify answers (the part the UI shows). */
+export interface AuditVerifyResponse {
+  ok: boolean;
+  message: string;
+  checkedCount: number;
+  problem: { message: string } | null;
+  warnings: string[];
+}
+
+export interface AuditFilters {
+  /** Epoch milliseconds. */
+  fromMs?: number;
+  toMs?: number;
+  actor?: string;
+  /** A subject such as 'login' matches 'login' and every 'login.*'. */
+  action?: string;
+  target?: string;
+}
+
+function auditParams(filters: AuditFilters): URLSearchParams {
+  const params = new URLSearchParams();
+  if (filters.fromMs !== undefined) params.set('from', String(Math.floor(filters.fromMs)));
+  if (filters.toMs !== undefined) params.set('to', String(Math.ceil(filters.toMs)));
+  if (filters.actor) params.set('actor', filters.actor);
+  if (filters.action) params.set('action', filters.action);
+  if (filters.target) params.set('target', filters.target);
+  return params;
+}
+
+export function auditCsvUrl(filters: AuditFilters): string {
+  const query = auditParams(filters).toString();
+  return `/api/audit.csv${query ? `?${query}` : ''}`;
+}
+
+export type Role = UserView['role'];
+
+export interface NewUser {
+  name: string;
+  role: Role;
+  password: string;
+  cameras?: string[] | null;
+}
+
+export interface UserChanges {
+  role?: Role;
+  disabled?: boolean;
+  cameras?: string[] | null;
+}
+
+export type CreatedToken = TokenView & { token: string };
 
 /** The body of POST/PUT /api/cameras: what the camera form edits. */
 export interface CameraInput {
@@ -58,6 +160,32 @@ export interface StreamInput {
 }
 
 export const api = {
+  session: () => request<SessionResponse>('GET', '/api/session').then(rememberSession),
+  setup: (name: string, password: string) =>
+    request<SessionResponse>('POST', '/api/setup', { name, password }).then(rememberSession),
+  signIn: (name: string, password: string, totp?: string) =>
+    request<SessionResponse>('POST', '/api/session', { name, password, ...(totp ? { totp } : {}) }).then(
+      rememberSession,
+    ),
+  signOut: () => request<void>('DELETE', '/api/session').then(forgetSession),
+  signOutEverywhere: () => request<void>('POST', '/api/session/logout-everywhere').then(forgetSession),
+  changePassword: (currentPassword: string, newPassword: string) =>
+    request<void>('POST', '/api/session/password', { currentPassword, newPassword }),
+  users: () => request<{ users: UserView[] }>('GET', '/api/users').then((r) => r.users),
+  addUser: (user: NewUser) => request<UserView>('POST', '/api/users', user),
+  updateUser: (id: number, changes: UserChanges) => request<UserView>('PUT', `/api/users/${id}`, changes),
+  deleteUser: (id: number) => request<void>('DELETE', `/api/users/${id}`),
+  tokens: () => request<{ tokens: TokenView[] }>('GET', '/api/tokens').then((r) => r.tokens),
+  createToken: (label: string, scopes?: string[]) =>
+    request<CreatedToken>('POST', '/api/tokens', { label, ...(scopes ? { scopes } : {}) }),
+  revokeToken: (id: number) => request<void>('DELETE', `/api/tokens/${id}`),
+  audit: (filters: AuditFilters, page: { limit?: number; cursor?: string } = {}) => {
+    const params = auditParams(filters);
+    if (page.limit !== undefined) params.set('limit', String(page.limit));
+    if (page.cursor) params.set('cursor', page.cursor);
+    return request<AuditPageResponse>('GET', `/api/audit?${params.toString()}`);
+  },
+  verifyAudit: () => request<AuditVerifyResponse>('GET', '/api/audit/verify'),
   health: () => request<HealthResponse>('GET', '/api/health'),
   system: () => request<SystemResponse>('GET', '/api/system'),
   cameras: () => request<CameraListResponse>('GET', '/api/cameras').then((r) => r.cameras),

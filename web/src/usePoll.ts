@@ -1,8 +1,11 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { ApiError } from './api';
 
 export interface Polled<T> {
   data: T | null;
   error: string | null;
+  /** The API's error code of the last failure (FORBIDDEN: the user may not see this). */
+  errorCode: string | null;
   refresh: () => void;
 }
 
@@ -14,6 +17,7 @@ export function usePoll<T>(
 ): Polled<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [errorCode, setErrorCode] = useState<string | null>(null);
   const loadRef = useRef(load);
   loadRef.current = load;
   const [tick, setTick] = useState(0);
@@ -27,9 +31,12 @@ export function usePoll<T>(
           if (cancelled) return;
           setData(value);
           setError(null);
+          setErrorCode(null);
         },
         (err: unknown) => {
-          if (!cancelled) setError(err instanceof Error ? err.message : String(err));
+          if (cancelled) return;
+          setError(err instanceof Error ? err.message : String(err));
+          setErrorCode(err instanceof ApiError ? err.code : null);
         },
       );
     void run();
@@ -41,5 +48,5 @@ export function usePoll<T>(
     // eslint-disable-next-line react-hooks/exhaustive-deps -- callers list what the loader depends on
   }, [intervalMs, tick, ...deps]);
 
-  return { data, error, refresh };
+  return { data, error, errorCode, refresh };
 }

@@ -1,12 +1,14 @@
 import { useState, type FormEvent } from 'react';
 import type { CameraView, ProbeResponse, StreamName } from '../../../src/api/types';
 import { api, ApiError, type CameraInput, type StreamInput } from '../api';
+import { Forbidden } from '../components/FormError';
 import { StatusBadge } from '../components/StatusBadge';
 import { href, navigate } from '../router';
 import { usePoll } from '../usePoll';
 
 export function CamerasPage(props: { editing: string | undefined }) {
   const cameras = usePoll(api.cameras, 2000);
+  if (cameras.errorCode === 'FORBIDDEN' && cameras.error) return <Forbidden message={cameras.error} />;
   if (cameras.error && !cameras.data) return <p className="error">Cannot load cameras: {cameras.error}</p>;
   if (!cameras.data) return <p className="muted">Loading…</p>;
   if (props.editing === 'new') return <CameraForm camera={null} onDone={cameras.refresh} />;

@@ -1,8 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { EventView } from '../../../src/events/types';
-import { api } from '../api';
+import { api, ApiError } from '../api';
+import { Forbidden } from '../components/FormError';
 import { formatDateTime, formatDuration, formatTime } from '../format';
 import { href, navigate } from '../router';
+import { useSession } from '../session';
 import { usePoll } from '../usePoll';
 import { usePush } from '../usePush';
 
@@ -23,6 +25,7 @@ export function EventsPage(props: { eventId: string | undefined; query: URLSearc
   const [events, setEvents] = useState<EventView[]>([]);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [forbidden, setForbidden] = useState(false);
   const [loading, setLoading] = useState(true);
 
   const filters = useCallback(
@@ -44,10 +47,13 @@ export function EventsPage(props: { eventId: string | undefined; query: URLSearc
         setEvents(page.events);
         setNextCursor(page.nextCursor);
         setError(null);
+        setForbidden(false);
         setLoading(false);
       },
       (err: unknown) => {
-        if (!cancelled) setError((err as Error).message);
+        if (cancelled) return;
+        setError((err as Error).message);
+        setForbidden(err instanceof ApiError && err.code === 'FORBIDDEN');
         setLoading(false);
       },
     );
@@ -83,6 +89,7 @@ export function EventsPage(props: { eventId: string | undefined; query: URLSearc
 
   const selectedId = Number(props.eventId);
   const selected = events.find((e) => e.id === selectedId);
+  if (forbidden && error) return <Forbidden message={error} />;
 
   return (
     <section aria-label="Events" className="events-page">
@@ -177,6 +184,7 @@ export function EventsPage(props: { eventId: string | undefined; query: URLSearc
 }
 
 function EventDetail(props: { id: number; initial: EventView | undefined; onDeleted: () => void }) {
+  const { can } = useSession();
   const [event, setEvent] = useState<EventView | null>(props.initial ?? null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -209,15 +217,19 @@ function EventDetail(props: { id: number; initial: EventView | undefined; onDele
           <img className="event-snapshot" src={event.snapshot.url} alt="Snapshot with the object marked" />
         )}
         <p className="form-actions">
-          <a className="button" href={href(['playback', event.cameraId], { t: event.clip.startTimeMs })}>
-            Open in playback
-          </a>
+          {can('playback.view') && (
+            <a className="button" href={href(['playback', event.cameraId], { t: event.clip.startTimeMs })}>
+              Open in playback
+            </a>
+          )}
           <a className="button ghost" href={event.clip.url} download>
             Download clip
           </a>
-          <button type="button" className="ghost danger" onClick={() => void remove()}>
-            Delete
-          </button>
+          {can('events.delete') && (
+            <button type="button" className="ghost danger" onClick={() => void remove()}>
+              Delete
+            </button>
+          )}
         </p>
       </div>
     </div>

@@ -1,10 +1,12 @@
 import { useState, type ReactNode } from 'react';
 import type { CameraView } from '../../../src/api/types';
 import { api, streamFor } from '../api';
+import { Forbidden } from '../components/FormError';
 import { StatusBadge } from '../components/StatusBadge';
 import { LiveVideo } from '../live/LiveVideo';
 import type { LiveState } from '../live/mse-player';
 import { href } from '../router';
+import { useSession } from '../session';
 import { usePoll } from '../usePoll';
 
 const LAYOUTS = [
@@ -35,6 +37,7 @@ function useShowBoxes(): [boolean, (on: boolean) => void] {
 
 export function LivePage(props: { focus: string | undefined; layout: string | null }) {
   const cameras = usePoll(api.cameras, 5000);
+  const { can } = useSession();
   const [showBoxes, setShowBoxes] = useShowBoxes();
   const boxesToggle = (
     <label className="toggle">
@@ -45,6 +48,7 @@ export function LivePage(props: { focus: string | undefined; layout: string | nu
   const list = cameras.data ?? [];
   const focused = props.focus ? list.find((c) => c.id === props.focus) : undefined;
 
+  if (cameras.errorCode === 'FORBIDDEN' && cameras.error) return <Forbidden message={cameras.error} />;
   if (cameras.error && !cameras.data) return <p className="error">Cannot load cameras: {cameras.error}</p>;
   if (!cameras.data) return <p className="muted">Loading cameras…</p>;
   if (list.length === 0) {
@@ -52,9 +56,13 @@ export function LivePage(props: { focus: string | undefined; layout: string | nu
       <div className="empty">
         <h1>No cameras yet</h1>
         <p>
-          <a className="button" href={href(['cameras', 'new'])}>
-            Add a camera
-          </a>
+          {can('cameras.manage') ? (
+            <a className="button" href={href(['cameras', 'new'])}>
+              Add a camera
+            </a>
+          ) : (
+            <span className="muted">No camera is shared with you; ask an administrator.</span>
+          )}
         </p>
       </div>
     );
@@ -103,6 +111,7 @@ export function LivePage(props: { focus: string | undefined; layout: string | nu
 
 function CameraTile(props: { camera: CameraView; showBoxes: boolean }) {
   const { camera } = props;
+  const { can } = useSession();
   const [live, setLive] = useState<LiveState>({ state: 'connecting', reason: null, unsupported: null });
   return (
     <figure className="tile" data-camera={camera.id} data-state={live.state}>
@@ -122,7 +131,7 @@ function CameraTile(props: { camera: CameraView; showBoxes: boolean }) {
       <figcaption>
         <span className="tile-name">{camera.name}</span>
         <StatusBadge state={live.state} />
-        <a href={href(['playback', camera.id])}>Playback</a>
+        {can('playback.view') && <a href={href(['playback', camera.id])}>Playback</a>}
       </figcaption>
     </figure>
   );
@@ -144,6 +153,7 @@ function TileOverlay(props: { live: LiveState }) {
 
 function FocusView(props: { camera: CameraView; showBoxes: boolean; toggle: ReactNode }) {
   const { camera } = props;
+  const { can } = useSession();
   const [live, setLive] = useState<LiveState>({ state: 'connecting', reason: null, unsupported: null });
   const main = camera.streams.main?.status;
   return (
@@ -154,9 +164,11 @@ function FocusView(props: { camera: CameraView; showBoxes: boolean; toggle: Reac
         </a>
         <h1>{camera.name}</h1>
         <StatusBadge state={live.state} />
-        <a className="button" href={href(['playback', camera.id])}>
-          Playback
-        </a>
+        {can('playback.view') && (
+          <a className="button" href={href(['playback', camera.id])}>
+            Playback
+          </a>
+        )}
         {props.toggle}
       </div>
       <figure className="tile focus-tile" data-camera={camera.id} data-state={live.state}>

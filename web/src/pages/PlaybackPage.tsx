@@ -1,9 +1,11 @@
 import Hls from 'hls.js/light';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, exportUrl, vodUrl } from '../api';
+import { Forbidden } from '../components/FormError';
 import { Timeline } from '../components/Timeline';
 import { formatDateTime, formatTime, localDateValue, startOfLocalDay } from '../format';
 import { navigate } from '../router';
+import { useSession } from '../session';
 import { usePoll } from '../usePoll';
 
 const DAY_MS = 86_400_000;
@@ -24,6 +26,7 @@ export function PlaybackPage(props: { cameraId: string | undefined; query: URLSe
   const camera = cameras.data?.find((c) => c.id === cameraId);
   const startAtMs = Number(props.query.get('t')) || null;
 
+  if (cameras.errorCode === 'FORBIDDEN' && cameras.error) return <Forbidden message={cameras.error} />;
   if (cameras.error && !cameras.data) return <p className="error">Cannot load cameras: {cameras.error}</p>;
   if (!cameras.data) return <p className="muted">Loading…</p>;
   if (!cameraId || !camera) return <p className="muted">No camera to play back. Add one under Cameras.</p>;
@@ -47,6 +50,9 @@ function Playback(props: {
   startAtMs: number | null;
 }) {
   const { cameraId, fps } = props;
+  const { can } = useSession();
+  const mayExport = can('export.create');
+  const seesEvents = can('events.view');
   const [nowMs, setNowMs] = useState(() => Date.now());
   const [dayStartMs, setDayStartMs] = useState(() => startOfLocalDay(props.startAtMs ?? Date.now()));
   const [zoom, setZoom] = useState<number>(DAY_MS);
@@ -68,15 +74,22 @@ function Playback(props: {
   );
   const spans = recordings.data?.recordings ?? [];
   const dayEvents = usePoll(
-    () => api.events({ camera: cameraId, fromMs: dayStartMs, toMs: dayEndMs, limit: 500 }),
+    () =>
+      seesEvents
+        ? api.events({ camera: cameraId, fromMs: dayStartMs, toMs: dayEndMs, limit: 500 })
+        : Promise.resolve({ events: [], nextCursor: null }),
     10_000,
     [cameraId, dayStartMs],
   );
   const events = [...(dayEvents.data?.events ?? [])].sort((a, b) => a.startTimeMs - b.startTimeMs);
-  const motion = usePoll(() => api.motion(cameraId, dayStartMs, Math.min(dayEndMs, Date.now())), 10_000, [
-    cameraId,
-    dayStartMs,
-  ]);
+  const motion = usePoll(
+    () =>
+      seesEvents
+        ? api.motion(cameraId, dayStartMs, Math.min(dayEndMs, Date.now()))
+        : Promise.resolve({ cameraId, fromMs: dayStartMs, toMs: dayEndMs, periods: [] }),
+    10_000,
+    [cameraId, dayStartMs],
+  );
 
   useEffect(() => {
     const timer = window.setInterval(() => setNowMs(Date.now()), 1000);
@@ -206,6 +219,10 @@ function Playback(props: {
     else if (e.key === '.') stepFrame(1);
   };
 
+  // The role lacks playback (a viewer who opened a playback address): the server's reason, no player.
+  if (recordings.errorCode === 'FORBIDDEN' && recordings.error)
+    return <Forbidden message={recordings.error} />;
+
   return (
     <section aria-label="Playback" className="playback" onKeyDown={onKeyDown}>
       <div className="toolbar">
@@ -324,44 +341,46 @@ function Playback(props: {
         onSeek={playFrom}
       />
       {recordings.error && <p className="error">Cannot load recordings: {recordings.error}</p>}
-      <div className="export" role="group" aria-label="Export">
-        <strong>Export</strong>
-        <button
-          type="button"
-          disabled={cursorMs === null}
-          onClick={() =>
-            cursorMs !== null &&
-            setSelection((s) => ({ fromMs: cursorMs, toMs: Math.max(cursorMs + 1000, s?.toMs ?? 0) }))
-          }
-        >
-          Set start
-        </button>
-        <button
-          type="button"
-          disabled={cursorMs === null}
-          onClick={() =>
-            cursorMs !== null &&
-            setSelection((s) => ({
-              fromMs: Math.min(s?.fromMs ?? cursorMs - DEFAULT_CLIP_MS, cursorMs - 1000),
-              toMs: cursorMs,
-            }))
-          }
-        >
-          Set end
-        </button>
-        {selection ? (
-          <>
-            <span>
-              {formatTime(selection.fromMs)} – {formatTime(selection.toMs)}
-            </span>
-            <a className="button" href={exportUrl(cameraId, selection.fromMs, selection.toMs)} download>
-              Download MP4
-            </a>
-          </>
-        ) : (
-          <span className="muted">Play something, then set the range to export.</span>
-        )}
-      </div>
+      {mayExport && (
+        <div className="export" role="group" aria-label="Export">
+          <strong>Export</strong>
+          <button
+            type="button"
+            disabled={cursorMs === null}
+            onClick={() =>
+              cursorMs !== null &&
+              setSelection((s) => ({ fromMs: cursorMs, toMs: Math.max(cursorMs + 1000, s?.toMs ?? 0) }))
+            }
+          >
+            Set start
+          </button>
+          <button
+            type="button"
+            disabled={cursorMs === null}
+            onClick={() =>
+              cursorMs !== null &&
+              setSelection((s) => ({
+                fromMs: Math.min(s?.fromMs ?? cursorMs - DEFAULT_CLIP_MS, cursorMs - 1000),
+                toMs: cursorMs,
+              }))
+            }
+          >
+            Set end
+          </button>
+          {selection ? (
+            <>
+              <span>
+                {formatTime(selection.fromMs)} – {formatTime(selection.toMs)}
+              </span>
+              <a className="button" href={exportUrl(cameraId, selection.fromMs, selection.toMs)} download>
+                Download MP4
+              </a>
+            </>
+          ) : (
+            <span className="muted">Play something, then set the range to export.</span>
+          )}
+        </div>
+      )}
     </section>
   );
 }

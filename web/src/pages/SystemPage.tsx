@@ -1,4 +1,5 @@
 import { api } from '../api';
+import { Forbidden } from '../components/FormError';
 import { StatusBadge } from '../components/StatusBadge';
 import { formatBytes, formatDateTime, formatDuration } from '../format';
 import { usePoll } from '../usePoll';
@@ -6,6 +7,7 @@ import { usePoll } from '../usePoll';
 export function SystemPage() {
   const system = usePoll(api.system, 5000);
   const data = system.data;
+  if (system.errorCode === 'FORBIDDEN' && system.error) return <Forbidden message={system.error} />;
   if (system.error && !data) return <p className="error">Cannot load system status: {system.error}</p>;
   if (!data) return <p className="muted">Loading…</p>;
   const { storage } = data;
