@@ -1017,6 +1017,8 @@ type BaselineRun = BaselineStats & BaselineResult;
 interface Options {
   durationS: number;
   warmupS: number;
+  /** The scaling part starts at this many cameras (to resume a run). */
+  minCameras: number;
   maxCameras: number;
   footageDir: string;
   vigil: VigilMode;
@@ -1030,6 +1032,7 @@ function parseOptions(argv: string[]): Options {
       duration: { type: 'string', default: '60' },
       warmup: { type: 'string', default: '15' },
       'max-cameras': { type: 'string', default: '6' },
+      'min-cameras': { type: 'string', default: '1' },
       footage: { type: 'string' },
       vigil: { type: 'string', default: 'auto' },
       parts: { type: 'string', default: 'single,still,baseline,scaling' },
@@ -1038,7 +1041,7 @@ function parseOptions(argv: string[]): Options {
   });
   if (values.help) {
     console.log(
-      'npx tsx bench/analytics/pipeline.ts [--duration 60] [--warmup 15] [--max-cameras 6] ' +
+      'npx tsx bench/analytics/pipeline.ts [--duration 60] [--warmup 15] [--min-cameras 1] [--max-cameras 6] ' +
         '[--footage DIR] [--vigil auto|dist|build|src] [--parts single,still,baseline,scaling]',
     );
     process.exit(0);
@@ -1048,6 +1051,9 @@ function parseOptions(argv: string[]): Options {
   const warmupS = Number(values.warmup);
   if (!Number.isFinite(warmupS) || warmupS < 0) throw new Error(`--warmup must be a number ≥ 0`);
   const maxCameras = Number(values['max-cameras']);
+  const minCameras = Number(values['min-cameras']);
+  if (!Number.isInteger(minCameras) || minCameras < 1 || minCameras > Number(values['max-cameras']))
+    throw new Error(`--min-cameras must be an integer from 1 to --max-cameras`);
   if (!Number.isInteger(maxCameras) || maxCameras < 1)
     throw new Error(`--max-cameras must be an integer ≥ 1`);
   const vigil = values.vigil;
@@ -1064,7 +1070,7 @@ function parseOptions(argv: string[]): Options {
   const footageDir = resolve(
     values.footage ?? process.env.VIGIL_FOOTAGE ?? join(REPO_ROOT, '..', 'shared', 'footage'),
   );
-  return { durationS, warmupS, maxCameras, footageDir, vigil, parts };
+  return { durationS, warmupS, minCameras, maxCameras, footageDir, vigil, parts };
 }
 
 const failures: string[] = [];
@@ -1098,8 +1104,15 @@ async function attempt(
   }
 }
 
+/**
+ * Every camera decodes at least KEEP_UP_SHARE of DETECT_FPS and analyses as many of those frames.
+ * Not "all of them": at a segment roll the recorder has no open segment for a moment, and a frame
+ * decoded then has no place on the timeline and is not analysed (one per camera per roll).
+ */
 function keepsUp(r: RunResult): boolean {
-  return r.perCamera.every((c) => c.decodedPerS >= KEEP_UP_SHARE * DETECT_FPS && c.notAnalysed === 0);
+  return r.perCamera.every(
+    (c) => c.decodedPerS >= KEEP_UP_SHARE * DETECT_FPS && c.analysedPerS >= KEEP_UP_SHARE * c.decodedPerS,
+  );
 }
 
 function describe(r: RunResult): string[] {
@@ -1350,6 +1363,7 @@ function printReport(results: Results, options: Options, nproc: number): void {
         `${fmt(median(r.cpu.perSecondPct) / nproc, 0)}%`,
         meanMin(r, (c) => c.decodedPerS),
         meanMin(r, (c) => c.analysedPerS),
+        String(r.perCamera.reduce((sum, c) => sum + c.notAnalysed, 0)),
         meanMin(r, (c) => c.detectionRunsPerS),
         `${fmtMs(median(lags))} / ${fmtMs(Math.max(...lags))}`,
         `${r.events.length}`,
@@ -1369,6 +1383,7 @@ function printReport(results: Results, options: Options, nproc: number): void {
           '(median of 1 s)',
           'frames decoded/cam/s',
           'frames analysed/cam/s',
+          'decoded, not analysed (all cameras)',
           'detector runs/cam/s',
           'frame lag median / max',
           "'new' events",
@@ -1387,7 +1402,7 @@ function printReport(results: Results, options: Options, nproc: number): void {
       (r) => meanOf(r, (c) => c.detectionRunsPerS) < PRACTICAL_DETECTIONS_PER_S,
     );
     out.push(
-      `Keeps up (every camera decodes ≥ ${KEEP_UP_SHARE * DETECT_FPS} frames/s and analyses all of them): ` +
+      `Keeps up (every camera decodes ≥ ${KEEP_UP_SHARE * DETECT_FPS} frames/s and analyses ≥ ${KEEP_UP_SHARE * 100} % of them): ` +
         (sustained.length > 0 ? `up to ${Math.max(...sustained)} cameras` : 'not even one camera') +
         (firstDrop
           ? `; ${firstDrop.cameras} cameras drop frames.`
@@ -1494,7 +1509,7 @@ async function main(): Promise<void> {
       );
     }
     if (options.parts.has('scaling')) {
-      for (let n = 1; n <= options.maxCameras; n += 1) {
+      for (let n = options.minCameras; n <= options.maxCameras; n += 1) {
         const run =
           n === 1 && results.vtestOn
             ? results.vtestOn

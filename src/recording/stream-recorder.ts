@@ -100,7 +100,7 @@ export class StreamRecorder {
    * can date a frame exactly as playback will show it; null for another (or no) session.
    */
   wallTimeOf(ingestSessionId: number, ticks: number): number | null {
-    if (this.timeline?.ingestSessionId !== ingestSessionId || !this.open) return null;
+    if (this.timeline?.ingestSessionId !== ingestSessionId) return null;
     return this.clock.wallMs(ticks);
   }
 

@@ -67,7 +67,7 @@ test('ffmpeg major versions from Debian, release and git-snapshot strings', () =
 test('analytics decoding: fragments on stdin, frames by time, absolute timestamps, raw RGB out', () => {
   assert.equal(
     decodeFramesArgs({ ffmpegMajor: 5, fps: 5, width: 640, height: 480 }).join(' '),
-    '-hide_banner -nostdin -loglevel info -copyts -f mp4 -i pipe:0 -an ' +
+    '-hide_banner -nostdin -loglevel info -threads 1 -copyts -f mp4 -i pipe:0 -an ' +
       "-vf select='isnan(prev_selected_t)+gte(t-prev_selected_t,0.1900)',scale=640:480:flags=area,showinfo " +
       '-fps_mode passthrough -f rawvideo -pix_fmt rgb24 pipe:1',
   );
