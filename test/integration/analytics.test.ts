@@ -137,8 +137,15 @@ cameras:
       assert.ok(first.maxScore >= 0.5);
       assert.ok(first.box.width > 0 && first.box.width < 0.5, 'a person is a part of the picture');
 
-      const snapshot = await apiFetch(`${vigil.url}/api/events/${first.id}/snapshot.jpg`);
-      assert.equal(snapshot.status, 200);
+      // The snapshot is rendered on the event manager's queue, a moment after the event exists.
+      const snapshot = await waitFor(
+        'the event snapshot',
+        async () => {
+          const res = await apiFetch(`${vigil.url}/api/events/${first.id}/snapshot.jpg`);
+          return res.status === 200 ? res : undefined;
+        },
+        10_000,
+      );
       assert.equal(snapshot.headers.get('content-type'), 'image/jpeg');
       const meta = await sharp(Buffer.from(await snapshot.arrayBuffer())).metadata();
       assert.equal(meta.format, 'jpeg');
