@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { locateFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
+import { CHROMIUM_PATH, launchChromium } from '../../test/helpers/browser.js';
 import { startMiniRtspServer, type MiniRtspServer } from '../../test/helpers/mini-rtsp-server.js';
 import { apiFetch, startTestVigil, tempDir, useToken } from '../../test/helpers/vigil.js';
 import { formatMachine, machineInfo } from '../lib/machine.js';
@@ -23,7 +24,6 @@ import { PAGE_GLOBAL, samplerScript, type PageChunk, type PageHarvest, type Page
 import { startLiveSource, startReferenceReader, type LiveSource, type ReferenceReader } from './source.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CAMERA_ID = 'latency';
 /** hls.js needs a few segments in the playlist before it starts; Vigil shows a frame within ~3 s. */
 const FIRST_FRAME_TIMEOUT_MS = 60_000;
@@ -525,24 +525,8 @@ async function main(): Promise<void> {
       cleanups.push(() => started.stop());
     }
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      // Our own SIGINT handler stops the browser in order with everything else.
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    // Our own SIGINT handler stops the browser in order with everything else.
+    const browser = await launchChromium({ handleSIGINT: false, handleSIGTERM: false });
     cleanups.push(() => browser.close());
 
     const windows: MeasuredWindow[] = [];

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { chromium, type Browser, type ConsoleMessage, type LaunchOptions, type Page } from 'playwright-core';
 import { REPO_ROOT } from './vigil.js';
 
 /** Debian's Chromium; CHROMIUM_PATH overrides it elsewhere. */
@@ -26,8 +26,9 @@ const CHROMIUM_ARGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+/** Debian's Chromium with the flags above; `options` adds launch settings (e.g. signal handling). */
+export function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
+  return chromium.launch({ ...options, executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
 }
 
 export interface WatchedPage {
