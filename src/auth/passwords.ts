@@ -15,7 +15,16 @@ export const MAX_PASSWORD_LENGTH = 1024;
  * Hashes running at once. Each takes 19 MiB and a core for 0.1 s; a burst of sign-ins (or an
  * attack on the login route) waits its turn instead of starving recording.
  */
-const MAX_CONCURRENT_HASHES = 2;
+export const MAX_CONCURRENT_HASHES = 2;
+/**
+ * Hashes waiting for a turn. Beyond this the work is refused at once (AUTH_BUSY, 503 with
+ * Retry-After) instead of queueing: 16 waiting is under a second of work at 0.1 s per hash on
+ * two cores, so a person never sees it, while a flood from many addresses (each within its own
+ * throttle) cannot pile up requests, memory and waiting time without bound.
+ */
+export const MAX_WAITING_HASHES = 16;
+/** What a refused caller is told to wait: about the time the full queue takes to drain. */
+const BUSY_RETRY_AFTER_MS = 1000;
 
 export type PasswordProblemCode =
   'too-short' | 'too-long' | 'user-name' | 'common' | 'one-character' | 'sequence' | 'repeated-pattern';
@@ -52,19 +61,54 @@ function normalise(password: string): string {
   return password.normalize('NFKC');
 }
 
-// A tiny semaphore: at most MAX_CONCURRENT_HASHES argon2 computations at once.
-let running = 0;
-const waiting: (() => void)[] = [];
+/**
+ * A bounded semaphore: at most `concurrent` jobs run, at most `maxWaiting` wait; one more is
+ * refused with AUTH_BUSY at once (nothing is queued, nothing runs).
+ */
+export class HashQueue {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
 
-async function limited<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
-  running += 1;
-  try {
-    return await work();
-  } finally {
-    running -= 1;
-    waiting.shift()?.();
+  constructor(
+    readonly concurrent: number,
+    readonly maxWaiting: number,
+  ) {}
+
+  /** Jobs running and waiting now. */
+  get load(): { running: number; waiting: number } {
+    return { running: this.running, waiting: this.waiting.length };
   }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.concurrent) {
+      if (this.waiting.length >= this.maxWaiting) {
+        throw new VigilError(
+          'AUTH_BUSY',
+          'too many sign-ins are being checked at this moment; try again in a few seconds',
+          { retryAfterMs: BUSY_RETRY_AFTER_MS },
+        );
+      }
+      // The finishing job hands its place over (running is not decremented), so no newcomer
+      // can slip in between and the count never exceeds `concurrent`.
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running += 1;
+    }
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running -= 1;
+    }
+  }
+}
+
+/** The one queue every argon2 computation of this process goes through. */
+export const passwordHashQueue = new HashQueue(MAX_CONCURRENT_HASHES, MAX_WAITING_HASHES);
+
+function limited<T>(work: () => Promise<T>): Promise<T> {
+  return passwordHashQueue.run(work);
 }
 
 /** An argon2id PHC string: $argon2id$v=19$m=19456,t=2,p=1$salt$hash (random 16-byte salt). */
@@ -79,7 +123,10 @@ export async function hashPassword(password: string): Promise<string> {
   );
 }
 
-/** True when the password matches; false also for a hash that cannot be parsed (never throws on input). */
+/**
+ * True when the password matches; false also for a hash that cannot be parsed (never throws on
+ * input). Throws AUTH_BUSY when the hash queue is full: nothing was checked.
+ */
 export async function verifyPassword(phcHash: string, password: string): Promise<boolean> {
   if (password.length > MAX_PASSWORD_LENGTH) return false;
   return limited(async () => {
@@ -99,7 +146,14 @@ let dummyHash: Promise<string> | undefined;
  * user names exist.
  */
 export async function verifyDummyPassword(password: string): Promise<false> {
-  dummyHash ??= hashPassword('vigil-dummy-password-for-unknown-users');
+  if (!dummyHash) {
+    const made = hashPassword('vigil-dummy-password-for-unknown-users');
+    dummyHash = made;
+    // A refused hash (queue full) must not stay cached: the next unknown name tries again.
+    made.catch(() => {
+      if (dummyHash === made) dummyHash = undefined;
+    });
+  }
   await verifyPassword(await dummyHash, password);
   return false;
 }

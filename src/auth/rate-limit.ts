@@ -5,7 +5,9 @@ import { VigilError } from '../errors/catalogue.js';
  * Sign-in throttling, per account and per client address, with time passed in (no clock reads):
  * a few free failures, then an exponentially growing wait before the next attempt is even
  * checked, up to a cap. At the cap the key is "locked out" (the caller audits the moment it
- * starts). Failures are forgotten after a quiet period; a success clears its account.
+ * starts). Failures are forgotten after a quiet period; a success clears its account. An attempt
+ * counts from the moment it starts (begin() reserves its place), not only once its slow password
+ * check has failed: otherwise a burst of parallel guesses would all pass the check first.
  *
  * Per account, it stops guessing one user's password from many addresses; per address, it stops
  * one address from trying many accounts (credential stuffing). The account limit also lets an
@@ -86,6 +88,38 @@ export function retryAfterMs(
   return live ? Math.max(0, live.blockedUntilMs - nowMs) : 0;
 }
 
+/** Sign-ins started but not yet answered, for one key. */
+export interface PendingAttempts {
+  count: number;
+  /** When the newest of them started. */
+  latestStartMs: number;
+}
+
+/**
+ * The record as if every attempt still in flight had already failed when it started. The next
+ * attempt is judged by this, so a burst of parallel guesses (each waiting its turn for argon2)
+ * gets no more checks than the same guesses sent one after another.
+ */
+export function withPending(
+  record: FailureRecord | undefined,
+  pending: PendingAttempts | undefined,
+  nowMs: number,
+  policy: ThrottlePolicy,
+): FailureRecord | undefined {
+  if (!pending || pending.count === 0) return record;
+  const live = current(record, nowMs, policy);
+  const failures = (live?.failures ?? 0) + pending.count;
+  const lastFailureAtMs = Math.max(live?.lastFailureAtMs ?? pending.latestStartMs, pending.latestStartMs);
+  return {
+    failures,
+    lastFailureAtMs,
+    blockedUntilMs: Math.max(
+      live?.blockedUntilMs ?? 0,
+      lastFailureAtMs + delayAfterFailures(failures, policy),
+    ),
+  };
+}
+
 /** True when the record's wait has reached the cap. */
 export function isLockedOut(
   record: FailureRecord | undefined,
@@ -134,6 +168,22 @@ export function accountKey(name: string): string {
 export type ThrottleCheck =
   { allowed: true } | { allowed: false; retryAfterMs: number; limitedBy: 'account' | 'address' };
 
+/**
+ * A sign-in attempt that counts against both limits from the moment it starts, until it is
+ * settled: failure() turns it into a failure, success() clears the account, release() (also
+ * safe after the others, e.g. in a finally) lets it go uncounted — for answers that checked
+ * nothing or proved nothing (the hash queue was full, a second factor is still to come).
+ */
+export interface LoginReservation {
+  failure(nowMs: number): FailureOutcome;
+  success(): void;
+  release(): void;
+}
+
+export type ThrottleStart =
+  | { allowed: true; reservation: LoginReservation }
+  | { allowed: false; retryAfterMs: number; limitedBy: 'account' | 'address' };
+
 export interface FailureOutcome {
   /** Wait before the next attempt, the larger of the two keys'. */
   retryAfterMs: number;
@@ -152,6 +202,10 @@ export interface LoginAttempt {
 export class LoginThrottle {
   private readonly accounts = new Map<string, FailureRecord>();
   private readonly addresses = new Map<string, FailureRecord>();
+  // Attempts in flight, by key; an entry goes when its count drops to 0, so these hold no more
+  // entries than there are sign-ins being answered.
+  private readonly accountsPending = new Map<string, PendingAttempts>();
+  private readonly addressesPending = new Map<string, PendingAttempts>();
   private readonly accountPolicy: ThrottlePolicy;
   private readonly addressPolicy: ThrottlePolicy;
   private readonly maxEntries: number;
@@ -163,14 +217,81 @@ export class LoginThrottle {
     this.maxEntries = options.maxEntries ?? 100_000;
   }
 
-  /** Before checking a password: may this attempt proceed? A refused attempt is not a failure. */
+  /**
+   * May an attempt proceed now? Attempts in flight count as failures (see withPending). A refused
+   * attempt is not a failure. To go ahead, use begin(), which also reserves the attempt's place.
+   */
   check(attempt: LoginAttempt, nowMs: number): ThrottleCheck {
-    const account = retryAfterMs(this.accounts.get(accountKey(attempt.account)), nowMs, this.accountPolicy);
-    const address = retryAfterMs(this.addresses.get(addressKey(attempt.ip)), nowMs, this.addressPolicy);
+    const accountId = accountKey(attempt.account);
+    const addressId = addressKey(attempt.ip);
+    const account = retryAfterMs(
+      withPending(
+        this.accounts.get(accountId),
+        this.accountsPending.get(accountId),
+        nowMs,
+        this.accountPolicy,
+      ),
+      nowMs,
+      this.accountPolicy,
+    );
+    const address = retryAfterMs(
+      withPending(
+        this.addresses.get(addressId),
+        this.addressesPending.get(addressId),
+        nowMs,
+        this.addressPolicy,
+      ),
+      nowMs,
+      this.addressPolicy,
+    );
     if (account === 0 && address === 0) return { allowed: true };
     return account >= address
       ? { allowed: false, retryAfterMs: account, limitedBy: 'account' }
       : { allowed: false, retryAfterMs: address, limitedBy: 'address' };
+  }
+
+  /**
+   * Before checking a password: check, and if allowed, count the attempt as in flight at once,
+   * per account and per address, so the guesses of a parallel burst cannot all pass the check
+   * before the first of them has failed. The caller must settle the reservation.
+   */
+  begin(attempt: LoginAttempt, nowMs: number): ThrottleStart {
+    const check = this.check(attempt, nowMs);
+    if (!check.allowed) return check;
+    const accountId = accountKey(attempt.account);
+    const addressId = addressKey(attempt.ip);
+    reserve(this.accountsPending, accountId, nowMs);
+    reserve(this.addressesPending, addressId, nowMs);
+    let settled = false;
+    const settle = (how: string) => {
+      if (settled) throw new Error(`sign-in reservation settled twice (${how})`);
+      settled = true;
+      unreserve(this.accountsPending, accountId);
+      unreserve(this.addressesPending, addressId);
+    };
+    return {
+      allowed: true,
+      reservation: {
+        failure: (atMs) => {
+          settle('failure');
+          return this.failure(attempt, atMs);
+        },
+        success: () => {
+          settle('success');
+          this.success(attempt);
+        },
+        release: () => {
+          if (!settled) settle('release');
+        },
+      },
+    };
+  }
+
+  /** Sign-ins in flight (begun, not settled), for tests and a status page. */
+  get pendingCount(): number {
+    let count = 0;
+    for (const entry of this.accountsPending.values()) count += entry.count;
+    return count;
   }
 
   /** A wrong password, unknown user, wrong one-time code or disabled account. */
@@ -232,6 +353,21 @@ export class LoginThrottle {
       lockoutStarted: !wasLocked && isLockedOut(after, nowMs, policy),
     };
   }
+}
+
+function reserve(map: Map<string, PendingAttempts>, key: string, nowMs: number): void {
+  const entry = map.get(key);
+  if (entry) {
+    entry.count += 1;
+    entry.latestStartMs = Math.max(entry.latestStartMs, nowMs);
+  } else map.set(key, { count: 1, latestStartMs: nowMs });
+}
+
+function unreserve(map: Map<string, PendingAttempts>, key: string): void {
+  const entry = map.get(key);
+  if (!entry) return;
+  entry.count -= 1;
+  if (entry.count <= 0) map.delete(key);
 }
 
 /** LOGIN_THROTTLED with the wait in words and in details.retryAfterMs (also for a Retry-After header). */

@@ -34,6 +34,10 @@ export const errorCatalogue = {
   },
   SNAPSHOT_NOT_FOUND: { httpStatus: 404, summary: 'The event has no snapshot (yet).' },
   NOT_FOUND: { httpStatus: 404, summary: 'No such route.' },
+  PATH_NOT_CANONICAL: {
+    httpStatus: 400,
+    summary: 'The path is not spelled canonically (escapes, dot segments, //, ;, case); send it plainly.',
+  },
   FFMPEG_NOT_FOUND: { httpStatus: 500, summary: 'No ffmpeg binary was found.' },
   STORAGE_UNAVAILABLE: { httpStatus: 500, summary: 'The storage folder cannot be written.' },
   AUTH_REQUIRED: {
@@ -46,6 +50,10 @@ export const errorCatalogue = {
     summary: 'The password is right; now send the 6-digit code from the authenticator app.',
   },
   LOGIN_THROTTLED: { httpStatus: 429, summary: 'Too many failed sign-ins; wait the time given, then retry.' },
+  AUTH_BUSY: {
+    httpStatus: 503,
+    summary: 'Too many sign-ins are being checked at once; wait the time given (Retry-After), then retry.',
+  },
   FORBIDDEN: {
     httpStatus: 403,
     summary: 'Your role or camera grants do not allow this; ask an administrator.',

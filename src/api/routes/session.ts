@@ -113,11 +113,14 @@ export function sessionRoutes(ctx: ApiContext): FastifyPluginAsync {
       async (request, reply) => {
         const ip = clientIp(request);
         const attempt = { account: request.body.name, ip };
-        const nowMs = ctx.clock.nowMs();
-        const check = auth.throttle.check(attempt, nowMs);
-        if (!check.allowed) throw throttledError(check.retryAfterMs);
+        // The attempt counts against both limits from here, before the slow hash: parallel
+        // guesses cannot all pass the check before the first of them has failed.
+        const started = auth.throttle.begin(attempt, ctx.clock.nowMs());
+        if (!started.allowed) throw throttledError(started.retryAfterMs);
+        const { reservation } = started;
         const fail = (reason: string, actorName: string | null) => {
-          const outcome = auth.throttle.failure(attempt, nowMs);
+          // The wait counts from the answer, not from the start of the (queued) hash.
+          const outcome = reservation.failure(ctx.clock.nowMs());
           const actor = actorName ? { kind: 'user' as const, name: actorName } : ANONYMOUS_ACTOR;
           auth.record({ actor, action: 'login.failure', details: { reason }, ip });
           if (outcome.lockoutStarted.account || outcome.lockoutStarted.address) {
@@ -125,18 +128,24 @@ export function sessionRoutes(ctx: ApiContext): FastifyPluginAsync {
           }
           return new VigilError('AUTH_FAILED', 'wrong user name or password');
         };
-        const checked = await auth.store.checkPassword(request.body.name, request.body.password);
-        if (!checked.ok) throw fail(checked.reason, checked.user?.name ?? null);
-        if (checked.totpRequired) {
-          if (!request.body.totp) {
-            throw new VigilError('TOTP_REQUIRED', 'enter the 6-digit code from your authenticator app');
+        try {
+          // AUTH_BUSY (hash queue full) passes through: nothing was checked, nothing is counted.
+          const checked = await auth.store.checkPassword(request.body.name, request.body.password);
+          if (!checked.ok) throw fail(checked.reason, checked.user?.name ?? null);
+          if (checked.totpRequired) {
+            if (!request.body.totp) {
+              throw new VigilError('TOTP_REQUIRED', 'enter the 6-digit code from your authenticator app');
+            }
+            const totp = await auth.store.checkTotp(checked.user.id, request.body.totp);
+            if (!totp.ok) throw fail(`totp-${totp.reason}`, checked.user.name);
           }
-          const totp = await auth.store.checkTotp(checked.user.id, request.body.totp);
-          if (!totp.ok) throw fail(`totp-${totp.reason}`, checked.user.name);
+          reservation.success();
+          auth.record({ actor: { kind: 'user', name: checked.user.name }, action: 'login.success', ip });
+          return reply.send(await startSession(request, reply, checked.user));
+        } finally {
+          // Answers that settled nothing (busy, second factor still to come, an error) free the place.
+          reservation.release();
         }
-        auth.throttle.success(attempt);
-        auth.record({ actor: { kind: 'user', name: checked.user.name }, action: 'login.success', ip });
-        return reply.send(await startSession(request, reply, checked.user));
       },
     );
 

@@ -127,6 +127,61 @@ describe('login throttle', () => {
     assert.equal(throttle.size, 0);
   });
 
+  test('attempts in flight count: a parallel burst gets no more checks than the same guesses in a row', () => {
+    const throttle = new LoginThrottle({ address: LOOSE });
+    const attempt = { account: 'alice', ip: '192.0.2.7' };
+    // 40 guesses start before any has failed (each waits for argon2).
+    const starts = Array.from({ length: 40 }, () => throttle.begin(attempt, T0));
+    const admitted = starts.flatMap((s) => (s.allowed ? [s.reservation] : []));
+    assert.equal(
+      admitted.length,
+      ACCOUNT_THROTTLE.freeFailures + 1,
+      'the free ones and one more, as in a row',
+    );
+    const refused = starts.filter((s) => !s.allowed);
+    assert.ok(refused.every((s) => !s.allowed && s.limitedBy === 'account' && s.retryAfterMs === 1000));
+    assert.equal(throttle.pendingCount, 6);
+    for (const reservation of admitted) reservation.failure(T0 + 50);
+    assert.equal(throttle.pendingCount, 0);
+    assert.deepEqual(throttle.check(attempt, T0 + 50), {
+      allowed: false,
+      retryAfterMs: 1000,
+      limitedBy: 'account',
+    });
+    // The next burst, after the wait: one guess is checked.
+    const next = Array.from({ length: 40 }, () => throttle.begin(attempt, T0 + 1050));
+    assert.equal(next.filter((s) => s.allowed).length, 1);
+  });
+
+  test('per address too: a burst over many names gets the free failures and one more', () => {
+    const throttle = new LoginThrottle();
+    const starts = Array.from({ length: 40 }, (_, i) =>
+      throttle.begin({ account: `u${i}`, ip: '203.0.113.9' }, T0),
+    );
+    assert.equal(starts.filter((s) => s.allowed).length, 21);
+    assert.ok(starts.every((s) => s.allowed || s.limitedBy === 'address'));
+  });
+
+  test('a released attempt frees its place uncounted; success clears the account; settling twice is a bug', () => {
+    const throttle = new LoginThrottle({ address: LOOSE });
+    const attempt = { account: 'alice', ip: '192.0.2.7' };
+    const first = Array.from({ length: 6 }, () => throttle.begin(attempt, T0));
+    assert.equal(throttle.begin(attempt, T0).allowed, false);
+    const held = first.map((s) => (s.allowed ? s.reservation : assert.fail('allowed')));
+    held[0]!.release();
+    held[0]!.release();
+    const again = throttle.begin(attempt, T0);
+    assert.equal(again.allowed, true, 'the released place is free');
+    for (const reservation of held.slice(1)) reservation.failure(T0);
+    assert.equal(throttle.check(attempt, T0).allowed, false, '5 failures and one in flight');
+    if (again.allowed) again.reservation.success();
+    assert.deepEqual(throttle.check(attempt, T0), { allowed: true });
+    assert.throws(() => held[1]!.failure(T0), /settled twice/);
+    assert.throws(() => held[1]!.success(), /settled twice/);
+    held[1]!.release();
+    assert.equal(throttle.pendingCount, 0);
+  });
+
   test('the error says how long to wait', () => {
     const short = throttledError(1500);
     assert.ok(short instanceof VigilError);
