@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
 import type { CameraConfig, StreamConfig } from '../config/index.js';
 import { detectConfigFor, redactUrl } from '../config/index.js';
+import type { CameraNetworks } from '../config/url.js';
 import { VigilError } from '../errors/catalogue.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { planSource } from '../ingest/sources.js';
@@ -29,6 +30,8 @@ export interface CameraManagerDeps {
   analytics?: AnalyticsService;
   /** Every stream state change, as the connectivity log records it (for /api/ws and MQTT). */
   onConnectivity?: (change: ConnectivityChange) => void;
+  /** security.cameraNetworks: checked before every connection to a camera; absent: anywhere. */
+  cameraNetworks?: CameraNetworks;
 }
 
 export interface ConnectivityChange {
@@ -97,6 +100,11 @@ export class CameraManager {
   private readonly connectivity: ConnectivityChange[] = [];
 
   constructor(private readonly deps: CameraManagerDeps) {}
+
+  /** The networks cameras may be on (the API checks new camera URLs against them too). */
+  get cameraNetworks(): CameraNetworks | undefined {
+    return this.deps.cameraNetworks;
+  }
 
   has(id: string): boolean {
     return this.cameras.has(id);
@@ -182,7 +190,9 @@ export class CameraManager {
     const { deps } = this;
     // ffmpeg's own socket timeout is the backstop; the watchdog, which also sees a camera that
     // keeps its socket open but sends nothing usable, fires first.
-    const plan = await planSource(config, deps.ffmpeg, deps.stallTimeoutMs + 5000);
+    const plan = await planSource(config, deps.ffmpeg, deps.stallTimeoutMs + 5000, {
+      cameraNetworks: deps.cameraNetworks,
+    });
     const log = deps.log.child({ camera: cameraId, stream: name });
     const supervisor = new StreamSupervisor({
       cameraId,

@@ -11,6 +11,7 @@ import { detectConfigFor, parseListen, type LoadedConfig } from '../config/index
 import { VigilError } from '../errors/catalogue.js';
 import { startEvents, type EventServices } from '../events/index.js';
 import { locateFfmpeg } from '../ingest/ffmpeg-binary.js';
+import { CameraNetworks } from '../config/url.js';
 import { PlaybackService } from '../recording/playback.js';
 import { openDatabase } from '../storage/db.js';
 import { MotionIndex } from '../storage/motion-index.js';
@@ -190,6 +191,9 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       onDiskFull: () => void retention.runNow(),
       analytics,
       onConnectivity: (change) => events.bus.cameraStatus({ ...change, timeMs: change.atMs }),
+      ...(config.security?.cameraNetworks
+        ? { cameraNetworks: new CameraNetworks(config.security.cameraNetworks) }
+        : {}),
     });
     started.push(() => cameras.stopAll());
     await retention.runNow();

@@ -12,13 +12,14 @@ import {
   MqttSchema,
   RecordingSchema,
   RetentionSchema,
+  SecuritySchema,
   ServerSchema,
   StorageSchema,
   StreamSchema,
   VigilConfigSchema,
 } from './schema.js';
 import { parseSize } from './size.js';
-import { parseStreamUrl } from './url.js';
+import { parseCidr, parseStreamUrl, redactUrl, type UrlOrigin } from './url.js';
 
 export type AudioMode = 'auto' | 'copy' | 'aac' | 'off';
 export type RtspTransport = 'tcp' | 'udp';
@@ -89,6 +90,8 @@ export interface ServerConfig {
   readonly port: number;
   /** Certificate files (absolute), or a self-signed certificate; absent: plain HTTP. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | { readonly selfSigned: true };
+  /** More names setup and sign-in answer to (the Host header); see src/auth/host-check.ts. */
+  readonly allowedHosts?: readonly string[];
 }
 
 export interface StorageConfig {
@@ -128,6 +131,11 @@ export interface IngestConfig {
   readonly stallTimeoutMs: number;
 }
 
+export interface SecurityConfig {
+  /** CIDR blocks camera connections must resolve into; undefined: anywhere. */
+  readonly cameraNetworks?: readonly string[];
+}
+
 /** The configuration after loading: defaults applied, sizes in bytes, paths absolute, frozen. */
 export interface VigilConfig {
   readonly server: ServerConfig;
@@ -137,6 +145,8 @@ export interface VigilConfig {
   readonly ingest: IngestConfig;
   /** Undefined: MQTT off. */
   readonly mqtt?: MqttConfig;
+  /** Undefined: no security limits set. */
+  readonly security?: SecurityConfig;
   readonly cameras: readonly CameraConfig[];
 }
 
@@ -145,6 +155,8 @@ export interface NormaliseOptions {
   baseDir?: string;
   /** Paths already reported (a missing environment variable): not checked again. */
   hidden?: ReadonlySet<string>;
+  /** 'api': stream URLs may not be file: URLs. Default 'config'. */
+  origin?: UrlOrigin;
 }
 
 export type CameraValidation = { ok: true; camera: CameraConfig } | { ok: false; problems: ConfigProblem[] };
@@ -210,7 +222,10 @@ function normaliseStream(
   if (typeof rawUrl !== 'string' || rawUrl === '' || opts.hidden?.has(joinPath(path, 'url')))
     return undefined;
   // The URL is checked even when other keys of the stream are wrong: all problems at once.
-  const parsed = parseStreamUrl(rawUrl, opts.baseDir === undefined ? {} : { baseDir: opts.baseDir });
+  const parsed = parseStreamUrl(rawUrl, {
+    ...(opts.baseDir === undefined ? {} : { baseDir: opts.baseDir }),
+    ...(opts.origin === undefined ? {} : { origin: opts.origin }),
+  });
   if (!parsed.ok) {
     streamProblem(problems, path, 'url', parsed.message);
     return undefined;
@@ -407,12 +422,13 @@ function normaliseCamera(
 /**
  * Validates one camera with the rules of the config file, e.g. a `POST /api/cameras` body.
  * Paths in problems start with pathPrefix ('' gives `streams.main.url`). Relative file: URLs
- * need baseDir. No environment substitution: that is for the file only.
+ * need baseDir. No environment substitution: that is for the file only. Request bodies pass
+ * origin 'api', which refuses file: URLs.
  */
 export function validateCamera(
   input: unknown,
   pathPrefix = '',
-  opts: { baseDir?: string } = {},
+  opts: { baseDir?: string; origin?: UrlOrigin } = {},
 ): CameraValidation {
   const problems: ConfigProblem[] = [];
   const raw = cleanInput(input, pathPrefix, problems);
@@ -485,10 +501,27 @@ function normaliseMqtt(input: unknown, problems: ConfigProblem[]): MqttConfig | 
   };
 }
 
-/**
- * The whole configuration from a parsed (and env-substituted) file: every problem found, and
- * the normalised config when there are none.
- */
+/** security.cameraNetworks: every entry a CIDR block; an empty list would refuse every camera. */
+function normaliseSecurity(input: unknown, problems: ConfigProblem[]): SecurityConfig | undefined {
+  if (input === undefined) return {};
+  if (!Value.Check(SecuritySchema, input)) return undefined;
+  const networks = input.cameraNetworks;
+  if (networks === undefined) return {};
+  const before = problems.length;
+  if (networks.length === 0) {
+    problems.push({
+      path: 'security.cameraNetworks',
+      message: 'lists no network, so no camera could connect: list networks, or leave the key out',
+    });
+  }
+  networks.forEach((text, i) => {
+    const cidr = parseCidr(text);
+    if (!cidr.ok) problems.push({ path: joinPath('security.cameraNetworks', i), message: cidr.message });
+  });
+  if (problems.length > before) return undefined;
+  return { cameraNetworks: networks.map((text) => text.trim()) };
+}
+
 /** Either both certificate files or a self-signed certificate, never half of one. */
 function normaliseTls(
   tls: { certFile?: string; keyFile?: string; selfSigned?: boolean } | undefined,
@@ -519,6 +552,10 @@ function normaliseTls(
   return undefined;
 }
 
+/**
+ * The whole configuration from a parsed (and env-substituted) file: every problem found, and
+ * the normalised config when there are none.
+ */
 export function normaliseConfig(
   input: unknown,
   opts: NormaliseOptions & { baseDir: string },
@@ -534,7 +571,9 @@ export function normaliseConfig(
     const listen = present(defaulted['server'].listen);
     const parsed = parseListen(listen);
     const tls = normaliseTls(defaulted['server'].tls, opts.baseDir, problems);
-    if (parsed) server = { listen, ...parsed, ...(tls ? { tls } : {}) };
+    const allowedHosts = defaulted['server'].allowedHosts;
+    if (parsed)
+      server = { listen, ...parsed, ...(tls ? { tls } : {}), ...(allowedHosts ? { allowedHosts } : {}) };
     else problems.push({ path: 'server.listen', message: `port in '${listen}' must be from 0 to 65535` });
   }
 
@@ -608,6 +647,7 @@ export function normaliseConfig(
 
   const mqttInput = defaulted['mqtt'];
   const mqtt = mqttInput === undefined ? undefined : normaliseMqtt(mqttInput, problems);
+  const security = normaliseSecurity(defaulted['security'], problems);
 
   const recording = defaulted['recording'];
   const retention = defaulted['retention'];
@@ -619,7 +659,8 @@ export function normaliseConfig(
     !ingest ||
     !Value.Check(RecordingSchema, recording) ||
     !Value.Check(RetentionSchema, retention) ||
-    (mqttInput !== undefined && !mqtt)
+    (mqttInput !== undefined && !mqtt) ||
+    !security
   ) {
     return { problems };
   }
@@ -634,6 +675,7 @@ export function normaliseConfig(
     },
     ingest,
     ...(mqtt ? { mqtt } : {}),
+    ...(security.cameraNetworks ? { security } : {}),
     cameras,
   };
   return { config: deepFreeze(config), problems };
@@ -644,10 +686,16 @@ export function retentionDaysFor(config: VigilConfig, camera: CameraConfig): num
   return camera.retention?.continuousDays ?? config.retention.continuousDays;
 }
 
-/** The camera as API responses may show it: passwords replaced by ***, URLs without credentials. */
+/**
+ * The camera as API responses and audit entries may show it: passwords replaced by ***, URLs
+ * without credentials (also none in the query, e.g. ?pwd=).
+ */
 export function redactCamera(camera: CameraConfig): CameraConfig {
-  const redact = (s: StreamConfig): StreamConfig =>
-    s.password === undefined ? s : { ...s, password: '***' };
+  const redact = (s: StreamConfig): StreamConfig => ({
+    ...s,
+    url: redactUrl(s.url),
+    ...(s.password === undefined ? {} : { password: '***' }),
+  });
   const { main, sub } = camera.streams;
   return { ...camera, streams: sub ? { main: redact(main), sub: redact(sub) } : { main: redact(main) } };
 }

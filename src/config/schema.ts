@@ -539,6 +539,27 @@ export const MqttSchema = Type.Object(
   },
 );
 
+export const SecuritySchema = Type.Object(
+  {
+    cameraNetworks: Type.Optional(
+      Type.Array(
+        Type.String({
+          minLength: 1,
+          description: 'A network in CIDR form, IPv4 or IPv6, e.g. `192.168.10.0/24` or `fd00:10::/64`.',
+        }),
+        {
+          description:
+            "Networks camera URLs must resolve into, e.g. the cameras' VLAN: a camera added or changed through " +
+            'the API, a connection test, and every connection to a camera whose host resolves to an address ' +
+            'outside them is refused. Left out: cameras may be anywhere. file: and testsrc: streams are not ' +
+            'network connections and are not checked.',
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: 'Limits on what Vigil connects to.' },
+);
+
 export const VigilConfigSchema = Type.Object(
   {
     server: Type.Optional(ServerSchema),
@@ -547,6 +568,7 @@ export const VigilConfigSchema = Type.Object(
     retention: Type.Optional(RetentionSchema),
     ingest: Type.Optional(IngestSchema),
     mqtt: Type.Optional(MqttSchema),
+    security: Type.Optional(SecuritySchema),
     cameras: Type.Optional(
       Type.Array(CameraSchema, {
         default: [],

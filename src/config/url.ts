@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -6,6 +7,35 @@ export const STREAM_SCHEMES = ['rtsp', 'rtsps', 'http', 'https', 'file', 'testsr
 export type StreamScheme = (typeof STREAM_SCHEMES)[number];
 
 const SCHEME_LIST = 'rtsp://, rtsps://, http://, https://, file: or testsrc:';
+
+/**
+ * Schemes a camera added or probed through the API may use. file: reads the recorder's own
+ * disk (any file Vigil can read), so only the config file, written by whoever runs Vigil, may
+ * name one.
+ */
+export const API_STREAM_SCHEMES = ['rtsp', 'rtsps', 'http', 'https', 'testsrc'] as const;
+const API_SCHEME_LIST = 'rtsp://, rtsps://, http://, https:// or testsrc:';
+
+/**
+ * ffmpeg's -protocol_whitelist for each scheme: the protocols a connection of that scheme needs,
+ * and nothing else, so neither a URL nor what the camera answers (an RTSP or HTTP redirect, an
+ * HLS playlist naming its segments) can make ffmpeg open file:, concat:, subfile: and the like.
+ * HLS over http(s) needs crypto for AES-128 segments; tls is how ffmpeg speaks https and rtsps.
+ */
+const PROTOCOL_WHITELIST: Readonly<Record<Exclude<StreamScheme, 'testsrc'>, string>> = {
+  rtsp: 'rtsp,rtp,udp,tcp',
+  rtsps: 'rtsp,rtsps,rtp,udp,tcp,tls',
+  http: 'http,https,tcp,tls,crypto',
+  https: 'http,https,tcp,tls,crypto',
+  file: 'file',
+};
+
+/** The -protocol_whitelist value for a URL's scheme; undefined for testsrc:, which opens nothing. */
+export function protocolWhitelist(url: string): string | undefined {
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined || !isStreamScheme(scheme) || scheme === 'testsrc') return undefined;
+  return PROTOCOL_WHITELIST[scheme];
+}
 
 /** What the loader keeps of a stream URL: credentials moved out, so `url` is safe to log. */
 export interface ParsedStreamUrl {
@@ -26,9 +56,16 @@ export interface TestPattern {
 
 const TEST_PATTERN_DEFAULT: TestPattern = { width: 1280, height: 720, fps: 10 };
 
-// Camera CGI URLs often carry credentials in the query (Foscam usr/pwd, Amcrest loginpas).
-const SECRET_QUERY_KEY =
-  /^(pass|password|passwd|pwd|loginpas|token|access_token|auth|secret|key|api_?key|sig|signature)$/i;
+// Camera CGI URLs often carry credentials in the query (Foscam usr/pwd, Amcrest loginuse/
+// loginpas). User names are hidden too: half of a camera's login, and often the camera's admin.
+const SECRET_QUERY_KEYS =
+  'pass|password|passwd|pwd|pw|loginpas|token|access_token|auth|secret|key|api_?key|sig|signature|' +
+  'user|usr|username|user_?name|login|loginuse|account';
+const SECRET_QUERY_KEY = new RegExp(`^(${SECRET_QUERY_KEYS})$`, 'i');
+/** A secret query parameter inside free text (ffmpeg's stderr), up to the next separator. */
+const SECRET_QUERY_IN_TEXT = new RegExp(`([?&;](?:${SECRET_QUERY_KEYS})=)[^&;#\\s'"<>]+`, 'gi');
+/** The user info of any URL inside free text, up to the last @ before the path. */
+const USERINFO_IN_TEXT = /([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi;
 
 function safeDecode(text: string): string {
   try {
@@ -51,7 +88,7 @@ export function redactUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    return redactUnparseable(url);
+    return redactQueryInText(redactUnparseable(url));
   }
   let changed = false;
   if (parsed.password !== '') {
@@ -65,6 +102,19 @@ export function redactUrl(url: string): string {
     }
   }
   return changed ? parsed.href : url;
+}
+
+/**
+ * Free text (an ffmpeg stderr line, an error message) with the credentials of every URL in it
+ * replaced by ***: user info and password-like query parameters. For text that may quote a
+ * camera URL without being one.
+ */
+export function redactText(text: string): string {
+  return redactQueryInText(text.replace(USERINFO_IN_TEXT, '$1***@'));
+}
+
+function redactQueryInText(text: string): string {
+  return text.replace(SECRET_QUERY_IN_TEXT, '$1***');
 }
 
 /** Errs on the side of hiding: everything between "user:" and the last "@" goes. */
@@ -175,18 +225,33 @@ function parseNetworkUrl(text: string, scheme: StreamScheme): ParseResult<Parsed
   };
 }
 
+/** Where a stream URL comes from: the config file may name local files, the API may not. */
+export type UrlOrigin = 'config' | 'api';
+
 /**
  * Checks a stream URL and splits off its credentials. Relative file: URLs are resolved against
- * baseDir (the config file's folder); without one they are an error.
+ * baseDir (the config file's folder); without one they are an error. With origin 'api', file:
+ * URLs are refused (see API_STREAM_SCHEMES).
  */
-export function parseStreamUrl(text: string, opts: { baseDir?: string } = {}): ParseResult<ParsedStreamUrl> {
+export function parseStreamUrl(
+  text: string,
+  opts: { baseDir?: string; origin?: UrlOrigin } = {},
+): ParseResult<ParsedStreamUrl> {
+  const fromApi = opts.origin === 'api';
+  const allowed = fromApi ? API_SCHEME_LIST : SCHEME_LIST;
   const schemeMatch = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(text);
   if (!schemeMatch?.[1]) {
-    return { ok: false, message: `'${redactUrl(text)}' has no URL scheme: use ${SCHEME_LIST}` };
+    return { ok: false, message: `'${redactUrl(text)}' has no URL scheme: use ${allowed}` };
   }
   const scheme = schemeMatch[1].toLowerCase();
   if (!isStreamScheme(scheme)) {
-    return { ok: false, message: `unsupported URL scheme '${scheme}:': use ${SCHEME_LIST}` };
+    return { ok: false, message: `unsupported URL scheme '${scheme}:': use ${allowed}` };
+  }
+  if (fromApi && scheme === 'file') {
+    return {
+      ok: false,
+      message: `file: URLs are accepted only in the configuration file, not through the API: use ${allowed}`,
+    };
   }
   switch (scheme) {
     case 'file':
@@ -200,5 +265,124 @@ export function parseStreamUrl(text: string, opts: { baseDir?: string } = {}): P
     }
     default:
       return parseNetworkUrl(text, scheme);
+  }
+}
+
+/** The ports ffmpeg uses when a URL names none (rtsps: 322, as ffmpeg's RTSP client has it). */
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { rtsp: 554, rtsps: 322, http: 80, https: 443 };
+
+export interface UrlOriginParts {
+  scheme: string;
+  /** Lower case, IPv6 without brackets. */
+  host: string;
+  /** The default port of the scheme when the URL names none. */
+  port: number;
+}
+
+/**
+ * Scheme, host and port of a network stream URL, the port filled in from the scheme's default:
+ * what decides which machine receives a connection (and its password). Null for file:,
+ * testsrc: and URLs that do not parse.
+ */
+export function urlOrigin(url: string): UrlOriginParts | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    return null;
+  }
+  const scheme = parsed.protocol.slice(0, -1).toLowerCase();
+  const defaultPort = DEFAULT_PORTS[scheme];
+  if (defaultPort === undefined || parsed.hostname === '') return null;
+  return {
+    scheme,
+    host: parsed.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1'),
+    port: parsed.port === '' ? defaultPort : Number(parsed.port),
+  };
+}
+
+/**
+ * Whether two stream URLs lead to the same scheme, host and port (rtsp://h/ and rtsp://h:554/
+ * are the same). A stored camera password may only travel to the origin it was given for.
+ */
+export function sameOrigin(a: string, b: string): boolean {
+  const x = urlOrigin(a);
+  const y = urlOrigin(b);
+  return x !== null && y !== null && x.scheme === y.scheme && x.host === y.host && x.port === y.port;
+}
+
+/** "scheme://host:port" for messages, IPv6 in brackets; never holds credentials. */
+export function formatOrigin(origin: UrlOriginParts): string {
+  const host = origin.host.includes(':') ? `[${origin.host}]` : origin.host;
+  return `${origin.scheme}://${host}:${origin.port}`;
+}
+
+export interface Cidr {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+/** A CIDR block such as 192.168.1.0/24 or fd00::/8; a bare address is a block of one. */
+export function parseCidr(text: string): ParseResult<Cidr> {
+  const slash = text.indexOf('/');
+  const address = (slash < 0 ? text : text.slice(0, slash)).trim().replace(/^\[(.*)\]$/, '$1');
+  const version = isIP(address);
+  if (version === 0) {
+    return {
+      ok: false,
+      message: `'${text}' is not a network: use an IPv4 or IPv6 block such as 192.168.1.0/24 or fd00::/8`,
+    };
+  }
+  const max = version === 4 ? 32 : 128;
+  const prefixText = slash < 0 ? String(max) : text.slice(slash + 1).trim();
+  const prefix = Number(prefixText);
+  if (!/^\d{1,3}$/.test(prefixText) || prefix > max) {
+    return {
+      ok: false,
+      message: `'${text}' has a prefix length that is not a whole number from 0 to ${max}`,
+    };
+  }
+  return { ok: true, value: { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' } };
+}
+
+/** An address as the network check compares it: IPv4-mapped IPv6 (::ffff:10.0.0.1) as IPv4. */
+function plainAddress(address: string): { address: string; family: 'ipv4' | 'ipv6' } | null {
+  const bare = address.replace(/^\[(.*)\]$/, '$1');
+  const mapped = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  if (mapped?.[1] && isIP(mapped[1]) === 4) return { address: mapped[1], family: 'ipv4' };
+  // URL parsers write mapped addresses in hex (::ffff:7f00:1); dns.lookup keeps that form.
+  const hex = /^(?:0{0,4}:){0,5}:?ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(bare);
+  if (hex?.[1] && hex[2]) {
+    const high = parseInt(hex[1], 16);
+    const low = parseInt(hex[2], 16);
+    return { address: [high >> 8, high & 255, low >> 8, low & 255].join('.'), family: 'ipv4' };
+  }
+  const version = isIP(bare);
+  if (version === 0) return null;
+  return { address: bare, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** The networks camera connections may reach (security.cameraNetworks), ready for checks. */
+export class CameraNetworks {
+  private readonly list = new BlockList();
+
+  /** The CIDR strings must have passed parseCidr (the config loader checks them). */
+  constructor(readonly cidrs: readonly string[]) {
+    for (const text of cidrs) {
+      const cidr = parseCidr(text);
+      if (!cidr.ok) throw new Error(`security.cameraNetworks: ${cidr.message}`);
+      this.list.addSubnet(cidr.value.address, cidr.value.prefix, cidr.value.family);
+    }
+  }
+
+  /** Whether an IP address lies inside one of the networks; false for anything not an address. */
+  allows(address: string): boolean {
+    const plain = plainAddress(address);
+    return plain !== null && this.list.check(plain.address, plain.family);
+  }
+
+  toString(): string {
+    return this.cidrs.join(', ');
   }
 }

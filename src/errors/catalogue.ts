@@ -22,6 +22,18 @@ export const errorCatalogue = {
     httpStatus: 409,
     summary: 'The camera is defined in the configuration file; change it there.',
   },
+  CAMERA_PASSWORD_REQUIRED: {
+    httpStatus: 400,
+    summary: "The URL names another scheme, host or port than the stored one: send the camera's password.",
+  },
+  CAMERA_NETWORK_REFUSED: {
+    httpStatus: 400,
+    summary: 'The camera host resolves outside security.cameraNetworks (or cannot be resolved to check).',
+  },
+  PROBE_BUSY: {
+    httpStatus: 429,
+    summary: 'Two connection tests are running already; retry after the time given.',
+  },
   STREAM_NOT_FOUND: { httpStatus: 404, summary: 'The camera has no stream of this name.' },
   NO_RECORDINGS: { httpStatus: 404, summary: 'Nothing was recorded in the requested range.' },
   SNAPSHOT_UNAVAILABLE: { httpStatus: 503, summary: 'The stream has not delivered a frame yet.' },

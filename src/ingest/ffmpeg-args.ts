@@ -2,6 +2,7 @@
  * ffmpeg command lines, built from named parts so each flag says why it is there. Golden-tested
  * as exact argument lists in test/unit/ffmpeg-args.test.ts.
  */
+import { protocolWhitelist } from '../config/url.js';
 
 export type AudioMode = 'auto' | 'copy' | 'aac' | 'off';
 
@@ -21,6 +22,18 @@ export interface IngestArgsOptions {
 }
 
 const GLOBAL = ['-hide_banner', '-nostdin', '-loglevel', 'level+warning'];
+
+/**
+ * Every input gets the protocols its scheme needs and no more: ffmpeg otherwise follows whatever
+ * a URL, a redirect or a playlist names (file:, concat:, subfile:…), letting a camera URL read
+ * the recorder's own files. Inputs on stdin get `pipe` only.
+ */
+function whitelistFor(url: string): string[] {
+  const whitelist = protocolWhitelist(url);
+  if (whitelist === undefined) throw new Error(`no protocol whitelist for this URL's scheme`);
+  return ['-protocol_whitelist', whitelist];
+}
+const PIPE_ONLY = ['-protocol_whitelist', 'pipe'];
 
 /**
  * Fragmented MP4 on stdout: Vigil splits it into segments itself, so one connection feeds
@@ -64,12 +77,13 @@ function inputArgs(source: IngestSource, opts: IngestArgsOptions): string[] {
         // ffmpeg 4 calls the socket timeout -stimeout; 5 renamed it -timeout.
         opts.ffmpegMajor >= 5 ? '-timeout' : '-stimeout',
         timeoutUs,
+        ...whitelistFor(source.url),
         '-i',
         source.url,
       ];
     case 'http:':
     case 'https:':
-      return ['-rw_timeout', timeoutUs, '-i', source.url];
+      return ['-rw_timeout', timeoutUs, ...whitelistFor(source.url), '-i', source.url];
     default:
       throw new Error(`not an ingest URL: ${url.protocol}`);
   }
@@ -97,6 +111,8 @@ export function fileSourceArgs(path: string, opts: { copyVideo: boolean; fps?: n
     '-re',
     '-stream_loop',
     '-1',
+    '-protocol_whitelist',
+    'file',
     '-i',
     path,
     '-map',
@@ -137,6 +153,7 @@ export function snapshotArgs(frameCount: number): string[] {
     ...GLOBAL,
     '-f',
     'mp4',
+    ...PIPE_ONLY,
     '-i',
     'pipe:0',
     '-vf',
@@ -179,6 +196,7 @@ export function decodeFramesArgs(opts: {
     '-copyts',
     '-f',
     'mp4',
+    ...PIPE_ONLY,
     '-i',
     'pipe:0',
     '-an',

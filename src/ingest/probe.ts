@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ProbeResponse } from '../api/types.js';
 import { LatestGop } from '../recording/latest-gop.js';
+import type { CameraNetworks } from '../config/url.js';
 import type { Clock } from '../time/clock.js';
 import type { FfmpegBinary } from './ffmpeg-binary.js';
 import { planSource, type SourceSpec } from './sources.js';
@@ -12,15 +13,22 @@ const PROBE_MEDIA_MS = 1000;
 /**
  * "Test connection": pulls the stream exactly as recording would (same plan, same supervisor,
  * same error wording), so a probe that passes means the camera will record. Stops at the first
- * second of media or the first failure, whichever comes first.
+ * second of media, the first failure or timeoutMs, whichever comes first; at the limit ffmpeg is
+ * stopped (SIGTERM, then SIGKILL 3 s later) before the answer goes out, so no probe outlives it.
  */
 export async function probeStream(
   spec: SourceSpec,
-  deps: { ffmpeg: FfmpegBinary; clock: Clock; log: Logger; timeoutMs: number },
+  deps: {
+    ffmpeg: FfmpegBinary;
+    clock: Clock;
+    log: Logger;
+    timeoutMs: number;
+    cameraNetworks?: CameraNetworks | undefined;
+  },
 ): Promise<ProbeResponse> {
   const startedAtMs = deps.clock.nowMs();
   const elapsed = () => Math.round(deps.clock.nowMs() - startedAtMs);
-  const plan = await planSource(spec, deps.ffmpeg, deps.timeoutMs);
+  const plan = await planSource(spec, deps.ffmpeg, deps.timeoutMs, { cameraNetworks: deps.cameraNetworks });
   const supervisor = new StreamSupervisor({
     cameraId: 'probe',
     stream: 'probe',

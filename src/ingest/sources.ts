@@ -1,8 +1,12 @@
 import { execFile } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { urlOrigin, type CameraNetworks } from '../config/url.js';
 import type { FfmpegBinary } from './ffmpeg-binary.js';
 import { fileSourceArgs, ingestArgs, testPatternArgs, type AudioMode } from './ffmpeg-args.js';
+import type { StreamError } from './stream-errors.js';
 import type { CommandPlan } from './supervisor.js';
 
 const execFileAsync = promisify(execFile);
@@ -27,7 +31,9 @@ export function urlWithCredentials(spec: SourceSpec): string {
 /** The video codec of a local file as ffmpeg names it ('h264', 'hevc', 'mpeg4'…). */
 async function fileVideoCodec(ffmpegPath: string, path: string): Promise<string | null> {
   try {
-    await execFileAsync(ffmpegPath, ['-hide_banner', '-i', path], { timeout: 10_000 });
+    await execFileAsync(ffmpegPath, ['-hide_banner', '-protocol_whitelist', 'file', '-i', path], {
+      timeout: 10_000,
+    });
   } catch (err) {
     // ffmpeg with only an input exits 1 after printing the stream list on stderr.
     const stderr = (err as { stderr?: string }).stderr ?? '';
@@ -46,14 +52,65 @@ function testPatternOptions(url: URL): { width: number; height: number; fps: num
   };
 }
 
+export type AddressLookup = (host: string) => Promise<string[]>;
+
+async function lookupAll(host: string): Promise<string[]> {
+  // getaddrinfo, as ffmpeg resolves the name, and every address: ffmpeg may try any of them.
+  return (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+}
+
+/**
+ * Whether a camera URL's host resolves into security.cameraNetworks (always true without the
+ * setting, and for file: and testsrc:, which connect to nothing). Every address the name has must
+ * be inside. ffmpeg resolves the name again when it connects, so a DNS server that answers
+ * differently the second time (rebinding) is not stopped here; checking before every connection
+ * narrows that window, and the networks of a VLAN without such a DNS server close it.
+ */
+export async function checkCameraNetwork(
+  url: string,
+  networks: CameraNetworks | undefined,
+  resolve: AddressLookup = lookupAll,
+): Promise<StreamError | null> {
+  const origin = urlOrigin(url);
+  if (!networks || !origin) return null;
+  const literal = isIP(origin.host) !== 0;
+  let addresses: string[];
+  try {
+    addresses = literal ? [origin.host] : await resolve(origin.host);
+  } catch (err) {
+    const reason = (err as { code?: string }).code ?? (err as Error).message;
+    return {
+      kind: 'dns',
+      message:
+        `host name '${origin.host}' cannot be resolved (${reason}), so it cannot be checked against ` +
+        `security.cameraNetworks (${networks.toString()}): check the name or use the camera's IP address`,
+    };
+  }
+  const outside = addresses.find((address) => !networks.allows(address));
+  if (addresses.length === 0 || outside !== undefined) {
+    const where = literal
+      ? `address ${origin.host}`
+      : `host '${origin.host}' resolves to ${outside ?? 'nothing'}, which`;
+    return {
+      kind: 'network_refused',
+      message:
+        `camera ${where} is outside the networks cameras may be on ` +
+        `(security.cameraNetworks: ${networks.toString()}): Vigil does not connect there`,
+    };
+  }
+  return null;
+}
+
 /**
  * How to pull a stream, by URL scheme: cameras (rtsp, rtsps, http), a looped local file, or a
  * synthetic pattern. Files are probed once here because the plan must know whether to copy.
+ * With cameraNetworks, each connection to a camera is preceded by checkCameraNetwork().
  */
 export async function planSource(
   spec: SourceSpec,
   ffmpeg: FfmpegBinary,
   ioTimeoutMs: number,
+  options: { cameraNetworks?: CameraNetworks | undefined } = {},
 ): Promise<CommandPlan> {
   const url = new URL(spec.url);
   switch (url.protocol) {
@@ -67,8 +124,10 @@ export async function planSource(
       return { ffmpegPath: ffmpeg.path, args: () => testPatternArgs(testPatternOptions(url)) };
     default: {
       const source = { url: urlWithCredentials(spec), transport: spec.transport, audio: spec.audio };
+      const networks = options.cameraNetworks;
       return {
         ffmpegPath: ffmpeg.path,
+        ...(networks ? { preflight: () => checkCameraNetwork(spec.url, networks) } : {}),
         args: ({ audioNeedsTranscode }) =>
           ingestArgs(source, { ffmpegMajor: ffmpeg.major, ioTimeoutMs, audioNeedsTranscode }),
       };

@@ -1,3 +1,5 @@
+import { redactText } from '../config/url.js';
+
 /**
  * Turns ffmpeg's stderr into the reason a user sees on the camera's status, in words that say
  * what to check. Pure: the supervisor feeds it stderr lines and the exit code.
@@ -16,7 +18,9 @@ export type StreamErrorKind =
   | 'invalid_data'
   | 'stalled'
   | 'ended'
-  | 'exited';
+  | 'exited'
+  /** The camera's address is outside security.cameraNetworks: Vigil did not connect. */
+  | 'network_refused';
 
 export interface StreamError {
   kind: StreamErrorKind;
@@ -90,11 +94,15 @@ export function classifyFfmpegFailure(stderrLines: readonly string[], exitCode: 
   const last = stderrLines.filter((l) => l.trim() !== '' && !l.includes('[warning]')).at(-1);
   return {
     kind: 'exited',
-    message: `ffmpeg exited (code ${exitCode ?? 'signal'})${last ? `: ${last.trim()}` : ''}`,
+    // The line may quote the camera URL: never without its credentials.
+    message: `ffmpeg exited (code ${exitCode ?? 'signal'})${last ? `: ${redactText(last.trim())}` : ''}`,
   };
 }
 
-/** Removes credentials from anything ffmpeg prints (it echoes the input URL in some errors). */
+/**
+ * Removes credentials from anything ffmpeg prints (it echoes the input URL in some errors): user
+ * info, and password-like query parameters such as ?pwd= (see redactText).
+ */
 export function scrubCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
+  return redactText(text);
 }

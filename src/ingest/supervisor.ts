@@ -34,6 +34,8 @@ export interface StreamStatus {
 export interface CommandPlan {
   ffmpegPath: string;
   args(attempt: { audioNeedsTranscode: boolean }): string[];
+  /** Run before every connection; an error instead of starting ffmpeg (e.g. a camera network check). */
+  preflight?(): Promise<StreamError | null>;
 }
 
 export interface SupervisorOptions {
@@ -86,7 +88,14 @@ export function newSessionId(): number {
 const CONNECT_ALLOWANCE_MS = 10_000;
 
 /** Errors that retrying quickly will not fix: slow down so the camera's log is not flooded. */
-const PERSISTENT_ERRORS = new Set(['unauthorized', 'forbidden', 'not_found', 'no_video', 'dns']);
+const PERSISTENT_ERRORS = new Set([
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'no_video',
+  'dns',
+  'network_refused',
+]);
 
 /**
  * Pulls one stream with a supervised ffmpeg: restarts it with capped exponential backoff,
@@ -110,6 +119,8 @@ export class StreamSupervisor extends EventEmitter {
   private abortReason: StreamError | null = null;
   private init: InitSegment | null = null;
   private readonly stats = new StreamStats();
+  /** Bumped by stop(): a preflight still running from before then must not start ffmpeg. */
+  private runEpoch = 0;
 
   constructor(private readonly opts: SupervisorOptions) {
     super();
@@ -123,6 +134,7 @@ export class StreamSupervisor extends EventEmitter {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.runEpoch += 1;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.clearWatchdog();
     const child = this.child;
@@ -156,6 +168,34 @@ export class StreamSupervisor extends EventEmitter {
   }
 
   private launch(): void {
+    const { preflight } = this.opts.plan;
+    if (!preflight) {
+      this.spawnFfmpeg();
+      return;
+    }
+    const epoch = this.runEpoch;
+    this.setState('connecting');
+    void preflight().then(
+      (error) => {
+        if (this.stopped || epoch !== this.runEpoch) return;
+        if (error === null) this.spawnFfmpeg();
+        else {
+          this.fail(error);
+          this.scheduleRetry(error.kind);
+        }
+      },
+      (err: unknown) => {
+        if (this.stopped || epoch !== this.runEpoch) return;
+        this.fail({
+          kind: 'exited',
+          message: `cannot check the camera's address: ${(err as Error).message}`,
+        });
+        this.scheduleRetry('exited');
+      },
+    );
+  }
+
+  private spawnFfmpeg(): void {
     const { plan, log } = this.opts;
     const args = plan.args({ audioNeedsTranscode: this.audioNeedsTranscode });
     const [command, commandArgs] = diesWithVigil(plan.ffmpegPath, args);

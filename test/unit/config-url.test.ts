@@ -10,11 +10,12 @@ test('redactUrl hides the password and keeps the rest', () => {
   assert.equal(redactUrl('https://u:p%40ss@cam.local/video.mjpg'), 'https://u:***@cam.local/video.mjpg');
 });
 
-test('redactUrl hides password-like query parameters', () => {
+test('redactUrl hides password-like query parameters, and the user name beside them', () => {
   const redacted = redactUrl('http://10.0.0.7/videostream.cgi?user=admin&pwd=s3cret&resolution=32');
-  assert.doesNotMatch(redacted, /s3cret/);
+  assert.doesNotMatch(redacted, /s3cret|admin/);
   assert.match(redacted, /pwd=\*\*\*/);
-  assert.match(redacted, /user=admin/);
+  assert.match(redacted, /user=\*\*\*/);
+  assert.match(redacted, /resolution=32/);
 });
 
 test('redactUrl leaves URLs without secrets untouched', () => {

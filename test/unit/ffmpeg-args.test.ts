@@ -19,7 +19,8 @@ test('RTSP over TCP on ffmpeg 5 copies video and audio into fragmented MP4', () 
   );
   assert.equal(
     args.join(' '),
-    `${GLOBAL} -rtsp_transport tcp -timeout 10000000 -i rtsp://u:p@10.0.0.5:554/main ` +
+    `${GLOBAL} -rtsp_transport tcp -timeout 10000000 -protocol_whitelist rtsp,rtp,udp,tcp ` +
+      `-i rtsp://u:p@10.0.0.5:554/main ` +
       `-map 0:v:0 -map 0:a:0? -c:v copy -c:a copy ${OUT}`,
   );
 });
@@ -29,7 +30,10 @@ test('ffmpeg 4 names the RTSP socket timeout -stimeout; UDP is selectable', () =
     { url: 'rtsp://cam/main', transport: 'udp', audio: 'auto' },
     { ffmpegMajor: 4, ioTimeoutMs: 5000, audioNeedsTranscode: false },
   );
-  assert.equal(args.slice(4, 10).join(' '), '-rtsp_transport udp -stimeout 5000000 -i rtsp://cam/main');
+  assert.equal(
+    args.slice(4, 12).join(' '),
+    '-rtsp_transport udp -stimeout 5000000 -protocol_whitelist rtsp,rtp,udp,tcp -i rtsp://cam/main',
+  );
 });
 
 test('audio: transcoded when MP4 cannot hold it, dropped when off', () => {
@@ -48,7 +52,7 @@ test('audio: transcoded when MP4 cannot hold it, dropped when off', () => {
 test('file and test-pattern sources play in real time into the same output', () => {
   assert.equal(
     fileSourceArgs('/f.mp4', { copyVideo: true }).join(' '),
-    `${GLOBAL} -re -stream_loop -1 -i /f.mp4 -map 0:v:0 -c:v copy -an ${OUT}`,
+    `${GLOBAL} -re -stream_loop -1 -protocol_whitelist file -i /f.mp4 -map 0:v:0 -c:v copy -an ${OUT}`,
   );
   assert.match(fileSourceArgs('/f.avi', { copyVideo: false }).join(' '), /-c:v libx264 .* -g 20/);
   assert.equal(
@@ -67,7 +71,7 @@ test('ffmpeg major versions from Debian, release and git-snapshot strings', () =
 test('analytics decoding: fragments on stdin, frames by time, absolute timestamps, raw RGB out', () => {
   assert.equal(
     decodeFramesArgs({ ffmpegMajor: 5, fps: 5, width: 640, height: 480 }).join(' '),
-    '-hide_banner -nostdin -loglevel info -threads 1 -copyts -f mp4 -i pipe:0 -an ' +
+    '-hide_banner -nostdin -loglevel info -threads 1 -copyts -f mp4 -protocol_whitelist pipe -i pipe:0 -an ' +
       "-vf select='isnan(prev_selected_t)+gte(t-prev_selected_t,0.1900)',scale=640:480:flags=area,showinfo " +
       '-fps_mode passthrough -f rawvideo -pix_fmt rgb24 pipe:1',
   );
