@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { HostPolicy } from '../auth/host-check.js';
 import type { AuthServices } from '../auth/service.js';
 import type { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
 import type { MotionIndex } from '../storage/motion-index.js';
@@ -34,6 +35,8 @@ export interface ApiContext {
   tls: boolean;
   /** The certificate is self-signed (then no HSTS, which would lock users out of the warning page). */
   tlsSelfSigned: boolean;
+  /** Where Vigil listens and server.allowedHosts: setup and sign-in answer only to these names (DNS rebinding). */
+  hosts: HostPolicy;
   /** Whether a socket address is this machine (first-run setup is only allowed from it). */
   isLoopback(address: string | undefined): boolean;
   /** Called once the first administrator exists: Vigil starts listening where configured. */

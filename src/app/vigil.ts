@@ -238,6 +238,10 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
         tls: tls !== null,
         tlsSelfSigned: tls?.selfSigned ?? false,
         isLoopback,
+        hosts: {
+          listenHost: listenAddress(opts.listen, config).host,
+          allowedHosts: config.server.allowedHosts ?? [],
+        },
         onFirstAdmin: async () => {
           adminExists = true;
           log.info(`the first administrator exists: Vigil now answers on ${host}:${port}`);

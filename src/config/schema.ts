@@ -72,6 +72,9 @@ function Size(options: { description: string; default?: string }) {
 // host:port, with IPv6 hosts in brackets as in URLs.
 export const LISTEN_PATTERN = '^(\\[[0-9a-fA-F:.]+\\]|[^\\s:\\[\\]]+):[0-9]{1,5}$';
 
+/** server.allowedHosts entries: a DNS name or bracketed IPv6 address, optional :port (no userinfo, no path). */
+export const ALLOWED_HOST_PATTERN = '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9_.-]+)(:[0-9]{1,5})?$';
+
 export const CAMERA_ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$';
 
 export const StreamSchema = Type.Object(
@@ -366,6 +369,23 @@ export const ServerSchema = Type.Object(
           description:
             'Serve HTTPS instead of HTTP: either `certFile` and `keyFile`, or `selfSigned: true`. Sign-in cookies ' +
             'are then marked Secure.',
+        },
+      ),
+    ),
+    allowedHosts: Type.Optional(
+      Type.Array(
+        Type.String({
+          pattern: ALLOWED_HOST_PATTERN,
+          description:
+            'A host name or address as browsers send it, e.g. `nvr.home.arpa`, `nvr.local:8080`, `[fd00::5]`.',
+        }),
+        {
+          description:
+            'Further names Vigil may be reached by for first-run setup and sign-in (the `Host` header), e.g. its DNS ' +
+            'name or the name of a reverse proxy in front of it. A name without a port is allowed on any port. ' +
+            '`localhost`, `127.0.0.1` and `[::1]` (when listening on loopback or all addresses) and the address ' +
+            'Vigil listens on are always allowed, on its port. Other names are refused: a defence against DNS ' +
+            'rebinding, where a web page re-points its own name at this machine.',
         },
       ),
     ),

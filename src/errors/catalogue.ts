@@ -66,6 +66,11 @@ export const errorCatalogue = {
     httpStatus: 503,
     summary: 'Too many sign-ins are being checked at once; wait the time given (Retry-After), then retry.',
   },
+  HOST_NOT_ALLOWED: {
+    httpStatus: 403,
+    summary:
+      "Setup and sign-in answer only to this Vigil's own host names; add the name to server.allowedHosts.",
+  },
   FORBIDDEN: {
     httpStatus: 403,
     summary: 'Your role or camera grants do not allow this; ask an administrator.',

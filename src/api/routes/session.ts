@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { clearedSessionCookie, sessionCookie } from '../../auth/cookies.js';
 import { permissionsOf, type Principal } from '../../auth/permissions.js';
+import { hostProblem } from '../../auth/host-check.js';
 import { throttledError } from '../../auth/rate-limit.js';
 import { principalFor, type UserRecord } from '../../auth/store.js';
 import { csrfTokenFor } from '../../auth/tokens.js';
@@ -60,6 +61,24 @@ export function sessionRoutes(ctx: ApiContext): FastifyPluginAsync {
     return { setupRequired: false, user: userView(user, principalFor(user)), csrfToken: created.csrfToken };
   }
 
+  /**
+   * Setup and sign-in answer only to this Vigil's own names (DNS rebinding). Checked on request,
+   * before the body is read or anything is counted.
+   */
+  async function ownHostOnly(request: FastifyRequest): Promise<void> {
+    const problem = hostProblem(
+      {
+        host: request.headers.host,
+        target: request.raw.url,
+        localAddress: request.socket.localAddress,
+        localPort: request.socket.localPort,
+        tls: secure,
+      },
+      ctx.hosts,
+    );
+    if (problem) throw new VigilError('HOST_NOT_ALLOWED', problem, { host: request.headers.host ?? null });
+  }
+
   return async (app) => {
     app.get(
       '/api/session',
@@ -84,6 +103,7 @@ export function sessionRoutes(ctx: ApiContext): FastifyPluginAsync {
     app.post<{ Body: Credentials }>(
       '/api/setup',
       {
+        onRequest: ownHostOnly,
         schema: { body: credentials },
         config: { access: { public: 'first-run setup, before any account exists; from localhost only' } },
       },
@@ -109,7 +129,7 @@ export function sessionRoutes(ctx: ApiContext): FastifyPluginAsync {
 
     app.post<{ Body: Credentials }>(
       '/api/session',
-      { schema: { body: credentials }, config: { access: { public: 'signing in' } } },
+      { onRequest: ownHostOnly, schema: { body: credentials }, config: { access: { public: 'signing in' } } },
       async (request, reply) => {
         const ip = clientIp(request);
         const attempt = { account: request.body.name, ip };
