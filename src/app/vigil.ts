@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +14,7 @@ import { locateFfmpeg } from '../ingest/ffmpeg-binary.js';
 import { CameraNetworks } from '../config/url.js';
 import { PlaybackService } from '../recording/playback.js';
 import { openDatabase } from '../storage/db.js';
+import { describeModeChange, ensurePrivateDir, type ModeChange } from '../storage/file-modes.js';
 import { MotionIndex } from '../storage/motion-index.js';
 import { acquireStorageLock } from '../storage/lock.js';
 import { recoverStorage } from '../storage/recovery.js';
@@ -41,7 +42,11 @@ async function loadTls(
   const material =
     'certFile' in settings
       ? await loadTlsFiles(settings.certFile, settings.keyFile)
-      : await ensureSelfSignedCertificate({ dir: join(storageRoot, 'tls'), nowMs: clock.nowMs() });
+      : await ensureSelfSignedCertificate({
+          dir: join(storageRoot, 'tls'),
+          nowMs: clock.nowMs(),
+          onModeTightened: (change) => log.warn({ path: change.path }, describeModeChange(change)),
+        });
   log.info(
     { fingerprintSha256: material.fingerprintSha256, names: material.names },
     `HTTPS with ${material.selfSigned ? 'a self-signed' : 'the configured'} certificate; SHA-256 fingerprint ${material.fingerprintSha256}`,
@@ -103,8 +108,10 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
   const log = opts.log ?? pino({ level: process.env.VIGIL_LOG_LEVEL ?? 'info' });
   const clock = opts.clock ?? new MonotonicWallClock();
   const storageRoot = config.storage.path;
+  // Recordings, the database and the keys are for Vigil's user only: 0700, tightened if looser.
+  const tightened = (change: ModeChange) => log.warn({ path: change.path }, describeModeChange(change));
   try {
-    mkdirSync(storageRoot, { recursive: true });
+    ensurePrivateDir(storageRoot, tightened);
   } catch (err) {
     throw new VigilError(
       'STORAGE_UNAVAILABLE',
@@ -130,7 +137,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       { path: ffmpeg.path, origin: ffmpeg.origin, version: ffmpeg.version },
       `using ffmpeg ${ffmpeg.version} (${ffmpeg.origin})`,
     );
-    const db = await openDatabase(join(storageRoot, 'index.sqlite'));
+    const db = await openDatabase(join(storageRoot, 'index.sqlite'), { onModeTightened: tightened });
     started.push(() => db.destroy());
     const auth = await startAuth({ db, storageRoot, clock, log, auditRetentionDays: AUDIT_RETENTION_DAYS });
     started.push(() => auth.close());

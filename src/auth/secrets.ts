@@ -39,7 +39,7 @@ export function secretKeyPath(storageRoot: string): string {
 export async function loadOrCreateSecretKey(path: string): Promise<SecretKeyFile> {
   let created = false;
   try {
-    await mkdir(dirname(path), { recursive: true });
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const handle = await open(path, 'wx', 0o600);
     try {
       await handle.writeFile(randomBytes(SECRET_KEY_BYTES));

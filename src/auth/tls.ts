@@ -5,6 +5,12 @@ import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isIP } from 'node:net';
+import {
+  PRIVATE_DIR_MODE,
+  PRIVATE_FILE_MODE,
+  tightenMode,
+  type OnModeTightened,
+} from '../storage/file-modes.js';
 import { VigilError } from '../errors/catalogue.js';
 
 const execFileAsync = promisify(execFile);
@@ -115,6 +121,8 @@ export interface SelfSignedOptions {
   nowMs: number;
   /** The openssl binary; 'openssl' from PATH by default. */
   openssl?: string;
+  /** Told when the folder or key of an existing certificate was looser than 0700/0600 and was tightened. */
+  onModeTightened?: OnModeTightened;
 }
 
 /**
@@ -129,13 +137,16 @@ export async function ensureSelfSignedCertificate(
 ): Promise<TlsMaterial & { generated: boolean }> {
   const certPath = join(options.dir, 'cert.pem');
   const keyPath = join(options.dir, 'key.pem');
+  // The private key: 0600 in a 0700 folder, also when an older Vigil or a copy left it looser.
+  tightenMode(options.dir, PRIVATE_DIR_MODE, options.onModeTightened);
+  tightenMode(keyPath, PRIVATE_FILE_MODE, options.onModeTightened);
   try {
     const existing = await loadTlsFiles(certPath, keyPath);
     if (existing.validToMs - options.nowMs > RENEW_BEFORE_MS) return { ...existing, generated: false };
   } catch {
     // Missing or broken: make a new one below.
   }
-  await mkdir(options.dir, { recursive: true, mode: 0o700 });
+  await mkdir(options.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const names = options.names ?? defaultCertificateNames();
   const tmpCert = `${certPath}.tmp`;
   const tmpKey = `${keyPath}.tmp`;
@@ -176,7 +187,7 @@ export async function ensureSelfSignedCertificate(
         : `openssl failed to generate a self-signed certificate: ${String((err as { stderr?: unknown }).stderr ?? err)}`,
     );
   }
-  await chmod(tmpKey, 0o600);
+  await chmod(tmpKey, PRIVATE_FILE_MODE);
   await rename(tmpKey, keyPath);
   await rename(tmpCert, certPath);
   return { ...(await loadTlsFiles(certPath, keyPath)), generated: true };

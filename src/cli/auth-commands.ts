@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,6 +12,7 @@ import { generateTotpSecret, totpUri } from '../auth/totp.js';
 import type { LoadedConfig } from '../config/index.js';
 import { VigilError, type ErrorCode } from '../errors/catalogue.js';
 import { openDatabase, type Db } from '../storage/db.js';
+import { describeModeChange, ensurePrivateDir, type ModeChange } from '../storage/file-modes.js';
 import { MonotonicWallClock } from '../time/clock.js';
 
 /**
@@ -85,15 +86,16 @@ async function openAuth(loaded: LoadedConfig, options: { create: boolean }): Pro
         '(`vigil user add` creates it before the first start)',
     );
   }
+  const tightened = (change: ModeChange) => console.error(`warning: ${describeModeChange(change)}`);
   try {
-    mkdirSync(storageRoot, { recursive: true });
+    ensurePrivateDir(storageRoot, tightened);
   } catch (err) {
     throw new VigilError(
       'STORAGE_UNAVAILABLE',
       `cannot create storage.path ${storageRoot}: ${(err as Error).message}`,
     );
   }
-  const db = await openDatabase(dbPath);
+  const db = await openDatabase(dbPath, { onModeTightened: tightened });
   try {
     const keyFile = await loadOrCreateSecretKey(secretKeyPath(storageRoot));
     if (keyFile.created) {

@@ -1,7 +1,9 @@
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import { migrations } from './migrations.js';
 import type { DatabaseSchema } from './schema.js';
+import { PRIVATE_FILE_MODE, tightenMode, type OnModeTightened } from './file-modes.js';
 
 export type Db = Kysely<DatabaseSchema>;
 
@@ -16,9 +18,24 @@ class StaticMigrations implements MigrationProvider {
  * API read while the recorder writes; synchronous=NORMAL is safe with WAL against process
  * crashes, and the recorder fsyncs media before it commits the row that points at it.
  */
-export async function openDatabase(path: string): Promise<Db> {
+export async function openDatabase(
+  path: string,
+  options: { onModeTightened?: OnModeTightened } = {},
+): Promise<Db> {
+  // Users, password hashes, sessions and the audit log live here: 0600. SQLite gives the -wal and
+  // -shm files the main file's mode, so the file is made (or tightened) before SQLite opens it,
+  // and the other two are tightened once WAL mode has made them (an older Vigil left them looser).
+  const onDisk = path !== '' && path !== ':memory:';
+  if (onDisk) {
+    closeSync(openSync(path, 'a', PRIVATE_FILE_MODE));
+    tightenMode(path, PRIVATE_FILE_MODE, options.onModeTightened);
+  }
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
+  if (onDisk) {
+    for (const suffix of ['-wal', '-shm'])
+      tightenMode(path + suffix, PRIVATE_FILE_MODE, options.onModeTightened);
+  }
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
