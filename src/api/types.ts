@@ -124,10 +124,18 @@ export interface SystemCameraView {
   }>;
 }
 
+/** The ffmpeg on the system page, with what the administrator should know about it. */
+export interface SystemFfmpegView extends FfmpegView {
+  /** The old build shipped in the @ffmpeg-installer npm package is in use. */
+  bundled: boolean;
+  /** What to do about it (install the system ffmpeg), or null. */
+  warning: string | null;
+}
+
 export interface SystemResponse {
   version: string;
   uptimeMs: number;
-  ffmpeg: FfmpegView;
+  ffmpeg: SystemFfmpegView;
   node: string;
   storage: HealthResponse['storage'] & { totalBytes: number | null };
   cameras: SystemCameraView[];

@@ -10,7 +10,7 @@ import { ensureSelfSignedCertificate, loadTlsFiles, type TlsMaterial } from '../
 import { detectConfigFor, parseListen, type LoadedConfig } from '../config/index.js';
 import { VigilError } from '../errors/catalogue.js';
 import { startEvents, type EventServices } from '../events/index.js';
-import { locateFfmpeg } from '../ingest/ffmpeg-binary.js';
+import { ffmpegWarning, locateFfmpeg } from '../ingest/ffmpeg-binary.js';
 import { CameraNetworks } from '../config/url.js';
 import { PlaybackService } from '../recording/playback.js';
 import { openDatabase } from '../storage/db.js';
@@ -137,6 +137,8 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       { path: ffmpeg.path, origin: ffmpeg.origin, version: ffmpeg.version },
       `using ffmpeg ${ffmpeg.version} (${ffmpeg.origin})`,
     );
+    const ffmpegAdvice = ffmpegWarning(ffmpeg);
+    if (ffmpegAdvice) log.warn({ path: ffmpeg.path }, ffmpegAdvice);
     const db = await openDatabase(join(storageRoot, 'index.sqlite'), { onModeTightened: tightened });
     started.push(() => db.destroy());
     const auth = await startAuth({ db, storageRoot, clock, log, auditRetentionDays: AUDIT_RETENTION_DAYS });

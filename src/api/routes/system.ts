@@ -1,5 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import type { FastifyPluginAsync } from 'fastify';
+import { ffmpegWarning } from '../../ingest/ffmpeg-binary.js';
 import type { SystemResponse } from '../types.js';
 import type { ApiContext } from '../context.js';
 
@@ -24,7 +25,13 @@ export function systemRoutes(ctx: ApiContext): FastifyPluginAsync {
         return {
           version: ctx.version,
           uptimeMs: ctx.clock.nowMs() - ctx.startedAtMs,
-          ffmpeg: { path: ctx.ffmpeg.path, origin: ctx.ffmpeg.origin, version: ctx.ffmpeg.version },
+          ffmpeg: {
+            path: ctx.ffmpeg.path,
+            origin: ctx.ffmpeg.origin,
+            version: ctx.ffmpeg.version,
+            bundled: ctx.ffmpeg.bundled,
+            warning: ffmpegWarning(ctx.ffmpeg),
+          },
           node: process.version,
           storage: {
             path: ctx.storageRoot,

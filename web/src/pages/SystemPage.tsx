@@ -51,6 +51,11 @@ export function SystemPage() {
           <p>
             ffmpeg {data.ffmpeg.version} ({data.ffmpeg.origin})
           </p>
+          {data.ffmpeg.warning !== null && (
+            <p className="error" role="alert" data-testid="ffmpeg-warning">
+              {data.ffmpeg.warning}
+            </p>
+          )}
           <p>Node.js {data.node}</p>
           <p className="muted">Up {formatDuration(data.uptimeMs)}</p>
         </div>
