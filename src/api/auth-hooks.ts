@@ -5,6 +5,7 @@ import { authorize, type Principal, type RouteAccess } from '../auth/permissions
 import type { AuthServices } from '../auth/service.js';
 import { bearerToken, CSRF_HEADER, csrfTokenValid, isStateChanging, originAllowed } from '../auth/tokens.js';
 import { VigilError } from '../errors/catalogue.js';
+import { pathOf, requestTargetProblem } from './request-target.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -71,10 +72,19 @@ function checkBrowserOrigin(request: FastifyRequest): void {
   }
 }
 
+/** What the UI's file route declares: the hook answers 404 for API paths that fall through to it. */
+export const UI_FILES_ACCESS: RouteAccess = { public: "the web UI's own files" };
+
+function isApiPath(path: string): boolean {
+  return path === '/api' || path.startsWith('/api/');
+}
+
 /**
- * Authentication and authorisation for every route: identify the caller, then, before the
- * handler, check the route's declared access (fail closed: an /api route without a declaration
- * answers 500 and a test lists it). The UI's static files are public.
+ * Authentication and authorisation for every request, decided on the route the router matched,
+ * never on the raw URL: a path not spelled canonically is refused first (so the router and this
+ * check cannot read two different paths), then the caller is identified, then the matched
+ * route's declared access is enforced. Fail closed: a route without a declaration answers 500
+ * and a test lists it. Nothing here reads the body, and no handler runs unless this passed.
  */
 export function installAuth(app: FastifyInstance, options: AuthHookOptions): void {
   app.decorateRequest('principal', null);
@@ -83,19 +93,19 @@ export function installAuth(app: FastifyInstance, options: AuthHookOptions): voi
   // Everything happens before the body is read or validated: a caller without the permission
   // learns nothing about a route, not even what its body should look like.
   app.addHook('onRequest', async (request) => {
+    const problem = requestTargetProblem(request.raw.url);
+    if (problem !== null) throw new VigilError('PATH_NOT_CANONICAL', `${problem}; see docs/ref/api.md`);
     await identify(request, options);
-    if (!request.url.startsWith('/api/')) return;
-    const route = request.routeOptions.url;
-    // No route: the not-found handler answers. The UI's catch-all file route is a 404 for /api paths.
-    if (route === undefined) return;
-    if (route === '/*') {
-      throw new VigilError(
-        'NOT_FOUND',
-        `no route ${request.method} ${request.url.split('?')[0]}; see docs/ref/api.md`,
-      );
-    }
+    // No route matched: the not-found handler answers 404 and no handler runs.
+    if (request.is404 || request.routeOptions.url === undefined) return;
     const access = request.routeOptions.config.access;
-    if (!access) throw new VigilError('INTERNAL', `route ${route} declares no access rule`);
+    if (!access) {
+      throw new VigilError('INTERNAL', `route ${request.routeOptions.url} declares no access rule`);
+    }
+    const path = pathOf(request.raw.url ?? '/');
+    if (access === UI_FILES_ACCESS && isApiPath(path)) {
+      throw new VigilError('NOT_FOUND', `no route ${request.method} ${path}; see docs/ref/api.md`);
+    }
     checkBrowserOrigin(request);
     if (request.principal === null && !('public' in access)) {
       adminExists ||= (await options.auth.store.countUsers()) > 0;

@@ -171,6 +171,13 @@ function field(record: unknown, name: string): string | undefined {
   return undefined;
 }
 
+/** A token whose scopes leave out part of its role (a token made without scopes holds the whole role). */
+export function isNarrowedToken(principal: Principal): boolean {
+  const scopes = principal.scopes;
+  if (scopes === null) return false;
+  return [...ROLE_PERMISSIONS[principal.role]].some((p) => !scopes.has(p));
+}
+
 /**
  * The check a route runs before its handler: AUTH_REQUIRED without a principal, FORBIDDEN when
  * the declaration is not met. `principal` is null for anonymous requests.
@@ -190,7 +197,18 @@ export function authorize(
   if (access.sessionOnly && principal.via !== 'session') {
     throw new VigilError('FORBIDDEN', 'API tokens cannot do this; sign in with a password in the web UI');
   }
-  if ('signedIn' in access) return;
+  if ('signedIn' in access) {
+    // A token's scopes narrow everything it can reach: a token made for watching one thing must
+    // not list or revoke its owner's other tokens. Only unscoped tokens manage their owner's account.
+    if (isNarrowedToken(principal)) {
+      throw new VigilError(
+        'FORBIDDEN',
+        `this API token is limited to ${[...(principal.scopes ?? [])].join(', ')}; ` +
+          'managing your own account needs a token without scopes, or signing in',
+      );
+    }
+    return;
+  }
   const source = access.camera;
   let cameraId: string | undefined;
   if (source !== undefined && typeof source === 'object') {
