@@ -26,7 +26,8 @@ export const AUDIT_ACTIONS = [
   'live.start', // target camera; details.stream
   'live.stop', // details.durationMs
   'playback.view', // target camera; details.fromMs, details.toMs, details.stream
-  'export.create', // target camera; details.fromMs, details.toMs
+  'export.create', // target camera; details.fromMs, details.toMs (details.eventId for an event clip)
+  'snapshot.view', // target camera; details.stream (a live picture) or details.eventId (an event's)
   'event.delete', // target event; details.cameraId
   'audit.export', // someone exported the audit log (details: the filter)
   'audit.retention', // retention deleted old entries (details: throughSeq, deletedCount)

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { AUDIT_CHECKPOINT_KEY_PURPOSE, AuditLog } from '../audit/log.js';
 import type { AuditInput } from '../audit/entry.js';
+import { MediaViewWindow } from '../audit/media-views.js';
 import type { Db } from '../storage/db.js';
 import type { Clock } from '../time/clock.js';
 import { LoginThrottle } from './rate-limit.js';
@@ -16,6 +17,11 @@ export interface AuthServices {
   secrets: SecretBox;
   /** Appends to the audit log without failing the request that caused it (the failure is logged). */
   record(input: AuditInput): void;
+  /**
+   * record(), merged: repeats of `mergeKey` within a few minutes of its entry write none
+   * (media views: a player's part requests, a download's Range requests; see media-views.ts).
+   */
+  recordMerged(input: AuditInput, mergeKey: string): void;
   close(): Promise<void>;
 }
 
@@ -44,6 +50,10 @@ export async function startAuth(options: {
       .append(input)
       .catch((err: unknown) => log.error({ err, action: input.action }, 'audit append failed'));
   };
+  const mediaViews = new MediaViewWindow();
+  const recordMerged = (input: AuditInput, mergeKey: string) => {
+    if (mediaViews.shouldRecord(mergeKey, clock.nowMs())) record(input);
+  };
   const housekeeping = async () => {
     try {
       await store.deleteExpiredSessions();
@@ -62,6 +72,7 @@ export async function startAuth(options: {
     throttle,
     secrets,
     record,
+    recordMerged,
     close: async () => {
       clearInterval(timer);
       await pending;

@@ -113,6 +113,12 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsync {
         // The snapshot is replaced while the event goes on by a better one: revalidate each time.
         const etag = `"${event.id}-${event.snapshotTimeMs ?? 0}-${crop ? 'crop' : 'frame'}"`;
         void reply.type('image/jpeg').header('cache-control', 'no-cache').header('etag', etag);
+        auditMedia(ctx, request, {
+          action: 'snapshot.view',
+          cameraId: event.cameraId,
+          details: { eventId: event.id, crop },
+          merge: `event|${event.id}`,
+        });
         if (request.headers['if-none-match'] === etag) return reply.code(304).send();
         return reply.send(jpeg);
       },
@@ -128,10 +134,11 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsync {
         const event = await visibleEvent(request, 'events.view');
         const toMs = Math.min(event.clipEndMs, event.clipStartMs + MAX_CLIP_MS);
         const mp4 = await ctx.playback.exportMp4(event.cameraId, 'main', event.clipStartMs, toMs);
-        auditMedia(ctx, request, 'export.create', event.cameraId, {
-          fromMs: event.clipStartMs,
-          toMs,
-          eventId: event.id,
+        auditMedia(ctx, request, {
+          action: 'export.create',
+          cameraId: event.cameraId,
+          details: { fromMs: event.clipStartMs, toMs, eventId: event.id },
+          merge: `event|${event.id}`,
         });
         const start = new Date(event.startTimeMs).toISOString().replace(/[:.]/g, '-');
         return sendMp4(request, reply, mp4, `${event.cameraId}-${event.label}-${start}.mp4`);

@@ -2,7 +2,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { LiveViewer } from '../../live/live-feed.js';
 import { parseTimeParam } from '../../time/parse.js';
+import { assertCan } from '../../auth/permissions.js';
 import { auditMedia } from '../audit-media.js';
+import { principalOf } from '../auth-hooks.js';
 import type { ApiContext } from '../context.js';
 import { LIVE_CLOSE_CHANGED, LIVE_CLOSE_REMOVED } from '../types.js';
 import {
@@ -16,6 +18,8 @@ import {
 
 /** How far back the live HLS fallback starts when the player gives no `from`. */
 const LIVE_HLS_BACK_MS = 10_000;
+/** How far back `from` may reach with live.view alone; beyond it is playback (playback.view). */
+export const LIVE_HLS_MAX_BACK_MS = 60_000;
 
 const LIVE_CLOSE_CODES = { changed: LIVE_CLOSE_CHANGED, removed: LIVE_CLOSE_REMOVED } as const;
 
@@ -62,12 +66,13 @@ export function liveRoutes(ctx: ApiContext): FastifyPluginAsync {
         runtime.live.add(viewer);
         const stream = request.query.stream ?? 'main';
         const startedAtMs = ctx.clock.nowMs();
-        auditMedia(ctx, request, 'live.start', request.params.id, { stream });
+        auditMedia(ctx, request, { action: 'live.start', cameraId: request.params.id, details: { stream } });
         socket.on('close', () => {
           runtime.live.remove(viewer);
-          auditMedia(ctx, request, 'live.stop', request.params.id, {
-            stream,
-            durationMs: ctx.clock.nowMs() - startedAtMs,
+          auditMedia(ctx, request, {
+            action: 'live.stop',
+            cameraId: request.params.id,
+            details: { stream, durationMs: ctx.clock.nowMs() - startedAtMs },
           });
         });
         socket.on('error', () => runtime.live.remove(viewer));
@@ -83,18 +88,25 @@ export function liveRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
       async (request, reply) => {
         const camera = ctx.cameras.get(request.params.id);
+        const stream = request.query.stream ?? 'main';
         const nowMs = ctx.clock.nowMs();
         const fromMs =
           request.query.from === undefined
             ? nowMs - LIVE_HLS_BACK_MS
             : parseTimeParam('from', request.query.from);
-        const playlist = await ctx.playback.vodPlaylist(
-          camera.config.id,
-          request.query.stream ?? 'main',
-          fromMs,
-          nowMs + 60_000,
-          { live: true },
-        );
+        // Live is the recent past only; further back is playback, which has its own permission.
+        if (fromMs < nowMs - LIVE_HLS_MAX_BACK_MS) {
+          assertCan(principalOf(request), 'playback.view', camera.config.id);
+        }
+        const playlist = await ctx.playback.vodPlaylist(camera.config.id, stream, fromMs, nowMs + 60_000, {
+          live: true,
+        });
+        auditMedia(ctx, request, {
+          action: 'live.start',
+          cameraId: camera.config.id,
+          details: { stream, via: 'hls' },
+          merge: `hls|${stream}`,
+        });
         return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-store').send(playlist);
       },
     );

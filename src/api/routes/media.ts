@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { VigilError } from '../../errors/catalogue.js';
 import { gapsBetween, recordingSpans } from '../../storage/spans.js';
 import { parseRangeParams } from '../../time/parse.js';
-import { auditMedia } from '../audit-media.js';
+import { auditMedia, playbackView } from '../audit-media.js';
 import type { ApiContext } from '../context.js';
 import { sendMp4 } from '../send-mp4.js';
 import {
@@ -78,10 +78,11 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
           fromMs,
           toMs,
         );
-        auditMedia(ctx, request, 'playback.view', camera.config.id, {
-          fromMs,
-          toMs,
-          stream: request.query.stream ?? 'main',
+        const stream = request.query.stream ?? 'main';
+        // Merged with the first hour's part requests that follow; details say what was asked.
+        auditMedia(ctx, request, {
+          ...playbackView(camera.config.id, stream, fromMs, 'playlist'),
+          details: { fromMs, toMs, stream, via: 'playlist' },
         });
         return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-store').send(playlist);
       },
@@ -94,7 +95,13 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { access: { permission: 'playback.view', camera: { param: 'id' } } },
       },
       async (request, reply) => {
+        const segment = await ctx.playback.segment(request.params.id, request.params.segmentId);
         const bytes = await ctx.playback.initBytes(request.params.id, request.params.segmentId);
+        auditMedia(
+          ctx,
+          request,
+          playbackView(segment.cameraId, segment.stream, segment.startTimeMs, 'segment'),
+        );
         return reply.type('video/mp4').header('cache-control', 'private, max-age=86400').send(bytes);
       },
     );
@@ -110,7 +117,13 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
           number,
           number,
         ];
+        const segment = await ctx.playback.segment(request.params.id, request.params.segmentId);
         const stream = await ctx.playback.partStream(request.params.id, request.params.segmentId, start, end);
+        auditMedia(
+          ctx,
+          request,
+          playbackView(segment.cameraId, segment.stream, segment.startTimeMs, 'segment'),
+        );
         return reply
           .type('video/iso.segment')
           .header('content-length', end - start)
@@ -136,10 +149,14 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
         });
         const stream = request.query.stream ?? 'main';
         const mp4 = await ctx.playback.exportMp4(camera.config.id, stream, fromMs, toMs);
-        // A download resumed with Range is one export, not one per request.
-        if (request.headers.range === undefined || request.headers.range.startsWith('bytes=0-')) {
-          auditMedia(ctx, request, 'export.create', camera.config.id, { fromMs, toMs, stream });
-        }
+        // Every request is audited, whatever its Range: a download resumed with Range requests
+        // merges into one entry, and a download made only of Range requests is still recorded.
+        auditMedia(ctx, request, {
+          action: 'export.create',
+          cameraId: camera.config.id,
+          details: { fromMs, toMs, stream },
+          merge: `${stream}|${fromMs}|${toMs}`,
+        });
         const filename = `${camera.config.id}-${iso(fromMs).replace(/[:.]/g, '-')}.mp4`;
         return sendMp4(request, reply, mp4, filename);
       },
@@ -152,8 +169,15 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { access: { permission: 'live.view', camera: { param: 'id' } } },
       },
       async (request, reply) => {
-        const runtime = ctx.cameras.stream(request.params.id, request.query.stream ?? 'main');
+        const stream = request.query.stream ?? 'main';
+        const runtime = ctx.cameras.stream(request.params.id, stream);
         const jpeg = await runtime.gop.snapshot(ctx.ffmpeg.path);
+        auditMedia(ctx, request, {
+          action: 'snapshot.view',
+          cameraId: request.params.id,
+          details: { stream },
+          merge: `live|${stream}`,
+        });
         return reply.type('image/jpeg').header('cache-control', 'no-store').send(jpeg);
       },
     );
