@@ -1,9 +1,17 @@
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { VigilError } from '../errors/catalogue.js';
 import type { ApiContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import type { RouteAccess } from '../auth/permissions.js';
 import { installAuth } from './auth-hooks.js';
+import { OpenResponses } from './connections.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { auditRoutes } from './routes/audit.js';
 import { cameraRoutes } from './routes/cameras.js';
@@ -32,6 +40,23 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * A path the router cannot even decode (`%c0%af`, an overlong parameter) gets no route and no
+ * hooks: it is answered here, in the catalogue's words. The WebSocket plugin closes an upgrade
+ * request's socket only after the hooks ran, so such a socket is closed here, or it would stay
+ * open for as long as the client likes (and hold up shutdown).
+ */
+function answerUnroutable(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (request.headers.upgrade !== undefined) {
+    reply.raw.once('finish', () => request.raw.socket.destroy());
+  }
+  const answer =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new VigilError('REQUEST_INVALID', 'a path segment is longer than any id; see docs/ref/api.md')
+      : new VigilError('PATH_NOT_CANONICAL', 'the path cannot be decoded; see docs/ref/api.md');
+  void reply.code(answer.httpStatus).send(answer.toJSON());
+}
+
 /** Builds the HTTP API; tests call app.inject() on it without a socket. */
 export async function buildServer(
   ctx: ApiContext,
@@ -47,6 +72,7 @@ export async function buildServer(
     bodyLimit: BODY_LIMIT_BYTES,
     // Ajv coerces query strings to the declared types; unknown query parameters are ignored.
     ajv: { customOptions: { coerceTypes: true, allErrors: true, removeAdditional: false } },
+    frameworkErrors: answerUnroutable,
   });
   installErrorHandling(app);
   // Every route as registered, with its access rule: the route-access test walks this table.
@@ -58,9 +84,28 @@ export async function buildServer(
       routes.push({ method: String(method), url: route.url, access: route.config?.access ?? null });
     }
   });
+  // Open WebSockets and downloads end when the access that started them does (connections.ts):
+  // its hooks go around the auth hook, which sets request.principal.
+  const openResponses = new OpenResponses({
+    store: ctx.auth.store,
+    log: ctx.log.child({ component: 'http' }),
+  });
+  openResponses.installBeforeAuth(app);
   installAuth(app, { auth: ctx.auth, tls: ctx.tls, selfSigned: ctx.tlsSelfSigned });
+  openResponses.installAfterAuth(app);
   // Live frames are small; a big message from a browser is a mistake or an attack.
   await app.register(websocket, { options: { maxPayload: BODY_LIMIT_BYTES } });
+  openResponses.watchWebSockets(app.websocketServer);
+  // A WebSocket upgrade refused by a hook (401, 403, 404) owns a socket that nothing else ends:
+  // @fastify/websocket's clean-up hook comes after the auth hook and does not run when that
+  // refused. Left open, each refused retry of a signed-out browser would keep a socket (and
+  // keep server.close() waiting). Upgraded sockets are hijacked and never get here.
+  app.addHook('onResponse', async (request) => {
+    if (request.headers.upgrade?.toLowerCase() !== 'websocket') return;
+    // app.inject()'s stand-in socket has no destroy().
+    const socket = request.raw.socket as { destroy?: () => void } | undefined;
+    socket?.destroy?.();
+  });
   await app.register(sessionRoutes(ctx));
   await app.register(userRoutes(ctx));
   await app.register(auditRoutes(ctx));

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { VigilError } from '../errors/catalogue.js';
 import type { Db } from '../storage/db.js';
 import type { ApiTokenTable, LoginSessionTable, UserTable } from '../storage/schema.js';
@@ -94,6 +94,20 @@ export type PasswordCheck =
 
 export type TotpCheck = TotpVerification | { ok: false; reason: 'not-enabled' };
 
+/**
+ * What a change to the store may have taken away from credentials in use: one login session
+ * (by its id hash), one API token, or anything of a user's (sessions, tokens, role, grants,
+ * disabled, deleted). Listeners re-check the credentials it names; open live views and
+ * downloads must not outlive the access that started them (src/api/connections.ts).
+ */
+export type CredentialChange =
+  { kind: 'session'; idHash: string } | { kind: 'token'; tokenId: number } | { kind: 'user'; userId: number };
+
+/** `touch: false` resolves without recording use (periodic re-checks of open responses). */
+export interface ResolveOptions {
+  touch?: boolean;
+}
+
 export interface AuthStoreOptions {
   clock: Clock;
   /** Seals TOTP secrets. */
@@ -164,6 +178,7 @@ export class AuthStore {
   private readonly secrets: SecretBox;
   readonly sessionIdleMs: number;
   readonly sessionLifetimeMs: number;
+  private readonly changeListeners = new Set<(change: CredentialChange) => void>();
 
   constructor(
     private readonly db: Db,
@@ -173,6 +188,38 @@ export class AuthStore {
     this.secrets = options.secrets;
     this.sessionIdleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
     this.sessionLifetimeMs = options.sessionLifetimeMs ?? DEFAULT_SESSION_LIFETIME_MS;
+  }
+
+  // ---- change notification ----
+
+  /**
+   * Calls `listener` after each change in this process that may narrow or end credentials;
+   * returns the unsubscribe function. Changes made by another process (the `vigil` CLI) are
+   * not seen here: see changeGeneration().
+   */
+  onCredentialChange(listener: (change: CredentialChange) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /**
+   * A number that differs from the last call's when another process has committed to the
+   * database since (SQLite's `PRAGMA data_version`, one cheap query). This process's own
+   * writes do not change it: those come through onCredentialChange().
+   */
+  async changeGeneration(): Promise<number> {
+    const result = await sql<{ data_version: number }>`PRAGMA data_version`.execute(this.db);
+    return Number(result.rows[0]?.data_version ?? 0);
+  }
+
+  private notify(change: CredentialChange): void {
+    for (const listener of this.changeListeners) {
+      try {
+        listener(change);
+      } catch {
+        // A listener's failure must not fail the change that was already committed.
+      }
+    }
   }
 
   // ---- users ----
@@ -281,7 +328,7 @@ export class AuthStore {
    * admin. Disabling a user also ends their sessions (their tokens stop working while disabled).
    */
   async updateUser(id: number, changes: UserChanges): Promise<UserRecord> {
-    return this.db.transaction().execute(async (trx) => {
+    const updated = await this.db.transaction().execute(async (trx) => {
       const before = await this.getUserIn(trx, id);
       if (!before) throw new VigilError('USER_NOT_FOUND', `no user with id ${id}`);
       const role = changes.role ?? before.role;
@@ -307,6 +354,8 @@ export class AuthStore {
         await trx.deleteFrom('login_sessions').where('user_id', '=', id).execute();
       return (await this.getUserIn(trx, id))!;
     });
+    this.notify({ kind: 'user', userId: id });
+    return updated;
   }
 
   /** Deletes a user with their grants, sessions and tokens; LAST_ADMIN for the last enabled admin. */
@@ -317,6 +366,7 @@ export class AuthStore {
       if (user.role === 'admin' && !user.disabled) await this.assertAnotherAdmin(trx, id);
       await trx.deleteFrom('users').where('id', '=', id).execute();
     });
+    this.notify({ kind: 'user', userId: id });
   }
 
   /**
@@ -445,7 +495,10 @@ export class AuthStore {
    * The live session of a cookie value, its user and principal; null when unknown, expired
    * (absolute or idle), or the user is disabled. Expired sessions are deleted on sight.
    */
-  async resolveSession(sessionId: string): Promise<{
+  async resolveSession(
+    sessionId: string,
+    options: ResolveOptions = {},
+  ): Promise<{
     session: LoginSessionRecord;
     user: UserRecord;
     principal: Principal;
@@ -466,7 +519,7 @@ export class AuthStore {
     }
     const user = await this.getUser(row.user_id);
     if (!user || user.disabled) return null;
-    if (nowMs - row.last_seen_at_ms >= TOUCH_INTERVAL_MS) {
+    if (options.touch !== false && nowMs - row.last_seen_at_ms >= TOUCH_INTERVAL_MS) {
       await this.db
         .updateTable('login_sessions')
         .set({ last_seen_at_ms: nowMs })
@@ -492,7 +545,9 @@ export class AuthStore {
     let query = this.db.deleteFrom('login_sessions').where('id_hash', '=', idHash);
     if (userId !== undefined) query = query.where('user_id', '=', userId);
     const result = await query.executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+    const ended = Number(result.numDeletedRows) > 0;
+    if (ended) this.notify({ kind: 'session', idHash });
+    return ended;
   }
 
   /** The user's live sessions, newest first. */
@@ -514,6 +569,7 @@ export class AuthStore {
     let query = this.db.deleteFrom('login_sessions').where('user_id', '=', userId);
     if (options.except !== undefined) query = query.where('id_hash', '!=', hashSecret(options.except));
     const result = await query.executeTakeFirst();
+    this.notify({ kind: 'user', userId });
     return Number(result.numDeletedRows);
   }
 
@@ -588,6 +644,7 @@ export class AuthStore {
    */
   async resolveToken(
     token: string,
+    options: ResolveOptions = {},
   ): Promise<{ token: ApiTokenRecord; user: UserRecord; principal: Principal } | null> {
     if (!looksLikeApiToken(token)) return null;
     const row = await this.db
@@ -600,7 +657,10 @@ export class AuthStore {
       return null;
     const user = await this.getUser(row.user_id);
     if (!user || user.disabled) return null;
-    if (row.last_used_at_ms === null || nowMs - row.last_used_at_ms >= TOUCH_INTERVAL_MS) {
+    if (
+      options.touch !== false &&
+      (row.last_used_at_ms === null || nowMs - row.last_used_at_ms >= TOUCH_INTERVAL_MS)
+    ) {
       await this.db
         .updateTable('api_tokens')
         .set({ last_used_at_ms: nowMs })
@@ -633,6 +693,7 @@ export class AuthStore {
         .set({ revoked_at_ms: row.revoked_at_ms })
         .where('id', '=', tokenId)
         .execute();
+      this.notify({ kind: 'token', tokenId });
     }
     return tokenFromRow(row);
   }
@@ -645,6 +706,7 @@ export class AuthStore {
       .where('user_id', '=', userId)
       .where('revoked_at_ms', 'is', null)
       .executeTakeFirst();
+    this.notify({ kind: 'user', userId });
     return Number(result.numUpdatedRows);
   }
 

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
+import { WS_CLOSE_ACCESS_REVOKED } from '../../src/api/types';
 import type { EventChange, MotionChange } from '../../src/events/types';
-import { pushSocketUrl } from './api';
+import { api, pushSocketUrl } from './api';
 
 export type PushMessage =
   | ({ type: 'event'; kind: EventChange['type'] } & Omit<EventChange, 'type'>)
@@ -18,7 +19,13 @@ export function usePush(onMessage: (message: PushMessage) => void): void {
     const connect = () => {
       socket = new WebSocket(pushSocketUrl());
       socket.onmessage = (e: MessageEvent<string>) => handler.current(JSON.parse(e.data) as PushMessage);
-      socket.onclose = () => {
+      socket.onclose = (event) => {
+        // Access ended (signed out, account or token changed): retrying would be refused forever.
+        // A signed-in request tells the app, which goes to sign-in when the session is gone.
+        if (event.code === WS_CLOSE_ACCESS_REVOKED) {
+          void api.health().catch(() => undefined);
+          return;
+        }
         if (!stopped) timer = window.setTimeout(connect, 2000);
       };
     };

@@ -112,6 +112,10 @@ export function wsRoutes(ctx: ApiContext): FastifyPluginAsync {
         const granted = cameraFilter(principalOf(request), 'events.view');
         const client: Client = { socket, cameras: null, granted, droppedCount: 0 };
         clients.add(client);
+        // Grants changed while open (src/api/connections.ts closes the socket if none are left).
+        request.openResponse?.onPrincipalChange((principal) => {
+          client.granted = cameraFilter(principal, 'events.view');
+        });
         send(client, { type: 'hello', version: ctx.version });
         socket.on('message', (data, isBinary) => {
           const parsed = isBinary ? 'send text messages, not binary' : parseSubscribe(data.toString());

@@ -1,7 +1,7 @@
 import Hls from 'hls.js/light';
 import { useEffect, useRef, useState } from 'react';
 import type { LiveDetectionsMessage, StreamName } from '../../../src/api/types';
-import { liveHlsUrl, liveSocketUrl } from '../api';
+import { api, liveHlsUrl, liveSocketUrl } from '../api';
 import { MsePlayer, mediaSourceClass, type LiveState } from './mse-player';
 
 const DETECTIONS_TTL_MS = 1500;
@@ -36,7 +36,12 @@ export function LiveVideo(props: {
     if (!video) return undefined;
     const report = (state: LiveState) => onStateRef.current(state);
     if (mediaSourceClass()) {
-      const player = new MsePlayer(video, liveSocketUrl(cameraId, stream), report, setDetections);
+      const player = new MsePlayer(video, liveSocketUrl(cameraId, stream), report, setDetections, () => {
+        // Access ended: a signed-in request tells which. Signed out, it answers AUTH_REQUIRED and
+        // the app goes to the sign-in page; still signed in (a camera grant was withdrawn), the
+        // tile keeps saying so.
+        void api.health().catch(() => undefined);
+      });
       player.start();
       return () => player.stop();
     }

@@ -1,5 +1,6 @@
 import {
   LIVE_CLOSE_REMOVED,
+  WS_CLOSE_ACCESS_REVOKED,
   type LiveDetectionsMessage,
   type LiveMessage,
   type StreamState,
@@ -59,6 +60,11 @@ export class MsePlayer {
     private readonly url: string,
     private readonly onState: (state: LiveState) => void,
     private readonly onDetections: (message: LiveDetectionsMessage) => void = () => undefined,
+    /**
+     * The server ended this view because its access ended (signed out, account or token
+     * changed, camera no longer granted). The player has stopped; the caller finds out which.
+     */
+    private readonly onRevoked: () => void = () => undefined,
   ) {}
 
   start(): void {
@@ -91,6 +97,18 @@ export class MsePlayer {
       if (event.code === LIVE_CLOSE_REMOVED) {
         this.stopped = true;
         this.onState({ state: 'offline', reason: 'this camera was removed', unsupported: null });
+        return;
+      }
+      // Reconnecting would be refused (or, with the camera no longer granted, forbidden) again
+      // and again: stop, and let the app check whether this browser is still signed in.
+      if (event.code === WS_CLOSE_ACCESS_REVOKED) {
+        this.stopped = true;
+        this.onState({
+          state: 'offline',
+          reason: 'signed out, or no longer allowed to watch',
+          unsupported: null,
+        });
+        this.onRevoked();
         return;
       }
       this.onState({ state: 'connecting', reason: 'reconnecting to Vigil', unsupported: null });
