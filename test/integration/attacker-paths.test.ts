@@ -5,7 +5,7 @@ import { requestTargetProblem, pathOf } from '../../src/api/request-target.js';
 import { ROLE_PERMISSIONS, type RouteAccess, type Role } from '../../src/auth/permissions.js';
 import { mutate, seededRandom, spellings } from '../helpers/path-corpus.js';
 import { rawRequest, WEBSOCKET_UPGRADE, type RawResponse } from '../helpers/raw-http.js';
-import { apiFetch, startTestVigil, tempDir, waitFor, type TestVigil } from '../helpers/vigil.js';
+import { startTestVigil, tempDir, waitFor, type TestVigil } from '../helpers/vigil.js';
 
 /**
  * The access check as an attacker meets it: every route, spelled every way an access check and a
@@ -133,12 +133,15 @@ cameras:
     const admin = await vigil.auth.store.findUser('admin');
     ids.adminUser = admin?.id ?? 0;
     ids.adminToken = (await vigil.auth.store.listTokens(ids.adminUser))[0]?.id ?? 0;
-    const created = await apiFetch(`${vigil.url}/api/cameras`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ id: 'apicam', streams: { main: { url: 'testsrc:?size=320x240&fps=5' } } }),
-    });
-    assert.equal(created.status, 201, await created.text());
+    // Over a raw socket that closes: the test counts the server's open connections at the end.
+    const created = await rawRequest(
+      port,
+      'POST',
+      '/api/cameras',
+      { authorization: `Bearer ${vigil.token}`, 'content-type': 'application/json' },
+      JSON.stringify({ id: 'apicam', streams: { main: { url: 'testsrc:?size=320x240&fps=5' } } }),
+    );
+    assert.equal(created.statusCode, 201, created.body);
     const segment = await waitFor(
       'a recording',
       () => vigil.cameras.liveSegment('cam', 'main') ?? undefined,
@@ -249,6 +252,16 @@ cameras:
     }
     t.diagnostic(`${upgrades} upgrades, all canonical and permitted`);
     assert.deepEqual(failures, []);
+    // Every socket was closed by the client: none may stay open on the server (a refused upgrade
+    // whose socket is never closed is a leak an attacker can repeat, and it holds up shutdown).
+    await waitFor(
+      'the server to close every upgrade socket',
+      () =>
+        new Promise<true | undefined>((resolve) =>
+          vigil.server.server.getConnections((_err, count) => resolve(count === 0 ? true : undefined)),
+        ),
+      5_000,
+    );
   });
 
   test('the UI files: no spelling reaches the API or a file outside the UI', async () => {
