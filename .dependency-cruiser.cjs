@@ -1,0 +1,114 @@
+/**
+ * The allowed arrows between Vigil's folders (docs/design/architecture.md draws them). A folder
+ * may import itself and the folders listed for it; anything else, and any import cycle, fails
+ * `npm run lint:deps` and so `npm test`. Type-only imports count: a type is a dependency too.
+ */
+const layers = {
+  contract: [],
+  errors: [],
+  time: ['errors'],
+  media: ['errors'],
+  config: ['errors', 'time', 'contract'],
+  storage: ['errors', 'time', 'media', 'config', 'contract'],
+  audit: ['errors', 'time', 'storage', 'contract'],
+  auth: ['errors', 'time', 'storage', 'audit', 'config', 'contract'],
+  ingest: ['errors', 'time', 'media', 'config', 'contract'],
+  recording: ['errors', 'time', 'media', 'config', 'storage', 'ingest', 'contract'],
+  live: ['errors', 'time', 'media', 'ingest', 'contract'],
+  events: ['errors', 'time', 'config', 'storage', 'contract'],
+  analytics: ['errors', 'time', 'media', 'config', 'storage', 'ingest', 'events', 'contract'],
+  camera: [
+    'errors',
+    'time',
+    'media',
+    'config',
+    'storage',
+    'ingest',
+    'recording',
+    'live',
+    'analytics',
+    'events',
+    'contract',
+  ],
+  api: [
+    'errors',
+    'time',
+    'media',
+    'config',
+    'storage',
+    'audit',
+    'auth',
+    'ingest',
+    'recording',
+    'live',
+    'events',
+    'analytics',
+    'camera',
+    'contract',
+  ],
+  // The composition root: it wires every module; nothing but the CLI imports it.
+  app: [
+    'errors',
+    'time',
+    'media',
+    'config',
+    'storage',
+    'audit',
+    'auth',
+    'ingest',
+    'recording',
+    'live',
+    'events',
+    'analytics',
+    'camera',
+    'api',
+    'contract',
+  ],
+  cli: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'app', 'contract'],
+};
+
+const folders = Object.keys(layers).join('|');
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-cycle',
+      comment: 'Modules depend one way; a cycle means two modules are really one, or one is misplaced.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'unknown-folder',
+      comment: 'Every folder under src/ has a place in the layers above; add a new one there first.',
+      severity: 'error',
+      from: { path: `^src/(?!(${folders})/)[^/]+/` },
+      to: {},
+    },
+    {
+      name: 'web-only-contract',
+      comment: 'The web UI shares the wire types (src/contract) with the server, and nothing else.',
+      severity: 'error',
+      from: { path: '^web/src/' },
+      to: { path: '^src/', pathNot: '^src/contract/' },
+    },
+  ],
+  allowed: [
+    {
+      from: { path: '^(src|web|test|bench|scripts)/' },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'core', 'npm-no-pkg', 'npm-unknown'] },
+    },
+    { from: { path: '^web/' }, to: { path: '^(web/|src/contract/)' } },
+    ...Object.entries(layers).map(([folder, allowed]) => ({
+      from: { path: `^src/${folder}/` },
+      to: { path: `^src/(${[folder, ...allowed].join('|')})/` },
+    })),
+  ],
+  allowedSeverity: 'error',
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.tsx', '.js', '.mjs'] },
+  },
+};
