@@ -134,7 +134,16 @@ export class CameraService {
     try {
       await cameras.add(camera, 'api');
     } catch (err) {
-      // Not running, so not kept: a restart must not bring up a camera the caller was refused.
+      // Not running, so not kept: stop what did start, and a restart must not bring up a camera
+      // the caller was refused.
+      if (cameras.has(camera.id)) {
+        await cameras.remove(camera.id).catch((stopErr: unknown) => {
+          this.deps.log.error(
+            { err: stopErr, camera: camera.id },
+            'cannot stop a camera that failed to start',
+          );
+        });
+      }
       await store.delete(camera.id);
       throw err;
     }
