@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { actorOf, auditTarget, type AuditAction } from '../audit/entry.js';
 import { mediaBucketStartMs } from '../audit/media-views.js';
 import { clientIp } from './auth-hooks.js';
-import type { ApiContext } from './context.js';
+import type { AuthServices } from '../auth/service.js';
 
 type MediaAction = Extract<
   AuditAction,
@@ -21,11 +21,14 @@ export interface MediaView {
   merge?: string;
 }
 
+/** The audit log as media routes append to it: every view, or merged repeats. */
+export type MediaAudit = Pick<AuthServices, 'record' | 'recordMerged'>;
+
 /**
  * Who watched or took away which video or picture: every route that delivers media calls this,
  * whatever the spelling of its URL or its Range header, for sessions and API tokens alike.
  */
-export function auditMedia(ctx: ApiContext, request: FastifyRequest, view: MediaView): void {
+export function auditMedia(audit: MediaAudit, request: FastifyRequest, view: MediaView): void {
   const principal = request.principal;
   // Routes that deliver media require a principal; the hook has refused anonymous callers.
   if (principal === null) return;
@@ -38,12 +41,12 @@ export function auditMedia(ctx: ApiContext, request: FastifyRequest, view: Media
     ip: clientIp(request),
   };
   if (view.merge === undefined) {
-    ctx.auth.record(input);
+    audit.record(input);
     return;
   }
   const who =
     actor.kind === 'token' ? `token:${actor.tokenId}` : `${actor.kind}:${'name' in actor ? actor.name : ''}`;
-  ctx.auth.recordMerged(input, [who, view.action, view.cameraId, view.merge].join('|'));
+  audit.recordMerged(input, [who, view.action, view.cameraId, view.merge].join('|'));
 }
 
 /** The merge key and details of a view of recorded time around `timeMs` (a playlist, a part). */

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { actorOf, type AuditRequester } from '../audit/entry.js';
 import { sessionIdFromCookies } from '../auth/cookies.js';
 import { securityHeaders } from '../auth/headers.js';
 import { authorize, type Principal, type RouteAccess } from '../auth/permissions.js';
@@ -123,6 +124,11 @@ export function installAuth(app: FastifyInstance, options: AuthHookOptions): voi
 export function principalOf(request: FastifyRequest): Principal {
   if (request.principal === null) throw new VigilError('AUTH_REQUIRED', 'sign in first');
   return request.principal;
+}
+
+/** Who made the request, for the audit entry of the change it asks for. */
+export function requesterOf(request: FastifyRequest): AuditRequester {
+  return { actor: actorOf(principalOf(request)), ip: clientIp(request) };
 }
 
 /** The client's address as the audit log records it. */

@@ -1,4 +1,8 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
+import { CameraSchema, validateCamera, type CameraConfig } from '../config/index.js';
+import { VigilError } from '../errors/catalogue.js';
 
 /** Request shapes shared by the routes; Fastify validates them with Ajv before a handler runs. */
 export const cameraIdParams = Type.Object({ id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }) });
@@ -43,3 +47,54 @@ export const probeBody = Type.Object(
   { additionalProperties: false },
 );
 export type ProbeBody = Static<typeof probeBody>;
+
+/**
+ * What POST and PUT /api/cameras bodies validate to: the camera as the config file would define
+ * it (defaults applied, credentials out of the URL), and the streams sent without a `password`
+ * key (a form never sees passwords: those keep the stored one).
+ */
+export interface CameraBody {
+  camera: CameraConfig;
+  keepStoredPassword: Array<'main' | 'sub'>;
+}
+
+/** The camera schema of the config file, which POST and PUT /api/cameras declare as their body. */
+export const cameraBody = CameraSchema;
+
+function validateCameraBody(body: unknown): { value: CameraBody } | { error: VigilError } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return {
+      error: new VigilError('REQUEST_INVALID', 'the body must be a JSON object describing the camera'),
+    };
+  }
+  // The config's own rules: the schema, then what JSON Schema cannot say (URL schemes, labels,
+  // user names in URLs), with the messages and key paths the config file gets.
+  const result = validateCamera(body, 'body', { origin: 'api' });
+  if (!result.ok) {
+    const message = result.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+    return { error: new VigilError('REQUEST_INVALID', message, { problems: result.problems }) };
+  }
+  const sent = (body as { streams?: Record<string, unknown> }).streams ?? {};
+  const keepStoredPassword = (['main', 'sub'] as const).filter((name) => {
+    const stream = sent[name];
+    return typeof stream === 'object' && stream !== null && !('password' in stream);
+  });
+  return { value: { camera: result.camera, keepStoredPassword } };
+}
+
+/**
+ * The validator compiler of the routes that take a camera body: the body by the config's rules
+ * (above), other parts by their TypeBox schema, with errors worded like the other routes'.
+ */
+export const cameraBodyValidator: FastifySchemaCompiler<FastifySchema> = ({ schema, httpPart }) => {
+  if (httpPart === 'body') return validateCameraBody;
+  // Fastify types each part's schema as the route's whole FastifySchema; here it is one part's TypeBox schema.
+  const checker = TypeCompiler.Compile(schema as TSchema);
+  return (data: unknown) => {
+    if (checker.Check(data)) return { value: data };
+    const problems = [...checker.Errors(data)].map(
+      (e) => `${httpPart ?? 'request'}${e.path.replaceAll('/', '.')} ${e.message}`,
+    );
+    return { error: new VigilError('REQUEST_INVALID', problems.join('; ')) };
+  };
+};

@@ -7,7 +7,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import { VigilError } from '../errors/catalogue.js';
-import type { ApiContext } from './context.js';
+import type { ApiServices } from './context.js';
 import { installErrorHandling } from './errors.js';
 import type { RouteAccess } from '../auth/permissions.js';
 import { installAuth } from './auth-hooks.js';
@@ -59,7 +59,7 @@ function answerUnroutable(error: FastifyError, request: FastifyRequest, reply: F
 
 /** Builds the HTTP API; tests call app.inject() on it without a socket. */
 export async function buildServer(
-  ctx: ApiContext,
+  services: ApiServices,
   options: { https?: { key: Buffer; cert: Buffer } } = {},
 ): Promise<FastifyInstance> {
   // With `https` Fastify's instance is typed for an https.Server; routes and hooks are the same,
@@ -68,7 +68,7 @@ export async function buildServer(
     ...(options.https ? { https: options.https } : {}),
     // Requests are logged at info level by Fastify: too chatty for a video server's log, so the
     // HTTP logger starts at warn. The cast only narrows pino's richer generic type.
-    loggerInstance: ctx.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    loggerInstance: services.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     // Ajv coerces query strings to the declared types; unknown query parameters are ignored.
     ajv: { customOptions: { coerceTypes: true, allErrors: true, removeAdditional: false } },
@@ -87,11 +87,11 @@ export async function buildServer(
   // Open WebSockets and downloads end when the access that started them does (connections.ts):
   // its hooks go around the auth hook, which sets request.principal.
   const openResponses = new OpenResponses({
-    store: ctx.auth.store,
-    log: ctx.log.child({ component: 'http' }),
+    store: services.auth.store,
+    log: services.log.child({ component: 'http' }),
   });
   openResponses.installBeforeAuth(app);
-  installAuth(app, { auth: ctx.auth, tls: ctx.tls, selfSigned: ctx.tlsSelfSigned });
+  installAuth(app, { auth: services.auth, tls: services.http.tls, selfSigned: services.http.tlsSelfSigned });
   openResponses.installAfterAuth(app);
   // Live frames are small; a big message from a browser is a mistake or an attack.
   await app.register(websocket, { options: { maxPayload: BODY_LIMIT_BYTES } });
@@ -106,17 +106,22 @@ export async function buildServer(
     const socket = request.raw.socket as { destroy?: () => void } | undefined;
     socket?.destroy?.();
   });
-  await app.register(sessionRoutes(ctx));
-  await app.register(userRoutes(ctx));
-  await app.register(auditRoutes(ctx));
-  await app.register(healthRoutes(ctx));
-  await app.register(systemRoutes(ctx));
-  await app.register(cameraRoutes(ctx));
-  await app.register(mediaRoutes(ctx));
-  await app.register(liveRoutes(ctx));
-  await app.register(analyticsRoutes(ctx));
-  await app.register(eventRoutes(ctx));
-  await app.register(wsRoutes(ctx));
+  // Each route plugin gets only the services it uses.
+  const { auth, clock, cameras, playback } = services;
+  const audit = { record: auth.record, recordMerged: auth.recordMerged };
+  await app.register(sessionRoutes({ ...services.http, auth, clock }));
+  await app.register(userRoutes(auth));
+  await app.register(auditRoutes(auth));
+  await app.register(healthRoutes(services.system));
+  await app.register(systemRoutes(services.system));
+  await app.register(cameraRoutes(services.cameraAdmin));
+  await app.register(mediaRoutes({ cameras, playback, clock, ffmpegPath: services.ffmpegPath, audit }));
+  await app.register(liveRoutes({ cameras, playback, clock, audit }));
+  await app.register(
+    analyticsRoutes({ cameras, motion: services.motion, analytics: services.analytics, clock }),
+  );
+  await app.register(eventRoutes({ events: services.events, playback, audit }));
+  await app.register(wsRoutes({ bus: services.events.bus, version: services.version, log: services.log }));
   await app.register(webRoutes());
   return app;
 }

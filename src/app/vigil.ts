@@ -22,7 +22,9 @@ import { RetentionRunner } from '../storage/retention.js';
 import { SegmentIndex } from '../storage/segment-index.js';
 import { MonotonicWallClock, type Clock } from '../time/clock.js';
 import { CameraManager } from './camera-manager.js';
-import { CameraStore } from './camera-store.js';
+import { CameraService } from '../camera-admin/camera-service.js';
+import { CameraStore } from '../camera-admin/camera-store.js';
+import { SystemStatus } from '../system/system-status.js';
 
 const DAY_MS = 86_400_000;
 const AUDIT_RETENTION_DAYS = 365;
@@ -227,33 +229,52 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       liveSegment: (cameraId, stream) => cameras.liveSegment(cameraId, stream),
     });
     const tls = await loadTls(config.server.tls, storageRoot, clock, log);
+    const version = vigilVersion();
+    const cameraAdmin = new CameraService({
+      cameras,
+      store: cameraStore,
+      oldestRecordingMs: (cameraId) => index.oldestStartTimeMs(cameraId),
+      record: auth.record,
+      ffmpeg,
+      clock,
+      log,
+    });
+    const system = new SystemStatus({
+      version,
+      startedAtMs: clock.nowMs(),
+      clock,
+      ffmpeg,
+      storageRoot,
+      cameras,
+      retention,
+      index,
+    });
     const server = await buildServer(
       {
-        version: vigilVersion(),
-        startedAtMs: clock.nowMs(),
+        version,
         clock,
         log,
+        auth,
+        cameraAdmin,
         cameras,
-        cameraStore,
+        system,
         playback,
-        index,
-        retention,
-        ffmpeg,
-        storageRoot,
         events,
         analytics,
         motion,
-        auth,
-        tls: tls !== null,
-        tlsSelfSigned: tls?.selfSigned ?? false,
-        isLoopback,
-        hosts: {
-          listenHost: listenAddress(opts.listen, config).host,
-          allowedHosts: config.server.allowedHosts ?? [],
-        },
-        onFirstAdmin: async () => {
-          adminExists = true;
-          log.info(`the first administrator exists: Vigil now answers on ${host}:${port}`);
+        ffmpegPath: ffmpeg.path,
+        http: {
+          tls: tls !== null,
+          tlsSelfSigned: tls?.selfSigned ?? false,
+          isLoopback,
+          hosts: {
+            listenHost: listenAddress(opts.listen, config).host,
+            allowedHosts: config.server.allowedHosts ?? [],
+          },
+          onFirstAdmin: async () => {
+            adminExists = true;
+            log.info(`the first administrator exists: Vigil now answers on ${host}:${port}`);
+          },
         },
       },
       tls ? { https: { key: tls.key, cert: tls.cert } } : {},

@@ -65,6 +65,12 @@ export const auditTarget = {
   config: (path: string): string => `config:${path}`,
 };
 
+/** Who asked for a change, as the audit log records them: the actor and their address. */
+export interface AuditRequester {
+  actor: AuditActor;
+  ip: string | null;
+}
+
 /** One entry as appended. */
 export interface AuditInput {
   actor: AuditActor;

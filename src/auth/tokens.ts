@@ -111,3 +111,6 @@ export function originAllowed(origin: string | undefined, host: string | undefin
     return false;
   }
 }
+
+/** A session's last_seen and a token's last_used are written at most this often: not one write per API request. */
+export const TOUCH_INTERVAL_MS = 60_000;

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { COCO_LABELS } from '../analytics/detector/coco-labels.js';
+import { COCO_LABELS } from './coco-labels.js';
 import { SIZE_TEXT_PATTERN } from './size.js';
 
 /**

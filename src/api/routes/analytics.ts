@@ -1,12 +1,23 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { parseRangeParams } from '../../time/parse.js';
-import type { ApiContext } from '../context.js';
+import type { AnalyticsService } from '../../analytics/pipeline/analytics-service.js';
+import type { CameraManager } from '../../app/camera-manager.js';
+import type { MotionIndex } from '../../storage/motion-index.js';
+import type { Clock } from '../../time/clock.js';
 import { cameraIdParams, rangeQuery, type CameraIdParams, type RangeQuery } from '../schemas.js';
 import type { AnalyticsStatusResponse, MotionPeriodsResponse } from '../types.js';
 
 const HOUR_MS = 3_600_000;
 
-export function analyticsRoutes(ctx: ApiContext): FastifyPluginAsync {
+/** What the analytics routes use. */
+export interface AnalyticsRouteDeps {
+  cameras: Pick<CameraManager, 'get'>;
+  motion: Pick<MotionIndex, 'inRange'>;
+  analytics: Pick<AnalyticsService, 'status'>;
+  clock: Clock;
+}
+
+export function analyticsRoutes(ctx: AnalyticsRouteDeps): FastifyPluginAsync {
   return async (app) => {
     /** When something moved on the camera: the timeline shades these. */
     app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(

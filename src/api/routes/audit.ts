@@ -5,7 +5,7 @@ import { actorOf, type AuditEntry } from '../../audit/entry.js';
 import { MAX_AUDIT_LIMIT } from '../../audit/log.js';
 import { parseTimeParam } from '../../time/parse.js';
 import { clientIp, principalOf } from '../auth-hooks.js';
-import type { ApiContext } from '../context.js';
+import type { AuthServices } from '../../auth/service.js';
 import type { AuditEntryView } from '../types.js';
 
 const auditQuery = Type.Object({
@@ -47,8 +47,7 @@ function filters(query: AuditQueryParams) {
 }
 
 /** The audit log for auditors and administrators: pages, CSV, and a verification of the chain. */
-export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
-  const { auth } = ctx;
+export function auditRoutes(auth: Pick<AuthServices, 'audit' | 'record'>): FastifyPluginAsync {
   return async (app) => {
     app.get<{ Querystring: AuditQueryParams }>(
       '/api/audit',

@@ -9,7 +9,10 @@ import { VigilError } from '../../errors/catalogue.js';
 import { eventView } from '../../events/store.js';
 import type { EventView, EventsPage } from '../../events/types.js';
 import { parseTimeParam } from '../../time/parse.js';
-import type { ApiContext } from '../context.js';
+import type { AuthServices } from '../../auth/service.js';
+import type { EventServices } from '../../events/index.js';
+import type { PlaybackService } from '../../recording/playback.js';
+import type { MediaAudit } from '../audit-media.js';
 import { sendMp4 } from '../send-mp4.js';
 import { cameraIdParams } from '../schemas.js';
 
@@ -47,7 +50,14 @@ function timeRange(query: EventsQuery): { fromMs?: number; toMs?: number } {
 }
 
 /** Events: list and search, one event, its snapshots and clip, delete. */
-export function eventRoutes(ctx: ApiContext): FastifyPluginAsync {
+/** What the event routes use. */
+export interface EventRouteDeps {
+  events: Pick<EventServices, 'store' | 'manager'>;
+  playback: Pick<PlaybackService, 'exportMp4'>;
+  audit: MediaAudit & Pick<AuthServices, 'record'>;
+}
+
+export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
   const { store, manager } = ctx.events;
 
   /** The event, when the caller may see (or delete) events of its camera. */
@@ -113,7 +123,7 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsync {
         // The snapshot is replaced while the event goes on by a better one: revalidate each time.
         const etag = `"${event.id}-${event.snapshotTimeMs ?? 0}-${crop ? 'crop' : 'frame'}"`;
         void reply.type('image/jpeg').header('cache-control', 'no-cache').header('etag', etag);
-        auditMedia(ctx, request, {
+        auditMedia(ctx.audit, request, {
           action: 'snapshot.view',
           cameraId: event.cameraId,
           details: { eventId: event.id, crop },
@@ -134,7 +144,7 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsync {
         const event = await visibleEvent(request, 'events.view');
         const toMs = Math.min(event.clipEndMs, event.clipStartMs + MAX_CLIP_MS);
         const mp4 = await ctx.playback.exportMp4(event.cameraId, 'main', event.clipStartMs, toMs);
-        auditMedia(ctx, request, {
+        auditMedia(ctx.audit, request, {
           action: 'export.create',
           cameraId: event.cameraId,
           details: { fromMs: event.clipStartMs, toMs, eventId: event.id },
@@ -159,7 +169,7 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsync {
             `no event ${request.params.id}; GET /api/events lists them`,
           );
         }
-        ctx.auth.record({
+        ctx.audit.record({
           actor: actorOf(principalOf(request)),
           action: 'event.delete',
           target: auditTarget.event(event.id),

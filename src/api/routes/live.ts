@@ -5,7 +5,10 @@ import { parseTimeParam } from '../../time/parse.js';
 import { assertCan } from '../../auth/permissions.js';
 import { auditMedia } from '../audit-media.js';
 import { principalOf } from '../auth-hooks.js';
-import type { ApiContext } from '../context.js';
+import type { CameraManager } from '../../app/camera-manager.js';
+import type { PlaybackService } from '../../recording/playback.js';
+import type { Clock } from '../../time/clock.js';
+import type { MediaAudit } from '../audit-media.js';
 import { LIVE_CLOSE_CHANGED, LIVE_CLOSE_REMOVED } from '../types.js';
 import {
   cameraIdParams,
@@ -34,7 +37,15 @@ function socketViewer(socket: WebSocket): LiveViewer {
   };
 }
 
-export function liveRoutes(ctx: ApiContext): FastifyPluginAsync {
+/** What the live routes use. */
+export interface LiveRouteDeps {
+  cameras: Pick<CameraManager, 'get' | 'stream'>;
+  playback: Pick<PlaybackService, 'vodPlaylist'>;
+  clock: Clock;
+  audit: MediaAudit;
+}
+
+export function liveRoutes(ctx: LiveRouteDeps): FastifyPluginAsync {
   return async (app) => {
     /**
      * Live video as fragmented MP4 over a WebSocket, for Media Source Extensions: a JSON 'init'
@@ -66,10 +77,14 @@ export function liveRoutes(ctx: ApiContext): FastifyPluginAsync {
         runtime.live.add(viewer);
         const stream = request.query.stream ?? 'main';
         const startedAtMs = ctx.clock.nowMs();
-        auditMedia(ctx, request, { action: 'live.start', cameraId: request.params.id, details: { stream } });
+        auditMedia(ctx.audit, request, {
+          action: 'live.start',
+          cameraId: request.params.id,
+          details: { stream },
+        });
         socket.on('close', () => {
           runtime.live.remove(viewer);
-          auditMedia(ctx, request, {
+          auditMedia(ctx.audit, request, {
             action: 'live.stop',
             cameraId: request.params.id,
             details: { stream, durationMs: ctx.clock.nowMs() - startedAtMs },
@@ -101,7 +116,7 @@ export function liveRoutes(ctx: ApiContext): FastifyPluginAsync {
         const playlist = await ctx.playback.vodPlaylist(camera.config.id, stream, fromMs, nowMs + 60_000, {
           live: true,
         });
-        auditMedia(ctx, request, {
+        auditMedia(ctx.audit, request, {
           action: 'live.start',
           cameraId: camera.config.id,
           details: { stream, via: 'hls' },

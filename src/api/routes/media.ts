@@ -3,7 +3,10 @@ import { VigilError } from '../../errors/catalogue.js';
 import { gapsBetween, recordingSpans } from '../../storage/spans.js';
 import { parseRangeParams } from '../../time/parse.js';
 import { auditMedia, playbackView } from '../audit-media.js';
-import type { ApiContext } from '../context.js';
+import type { CameraManager } from '../../app/camera-manager.js';
+import type { PlaybackService } from '../../recording/playback.js';
+import type { Clock } from '../../time/clock.js';
+import type { MediaAudit } from '../audit-media.js';
 import { sendMp4 } from '../send-mp4.js';
 import {
   cameraIdParams,
@@ -24,7 +27,18 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
+/** What the recording and snapshot routes use. */
+export interface MediaRouteDeps {
+  cameras: Pick<CameraManager, 'get' | 'stream'>;
+  playback: PlaybackService;
+  clock: Clock;
+  /** The ffmpeg that encodes snapshots. */
+  ffmpegPath: string;
+  audit: MediaAudit;
+}
+
+/** Recordings: spans and gaps, HLS playback, segment parts, exports, and the live snapshot. */
+export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
   return async (app) => {
     app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
       '/api/cameras/:id/recordings',
@@ -80,7 +94,7 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
         );
         const stream = request.query.stream ?? 'main';
         // Merged with the first hour's part requests that follow; details say what was asked.
-        auditMedia(ctx, request, {
+        auditMedia(ctx.audit, request, {
           ...playbackView(camera.config.id, stream, fromMs, 'playlist'),
           details: { fromMs, toMs, stream, via: 'playlist' },
         });
@@ -98,7 +112,7 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
         const segment = await ctx.playback.segment(request.params.id, request.params.segmentId);
         const bytes = await ctx.playback.initBytes(request.params.id, request.params.segmentId);
         auditMedia(
-          ctx,
+          ctx.audit,
           request,
           playbackView(segment.cameraId, segment.stream, segment.startTimeMs, 'segment'),
         );
@@ -120,7 +134,7 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
         const segment = await ctx.playback.segment(request.params.id, request.params.segmentId);
         const stream = await ctx.playback.partStream(request.params.id, request.params.segmentId, start, end);
         auditMedia(
-          ctx,
+          ctx.audit,
           request,
           playbackView(segment.cameraId, segment.stream, segment.startTimeMs, 'segment'),
         );
@@ -151,7 +165,7 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
         const mp4 = await ctx.playback.exportMp4(camera.config.id, stream, fromMs, toMs);
         // Every request is audited, whatever its Range: a download resumed with Range requests
         // merges into one entry, and a download made only of Range requests is still recorded.
-        auditMedia(ctx, request, {
+        auditMedia(ctx.audit, request, {
           action: 'export.create',
           cameraId: camera.config.id,
           details: { fromMs, toMs, stream },
@@ -171,8 +185,8 @@ export function mediaRoutes(ctx: ApiContext): FastifyPluginAsync {
       async (request, reply) => {
         const stream = request.query.stream ?? 'main';
         const runtime = ctx.cameras.stream(request.params.id, stream);
-        const jpeg = await runtime.gop.snapshot(ctx.ffmpeg.path);
-        auditMedia(ctx, request, {
+        const jpeg = await runtime.gop.snapshot(ctx.ffmpegPath);
+        auditMedia(ctx.audit, request, {
           action: 'snapshot.view',
           cameraId: request.params.id,
           details: { stream },

@@ -9,7 +9,9 @@ import { csrfTokenFor } from '../../auth/tokens.js';
 import { ANONYMOUS_ACTOR, actorOf, auditTarget } from '../../audit/entry.js';
 import { VigilError } from '../../errors/catalogue.js';
 import { clientIp, principalOf } from '../auth-hooks.js';
-import type { ApiContext } from '../context.js';
+import type { HostPolicy } from '../../auth/host-check.js';
+import type { AuthServices } from '../../auth/service.js';
+import type { Clock } from '../../time/clock.js';
 import type { SessionResponse } from '../types.js';
 
 const credentials = Type.Object(
@@ -41,7 +43,21 @@ function userView(user: UserRecord, principal: Principal) {
   };
 }
 
-export function sessionRoutes(ctx: ApiContext): FastifyPluginAsync {
+/** What sign-in, first-run setup and the session routes use. */
+export interface SessionRouteDeps {
+  auth: Pick<AuthServices, 'store' | 'throttle' | 'record'>;
+  clock: Clock;
+  /** Served over TLS (cookies are Secure). */
+  tls: boolean;
+  /** Where Vigil listens and server.allowedHosts: setup and sign-in answer only to these names (DNS rebinding). */
+  hosts: HostPolicy;
+  /** Whether a socket address is this machine (first-run setup is only allowed from it). */
+  isLoopback(address: string | undefined): boolean;
+  /** Called once the first administrator exists: Vigil starts listening where configured. */
+  onFirstAdmin(): Promise<void>;
+}
+
+export function sessionRoutes(ctx: SessionRouteDeps): FastifyPluginAsync {
   const { auth } = ctx;
   const secure = ctx.tls;
 

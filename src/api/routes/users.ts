@@ -5,7 +5,7 @@ import type { ApiTokenRecord, UserRecord } from '../../auth/store.js';
 import { actorOf, auditTarget } from '../../audit/entry.js';
 import { VigilError } from '../../errors/catalogue.js';
 import { clientIp, principalOf } from '../auth-hooks.js';
-import type { ApiContext } from '../context.js';
+import type { AuthServices } from '../../auth/service.js';
 import { cameraIdParams } from '../schemas.js';
 import type { TokenView, UserView } from '../types.js';
 
@@ -61,8 +61,7 @@ function tokenView(token: ApiTokenRecord, userName: string): TokenView {
 }
 
 /** Accounts (administrators) and API tokens (everyone their own; administrators all). */
-export function userRoutes(ctx: ApiContext): FastifyPluginAsync {
-  const { auth } = ctx;
+export function userRoutes(auth: Pick<AuthServices, 'store' | 'record'>): FastifyPluginAsync {
   return async (app) => {
     app.get('/api/users', { config: { access: { permission: 'users.manage' } } }, async () => ({
       users: (await auth.store.listUsers()).map(userView),

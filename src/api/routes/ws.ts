@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { WsErrorMessage, WsServerMessage } from '../../events/types.js';
-import type { ApiContext } from '../context.js';
+import type { Logger } from 'pino';
+import type { EventServices } from '../../events/index.js';
 import { cameraFilter } from '../../auth/permissions.js';
 import { principalOf } from '../auth-hooks.js';
 
@@ -69,8 +70,15 @@ function cameraOf(message: WsServerMessage): string | null {
  * /api/ws: events, motion, object counts and camera status as JSON text messages, as they
  * happen. No history: a client that connects late asks GET /api/events.
  */
-export function wsRoutes(ctx: ApiContext): FastifyPluginAsync {
-  const { bus } = ctx.events;
+/** What the push socket uses. */
+export interface WsRouteDeps {
+  bus: EventServices['bus'];
+  version: string;
+  log: Logger;
+}
+
+export function wsRoutes(ctx: WsRouteDeps): FastifyPluginAsync {
+  const { bus } = ctx;
   const clients = new Set<Client>();
   const log = ctx.log.child({ component: 'ws' });
 

@@ -1,0 +1,109 @@
+import { statfs } from 'node:fs/promises';
+import type { HealthResponse, SystemResponse } from '../api/types.js';
+import type { CameraManager } from '../app/camera-manager.js';
+import { ffmpegWarning, type FfmpegBinary } from '../ingest/ffmpeg-binary.js';
+import type { RetentionRunner } from '../storage/retention.js';
+import type { SegmentIndex } from '../storage/segment-index.js';
+import type { Clock } from '../time/clock.js';
+
+/** Connectivity changes the system page shows, newest first. */
+const CONNECTIVITY_SHOWN = 200;
+
+export interface SystemStatusDeps {
+  version: string;
+  startedAtMs: number;
+  clock: Clock;
+  ffmpeg: FfmpegBinary;
+  storageRoot: string;
+  cameras: Pick<CameraManager, 'list' | 'viewStreams' | 'connectivityLog'>;
+  retention: Pick<RetentionRunner, 'status'>;
+  index: Pick<SegmentIndex, 'usedBytes' | 'usageByCamera'>;
+}
+
+async function totalBytesOf(path: string): Promise<number | null> {
+  try {
+    const fs = await statfs(path);
+    return fs.blocks * fs.bsize;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * How Vigil is doing, read from the running parts: the short health summary (monitoring) and the
+ * system page (versions, storage, how far back each camera's recordings reach, stream health).
+ */
+export class SystemStatus {
+  constructor(private readonly deps: SystemStatusDeps) {}
+
+  async health(): Promise<HealthResponse> {
+    const { deps } = this;
+    const cameras = deps.cameras.list();
+    const streams = cameras.flatMap((c) => deps.cameras.viewStreams(c));
+    return {
+      status: 'ok',
+      version: deps.version,
+      uptimeMs: this.uptimeMs(),
+      ffmpeg: { path: deps.ffmpeg.path, origin: deps.ffmpeg.origin, version: deps.ffmpeg.version },
+      storage: await this.storage(),
+      cameras: {
+        total: cameras.length,
+        streamsOnline: streams.filter((s) => s.status.state === 'online').length,
+        streamsTotal: streams.length,
+      },
+    };
+  }
+
+  async system(): Promise<SystemResponse> {
+    const { deps } = this;
+    const usage = await deps.index.usageByCamera();
+    return {
+      version: deps.version,
+      uptimeMs: this.uptimeMs(),
+      ffmpeg: {
+        path: deps.ffmpeg.path,
+        origin: deps.ffmpeg.origin,
+        version: deps.ffmpeg.version,
+        bundled: deps.ffmpeg.bundled,
+        warning: ffmpegWarning(deps.ffmpeg),
+      },
+      node: process.version,
+      storage: { ...(await this.storage()), totalBytes: await totalBytesOf(deps.storageRoot) },
+      cameras: deps.cameras.list().map((camera) => ({
+        id: camera.config.id,
+        name: camera.config.name,
+        oldestRecordingMs: usage.get(camera.config.id)?.oldestStartTimeMs ?? null,
+        usedBytes: usage.get(camera.config.id)?.usedBytes ?? 0,
+        streams: [...camera.streams.values()].map((s) => {
+          const status = s.supervisor.status();
+          return {
+            name: s.name,
+            state: status.state,
+            fps: status.fps,
+            bitrateKbps: status.bitrateKbps,
+            uptimeMs: status.uptimeMs,
+            codec: status.codec,
+            width: status.width,
+            height: status.height,
+            viewerCount: s.live.viewerCount,
+          };
+        }),
+      })),
+      connectivity: [...deps.cameras.connectivityLog()].reverse().slice(0, CONNECTIVITY_SHOWN),
+    };
+  }
+
+  private uptimeMs(): number {
+    return this.deps.clock.nowMs() - this.deps.startedAtMs;
+  }
+
+  private async storage(): Promise<HealthResponse['storage']> {
+    const retention = this.deps.retention.status();
+    return {
+      path: this.deps.storageRoot,
+      usedBytes: retention.usedBytes ?? (await this.deps.index.usedBytes()),
+      freeBytes: retention.freeBytes,
+      shortfallBytes: retention.shortfallBytes,
+    };
+  }
+}
