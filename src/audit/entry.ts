@@ -1,5 +1,3 @@
-import type { Principal } from '../auth/permissions.js';
-
 /**
  * What the audit log records. Dotted names, subject first, so a filter on 'login' finds
  * 'login.success', 'login.failure' and 'login.lockout'.
@@ -49,8 +47,18 @@ export type AuditActor =
 export const SYSTEM_ACTOR: AuditActor = { kind: 'system' };
 export const ANONYMOUS_ACTOR: AuditActor = { kind: 'anonymous' };
 
+/**
+ * What the log needs of a signed-in caller (auth's Principal has these fields): declared here so
+ * that the audit log depends on nothing above it.
+ */
+export interface AuditedCaller {
+  name: string;
+  via: 'session' | 'token';
+  tokenId: number | null;
+}
+
 /** The actor of a request's principal. */
-export function actorOf(principal: Principal): AuditActor {
+export function actorOf(principal: AuditedCaller): AuditActor {
   return principal.via === 'token' && principal.tokenId !== null
     ? { kind: 'token', name: principal.name, tokenId: principal.tokenId }
     : { kind: 'user', name: principal.name };

@@ -1,5 +1,11 @@
-import type { MotionBox } from './motion-detector.js';
+import type { Box } from '../geometry.js';
 import type { RowExtents } from './morphology.js';
+
+/** A blob of changed pixels: its bounding box and size. */
+export interface MotionBox extends Box {
+  /** Changed pixels in the blob (not the box's area). */
+  areaPx: number;
+}
 
 /**
  * Connected components (8-connectivity) of a binary plane, by the classic two-pass algorithm with

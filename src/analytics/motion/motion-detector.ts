@@ -1,5 +1,5 @@
-import { rasterisePolygons, type Box, type NormalisedPolygon } from '../geometry.js';
-import { ConnectedComponents } from './components.js';
+import { rasterisePolygons, type NormalisedPolygon } from '../geometry.js';
+import { ConnectedComponents, type MotionBox } from './components.js';
 import { dilate, RowExtents, wordView } from './morphology.js';
 
 export interface MotionOptions {
@@ -48,10 +48,6 @@ export const DEFAULT_MOTION_OPTIONS: Readonly<MotionOptions> = {
 };
 
 /** A blob of motion: its box (tight around the changed pixels) in pixels of the motion plane. */
-export interface MotionBox extends Box {
-  /** Changed pixels in the blob (not the box's area). */
-  areaPx: number;
-}
 
 export interface MotionResult {
   /** Blobs of at least `minAreaPx`, largest first; always empty when `recalibrated`. */
