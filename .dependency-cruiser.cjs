@@ -30,6 +30,10 @@ const layers = {
     'events',
     'contract',
   ],
+  // Camera configuration at run time: add, change, remove, test, with their audit entries.
+  'camera-admin': ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'ingest', 'camera', 'contract'],
+  // The health and system views: storage, ingest and versions, read-only.
+  system: ['errors', 'time', 'config', 'storage', 'ingest', 'camera', 'contract'],
   api: [
     'errors',
     'time',
@@ -44,6 +48,8 @@ const layers = {
     'events',
     'analytics',
     'camera',
+    'camera-admin',
+    'system',
     'contract',
   ],
   // The composition root: it wires every module; nothing but the CLI imports it.
@@ -61,6 +67,8 @@ const layers = {
     'events',
     'analytics',
     'camera',
+    'camera-admin',
+    'system',
     'api',
     'contract',
   ],
