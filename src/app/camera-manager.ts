@@ -8,7 +8,7 @@ import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { planSource } from '../ingest/sources.js';
 import { StreamSupervisor, type IngestFragment, type StreamStatus } from '../ingest/supervisor.js';
 import { LiveFeed, type LiveEndReason } from '../live/live-feed.js';
-import { LatestGop } from '../recording/latest-gop.js';
+import { LatestGop } from '../live/latest-gop.js';
 import { StreamRecorder, type LiveSegment, type RecorderStatus } from '../recording/stream-recorder.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
 import type { Clock } from '../time/clock.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ProbeResponse } from '../api/types.js';
-import { LatestGop } from '../recording/latest-gop.js';
+import { LatestGop } from '../live/latest-gop.js';
 import type { CameraNetworks } from '../config/url.js';
 import type { Clock } from '../time/clock.js';
 import type { FfmpegBinary } from './ffmpeg-binary.js';

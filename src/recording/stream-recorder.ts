@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { newSessionId, type IngestFragment } from '../ingest/supervisor.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
 import { StreamClock } from '../time/stream-clock.js';
-import { segmentPath } from './layout.js';
+import { segmentPath } from '../storage/layout.js';
 
 export interface StreamRecorderOptions {
   cameraId: string;
