@@ -5,7 +5,8 @@ import type { CameraNetworks } from '../config/url.js';
 import type { Clock } from '../time/clock.js';
 import type { FfmpegBinary } from './ffmpeg-binary.js';
 import { planSource, type SourceSpec } from './sources.js';
-import { StreamSupervisor, type IngestFragment, type StreamStatus } from './supervisor.js';
+import type { IngestFragment } from './fragment.js';
+import { StreamSupervisor, type StreamStatus } from './supervisor.js';
 
 /** Media to collect before reporting: enough for the frame rate and bitrate to mean something. */
 const PROBE_MEDIA_MS = 1000;

@@ -1,7 +1,7 @@
 import { closeSync, fdatasync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import { newSessionId, type IngestFragment } from '../ingest/supervisor.js';
+import { newSessionId, type IngestFragment } from '../ingest/fragment.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
 import { StreamClock } from '../time/stream-clock.js';
 import { segmentPath } from '../storage/layout.js';
