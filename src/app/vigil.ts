@@ -21,8 +21,8 @@ import { recoverStorage } from '../storage/recovery.js';
 import { RetentionRunner } from '../storage/retention.js';
 import { SegmentIndex } from '../storage/segment-index.js';
 import { MonotonicWallClock, type Clock } from '../time/clock.js';
-import { CameraManager } from './camera-manager.js';
-import { CameraStore } from './camera-store.js';
+import { CameraManager } from '../camera/camera-manager.js';
+import { CameraStore } from '../camera/camera-store.js';
 
 const DAY_MS = 86_400_000;
 const AUDIT_RETENTION_DAYS = 365;

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { CameraRuntime } from '../../app/camera-manager.js';
+import type { CameraRuntime } from '../../camera/camera-manager.js';
 import { redactCamera, validateCamera, type CameraConfig, type StreamConfig } from '../../config/index.js';
 import { formatOrigin, sameOrigin, urlOrigin, type CameraNetworks } from '../../config/url.js';
 import { VigilError } from '../../errors/catalogue.js';
 import type { ApiContext } from '../context.js';
 import { can, cameraFilter } from '../../auth/permissions.js';
 import { actorOf, auditTarget, type AuditAction } from '../../audit/entry.js';
-import { probeStream } from '../../ingest/probe.js';
+import { probeStream } from '../../camera/probe.js';
 import { checkCameraNetwork } from '../../ingest/sources.js';
 import { clientIp, principalOf } from '../auth-hooks.js';
 import { cameraIdParams, probeBody, type CameraIdParams, type ProbeBody } from '../schemas.js';
