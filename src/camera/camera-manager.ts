@@ -179,6 +179,7 @@ export class CameraManager {
       storageRoot: deps.storageRoot,
       index: deps.index,
       segmentDurationMs: deps.segmentDurationMs,
+      clock: deps.clock,
       log,
       lastEndMs: await deps.index.lastEndTimeMs(cameraId, name),
       onDiskFull: deps.onDiskFull,
