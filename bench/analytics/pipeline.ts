@@ -30,7 +30,7 @@ import mqtt from 'mqtt';
 import { cropResizeRgb, fullFrameRegion, WorkerDetector } from '../../src/analytics/detector/index.js';
 import { analysisSize } from '../../src/analytics/pipeline/frame-decoder.js';
 import { locateFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
-import { diesWithVigil } from '../../src/ingest/supervisor.js';
+import { diesWithVigil } from '../../src/ingest/process.js';
 import { camerasKind, freePort, startCameras, type TestCameras } from '../../test/helpers/cameras.js';
 import { spawnTracked, stopChild, type TrackedChild } from '../../test/helpers/children.js';
 import { startBroker } from '../../test/helpers/mqtt-broker.js';

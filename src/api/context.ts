@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
-import type { CameraManager } from '../app/camera-manager.js';
+import type { CameraManager } from '../camera/camera-manager.js';
 import type { AuthServices } from '../auth/service.js';
 import type { CameraService } from '../camera-admin/camera-service.js';
 import type { EventServices } from '../events/index.js';

@@ -21,7 +21,7 @@ import { recoverStorage } from '../storage/recovery.js';
 import { RetentionRunner } from '../storage/retention.js';
 import { SegmentIndex } from '../storage/segment-index.js';
 import { MonotonicWallClock, type Clock } from '../time/clock.js';
-import { CameraManager } from './camera-manager.js';
+import { CameraManager } from '../camera/camera-manager.js';
 import { CameraService } from '../camera-admin/camera-service.js';
 import { CameraStore } from '../camera-admin/camera-store.js';
 import { SystemStatus } from '../system/system-status.js';

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { CameraManager, CameraSource, StreamView } from '../app/camera-manager.js';
+import type { CameraManager, CameraSource, StreamView } from '../camera/camera-manager.js';
 import { auditTarget, type AuditAction, type AuditInput, type AuditRequester } from '../audit/entry.js';
 import { redactCamera, validateCamera, type CameraConfig, type StreamConfig } from '../config/index.js';
 import { formatOrigin, sameOrigin, urlOrigin, type CameraNetworks } from '../config/url.js';
 import { VigilError } from '../errors/catalogue.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
-import { probeStream } from '../ingest/probe.js';
+import { probeStream } from '../camera/probe.js';
 import { checkCameraNetwork } from '../ingest/sources.js';
 import type { Clock } from '../time/clock.js';
 import type { CameraStore } from './camera-store.js';

@@ -1,7 +1,4 @@
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import {
   BoxSplitter,
@@ -11,6 +8,16 @@ import {
   type InitSegment,
 } from '../media/mp4/index.js';
 import type { Clock } from '../time/clock.js';
+import { systemTimers, type Timer, type Timers } from '../time/timers.js';
+import { newSessionId, type IngestFragment } from './fragment.js';
+import {
+  diesWithVigil,
+  isRunning,
+  spawnProcess,
+  terminate,
+  type IngestProcess,
+  type Spawner,
+} from './process.js';
 import { classifyFfmpegFailure, scrubCredentials, type StreamError } from './stream-errors.js';
 import { StreamStats } from './stream-stats.js';
 
@@ -47,42 +54,20 @@ export interface SupervisorOptions {
   retryInitialMs: number;
   retryMaxMs: number;
   stallTimeoutMs: number;
+  /** Retry backoff, watchdog and kill deadline; default Node's timers. */
+  timers?: Timers;
+  /** Starts ffmpeg; default a child process (tests pass a fake). */
+  spawn?: Spawner;
 }
 
-export interface IngestFragment {
-  bytes: Buffer;
-  parsed: Fragment;
-  init: InitSegment;
-  /** Increases at every (re)connection: fragments of one session share one decode timeline. */
-  sessionId: number;
-  /** When the fragment finished arriving, by the injected clock. */
-  arrivedAtMs: number;
-}
-
-type IngestProcess = ChildProcessByStdio<null, Readable, Readable>;
-
-/**
- * Kills ffmpeg when Vigil dies, even by SIGKILL: otherwise a restarted Vigil could meet a stale
- * ffmpeg still connected to the camera (the pipe ends it too, but only at its next write).
- */
-const SETPRIV = '/usr/bin/setpriv';
-const hasSetpriv = process.platform === 'linux' && existsSync(SETPRIV);
-
-/** The command line that runs `path args` and kills it when Vigil dies (where setpriv exists). */
-export function diesWithVigil(path: string, args: readonly string[]): [string, string[]] {
-  return hasSetpriv ? [SETPRIV, ['--pdeathsig', 'KILL', '--', path, ...args]] : [path, [...args]];
-}
-
-/**
- * Session ids are unique across restarts of Vigil (segments of different runs must never look
- * like one decode timeline), so they start from the wall time at start-up.
- */
-let lastSessionId = Date.now() * 1000;
-
-/** A fresh session id: at each connection, and when a camera's timestamps jump within one. */
-export function newSessionId(): number {
-  lastSessionId += 1;
-  return lastSessionId;
+/** What a supervisor emits, with each event's arguments. */
+export interface SupervisorEvents {
+  /** A (re)connection's init segment, with its session id. */
+  init: [init: InitSegment, sessionId: number];
+  /** Every complete fragment, in arrival order. */
+  fragment: [fragment: IngestFragment];
+  /** Every state change. */
+  status: [status: StreamStatus];
 }
 
 const CONNECT_ALLOWANCE_MS = 10_000;
@@ -100,9 +85,9 @@ const PERSISTENT_ERRORS = new Set([
 /**
  * Pulls one stream with a supervised ffmpeg: restarts it with capped exponential backoff,
  * restarts it when media stops for stallTimeoutMs, and reports status in words a user understands.
- * Emits 'init' (InitSegment, sessionId), 'fragment' (IngestFragment) and 'status' (StreamStatus).
+ * Emits the SupervisorEvents: 'init', 'fragment' and 'status'.
  */
-export class StreamSupervisor extends EventEmitter {
+export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
   private child: IngestProcess | null = null;
   private stopped = true;
   private state: StreamState = 'offline';
@@ -112,8 +97,8 @@ export class StreamSupervisor extends EventEmitter {
   private attempt = 0;
   private sessionId = 0;
   private audioNeedsTranscode = false;
-  private retryTimer: NodeJS.Timeout | null = null;
-  private watchdog: NodeJS.Timeout | null = null;
+  private retryTimer: Timer | null = null;
+  private watchdog: Timer | null = null;
   private lastMediaAtMs: number | null = null;
   /** Why Vigil itself ended the running ffmpeg, if it did: that reason beats ffmpeg's last words. */
   private abortReason: StreamError | null = null;
@@ -122,8 +107,13 @@ export class StreamSupervisor extends EventEmitter {
   /** Bumped by stop(): a preflight still running from before then must not start ffmpeg. */
   private runEpoch = 0;
 
+  private readonly timers: Timers;
+  private readonly spawn: Spawner;
+
   constructor(private readonly opts: SupervisorOptions) {
     super();
+    this.timers = opts.timers ?? systemTimers;
+    this.spawn = opts.spawn ?? spawnProcess;
   }
 
   start(): void {
@@ -135,16 +125,10 @@ export class StreamSupervisor extends EventEmitter {
   async stop(): Promise<void> {
     this.stopped = true;
     this.runEpoch += 1;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer?.cancel();
+    this.retryTimer = null;
     this.clearWatchdog();
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const killTimer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(killTimer);
-    }
+    if (this.child) await terminate(this.child, this.timers);
     this.setState('offline');
   }
 
@@ -204,7 +188,7 @@ export class StreamSupervisor extends EventEmitter {
     this.init = null;
     this.abortReason = null;
     this.stats.reset();
-    const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = this.spawn(command, commandArgs);
     this.child = child;
     const stderrLines: string[] = [];
     const splitter = new BoxSplitter();
@@ -328,7 +312,7 @@ export class StreamSupervisor extends EventEmitter {
     );
     this.setState(persistent ? 'error' : 'offline');
     // A failure found while ffmpeg still runs (bad media, no video) ends this attempt.
-    if (this.child && this.child.exitCode === null) {
+    if (this.child && isRunning(this.child)) {
       this.abortReason = error;
       this.child.kill('SIGKILL');
     }
@@ -339,10 +323,10 @@ export class StreamSupervisor extends EventEmitter {
     const delayMs = PERSISTENT_ERRORS.has(kind) ? Math.max(base, this.opts.retryMaxMs) : base;
     this.attempt += 1;
     this.reconnectCount += 1;
-    this.retryTimer = setTimeout(() => {
+    this.retryTimer = this.timers.after(delayMs, () => {
       this.retryTimer = null;
       if (!this.stopped) this.launch();
-    }, delayMs);
+    });
   }
 
   /**
@@ -353,7 +337,7 @@ export class StreamSupervisor extends EventEmitter {
     this.clearWatchdog();
     const connecting = this.state !== 'online';
     const timeoutMs = this.opts.stallTimeoutMs + (connecting ? CONNECT_ALLOWANCE_MS : 0);
-    this.watchdog = setTimeout(() => {
+    this.watchdog = this.timers.after(timeoutMs, () => {
       const child = this.child;
       if (!child) return;
       this.fail(
@@ -367,11 +351,11 @@ export class StreamSupervisor extends EventEmitter {
               message: `no media for ${Math.round(this.opts.stallTimeoutMs / 1000)} s: restarting the stream`,
             },
       );
-    }, timeoutMs);
+    });
   }
 
   private clearWatchdog(): void {
-    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog?.cancel();
     this.watchdog = null;
   }
 

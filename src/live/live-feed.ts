@@ -1,4 +1,4 @@
-import type { IngestFragment } from '../ingest/supervisor.js';
+import type { IngestFragment } from '../ingest/fragment.js';
 import type { InitSegment } from '../media/mp4/index.js';
 import type { LiveDetectionsMessage, LiveInitMessage, LiveStatusMessage } from '../api/types.js';
 

@@ -1,10 +1,11 @@
 import { closeSync, fdatasync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import { newSessionId, type IngestFragment } from '../ingest/supervisor.js';
+import { newSessionId, type IngestFragment } from '../ingest/fragment.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
+import type { Clock } from '../time/clock.js';
 import { StreamClock } from '../time/stream-clock.js';
-import { segmentPath } from './layout.js';
+import { segmentPath } from '../storage/layout.js';
 
 export interface StreamRecorderOptions {
   cameraId: string;
@@ -12,6 +13,8 @@ export interface StreamRecorderOptions {
   storageRoot: string;
   index: SegmentIndex;
   segmentDurationMs: number;
+  /** Dates errors and garbage rows (media is placed by the fragments' arrival times, see StreamClock). */
+  clock: Clock;
   log: Logger;
   /** End of the last stored segment of this stream, so new ones never overlap it. */
   lastEndMs: number | null;
@@ -63,7 +66,7 @@ function fdatasyncAsync(fd: number): Promise<void> {
  * 'closed'. At start, recovery (recovery.ts) finishes open rows from their files.
  */
 export class StreamRecorder {
-  private readonly clock: StreamClock;
+  private readonly streamClock: StreamClock;
   private open: OpenSegment | null = null;
   private queue: Promise<void> = Promise.resolve();
   private lastError: RecorderStatus['lastError'] = null;
@@ -73,7 +76,7 @@ export class StreamRecorder {
   private timeline: { ingestSessionId: number; sessionId: number; endTicks: number } | null = null;
 
   constructor(private readonly opts: StreamRecorderOptions) {
-    this.clock = new StreamClock(opts.lastEndMs);
+    this.streamClock = new StreamClock(opts.lastEndMs);
   }
 
   /** Queues a fragment; fragments are written strictly in arrival order. */
@@ -101,7 +104,7 @@ export class StreamRecorder {
    */
   wallTimeOf(ingestSessionId: number, ticks: number): number | null {
     if (this.timeline?.ingestSessionId !== ingestSessionId) return null;
-    return this.clock.wallMs(ticks);
+    return this.streamClock.wallMs(ticks);
   }
 
   live(): LiveSegment | null {
@@ -110,7 +113,7 @@ export class StreamRecorder {
     return {
       id: open.id,
       startTimeMs: this.segmentStartMs(open),
-      endTimeMs: this.clock.wallMs(open.endTicks),
+      endTimeMs: this.streamClock.wallMs(open.endTicks),
       path: open.path,
       byteLength: open.byteLength,
     };
@@ -124,7 +127,7 @@ export class StreamRecorder {
 
   private recordError(err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
-    this.lastError = { message, atMs: Date.now() };
+    this.lastError = { message, atMs: this.opts.clock.nowMs() };
     this.opts.log.error(
       { camera: this.opts.cameraId, stream: this.opts.stream, err: message },
       'recording failed',
@@ -141,7 +144,7 @@ export class StreamRecorder {
     const endTicks = last.decodeTime + last.durationTicks;
     const sessionId = this.timelineFor(fragment.sessionId, startTicks, endTicks, video.timescale);
     if (this.open && this.open.sessionId !== sessionId) await this.finish();
-    this.clock.place({
+    this.streamClock.place({
       sessionId,
       startTicks,
       endTicks,
@@ -155,14 +158,14 @@ export class StreamRecorder {
         this.droppedFragmentCount += 1;
         return;
       }
-      await this.openSegment(fragment, sessionId, this.clock.wallMs(startTicks), startTicks, true);
+      await this.openSegment(fragment, sessionId, this.streamClock.wallMs(startTicks), startTicks, true);
     } else if (
       first.isSync &&
-      this.clock.wallMs(startTicks) - this.segmentStartMs(this.open) >= this.opts.segmentDurationMs
+      this.streamClock.wallMs(startTicks) - this.segmentStartMs(this.open) >= this.opts.segmentDurationMs
     ) {
       const closing = this.open;
       const closedStartMs = this.segmentStartMs(closing);
-      const boundary = this.clock.rollAt(startTicks, closedStartMs);
+      const boundary = this.streamClock.rollAt(startTicks, closedStartMs);
       this.open = null;
       await this.closeSegment(closing, closedStartMs, boundary.closedEndMs);
       await this.openSegment(fragment, sessionId, boundary.nextStartMs, startTicks, false);
@@ -217,14 +220,14 @@ export class StreamRecorder {
   private async followEarlierStart(): Promise<void> {
     const open = this.open;
     if (!open?.firstOfSession) return;
-    const startMs = this.clock.wallMs(open.startTicks);
+    const startMs = this.streamClock.wallMs(open.startTicks);
     if (startMs >= open.startMs) return;
     open.startMs = startMs;
     await this.opts.index.moveOpenStart(open.id, startMs);
   }
 
   private segmentStartMs(segment: OpenSegment): number {
-    return segment.firstOfSession ? this.clock.wallMs(segment.startTicks) : segment.startMs;
+    return segment.firstOfSession ? this.streamClock.wallMs(segment.startTicks) : segment.startMs;
   }
 
   private async openSegment(
@@ -300,7 +303,11 @@ export class StreamRecorder {
       }
       this.onWriteError(err);
       this.open = null;
-      void this.closeSegment(segment, this.segmentStartMs(segment), this.clock.wallMs(segment.endTicks));
+      void this.closeSegment(
+        segment,
+        this.segmentStartMs(segment),
+        this.streamClock.wallMs(segment.endTicks),
+      );
       return false;
     }
   }
@@ -310,7 +317,7 @@ export class StreamRecorder {
     if (code === 'ENOSPC') {
       this.lastError = {
         message: 'disk full: recording paused until retention frees space',
-        atMs: Date.now(),
+        atMs: this.opts.clock.nowMs(),
       };
       this.opts.log.error({ camera: this.opts.cameraId, stream: this.opts.stream }, 'disk full');
       this.opts.onDiskFull?.();
@@ -327,7 +334,7 @@ export class StreamRecorder {
     }
     if (segment.byteLength === 0 || segment.frameCount === 0) {
       // Nothing playable was written (the disk filled at once): the file goes with its row.
-      await this.opts.index.moveToGarbage([segment.id], 'empty', Date.now());
+      await this.opts.index.moveToGarbage([segment.id], 'empty', this.opts.clock.nowMs());
       return;
     }
     await this.opts.index.close(segment.id, {
@@ -344,7 +351,7 @@ export class StreamRecorder {
     if (!open) return;
     this.open = null;
     const startMs = this.segmentStartMs(open);
-    const endMs = this.clock.endAt(open.endTicks);
+    const endMs = this.streamClock.endAt(open.endTicks);
     await this.closeSegment(open, startMs, endMs);
   }
 }

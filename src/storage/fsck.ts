@@ -1,7 +1,7 @@
 import { mkdir, readdir, rename, stat, truncate } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { scanSegmentFile } from '../media/mp4/index.js';
-import { RECORDINGS_DIR } from '../recording/layout.js';
+import { RECORDINGS_DIR } from './layout.js';
 import { factsFromScan, recoverOpenSegment } from './recovery.js';
 import type { SegmentIndex } from './segment-index.js';
 

@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import type { HealthResponse, SystemResponse } from '../api/types.js';
-import type { CameraManager } from '../app/camera-manager.js';
+import type { CameraManager } from '../camera/camera-manager.js';
 import { ffmpegWarning, type FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import type { RetentionRunner } from '../storage/retention.js';
 import type { SegmentIndex } from '../storage/segment-index.js';

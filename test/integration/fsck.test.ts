@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { FRAGMENTED_MP4_FORMAT } from '../../src/ingest/ffmpeg-args.js';
 import { scanSegmentFile } from '../../src/media/mp4/index.js';
-import { segmentPath } from '../../src/recording/layout.js';
+import { segmentPath } from '../../src/storage/layout.js';
 import { openDatabase } from '../../src/storage/db.js';
 import { fsck } from '../../src/storage/fsck.js';
 import { recoverStorage } from '../../src/storage/recovery.js';

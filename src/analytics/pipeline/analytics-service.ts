@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { DetectConfig } from '../../config/index.js';
 import type { EventManager } from '../../events/event-manager.js';
 import type { FfmpegBinary } from '../../ingest/ffmpeg-binary.js';
-import type { IngestFragment, StreamStatus, StreamSupervisor } from '../../ingest/supervisor.js';
-import type { StreamRecorder } from '../../recording/stream-recorder.js';
+import type { IngestFragment } from '../../ingest/fragment.js';
+import type { StreamStatus } from '../../ingest/supervisor.js';
 import type { LiveDetectionsMessage } from '../../api/types.js';
 import { WorkerDetector, type Detector } from '../detector/index.js';
 import { boxToNormalised } from '../geometry.js';
@@ -21,10 +21,21 @@ export interface AnalyticsServiceDeps {
   createDetector?: () => Promise<Detector>;
 }
 
-/** The stream analytics reads: its ingest (fragments) and its recorder (the timeline frames are placed on). */
+/** What analytics hears from the stream it analyses. */
+export interface AnalysedStreamSubscriber {
+  fragment(fragment: IngestFragment): void;
+  status(status: StreamStatus): void;
+}
+
+/**
+ * The stream analytics reads, as the camera runtime (src/camera) offers it: analytics registers
+ * there for fragments and state changes, after the recorder, and never listens to ingest itself.
+ */
 export interface AnalysedStream {
-  supervisor: StreamSupervisor;
-  recorder: StreamRecorder;
+  /** Registers for the stream's fragments and state changes; returns the function that unregisters. */
+  subscribe(subscriber: AnalysedStreamSubscriber): () => void;
+  /** Where a media time of the current ingest session lies on the recording timeline (null: not recorded). */
+  wallTimeOf(ingestSessionId: number, ticks: number): number | null;
 }
 
 /** Where the boxes of tracked objects go (the camera's live viewers). */
@@ -74,7 +85,7 @@ export class AnalyticsService {
       scheduler,
       events: this.deps.events,
       decoder: (onFrame) => new FrameDecoder({ ffmpeg: this.deps.ffmpeg, fps: detect.fps, log, onFrame }),
-      wallTimeOf: (sessionId, ticks) => stream.recorder.wallTimeOf(sessionId, ticks),
+      wallTimeOf: (sessionId, ticks) => stream.wallTimeOf(sessionId, ticks),
       onMotionPeriod: (period) => this.deps.onMotionPeriod(cameraId, period),
       ...(onTracks
         ? {
@@ -93,19 +104,18 @@ export class AnalyticsService {
         : {}),
       log,
     });
-    const onFragment = (fragment: IngestFragment) => analytics.push(fragment);
-    const onStatus = (status: StreamStatus) => {
-      if (status.state !== 'online' && analytics.stats.lastFrameTimeMs !== null) {
-        analytics.streamLost(analytics.stats.lastFrameTimeMs);
-      }
-    };
-    stream.supervisor.on('fragment', onFragment);
-    stream.supervisor.on('status', onStatus);
+    const unsubscribe = stream.subscribe({
+      fragment: (fragment) => analytics.push(fragment),
+      status: (status) => {
+        if (status.state !== 'online' && analytics.stats.lastFrameTimeMs !== null) {
+          analytics.streamLost(analytics.stats.lastFrameTimeMs);
+        }
+      },
+    });
     this.attached.set(cameraId, {
       analytics,
       detach: () => {
-        stream.supervisor.off('fragment', onFragment);
-        stream.supervisor.off('status', onStatus);
+        unsubscribe();
         analytics.stop();
       },
     });

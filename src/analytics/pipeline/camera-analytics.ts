@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DetectConfig } from '../../config/index.js';
 import type { EventManager, TrackObservation } from '../../events/event-manager.js';
-import type { IngestFragment } from '../../ingest/supervisor.js';
+import type { IngestFragment } from '../../ingest/fragment.js';
 import {
   cropResizeRgb,
   DEFAULT_DETECTION_FILTERS,

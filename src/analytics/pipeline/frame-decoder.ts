@@ -3,7 +3,8 @@ import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { decodeFramesArgs } from '../../ingest/ffmpeg-args.js';
 import type { FfmpegBinary } from '../../ingest/ffmpeg-binary.js';
-import { diesWithVigil, type IngestFragment } from '../../ingest/supervisor.js';
+import type { IngestFragment } from '../../ingest/fragment.js';
+import { diesWithVigil } from '../../ingest/process.js';
 
 /** A decoded frame: RGB, its size, and its presentation time on the ingest session's timeline. */
 export interface DecodedFrame {

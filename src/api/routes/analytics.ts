@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { parseRangeParams } from '../../time/parse.js';
 import type { AnalyticsService } from '../../analytics/pipeline/analytics-service.js';
-import type { CameraManager } from '../../app/camera-manager.js';
+import type { CameraManager } from '../../camera/camera-manager.js';
 import type { MotionIndex } from '../../storage/motion-index.js';
 import type { Clock } from '../../time/clock.js';
 import { cameraIdParams, rangeQuery, type CameraIdParams, type RangeQuery } from '../schemas.js';

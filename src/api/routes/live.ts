@@ -5,7 +5,7 @@ import { parseTimeParam } from '../../time/parse.js';
 import { assertCan } from '../../auth/permissions.js';
 import { auditMedia } from '../audit-media.js';
 import { principalOf } from '../auth-hooks.js';
-import type { CameraManager } from '../../app/camera-manager.js';
+import type { CameraManager } from '../../camera/camera-manager.js';
 import type { PlaybackService } from '../../recording/playback.js';
 import type { Clock } from '../../time/clock.js';
 import type { MediaAudit } from '../audit-media.js';

@@ -3,7 +3,7 @@ import { VigilError } from '../../errors/catalogue.js';
 import { gapsBetween, recordingSpans } from '../../storage/spans.js';
 import { parseRangeParams } from '../../time/parse.js';
 import { auditMedia, playbackView } from '../audit-media.js';
-import type { CameraManager } from '../../app/camera-manager.js';
+import type { CameraManager } from '../../camera/camera-manager.js';
 import type { PlaybackService } from '../../recording/playback.js';
 import type { Clock } from '../../time/clock.js';
 import type { MediaAudit } from '../audit-media.js';

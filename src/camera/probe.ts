@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import type { ProbeResponse } from '../api/types.js';
-import { LatestGop } from '../recording/latest-gop.js';
+import { LatestGop } from '../live/latest-gop.js';
 import type { CameraNetworks } from '../config/url.js';
 import type { Clock } from '../time/clock.js';
-import type { FfmpegBinary } from './ffmpeg-binary.js';
-import { planSource, type SourceSpec } from './sources.js';
-import { StreamSupervisor, type IngestFragment, type StreamStatus } from './supervisor.js';
+import { systemTimers, type Timers } from '../time/timers.js';
+import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
+import type { IngestFragment } from '../ingest/fragment.js';
+import { planSource, type SourceSpec } from '../ingest/sources.js';
+import { StreamSupervisor, type StreamStatus } from '../ingest/supervisor.js';
 
 /** Media to collect before reporting: enough for the frame rate and bitrate to mean something. */
 const PROBE_MEDIA_MS = 1000;
@@ -24,9 +26,12 @@ export async function probeStream(
     log: Logger;
     timeoutMs: number;
     cameraNetworks?: CameraNetworks | undefined;
+    /** Default Node's timers. */
+    timers?: Timers;
   },
 ): Promise<ProbeResponse> {
   const startedAtMs = deps.clock.nowMs();
+  const timers = deps.timers ?? systemTimers;
   const elapsed = () => Math.round(deps.clock.nowMs() - startedAtMs);
   const plan = await planSource(spec, deps.ffmpeg, deps.timeoutMs, { cameraNetworks: deps.cameraNetworks });
   const supervisor = new StreamSupervisor({
@@ -35,6 +40,7 @@ export async function probeStream(
     plan,
     clock: deps.clock,
     log: deps.log,
+    timers,
     // Only the audio-transcode retry matters here: every other failure ends the probe.
     retryInitialMs: 200,
     retryMaxMs: 200,
@@ -47,14 +53,12 @@ export async function probeStream(
   const frameDurationsS: number[] = [];
   const outcome = await new Promise<{ ok: true } | { ok: false; kind: string; message: string }>(
     (resolve) => {
-      const timer = setTimeout(
-        () =>
-          resolve({
-            ok: false,
-            kind: 'timeout',
-            message: `no video within ${Math.round(deps.timeoutMs / 1000)} s: check the URL and that the camera is on the network`,
-          }),
-        deps.timeoutMs,
+      const timer = timers.after(deps.timeoutMs, () =>
+        resolve({
+          ok: false,
+          kind: 'timeout',
+          message: `no video within ${Math.round(deps.timeoutMs / 1000)} s: check the URL and that the camera is on the network`,
+        }),
       );
       supervisor.on('fragment', (fragment: IngestFragment) => {
         gop.add(fragment);
@@ -64,14 +68,14 @@ export async function probeStream(
         mediaMs +=
           ((run?.samples.reduce((n, s) => n + s.durationTicks, 0) ?? 0) * 1000) / (video?.timescale ?? 1);
         if (mediaMs >= PROBE_MEDIA_MS) {
-          clearTimeout(timer);
+          timer.cancel();
           resolve({ ok: true });
         }
       });
       supervisor.on('status', (status: StreamStatus) => {
         const failed = status.state === 'error' || status.state === 'offline';
         if (failed && status.lastError && status.lastError.kind !== 'unsupported_audio') {
-          clearTimeout(timer);
+          timer.cancel();
           resolve({ ok: false, kind: status.lastError.kind, message: status.lastError.message });
         }
       });

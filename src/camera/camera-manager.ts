@@ -6,12 +6,14 @@ import type { CameraNetworks } from '../config/url.js';
 import { VigilError } from '../errors/catalogue.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { planSource } from '../ingest/sources.js';
-import { StreamSupervisor, type IngestFragment, type StreamStatus } from '../ingest/supervisor.js';
-import { LiveFeed, type LiveEndReason } from '../live/live-feed.js';
-import { LatestGop } from '../recording/latest-gop.js';
+import { StreamSupervisor, type StreamStatus } from '../ingest/supervisor.js';
+import type { LiveEndReason } from '../live/live-feed.js';
 import { StreamRecorder, type LiveSegment, type RecorderStatus } from '../recording/stream-recorder.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
 import type { Clock } from '../time/clock.js';
+import type { Timers } from '../time/timers.js';
+import { ConnectivityLog, type ConnectivityChange } from './connectivity.js';
+import { StreamRuntime } from './stream-runtime.js';
 
 export type CameraSource = 'config' | 'api';
 
@@ -20,6 +22,8 @@ export interface CameraManagerDeps {
   storageRoot: string;
   ffmpeg: FfmpegBinary;
   clock: Clock;
+  /** Ingest retry backoff and watchdogs; default Node's timers. */
+  timers?: Timers;
   log: Logger;
   segmentDurationMs: number;
   retryInitialMs: number;
@@ -34,50 +38,7 @@ export interface CameraManagerDeps {
   cameraNetworks?: CameraNetworks;
 }
 
-export interface ConnectivityChange {
-  atMs: number;
-  cameraId: string;
-  stream: string;
-  state: StreamStatus['state'];
-  reason: string | null;
-}
-
-/** One stream at run time: its ingest, its recorder and the frames a snapshot needs. */
-class StreamRuntime {
-  readonly gop = new LatestGop();
-  readonly live = new LiveFeed();
-
-  constructor(
-    readonly name: string,
-    readonly config: StreamConfig,
-    readonly supervisor: StreamSupervisor,
-    readonly recorder: StreamRecorder,
-  ) {
-    supervisor.on('fragment', (fragment: IngestFragment) => {
-      recorder.handle(fragment);
-      this.gop.add(fragment);
-      this.live.push(fragment);
-    });
-    supervisor.on('status', (status: StreamStatus) => {
-      this.live.status({
-        type: 'status',
-        state: status.state,
-        reason: status.state === 'online' ? null : (status.lastError?.message ?? null),
-      });
-      if (status.state !== 'online') {
-        void recorder.endSession();
-        this.gop.clear();
-      }
-    });
-  }
-
-  async stop(reason: LiveEndReason): Promise<void> {
-    this.live.closeAll(reason);
-    await this.supervisor.stop();
-    await this.recorder.endSession();
-  }
-}
-
+/** One camera at run time: its definition, where that came from, and its running streams. */
 export interface CameraRuntime {
   config: CameraConfig;
   source: CameraSource;
@@ -94,12 +55,19 @@ export interface StreamView {
   recording: RecorderStatus;
 }
 
-/** The cameras Vigil records, changeable at run time without touching the others. */
+/**
+ * The cameras Vigil records, changeable at run time without touching the others. Each stream is a
+ * StreamRuntime (its supervisor, recorder, snapshot cache and live feed, see stream-runtime.ts);
+ * the manager adds the stream's subscriber to the connectivity log and registers analytics on the
+ * camera's analysed stream.
+ */
 export class CameraManager {
   private readonly cameras = new Map<string, CameraRuntime>();
-  private readonly connectivity: ConnectivityChange[] = [];
+  private readonly connectivity: ConnectivityLog;
 
-  constructor(private readonly deps: CameraManagerDeps) {}
+  constructor(private readonly deps: CameraManagerDeps) {
+    this.connectivity = new ConnectivityLog(deps.clock, deps.onConnectivity);
+  }
 
   /** The networks cameras may be on (the API checks new camera URLs against them too). */
   get cameraNetworks(): CameraNetworks | undefined {
@@ -129,7 +97,7 @@ export class CameraManager {
   }
 
   connectivityLog(): readonly ConnectivityChange[] {
-    return this.connectivity;
+    return this.connectivity.entries();
   }
 
   liveSegment(cameraId: string, stream: string): LiveSegment | null {
@@ -199,6 +167,7 @@ export class CameraManager {
       stream: name,
       plan,
       clock: deps.clock,
+      timers: deps.timers,
       log,
       retryInitialMs: deps.retryInitialMs,
       retryMaxMs: deps.retryMaxMs,
@@ -210,25 +179,14 @@ export class CameraManager {
       storageRoot: deps.storageRoot,
       index: deps.index,
       segmentDurationMs: deps.segmentDurationMs,
+      clock: deps.clock,
       log,
       lastEndMs: await deps.index.lastEndTimeMs(cameraId, name),
       onDiskFull: deps.onDiskFull,
     });
-    supervisor.on('status', (status: StreamStatus) => {
-      const change: ConnectivityChange = {
-        atMs: deps.clock.nowMs(),
-        cameraId,
-        stream: name,
-        state: status.state,
-        reason: status.state === 'online' ? null : (status.lastError?.message ?? null),
-      };
-      this.connectivity.push(change);
-      if (this.connectivity.length > 500) this.connectivity.shift();
-      deps.onConnectivity?.(change);
-      log.info({ state: status.state, reason: status.lastError?.message }, 'stream state');
-    });
     const runtime = new StreamRuntime(name, config, supervisor, recorder);
-    supervisor.start();
+    runtime.subscribe(this.connectivity.subscriberFor(cameraId, name, log));
+    runtime.start();
     return runtime;
   }
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { snapshotArgs } from '../ingest/ffmpeg-args.js';
-import type { IngestFragment } from '../ingest/supervisor.js';
+import type { IngestFragment } from '../ingest/fragment.js';
 import { VigilError } from '../errors/catalogue.js';
 
 /**

@@ -1,0 +1,92 @@
+import type { StreamConfig } from '../config/index.js';
+import type { IngestFragment } from '../ingest/fragment.js';
+import type { StreamStatus, StreamSupervisor } from '../ingest/supervisor.js';
+import { LatestGop } from '../live/latest-gop.js';
+import { LiveFeed, type LiveEndReason } from '../live/live-feed.js';
+import type { StreamRecorder } from '../recording/stream-recorder.js';
+
+/** A part of the pipeline that hears one stream: its fragments, its state changes, or both. */
+export interface StreamSubscriber {
+  /** Every fragment, in arrival order. */
+  fragment?(fragment: IngestFragment): void;
+  /** Every state change of the stream's ingest ('connecting', 'online', 'offline', 'error'). */
+  status?(status: StreamStatus): void;
+}
+
+/**
+ * One stream at run time, and the single fan-out point of its media. The supervisor is listened
+ * to here and nowhere else; its fragments and state changes go to the subscribers in the order
+ * they registered:
+ *
+ *   1. the recorder (recording/): every fragment to disk; a stream that is not online ends its segment;
+ *   2. the GOP cache (live/latest-gop): fragments since the last keyframe, for snapshots;
+ *   3. the live feed (live/live-feed): fragments and state to every live viewer;
+ *   4. the connectivity log (camera/connectivity): state changes, registered by the CameraManager;
+ *   5. analytics (analytics/), when the camera has detection on and this is its analysed stream.
+ *
+ * The recorder comes first so recording never waits behind a viewer or a decoder.
+ */
+export class StreamRuntime {
+  readonly gop = new LatestGop();
+  readonly live = new LiveFeed();
+  /** Replaced, never changed in place, so a dispatch in progress is not disturbed by (un)subscribing. */
+  private subscribers: readonly StreamSubscriber[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly config: StreamConfig,
+    readonly supervisor: StreamSupervisor,
+    readonly recorder: StreamRecorder,
+  ) {
+    supervisor.on('fragment', (fragment) => {
+      for (const subscriber of this.subscribers) subscriber.fragment?.(fragment);
+    });
+    supervisor.on('status', (status) => {
+      for (const subscriber of this.subscribers) subscriber.status?.(status);
+    });
+    this.subscribe({
+      fragment: (fragment) => recorder.handle(fragment),
+      status: (status) => {
+        if (status.state !== 'online') void recorder.endSession();
+      },
+    });
+    this.subscribe({
+      fragment: (fragment) => this.gop.add(fragment),
+      status: (status) => {
+        if (status.state !== 'online') this.gop.clear();
+      },
+    });
+    this.subscribe({
+      fragment: (fragment) => this.live.push(fragment),
+      status: (status) =>
+        this.live.status({
+          type: 'status',
+          state: status.state,
+          reason: status.state === 'online' ? null : (status.lastError?.message ?? null),
+        }),
+    });
+  }
+
+  /** Adds a subscriber after those already there; returns the function that removes it. */
+  subscribe(subscriber: StreamSubscriber): () => void {
+    this.subscribers = [...this.subscribers, subscriber];
+    return () => {
+      this.subscribers = this.subscribers.filter((s) => s !== subscriber);
+    };
+  }
+
+  /** Where a media time of the current ingest session lies on the recording timeline (null: not recorded). */
+  wallTimeOf(ingestSessionId: number, ticks: number): number | null {
+    return this.recorder.wallTimeOf(ingestSessionId, ticks);
+  }
+
+  start(): void {
+    this.supervisor.start();
+  }
+
+  async stop(reason: LiveEndReason): Promise<void> {
+    this.live.closeAll(reason);
+    await this.supervisor.stop();
+    await this.recorder.endSession();
+  }
+}
