@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
 import type { CameraConfig, StreamConfig } from '../config/index.js';
 import { detectConfigFor, redactUrl } from '../config/index.js';
+import type { StreamView } from '../contract/cameras.js';
 import type { CameraNetworks } from '../config/url.js';
 import { VigilError } from '../errors/catalogue.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
@@ -9,7 +10,7 @@ import { planSource } from '../ingest/sources.js';
 import { StreamSupervisor, type IngestFragment, type StreamStatus } from '../ingest/supervisor.js';
 import { LiveFeed, type LiveEndReason } from '../live/live-feed.js';
 import { LatestGop } from '../recording/latest-gop.js';
-import { StreamRecorder, type LiveSegment, type RecorderStatus } from '../recording/stream-recorder.js';
+import { StreamRecorder, type LiveSegment } from '../recording/stream-recorder.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
 import type { Clock } from '../time/clock.js';
 
@@ -82,16 +83,6 @@ export interface CameraRuntime {
   config: CameraConfig;
   source: CameraSource;
   streams: Map<string, StreamRuntime>;
-}
-
-export interface StreamView {
-  name: string;
-  url: string;
-  user: string | null;
-  transport: string;
-  audio: string;
-  status: StreamStatus;
-  recording: RecorderStatus;
 }
 
 /** The cameras Vigil records, changeable at run time without touching the others. */

@@ -10,11 +10,10 @@ import {
   type Fragment,
   type InitSegment,
 } from '../media/mp4/index.js';
+import type { StreamState } from '../contract/cameras.js';
 import type { Clock } from '../time/clock.js';
 import { classifyFfmpegFailure, scrubCredentials, type StreamError } from './stream-errors.js';
 import { StreamStats } from './stream-stats.js';
-
-export type StreamState = 'online' | 'connecting' | 'offline' | 'error';
 
 export interface StreamStatus {
   state: StreamState;

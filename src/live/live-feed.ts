@@ -1,6 +1,6 @@
 import type { IngestFragment } from '../ingest/supervisor.js';
 import type { InitSegment } from '../media/mp4/index.js';
-import type { LiveDetectionsMessage, LiveInitMessage, LiveStatusMessage } from '../api/types.js';
+import type { LiveDetectionsMessage, LiveInitMessage, LiveStatusMessage } from '../contract/live.js';
 
 /** What a live viewer's connection must offer; the WebSocket route adapts a socket to it. */
 export interface LiveViewer {

@@ -4,7 +4,7 @@ import type { EventManager } from '../../events/event-manager.js';
 import type { FfmpegBinary } from '../../ingest/ffmpeg-binary.js';
 import type { IngestFragment, StreamStatus, StreamSupervisor } from '../../ingest/supervisor.js';
 import type { StreamRecorder } from '../../recording/stream-recorder.js';
-import type { LiveDetectionsMessage } from '../../api/types.js';
+import type { LiveDetectionsMessage } from '../../contract/live.js';
 import { WorkerDetector, type Detector } from '../detector/index.js';
 import { boxToNormalised } from '../geometry.js';
 import { CameraAnalytics, type CameraAnalyticsStats } from './camera-analytics.js';

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { parseRangeParams } from '../../time/parse.js';
 import type { ApiContext } from '../context.js';
 import { cameraIdParams, rangeQuery, type CameraIdParams, type RangeQuery } from '../schemas.js';
-import type { AnalyticsStatusResponse, MotionPeriodsResponse } from '../types.js';
+import type { AnalyticsStatusResponse, MotionPeriodsResponse } from '../../contract/recordings.js';
 
 const HOUR_MS = 3_600_000;
 

@@ -10,7 +10,7 @@ import { probeStream } from '../../ingest/probe.js';
 import { checkCameraNetwork } from '../../ingest/sources.js';
 import { clientIp, principalOf } from '../auth-hooks.js';
 import { cameraIdParams, probeBody, type CameraIdParams, type ProbeBody } from '../schemas.js';
-import type { CameraView, ProbeResponse } from '../types.js';
+import type { CameraView, ProbeResponse } from '../../contract/cameras.js';
 
 /** Long enough for a camera on a slow link to answer and send a keyframe; short enough to wait for. */
 const PROBE_TIMEOUT_MS = 15_000;

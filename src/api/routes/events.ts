@@ -7,7 +7,7 @@ import { auditMedia } from '../audit-media.js';
 import { clientIp, principalOf } from '../auth-hooks.js';
 import { VigilError } from '../../errors/catalogue.js';
 import { eventView } from '../../events/store.js';
-import type { EventView, EventsPage } from '../../events/types.js';
+import type { EventView, EventsPage } from '../../contract/events.js';
 import { parseTimeParam } from '../../time/parse.js';
 import type { ApiContext } from '../context.js';
 import { sendMp4 } from '../send-mp4.js';

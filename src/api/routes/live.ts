@@ -6,7 +6,7 @@ import { assertCan } from '../../auth/permissions.js';
 import { auditMedia } from '../audit-media.js';
 import { principalOf } from '../auth-hooks.js';
 import type { ApiContext } from '../context.js';
-import { LIVE_CLOSE_CHANGED, LIVE_CLOSE_REMOVED } from '../types.js';
+import { LIVE_CLOSE_CHANGED, LIVE_CLOSE_REMOVED } from '../../contract/close-codes.js';
 import {
   cameraIdParams,
   rangeQuery,

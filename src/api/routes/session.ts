@@ -10,7 +10,7 @@ import { ANONYMOUS_ACTOR, actorOf, auditTarget } from '../../audit/entry.js';
 import { VigilError } from '../../errors/catalogue.js';
 import { clientIp, principalOf } from '../auth-hooks.js';
 import type { ApiContext } from '../context.js';
-import type { SessionResponse } from '../types.js';
+import type { SessionResponse } from '../../contract/auth.js';
 
 const credentials = Type.Object(
   {

@@ -1,7 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import type { FastifyPluginAsync } from 'fastify';
 import { ffmpegWarning } from '../../ingest/ffmpeg-binary.js';
-import type { SystemResponse } from '../types.js';
+import type { SystemResponse } from '../../contract/system.js';
 import type { ApiContext } from '../context.js';
 
 async function totalBytesOf(path: string): Promise<number | null> {

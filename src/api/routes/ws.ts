@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { WsErrorMessage, WsServerMessage } from '../../events/types.js';
+import type { WsErrorMessage, WsServerMessage } from '../../contract/push.js';
 import type { ApiContext } from '../context.js';
 import { cameraFilter } from '../../auth/permissions.js';
 import { principalOf } from '../auth-hooks.js';
