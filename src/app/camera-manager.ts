@@ -66,7 +66,7 @@ class StreamRuntime {
         reason: status.state === 'online' ? null : (status.lastError?.message ?? null),
       });
       if (status.state !== 'online') {
-        void recorder.endSession();
+        void recorder.endConnection();
         this.gop.clear();
       }
     });
@@ -75,7 +75,7 @@ class StreamRuntime {
   async stop(reason: LiveEndReason): Promise<void> {
     this.live.closeAll(reason);
     await this.supervisor.stop();
-    await this.recorder.endSession();
+    await this.recorder.endConnection();
   }
 }
 

@@ -6,7 +6,11 @@ import type { StreamState } from './cameras.js';
 
 export interface LiveInitMessage {
   type: 'init';
-  sessionId: number;
+  /**
+   * The ingest connection the init segment belongs to: a new one (the camera reconnected)
+   * restarts decode times, so the player starts afresh.
+   */
+  connectionId: number;
   mimeType: string;
   width: number | null;
   height: number | null;

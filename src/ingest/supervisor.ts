@@ -52,8 +52,8 @@ export interface IngestFragment {
   bytes: Buffer;
   parsed: Fragment;
   init: InitSegment;
-  /** Increases at every (re)connection: fragments of one session share one decode timeline. */
-  sessionId: number;
+  /** Increases at every (re)connection: fragments of one connection share one decode timeline. */
+  connectionId: number;
   /** When the fragment finished arriving, by the injected clock. */
   arrivedAtMs: number;
 }
@@ -73,15 +73,16 @@ export function diesWithVigil(path: string, args: readonly string[]): [string, s
 }
 
 /**
- * Session ids are unique across restarts of Vigil (segments of different runs must never look
- * like one decode timeline), so they start from the wall time at start-up.
+ * Connection and timeline ids come from one counter (a connection's id is also the id of its
+ * first timeline) and are unique across restarts of Vigil (segments of different runs must never
+ * look like one decode timeline), so they start from the wall time at start-up.
  */
-let lastSessionId = Date.now() * 1000;
+let lastTimelineId = Date.now() * 1000;
 
-/** A fresh session id: at each connection, and when a camera's timestamps jump within one. */
-export function newSessionId(): number {
-  lastSessionId += 1;
-  return lastSessionId;
+/** A fresh id: at each connection, and when a camera's timestamps jump within one (a new timeline). */
+export function newTimelineId(): number {
+  lastTimelineId += 1;
+  return lastTimelineId;
 }
 
 const CONNECT_ALLOWANCE_MS = 10_000;
@@ -99,7 +100,7 @@ const PERSISTENT_ERRORS = new Set([
 /**
  * Pulls one stream with a supervised ffmpeg: restarts it with capped exponential backoff,
  * restarts it when media stops for stallTimeoutMs, and reports status in words a user understands.
- * Emits 'init' (InitSegment, sessionId), 'fragment' (IngestFragment) and 'status' (StreamStatus).
+ * Emits 'init' (InitSegment, connectionId), 'fragment' (IngestFragment) and 'status' (StreamStatus).
  */
 export class StreamSupervisor extends EventEmitter {
   private child: IngestProcess | null = null;
@@ -109,7 +110,7 @@ export class StreamSupervisor extends EventEmitter {
   private onlineSinceMs: number | null = null;
   private reconnectCount = 0;
   private attempt = 0;
-  private sessionId = 0;
+  private connectionId = 0;
   private audioNeedsTranscode = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private watchdog: NodeJS.Timeout | null = null;
@@ -199,7 +200,7 @@ export class StreamSupervisor extends EventEmitter {
     const args = plan.args({ audioNeedsTranscode: this.audioNeedsTranscode });
     const [command, commandArgs] = diesWithVigil(plan.ffmpegPath, args);
     this.setState('connecting');
-    this.sessionId = newSessionId();
+    this.connectionId = newTimelineId();
     this.init = null;
     this.abortReason = null;
     this.stats.reset();
@@ -275,7 +276,7 @@ export class StreamSupervisor extends EventEmitter {
       this.fail({ kind: 'no_video', message: 'no video track: the stream has no video; check the URL' });
       return;
     }
-    this.emit('init', this.init, this.sessionId);
+    this.emit('init', this.init, this.connectionId);
   }
 
   private onFragment(bytes: Buffer, moofByteLength: number): void {
@@ -311,7 +312,7 @@ export class StreamSupervisor extends EventEmitter {
       bytes,
       parsed,
       init: this.init,
-      sessionId: this.sessionId,
+      connectionId: this.connectionId,
       arrivedAtMs: now,
     };
     this.emit('fragment', fragment);

@@ -74,7 +74,7 @@ export class AnalyticsService {
       scheduler,
       events: this.deps.events,
       decoder: (onFrame) => new FrameDecoder({ ffmpeg: this.deps.ffmpeg, fps: detect.fps, log, onFrame }),
-      wallTimeOf: (sessionId, ticks) => stream.recorder.wallTimeOf(sessionId, ticks),
+      wallTimeOf: (connectionId, ticks) => stream.recorder.wallTimeOf(connectionId, ticks),
       onMotionPeriod: (period) => this.deps.onMotionPeriod(cameraId, period),
       ...(onTracks
         ? {

@@ -138,7 +138,7 @@ export class MsePlayer {
       this.stopped = true;
       return;
     }
-    // A new ingest session restarts decode times: start a fresh MediaSource for it.
+    // A new ingest connection restarts decode times: start a fresh MediaSource for it.
     this.resetMedia();
     this.joining = true;
     this.mimeType = message.mimeType;
