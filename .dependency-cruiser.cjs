@@ -106,7 +106,8 @@ module.exports = {
       from: { path: '^(src|web|test|bench|scripts)/' },
       to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'core', 'npm-no-pkg', 'npm-unknown'] },
     },
-    { from: { path: '^web/' }, to: { path: '^(web/|src/contract/)' } },
+    // The web UI reaches the contract through its alias (@contract/*, web/tsconfig.json).
+    { from: { path: '^web/' }, to: { path: '^(web/|src/contract/|@contract/)' } },
     ...Object.entries(layers).map(([folder, allowed]) => ({
       from: { path: `^src/${folder}/` },
       to: { path: `^src/(${[folder, ...allowed].join('|')})/` },
@@ -117,6 +118,10 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { extensions: ['.ts', '.tsx', '.js', '.mjs'] },
+    enhancedResolveOptions: {
+      extensions: ['.ts', '.tsx', '.js', '.mjs'],
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
   },
 };

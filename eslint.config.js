@@ -16,6 +16,27 @@ export default tseslint.config(
     },
   },
   {
+    // The wire types are a leaf that the server and the browser both import (src/contract/README.md).
+    files: ['src/contract/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[importKind!='type']",
+          message: 'src/contract imports types only (import type).',
+        },
+        {
+          selector: 'ImportDeclaration[source.value=/^(?!\\.\\/[\\w-]+\\.js$)/]',
+          message: 'src/contract imports nothing from outside src/contract.',
+        },
+        {
+          selector: 'ImportExpression, ExportAllDeclaration, ExportNamedDeclaration[source]',
+          message: 'src/contract re-exports and loads nothing.',
+        },
+      ],
+    },
+  },
+  {
     files: ['web/src/**/*.{ts,tsx}'],
     languageOptions: { globals: globals.browser },
     plugins: { 'react-hooks': reactHooks },

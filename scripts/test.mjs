@@ -40,6 +40,14 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 if (!onlyTests) {
   check('format (prettier --check)', bin('prettier'), ['--check', '--log-level', 'warn', '.']);
   check('lint (eslint, zero warnings)', bin('eslint'), ['--max-warnings', '0', '.']);
+  check('dependency rule (dependency-cruiser)', bin('depcruise'), [
+    'src',
+    'web/src',
+    '--config',
+    '.dependency-cruiser.cjs',
+    '--output-type',
+    'err',
+  ]);
   check('typecheck (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
   check('typecheck web UI (tsc)', bin('tsc'), ['-p', 'web/tsconfig.json']);
 }

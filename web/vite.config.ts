@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
@@ -9,6 +10,8 @@ export default defineConfig({
   root: import.meta.dirname,
   base: './',
   plugins: [react()],
+  // The wire types shared with the server (src/contract); the same alias is in web/tsconfig.json.
+  resolve: { alias: { '@contract': resolve(import.meta.dirname, '../src/contract') } },
   build: { outDir: '../dist/web', emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 1024 },
   server: { proxy: { '/api': { target, ws: true } } },
 });

@@ -6,7 +6,7 @@ import { authorize, cameraFilter, type Principal, type RouteAccess } from '../au
 import type { AuthStore, CredentialChange } from '../auth/store.js';
 import { bearerToken, hashSecret } from '../auth/tokens.js';
 import { VigilError } from '../errors/catalogue.js';
-import { WS_CLOSE_ACCESS_REVOKED } from './types.js';
+import { WS_CLOSE_ACCESS_REVOKED } from '../contract/close-codes.js';
 
 /**
  * Open responses: every authorised request still being answered (a live video or /api/ws

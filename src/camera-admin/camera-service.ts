@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { CameraManager, CameraSource, StreamView } from '../camera/camera-manager.js';
+import type { CameraManager, CameraSource } from '../camera/camera-manager.js';
+import type { StreamView } from '../contract/cameras.js';
 import { auditTarget, type AuditAction, type AuditInput, type AuditRequester } from '../audit/entry.js';
 import { redactCamera, validateCamera, type CameraConfig, type StreamConfig } from '../config/index.js';
 import { formatOrigin, sameOrigin, urlOrigin, type CameraNetworks } from '../config/url.js';

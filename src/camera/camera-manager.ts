@@ -2,13 +2,14 @@ import type { Logger } from 'pino';
 import type { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
 import type { CameraConfig, StreamConfig } from '../config/index.js';
 import { detectConfigFor, redactUrl } from '../config/index.js';
+import type { StreamView } from '../contract/cameras.js';
 import type { CameraNetworks } from '../config/url.js';
 import { VigilError } from '../errors/catalogue.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { planSource } from '../ingest/sources.js';
-import { StreamSupervisor, type StreamStatus } from '../ingest/supervisor.js';
+import { StreamSupervisor } from '../ingest/supervisor.js';
 import type { LiveEndReason } from '../live/live-feed.js';
-import { StreamRecorder, type LiveSegment, type RecorderStatus } from '../recording/stream-recorder.js';
+import { StreamRecorder, type LiveSegment } from '../recording/stream-recorder.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
 import type { Clock } from '../time/clock.js';
 import type { Timers } from '../time/timers.js';
@@ -43,16 +44,6 @@ export interface CameraRuntime {
   config: CameraConfig;
   source: CameraSource;
   streams: Map<string, StreamRuntime>;
-}
-
-export interface StreamView {
-  name: string;
-  url: string;
-  user: string | null;
-  transport: string;
-  audio: string;
-  status: StreamStatus;
-  recording: RecorderStatus;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ProbeResponse } from '../api/types.js';
+import type { ProbeResponse } from '../contract/cameras.js';
 import { LatestGop } from '../live/latest-gop.js';
 import type { CameraNetworks } from '../config/url.js';
 import type { Clock } from '../time/clock.js';

@@ -47,7 +47,7 @@ export class StreamRuntime {
     this.subscribe({
       fragment: (fragment) => recorder.handle(fragment),
       status: (status) => {
-        if (status.state !== 'online') void recorder.endSession();
+        if (status.state !== 'online') void recorder.endConnection();
       },
     });
     this.subscribe({
@@ -75,9 +75,9 @@ export class StreamRuntime {
     };
   }
 
-  /** Where a media time of the current ingest session lies on the recording timeline (null: not recorded). */
-  wallTimeOf(ingestSessionId: number, ticks: number): number | null {
-    return this.recorder.wallTimeOf(ingestSessionId, ticks);
+  /** Where a media time of the current connection lies on the recording timeline (null: not recorded). */
+  wallTimeOf(connectionId: number, ticks: number): number | null {
+    return this.recorder.wallTimeOf(connectionId, ticks);
   }
 
   start(): void {
@@ -87,6 +87,6 @@ export class StreamRuntime {
   async stop(reason: LiveEndReason): Promise<void> {
     this.live.closeAll(reason);
     await this.supervisor.stop();
-    await this.recorder.endSession();
+    await this.recorder.endConnection();
   }
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { CameraStatusChange, EventChange, MotionChange, ObjectCounts } from './types.js';
+import type { CameraStatusChange, MotionChange, ObjectCounts } from '../contract/push.js';
+import type { EventChange } from './types.js';
 
 /** What travels on the bus, by channel. */
 export interface BusMessages {

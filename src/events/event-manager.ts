@@ -3,7 +3,7 @@ import type { Clock } from '../time/clock.js';
 import type { EventBus } from './bus.js';
 import { renderSnapshots, writeFileAtomic, type PixelBox, type RgbImage } from './snapshot.js';
 import { eventView, snapshotPaths, type EventRecord, type EventStore } from './store.js';
-import type { EventBox, EventChangeType, EventPathPoint, EventView } from './types.js';
+import type { EventBox, EventChangeType, EventPathPoint, EventView } from '../contract/events.js';
 
 /** One analysed frame: packed RGB (HWC), and its capture time on the recording timeline (epoch ms). */
 export interface RgbFrame extends RgbImage {

@@ -5,7 +5,7 @@ import { VigilError } from '../errors/catalogue.js';
 import type { Db } from '../storage/db.js';
 import type { EventTable } from '../storage/schema.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
-import type { EventBox, EventPathPoint, EventView } from './types.js';
+import type { EventBox, EventPathPoint, EventView } from '../contract/events.js';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_EVENT_LIMIT = 50;

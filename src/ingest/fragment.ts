@@ -5,21 +5,23 @@ export interface IngestFragment {
   bytes: Buffer;
   parsed: Fragment;
   init: InitSegment;
-  /** Increases at every (re)connection: fragments of one session share one decode timeline. */
-  sessionId: number;
+  /** Increases at every (re)connection: fragments of one connection share one decode timeline. */
+  connectionId: number;
   /** When the fragment finished arriving, by the injected clock. */
   arrivedAtMs: number;
 }
 
 /**
- * Session ids are unique across restarts of Vigil (segments of different runs must never look
- * like one decode timeline), so they start from the wall time at start-up. This is the one place
- * the pipeline reads the system clock directly: an id seed, not a time anything is measured with.
+ * Connection and timeline ids come from one counter (a connection's id is also the id of its
+ * first timeline) and are unique across restarts of Vigil (segments of different runs must never
+ * look like one decode timeline), so they start from the wall time at start-up. This is the one
+ * place the pipeline reads the system clock directly: an id seed, not a time anything is
+ * measured with.
  */
-let lastSessionId = Date.now() * 1000;
+let lastTimelineId = Date.now() * 1000;
 
-/** A fresh session id: at each connection, and when a camera's timestamps jump within one. */
-export function newSessionId(): number {
-  lastSessionId += 1;
-  return lastSessionId;
+/** A fresh id: at each connection, and when a camera's timestamps jump within one (a new timeline). */
+export function newTimelineId(): number {
+  lastTimelineId += 1;
+  return lastTimelineId;
 }

@@ -7,9 +7,10 @@ import {
   type Fragment,
   type InitSegment,
 } from '../media/mp4/index.js';
+import type { StreamState } from '../contract/cameras.js';
 import type { Clock } from '../time/clock.js';
 import { systemTimers, type Timer, type Timers } from '../time/timers.js';
-import { newSessionId, type IngestFragment } from './fragment.js';
+import { newTimelineId, type IngestFragment } from './fragment.js';
 import {
   diesWithVigil,
   isRunning,
@@ -20,8 +21,6 @@ import {
 } from './process.js';
 import { classifyFfmpegFailure, scrubCredentials, type StreamError } from './stream-errors.js';
 import { StreamStats } from './stream-stats.js';
-
-export type StreamState = 'online' | 'connecting' | 'offline' | 'error';
 
 export interface StreamStatus {
   state: StreamState;
@@ -62,8 +61,8 @@ export interface SupervisorOptions {
 
 /** What a supervisor emits, with each event's arguments. */
 export interface SupervisorEvents {
-  /** A (re)connection's init segment, with its session id. */
-  init: [init: InitSegment, sessionId: number];
+  /** A (re)connection's init segment, with its connection id. */
+  init: [init: InitSegment, connectionId: number];
   /** Every complete fragment, in arrival order. */
   fragment: [fragment: IngestFragment];
   /** Every state change. */
@@ -95,7 +94,7 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
   private onlineSinceMs: number | null = null;
   private reconnectCount = 0;
   private attempt = 0;
-  private sessionId = 0;
+  private connectionId = 0;
   private audioNeedsTranscode = false;
   private retryTimer: Timer | null = null;
   private watchdog: Timer | null = null;
@@ -184,7 +183,7 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
     const args = plan.args({ audioNeedsTranscode: this.audioNeedsTranscode });
     const [command, commandArgs] = diesWithVigil(plan.ffmpegPath, args);
     this.setState('connecting');
-    this.sessionId = newSessionId();
+    this.connectionId = newTimelineId();
     this.init = null;
     this.abortReason = null;
     this.stats.reset();
@@ -260,7 +259,7 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
       this.fail({ kind: 'no_video', message: 'no video track: the stream has no video; check the URL' });
       return;
     }
-    this.emit('init', this.init, this.sessionId);
+    this.emit('init', this.init, this.connectionId);
   }
 
   private onFragment(bytes: Buffer, moofByteLength: number): void {
@@ -296,7 +295,7 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
       bytes,
       parsed,
       init: this.init,
-      sessionId: this.sessionId,
+      connectionId: this.connectionId,
       arrivedAtMs: now,
     };
     this.emit('fragment', fragment);

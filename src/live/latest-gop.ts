@@ -15,8 +15,8 @@ export class LatestGop {
 
   add(fragment: IngestFragment): void {
     const startsGop = fragment.parsed.startsWithKeyframe;
-    const sameSession = this.fragments[0]?.sessionId === fragment.sessionId;
-    if (startsGop || !sameSession) this.fragments = [];
+    const sameConnection = this.fragments[0]?.connectionId === fragment.connectionId;
+    if (startsGop || !sameConnection) this.fragments = [];
     if (!startsGop && this.fragments.length === 0) return;
     this.fragments.push(fragment);
     if (this.fragments.length > this.maxFragments) this.fragments = [];

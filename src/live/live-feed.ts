@@ -1,6 +1,6 @@
 import type { IngestFragment } from '../ingest/fragment.js';
 import type { InitSegment } from '../media/mp4/index.js';
-import type { LiveDetectionsMessage, LiveInitMessage, LiveStatusMessage } from '../api/types.js';
+import type { LiveDetectionsMessage, LiveInitMessage, LiveStatusMessage } from '../contract/live.js';
 
 /** What a live viewer's connection must offer; the WebSocket route adapts a socket to it. */
 export interface LiveViewer {
@@ -30,8 +30,8 @@ const JOINED = JSON.stringify({ type: 'joined' });
 const MAX_GOP_FRAGMENTS = 600;
 
 interface ViewerState {
-  /** The init segment this viewer decodes with: a new ingest session needs a new one. */
-  sessionId: number | null;
+  /** The init segment this viewer decodes with: a new ingest connection needs a new one. */
+  connectionId: number | null;
   /** Skipping fragments until the next keyframe, after falling behind or joining mid-GOP. */
   waitingForKeyframe: boolean;
 }
@@ -42,11 +42,11 @@ export function mimeTypeOf(init: InitSegment): string {
   return `video/mp4; codecs="${codecs.join(',')}"`;
 }
 
-function initMessage(init: InitSegment, sessionId: number): LiveInitMessage {
+function initMessage(init: InitSegment, connectionId: number): LiveInitMessage {
   const video = init.tracks.find((t) => t.kind === 'video');
   return {
     type: 'init',
-    sessionId,
+    connectionId,
     mimeType: mimeTypeOf(init),
     width: video?.width ?? null,
     height: video?.height ?? null,
@@ -67,7 +67,7 @@ export class LiveFeed {
   }
 
   add(viewer: LiveViewer): void {
-    const state: ViewerState = { sessionId: null, waitingForKeyframe: false };
+    const state: ViewerState = { connectionId: null, waitingForKeyframe: false };
     this.viewers.set(viewer, state);
     for (const fragment of this.gop) this.deliver(viewer, state, fragment);
     viewer.sendText(JOINED);
@@ -79,7 +79,7 @@ export class LiveFeed {
 
   push(fragment: IngestFragment): void {
     const keyframe = fragment.parsed.startsWithKeyframe;
-    if (keyframe || this.gop[0]?.sessionId !== fragment.sessionId) this.gop = [];
+    if (keyframe || this.gop[0]?.connectionId !== fragment.connectionId) this.gop = [];
     if ((keyframe || this.gop.length > 0) && this.gop.length < MAX_GOP_FRAGMENTS) this.gop.push(fragment);
     for (const [viewer, state] of this.viewers) this.deliver(viewer, state, fragment);
   }
@@ -110,11 +110,11 @@ export class LiveFeed {
       state.waitingForKeyframe = true;
       return;
     }
-    if (state.sessionId !== fragment.sessionId) {
+    if (state.connectionId !== fragment.connectionId) {
       if (!keyframe) return;
-      viewer.sendText(JSON.stringify(initMessage(fragment.init, fragment.sessionId)));
+      viewer.sendText(JSON.stringify(initMessage(fragment.init, fragment.connectionId)));
       viewer.sendBinary(fragment.init.bytes);
-      state.sessionId = fragment.sessionId;
+      state.connectionId = fragment.connectionId;
       state.waitingForKeyframe = false;
     }
     if (state.waitingForKeyframe) {

@@ -19,7 +19,7 @@ export interface PlayableSegment {
   id: number;
   cameraId: string;
   stream: string;
-  sessionId: number;
+  timelineId: number;
   startTimeMs: number;
   endTimeMs: number;
   startTicks: number;
@@ -148,7 +148,7 @@ export class PlaybackService {
       if (opts.live && segment.open) parts.pop();
       if (parts.length === 0) continue;
       playlist.push({
-        sessionKey: `${segment.sessionId}`,
+        timelineKey: `${segment.timelineId}`,
         initUri: `segments/${segment.id}/init.mp4`,
         parts: parts.map((p) => ({
           uri: `segments/${segment.id}/${p.offset}-${p.offset + p.length}.m4s`,
@@ -220,7 +220,7 @@ function toPlayable(row: SegmentRow): PlayableSegment {
     id: row.id,
     cameraId: row.camera_id,
     stream: row.stream,
-    sessionId: row.session_id,
+    timelineId: row.timeline_id,
     startTimeMs: row.start_time_ms,
     endTimeMs: row.end_time_ms,
     startTicks: row.start_ticks,

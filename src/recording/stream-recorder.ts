@@ -1,7 +1,7 @@
 import { closeSync, fdatasync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import { newSessionId, type IngestFragment } from '../ingest/fragment.js';
+import { newTimelineId, type IngestFragment } from '../ingest/fragment.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
 import type { Clock } from '../time/clock.js';
 import { StreamClock } from '../time/stream-clock.js';
@@ -26,11 +26,11 @@ interface OpenSegment {
   id: number;
   fd: number;
   path: string;
-  sessionId: number;
+  timelineId: number;
   startTicks: number;
-  /** Fixed for every segment but the first of a session (see StreamClock). */
+  /** Fixed for every segment but the first of a timeline (see StreamClock). */
   startMs: number;
-  firstOfSession: boolean;
+  firstOfTimeline: boolean;
   endTicks: number;
   byteLength: number;
   frameCount: number;
@@ -72,8 +72,8 @@ export class StreamRecorder {
   private lastError: RecorderStatus['lastError'] = null;
   private segmentCount = 0;
   private droppedFragmentCount = 0;
-  /** The decode timeline being recorded: an ingest session, split where the camera's timestamps jump. */
-  private timeline: { ingestSessionId: number; sessionId: number; endTicks: number } | null = null;
+  /** The decode timeline being recorded: an ingest connection, split where the camera's timestamps jump. */
+  private timeline: { connectionId: number; timelineId: number; endTicks: number } | null = null;
 
   constructor(private readonly opts: StreamRecorderOptions) {
     this.streamClock = new StreamClock(opts.lastEndMs);
@@ -84,8 +84,8 @@ export class StreamRecorder {
     this.enqueue(() => this.write(fragment));
   }
 
-  /** The ingest session ended (camera lost, ffmpeg restarted): close the open segment. */
-  endSession(): Promise<void> {
+  /** The ingest connection ended (camera lost, ffmpeg restarted): close the open segment. */
+  endConnection(): Promise<void> {
     return this.enqueue(() => this.finish());
   }
 
@@ -99,11 +99,11 @@ export class StreamRecorder {
   }
 
   /**
-   * Where a media time of the current ingest session lies on the recording timeline, so analytics
-   * can date a frame exactly as playback will show it; null for another (or no) session.
+   * Where a media time of the current ingest connection lies on the recording timeline, so
+   * analytics can date a frame exactly as playback will show it; null for another (or no) connection.
    */
-  wallTimeOf(ingestSessionId: number, ticks: number): number | null {
-    if (this.timeline?.ingestSessionId !== ingestSessionId) return null;
+  wallTimeOf(connectionId: number, ticks: number): number | null {
+    if (this.timeline?.connectionId !== connectionId) return null;
     return this.streamClock.wallMs(ticks);
   }
 
@@ -142,10 +142,10 @@ export class StreamRecorder {
     if (!video || !run || !first || !last) return;
     const startTicks = first.decodeTime;
     const endTicks = last.decodeTime + last.durationTicks;
-    const sessionId = this.timelineFor(fragment.sessionId, startTicks, endTicks, video.timescale);
-    if (this.open && this.open.sessionId !== sessionId) await this.finish();
+    const timelineId = this.timelineFor(fragment.connectionId, startTicks, endTicks, video.timescale);
+    if (this.open && this.open.timelineId !== timelineId) await this.finish();
     this.streamClock.place({
-      sessionId,
+      timelineId,
       startTicks,
       endTicks,
       timescale: video.timescale,
@@ -158,7 +158,7 @@ export class StreamRecorder {
         this.droppedFragmentCount += 1;
         return;
       }
-      await this.openSegment(fragment, sessionId, this.streamClock.wallMs(startTicks), startTicks, true);
+      await this.openSegment(fragment, timelineId, this.streamClock.wallMs(startTicks), startTicks, true);
     } else if (
       first.isSync &&
       this.streamClock.wallMs(startTicks) - this.segmentStartMs(this.open) >= this.opts.segmentDurationMs
@@ -168,7 +168,7 @@ export class StreamRecorder {
       const boundary = this.streamClock.rollAt(startTicks, closedStartMs);
       this.open = null;
       await this.closeSegment(closing, closedStartMs, boundary.closedEndMs);
-      await this.openSegment(fragment, sessionId, boundary.nextStartMs, startTicks, false);
+      await this.openSegment(fragment, timelineId, boundary.nextStartMs, startTicks, false);
     }
     const open = this.open as OpenSegment | null;
     if (!open) return;
@@ -179,25 +179,20 @@ export class StreamRecorder {
   }
 
   /**
-   * The session id to record a fragment under. Cameras (and the test emulator, when a second
+   * The timeline id to record a fragment under. Cameras (and the test emulator, when a second
    * client joins) sometimes restart their timestamps mid-connection; recording across such a jump
    * as one timeline would place video at the wrong wall time, so a jump starts a new timeline.
    */
-  private timelineFor(
-    ingestSessionId: number,
-    startTicks: number,
-    endTicks: number,
-    timescale: number,
-  ): number {
+  private timelineFor(connectionId: number, startTicks: number, endTicks: number, timescale: number): number {
     const timeline = this.timeline;
-    if (!timeline || timeline.ingestSessionId !== ingestSessionId) {
-      this.timeline = { ingestSessionId, sessionId: ingestSessionId, endTicks };
-      return ingestSessionId;
+    if (!timeline || timeline.connectionId !== connectionId) {
+      this.timeline = { connectionId, timelineId: connectionId, endTicks };
+      return connectionId;
     }
     const jumpedBack = startTicks < timeline.endTicks - timescale / 2;
     const jumpedAhead = startTicks > timeline.endTicks + 10 * timescale;
     if (jumpedBack || jumpedAhead) {
-      timeline.sessionId = newSessionId();
+      timeline.timelineId = newTimelineId();
       this.opts.log.warn(
         {
           camera: this.opts.cameraId,
@@ -209,17 +204,17 @@ export class StreamRecorder {
       );
     }
     timeline.endTicks = endTicks;
-    return timeline.sessionId;
+    return timeline.timelineId;
   }
 
   /**
-   * While the first segment of a session is open its start still moves earlier (ffmpeg's probe
+   * While the first segment of a timeline is open its start still moves earlier (ffmpeg's probe
    * burst, see StreamClock). The row follows, or recovery after a crash would date the segment
    * that much too late and hide the gap the crash left.
    */
   private async followEarlierStart(): Promise<void> {
     const open = this.open;
-    if (!open?.firstOfSession) return;
+    if (!open?.firstOfTimeline) return;
     const startMs = this.streamClock.wallMs(open.startTicks);
     if (startMs >= open.startMs) return;
     open.startMs = startMs;
@@ -227,15 +222,15 @@ export class StreamRecorder {
   }
 
   private segmentStartMs(segment: OpenSegment): number {
-    return segment.firstOfSession ? this.streamClock.wallMs(segment.startTicks) : segment.startMs;
+    return segment.firstOfTimeline ? this.streamClock.wallMs(segment.startTicks) : segment.startMs;
   }
 
   private async openSegment(
     fragment: IngestFragment,
-    sessionId: number,
+    timelineId: number,
     startMs: number,
     startTicks: number,
-    firstOfSession: boolean,
+    firstOfTimeline: boolean,
   ) {
     const video = fragment.init.tracks.find((t) => t.kind === 'video');
     if (!video) return;
@@ -243,7 +238,7 @@ export class StreamRecorder {
     const id = await this.opts.index.insertOpen({
       cameraId: this.opts.cameraId,
       stream: this.opts.stream,
-      sessionId,
+      timelineId,
       startTimeMs: startMs,
       codec: video.codec,
       width: video.width ?? null,
@@ -266,10 +261,10 @@ export class StreamRecorder {
       id,
       fd,
       path,
-      sessionId,
+      timelineId,
       startTicks,
       startMs,
-      firstOfSession,
+      firstOfTimeline,
       endTicks: startTicks,
       byteLength: 0,
       frameCount: 0,

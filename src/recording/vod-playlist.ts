@@ -10,8 +10,8 @@ export interface PlaylistPart {
 }
 
 export interface PlaylistSegment {
-  /** Parts of one ingest session share a decode timeline; a new session is a discontinuity. */
-  sessionKey: string;
+  /** Parts of one timeline share its decode times; a new timeline is a discontinuity. */
+  timelineKey: string;
   initUri: string;
   parts: PlaylistPart[];
 }
@@ -37,13 +37,13 @@ export function buildVodPlaylist(
     `#EXT-X-PLAYLIST-TYPE:${opts.live ? 'EVENT' : 'VOD'}`,
     '#EXT-X-INDEPENDENT-SEGMENTS',
   ];
-  let previous: { sessionKey: string; initUri: string; endTimeMs: number } | null = null;
+  let previous: { timelineKey: string; initUri: string; endTimeMs: number } | null = null;
   for (const segment of segments) {
     for (const part of segment.parts) {
-      const newSession = previous !== null && previous.sessionKey !== segment.sessionKey;
+      const newTimeline = previous !== null && previous.timelineKey !== segment.timelineKey;
       const gap = previous !== null && part.startTimeMs - previous.endTimeMs > DISCONTINUITY_GAP_MS;
-      if (newSession || gap) lines.push('#EXT-X-DISCONTINUITY');
-      if (previous === null || previous.initUri !== segment.initUri || newSession || gap) {
+      if (newTimeline || gap) lines.push('#EXT-X-DISCONTINUITY');
+      if (previous === null || previous.initUri !== segment.initUri || newTimeline || gap) {
         lines.push(`#EXT-X-MAP:URI="${segment.initUri}"`);
       }
       // Lets players (and our UI) map playback position to wall time.
@@ -51,7 +51,7 @@ export function buildVodPlaylist(
       lines.push(`#EXTINF:${(part.durationMs / 1000).toFixed(3)},`);
       lines.push(part.uri);
       previous = {
-        sessionKey: segment.sessionKey,
+        timelineKey: segment.timelineKey,
         initUri: segment.initUri,
         endTimeMs: part.startTimeMs + part.durationMs,
       };

@@ -137,7 +137,8 @@ export const migrations: Record<string, Migration> = {
           camera_id TEXT NOT NULL,
           PRIMARY KEY (user_id, camera_id)
         ) STRICT, WITHOUT ROWID`.execute(db);
-      // Signed-in browsers ("session" alone means an ingest connection, see the glossary).
+      // Signed-in browsers: sign-in sessions (named login_sessions when "session" also meant an
+      // ingest connection; it no longer does, see the glossary and 0005).
       await sql`
         CREATE TABLE login_sessions (
           id_hash TEXT PRIMARY KEY,                    -- SHA-256 hex of the cookie value; the value itself is never stored
@@ -229,6 +230,14 @@ export const migrations: Record<string, Migration> = {
       await sql`
         CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint
         BEGIN SELECT RAISE(ABORT, 'the audit checkpoint cannot be deleted'); END`.execute(db);
+    },
+  },
+  '0005_timeline_id': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // "Session" now means a signed-in browser only (docs/design/glossary.md). The column keeps
+      // its meaning under its proper word: the segment's decode timeline, an ingest connection
+      // split where the camera's timestamps jump; segments of one timeline share decode times.
+      await sql`ALTER TABLE segments RENAME COLUMN session_id TO timeline_id`.execute(db);
     },
   },
 };

@@ -6,7 +6,7 @@ export interface SegmentTable {
   camera_id: string;
   stream: string;
   state: 'open' | 'closed';
-  session_id: number;
+  timeline_id: number;
   start_time_ms: number;
   end_time_ms: number;
   duration_ms: number;

@@ -8,7 +8,7 @@ export type SegmentRow = Selectable<SegmentTable>;
 export interface OpenSegmentInput {
   cameraId: string;
   stream: string;
-  sessionId: number;
+  timelineId: number;
   startTimeMs: number;
   codec: string;
   width: number | null;
@@ -37,7 +37,7 @@ export class SegmentIndex {
         camera_id: input.cameraId,
         stream: input.stream,
         state: 'open',
-        session_id: input.sessionId,
+        timeline_id: input.timelineId,
         start_time_ms: input.startTimeMs,
         end_time_ms: input.startTimeMs,
         duration_ms: 0,

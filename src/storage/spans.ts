@@ -14,7 +14,7 @@ export interface Span {
 }
 
 /**
- * Segments of one session abut exactly; across reconnects the camera was away. A gap shorter than
+ * Segments of one timeline abut exactly; across reconnects the camera was away. A gap shorter than
  * this is rounding, not a gap.
  */
 export const GAP_TOLERANCE_MS = 1000;

@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import type { HealthResponse, SystemResponse } from '../api/types.js';
+import type { HealthResponse, SystemResponse } from '../contract/system.js';
 import type { CameraManager } from '../camera/camera-manager.js';
 import { ffmpegWarning, type FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import type { RetentionRunner } from '../storage/retention.js';

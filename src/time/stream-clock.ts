@@ -2,14 +2,15 @@
  * Places a stream's media on the wall-clock timeline. Pure: the recorder feeds it fragments with
  * their arrival time (from the monotonic-backed Clock) and asks where segments start and end.
  *
- * Within a session (one ingest connection) wall time = offset + media time, so frames keep the
+ * Within a timeline (an ingest connection, split where the camera's timestamps jump) wall time =
+ * offset + media time, so frames keep the
  * camera's exact spacing. The offset starts at the smallest (arrival - media end) seen: ffmpeg delivers
  * a fragment as soon as it is complete, so the earliest arrival is the best estimate of capture
  * time; a burst of buffered fragments at connect only lowers it. While the first segment of a
- * session is open, the offset may still move earlier, because nothing of it is committed. At
+ * timeline is open, the offset may still move earlier, because nothing of it is committed. At
  * every later segment boundary the drift measured over the segment (camera clock vs monotonic
  * clock) is corrected when it exceeds `driftToleranceMs`: a late camera clock opens a small gap,
- * an early one shortens the segment being closed. Segments of a stream never overlap: a session
+ * an early one shortens the segment being closed. Segments of a stream never overlap: a timeline
  * never starts before the stream's last stored end (which absorbs wall-clock steps between runs).
  */
 
@@ -28,9 +29,9 @@ export interface SegmentBoundary {
 }
 
 export class StreamClock {
-  private sessionId: number | null = null;
+  private timelineId: number | null = null;
   private timescale = 90_000;
-  private sessionStartTicks = 0;
+  private timelineStartTicks = 0;
   private offsetMs = 0;
   /** Lags of the latest fragments: their minimum filters network jitter out of the drift. */
   private recentLagsMs: number[] = [];
@@ -42,21 +43,21 @@ export class StreamClock {
   ) {}
 
   private mediaMs(ticks: number): number {
-    return ((ticks - this.sessionStartTicks) * 1000) / this.timescale;
+    return ((ticks - this.timelineStartTicks) * 1000) / this.timescale;
   }
 
-  /** Where a fragment of the open segment lies; starts a session when the session id changes. */
+  /** Where a fragment of the open segment lies; starts a timeline when the timeline id changes. */
   place(f: {
-    sessionId: number;
+    timelineId: number;
     startTicks: number;
     endTicks: number;
     timescale: number;
     arrivedAtMs: number;
   }): PlacedFragment {
-    if (f.sessionId !== this.sessionId) {
-      this.sessionId = f.sessionId;
+    if (f.timelineId !== this.timelineId) {
+      this.timelineId = f.timelineId;
       this.timescale = f.timescale;
-      this.sessionStartTicks = f.startTicks;
+      this.timelineStartTicks = f.startTicks;
       this.offsetMs = f.arrivedAtMs - this.mediaMs(f.endTicks);
       this.recentLagsMs = [];
       this.firstSegmentOpen = true;
@@ -69,7 +70,7 @@ export class StreamClock {
     return { startMs: this.wallMs(f.startTicks), endMs: this.wallMs(f.endTicks) };
   }
 
-  /** Wall time of a decode time of the current session, rounded to ms. */
+  /** Wall time of a decode time of the current timeline, rounded to ms. */
   wallMs(ticks: number): number {
     return Math.round(this.offsetMs + this.mediaMs(ticks));
   }
@@ -97,13 +98,13 @@ export class StreamClock {
   endAt(endTicks: number): number {
     const endMs = this.wallMs(endTicks);
     this.lastEndMs = endMs;
-    this.sessionId = null;
+    this.timelineId = null;
     return endMs;
   }
 
   private clampToLastEnd(): void {
     if (this.lastEndMs === null || !this.firstSegmentOpen) return;
-    const sessionStartMs = this.offsetMs;
-    if (sessionStartMs < this.lastEndMs) this.offsetMs += this.lastEndMs - sessionStartMs;
+    const timelineStartMs = this.offsetMs;
+    if (timelineStartMs < this.lastEndMs) this.offsetMs += this.lastEndMs - timelineStartMs;
   }
 }

@@ -58,7 +58,7 @@ export interface MiniRtspServer {
 
 const HOST = '127.0.0.1';
 const REALM = 'Vigil mini camera';
-const SESSION_TIMEOUT_S = 60;
+const RTSP_SESSION_TIMEOUT_S = 60;
 const SDP_WAIT_MS = 15_000;
 /** A client this far behind a live stream is not keeping up; a camera would drop it too. */
 const MAX_CLIENT_BACKLOG_BYTES = 32 * 1024 * 1024;
@@ -336,7 +336,7 @@ type PathMatch = { source: Source; track: boolean } | null;
 class Connection {
   private buffer: Buffer = Buffer.alloc(0);
   private queue: Promise<void> = Promise.resolve();
-  private sessionId: string | null = null;
+  private rtspSessionId: string | null = null;
   private readonly subscriptions: Subscription[] = [];
   private closed = false;
 
@@ -453,7 +453,7 @@ class Connection {
       case 'TEARDOWN':
         return this.teardown(request);
       case 'GET_PARAMETER':
-        return { status: 200, reason: 'OK', headers: this.sessionHeader() };
+        return { status: 200, reason: 'OK', headers: this.rtspSessionHeader() };
       default:
         return { status: 501, reason: 'Not Implemented', headers: [['Public', PUBLIC_METHODS]] };
     }
@@ -478,8 +478,8 @@ class Connection {
   private async setup(request: Request): Promise<Response> {
     const match = this.server.match(request.uri);
     if (!match) return notFound();
-    const sessionError = this.checkSession(request, true);
-    if (sessionError) return sessionError;
+    const rtspSessionError = this.checkRtspSession(request, true);
+    if (rtspSessionError) return rtspSessionError;
     const transport = chooseTcpTransport(request.headers.get('transport') ?? '');
     if (!transport) {
       return {
@@ -507,26 +507,26 @@ class Connection {
     };
     this.subscriptions.push(subscription);
     match.source.subscriptions.add(subscription);
-    this.sessionId ??= randomBytes(8).toString('hex').toUpperCase();
+    this.rtspSessionId ??= randomBytes(8).toString('hex').toUpperCase();
     return {
       status: 200,
       reason: 'OK',
       headers: [
         ['Transport', `RTP/AVP/TCP;unicast;interleaved=${channel}-${channel + 1}`],
-        ...this.sessionHeader(),
+        ...this.rtspSessionHeader(),
       ],
     };
   }
 
   private playOrPause(request: Request): Response {
-    const sessionError = this.checkSession(request, false);
-    if (sessionError) return sessionError;
+    const rtspSessionError = this.checkRtspSession(request, false);
+    if (rtspSessionError) return rtspSessionError;
     if (this.subscriptions.length === 0) return { status: 455, reason: 'Method Not Valid in This State' };
     const play = request.method === 'PLAY';
     return {
       status: 200,
       reason: 'OK',
-      headers: [...(play ? [['Range', 'npt=0.000-'] as [string, string]] : []), ...this.sessionHeader()],
+      headers: [...(play ? [['Range', 'npt=0.000-'] as [string, string]] : []), ...this.rtspSessionHeader()],
       after: () => {
         for (const subscription of this.subscriptions) {
           subscription.playing = play;
@@ -538,22 +538,23 @@ class Connection {
   }
 
   private teardown(request: Request): Response {
-    const sessionError = this.checkSession(request, false);
-    if (sessionError) return sessionError;
+    const rtspSessionError = this.checkRtspSession(request, false);
+    if (rtspSessionError) return rtspSessionError;
     this.unsubscribeAll();
-    this.sessionId = null;
+    this.rtspSessionId = null;
     return { status: 200, reason: 'OK' };
   }
 
-  /** Sessions belong to the connection, so a missing Session header means this connection's own. */
-  private checkSession(request: Request, forSetup: boolean): Response | null {
+  /** RTSP sessions belong to the connection, so a missing Session header means this connection's own. */
+  private checkRtspSession(request: Request, forSetup: boolean): Response | null {
     const given = request.headers.get('session')?.split(';')[0]?.trim();
-    if (given === undefined ? forSetup || this.sessionId !== null : given === this.sessionId) return null;
+    if (given === undefined ? forSetup || this.rtspSessionId !== null : given === this.rtspSessionId)
+      return null;
     return { status: 454, reason: 'Session Not Found' };
   }
 
-  private sessionHeader(): Array<[string, string]> {
-    return this.sessionId ? [['Session', `${this.sessionId};timeout=${SESSION_TIMEOUT_S}`]] : [];
+  private rtspSessionHeader(): Array<[string, string]> {
+    return this.rtspSessionId ? [['Session', `${this.rtspSessionId};timeout=${RTSP_SESSION_TIMEOUT_S}`]] : [];
   }
 }
 

@@ -8,7 +8,8 @@ import sharp from 'sharp';
 import WebSocket from 'ws';
 import { vigilVersion } from '../../src/app/vigil.js';
 import type { RgbFrame, TrackObservation } from '../../src/events/event-manager.js';
-import type { EventView, EventsPage, WsServerMessage } from '../../src/events/types.js';
+import type { EventView, EventsPage } from '../../src/contract/events.js';
+import type { WsServerMessage } from '../../src/contract/push.js';
 import { apiFetch, startTestVigil, type TestVigil, waitFor } from '../helpers/vigil.js';
 
 const execFileAsync = promisify(execFile);

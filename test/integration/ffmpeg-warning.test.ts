@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import pino from 'pino';
 import { startVigil } from '../../src/app/vigil.js';
-import type { SystemResponse } from '../../src/api/types.js';
+import type { SystemResponse } from '../../src/contract/system.js';
 import { parseConfigText } from '../../src/config/index.js';
 import { tempDir } from '../helpers/vigil.js';
 

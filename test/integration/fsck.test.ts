@@ -46,7 +46,7 @@ async function addSegment(index: SegmentIndex, root: string, startTimeMs: number
   const id = await index.insertOpen({
     cameraId: 'cam1',
     stream: 'main',
-    sessionId: 1,
+    timelineId: 1,
     startTimeMs,
     codec: 'h264',
     width: 320,

@@ -90,7 +90,7 @@ cameras:
   });
 
   test('status reports codec, resolution, fps and bitrate measured from the stream', async () => {
-    // Measured over the last 10 s: the first fragment of a session can hold a few frames with
+    // Measured over the last 10 s: the first fragment of a connection can hold a few frames with
     // near-identical timestamps, so the rate converges to the camera's within seconds.
     const main = await waitFor(
       'fps near 10',

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { WS_CLOSE_ACCESS_REVOKED } from '../../src/api/types.js';
+import { WS_CLOSE_ACCESS_REVOKED } from '../../src/contract/close-codes.js';
 import type { Role } from '../../src/auth/permissions.js';
 import {
   runCli,

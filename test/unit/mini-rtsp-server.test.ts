@@ -257,11 +257,11 @@ describe('mini RTSP server', { skip }, () => {
       });
       assert.equal(setup.status, 200);
       assert.match(setup.headers.get('transport') ?? '', /interleaved=4-5/);
-      const session = (setup.headers.get('session') ?? '').split(';')[0];
-      assert.ok(session);
+      const rtspSession = (setup.headers.get('session') ?? '').split(';')[0];
+      assert.ok(rtspSession);
 
       assert.equal((await client.request('PLAY', `${base}/cam1/sub/`, { Session: 'wrong' })).status, 454);
-      const play = await client.request('PLAY', `${base}/cam1/sub/`, { Session: session });
+      const play = await client.request('PLAY', `${base}/cam1/sub/`, { Session: rtspSession });
       assert.equal(play.status, 200);
       const { channel, packet } = await client.frame();
       assert.equal(channel, 4);
@@ -270,10 +270,13 @@ describe('mini RTSP server', { skip }, () => {
       assert.ok(startsKeyframeNal(packet, 'H264'), 'a client starts at a keyframe');
 
       assert.equal(
-        (await client.request('GET_PARAMETER', `${base}/cam1/sub/`, { Session: session })).status,
+        (await client.request('GET_PARAMETER', `${base}/cam1/sub/`, { Session: rtspSession })).status,
         200,
       );
-      assert.equal((await client.request('TEARDOWN', `${base}/cam1/sub/`, { Session: session })).status, 200);
+      assert.equal(
+        (await client.request('TEARDOWN', `${base}/cam1/sub/`, { Session: rtspSession })).status,
+        200,
+      );
     } finally {
       client.close();
     }

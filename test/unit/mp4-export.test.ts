@@ -37,7 +37,7 @@ import {
 const skip = ffmpegMissing ?? false;
 let dir: ReturnType<typeof tempDir>;
 /**
- * Session A (8 s) recorded as two 4 s segments; B (4 s) with another picture size and video
+ * Timeline A (8 s) recorded as two 4 s segments; B (4 s) with another picture size and video
  * timescale; C (3 s) with 44.1 kHz audio; D (2 s) without audio; N (2 s) without B-frames;
  * and H.265 in two segments.
  */
@@ -211,7 +211,7 @@ function videoSampleCount(p: ExportPiece): number {
   );
 }
 
-test('two segments of one session, trimmed at both ends, with audio', { skip }, async () => {
+test('two segments of one timeline, trimmed at both ends, with audio', { skip }, async () => {
   // Keyframes every 2 s: a start at 2.5 s begins at the keyframe at 2.0 s; the 54 frames decoded
   // before 7.35 s end it, less a reference frame whose B-frames fall after the cut.
   const pieces = [await piece(seg.a1, { startS: 2.5 }), await piece(seg.a2, { endS: 3.35 })];
@@ -250,7 +250,7 @@ test('two segments of one session, trimmed at both ends, with audio', { skip }, 
   assert.ok(Math.abs(Number(audio.duration) - frameCount / 10) < 0.025, `audio ${audio.duration} s`);
   await assertDecodesCleanly(path);
   const shifts = await assertInSync(path, mp4, pieces);
-  // One session: the second piece continues the first without a jump.
+  // One timeline: the second piece continues the first without a jump.
   assert.ok(Math.abs((shifts[0] as number) - (shifts[1] as number)) < 0.001);
   assert.ok(
     Math.abs((shifts[0] as number) + 2.2) < 0.001,
@@ -259,17 +259,17 @@ test('two segments of one session, trimmed at both ends, with audio', { skip }, 
 });
 
 test(
-  'pieces from three sessions: unrelated decode times, timescales, picture sizes, audio rates',
+  'pieces from three timelines: unrelated decode times, timescales, picture sizes, audio rates',
   { skip },
   async () => {
-    // a2 starts at decode time 4 s (second segment of its session); b at 0 with 90 kHz video and
+    // a2 starts at decode time 4 s (second segment of its timeline); b at 0 with 90 kHz video and
     // 352x288; c at 0 with 44.1 kHz audio.
     const pieces = [await piece(seg.a2), await piece(seg.b), await piece(seg.c)];
     assert.equal(pieces[0]?.scanned.fragments[0]?.tracks[0]?.baseDecodeTime, 4 * 10240);
     assert.equal(pieces[1]?.scanned.init.tracks[0]?.timescale, 90000);
     assert.equal(pieces[2]?.scanned.init.tracks[1]?.timescale, 44100);
     const mp4 = buildProgressiveMp4(pieces);
-    const path = await writeExport(mp4, 'sessions.mp4');
+    const path = await writeExport(mp4, 'timelines.mp4');
     const frames = pieces.reduce((n, p) => n + videoSampleCount(p), 0);
     const counts = await countFrames(path);
     assert.equal(Number(counts.find((s) => s.codec_type === 'video')?.nb_read_frames), frames);
@@ -277,7 +277,7 @@ test(
     assert.ok(Math.abs(Number(info.format.duration) - 11) < 0.05, `4 s + 4 s + 3 s: ${info.format.duration}`);
     await assertDecodesCleanly(path);
     const shifts = await assertInSync(path, mp4, pieces);
-    // b's first frame (shown at 0.2 s in its session) follows a2's last, 4 s into the export.
+    // b's first frame (shown at 0.2 s in its timeline) follows a2's last, 4 s into the export.
     assert.ok(Math.abs((shifts[1] as number) - (4 - 0.2)) < 0.001, `shift of the second piece: ${shifts[1]}`);
     assert.ok(Math.abs((shifts[2] as number) - (8 - 0.2)) < 0.001, `shift of the third piece: ${shifts[2]}`);
 

@@ -8,7 +8,7 @@ const T0 = 1_800_000_000_000;
 /** A camera delivering 1 s fragments; `rate` > 1 means its clock runs fast. */
 function feed(
   clock: StreamClock,
-  sessionId: number,
+  timelineId: number,
   seconds: number,
   opts: { rate?: number; delayMs?: number; t0?: number } = {},
 ) {
@@ -18,12 +18,12 @@ function feed(
     const startTicks = Math.round(i * TS * rate);
     const endTicks = Math.round((i + 1) * TS * rate);
     const arrivedAtMs = (opts.t0 ?? T0) + (i + 1) * 1000 + (opts.delayMs ?? 0);
-    placed.push(clock.place({ sessionId, startTicks, endTicks, timescale: TS, arrivedAtMs }));
+    placed.push(clock.place({ timelineId, startTicks, endTicks, timescale: TS, arrivedAtMs }));
   }
   return placed;
 }
 
-test('fragments of a session keep the camera’s spacing, anchored at arrival', () => {
+test('fragments of a timeline keep the camera’s spacing, anchored at arrival', () => {
   const clock = new StreamClock(null);
   const placed = feed(clock, 1, 5);
   assert.deepEqual(placed[0], { startMs: T0, endMs: T0 + 1000 });
@@ -35,12 +35,12 @@ test('a burst of buffered fragments at connect moves the first segment earlier',
   // The first three fragments arrive together, 2 s late; the rest in real time.
   const arrivals = [T0 + 3000, T0 + 3000, T0 + 3000, T0 + 4000, T0 + 5000];
   arrivals.forEach((arrivedAtMs, i) =>
-    clock.place({ sessionId: 1, startTicks: i * TS, endTicks: (i + 1) * TS, timescale: TS, arrivedAtMs }),
+    clock.place({ timelineId: 1, startTicks: i * TS, endTicks: (i + 1) * TS, timescale: TS, arrivedAtMs }),
   );
   assert.equal(clock.wallMs(0), T0);
 });
 
-test('a new session never starts before the last stored end (wall clock stepped back)', () => {
+test('a new timeline never starts before the last stored end (wall clock stepped back)', () => {
   const clock = new StreamClock(T0 + 10_000);
   const placed = feed(clock, 1, 2);
   assert.equal(placed[0]!.startMs, T0 + 10_000);
@@ -79,7 +79,7 @@ test('over an hour of 60 s segments, a 100 ppm clock error stays under 1 s', () 
     for (let s = 0; s < 60; s += 1) {
       const i = minute * 60 + s;
       clock.place({
-        sessionId: 1,
+        timelineId: 1,
         startTicks: Math.round(i * TS * rate),
         endTicks: Math.round((i + 1) * TS * rate),
         timescale: TS,

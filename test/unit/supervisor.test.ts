@@ -7,7 +7,8 @@ import { after, before, test } from 'node:test';
 import pino from 'pino';
 import type { IngestFragment } from '../../src/ingest/fragment.js';
 import type { IngestProcess, Spawner } from '../../src/ingest/process.js';
-import { StreamSupervisor, type StreamState } from '../../src/ingest/supervisor.js';
+import type { StreamState } from '../../src/contract/cameras.js';
+import { StreamSupervisor } from '../../src/ingest/supervisor.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { ManualTimers } from '../../src/time/timers.js';
 import {
@@ -192,7 +193,7 @@ before(async () => {
 after(() => dir.remove());
 
 test(
-  'media brings the stream online, resets the backoff, and a new connection is a new session',
+  'media brings the stream online, resets the backoff, and a new connection gets a new connection id',
   { skip: ffmpegMissing ?? false },
   async () => {
     assert.ok(media);
@@ -216,7 +217,7 @@ test(
     assert.deepEqual(h.startedAtMs, [0, 1000, 3000, 4000]);
     await h.current().media(Buffer.concat([media.init, ...media.fragments.slice(0, 1)]));
     assert.equal(fragments.length, 4);
-    assert.notEqual(fragments[3]?.sessionId, fragments[0]?.sessionId);
+    assert.notEqual(fragments[3]?.connectionId, fragments[0]?.connectionId);
     assert.deepEqual(h.states, [
       'connecting',
       'offline',

@@ -4,10 +4,10 @@ import { buildVodPlaylist } from '../../src/recording/vod-playlist.js';
 
 const T = Date.UTC(2026, 10, 26, 10, 0, 0);
 
-test('one session: one map, program date-times, target duration rounded up', () => {
+test('one timeline: one map, program date-times, target duration rounded up', () => {
   const text = buildVodPlaylist([
     {
-      sessionKey: '1',
+      timelineKey: '1',
       initUri: 'segments/7/init.mp4',
       parts: [
         { uri: 'segments/7/100-200.m4s', startTimeMs: T, durationMs: 2000 },
@@ -37,16 +37,20 @@ test('one session: one map, program date-times, target duration rounded up', () 
   );
 });
 
-test('a new session or a gap is a discontinuity with its own map', () => {
+test('a new timeline or a gap is a discontinuity with its own map', () => {
   const text = buildVodPlaylist([
-    { sessionKey: '1', initUri: 'a/init.mp4', parts: [{ uri: 'a/1.m4s', startTimeMs: T, durationMs: 2000 }] },
     {
-      sessionKey: '1',
+      timelineKey: '1',
+      initUri: 'a/init.mp4',
+      parts: [{ uri: 'a/1.m4s', startTimeMs: T, durationMs: 2000 }],
+    },
+    {
+      timelineKey: '1',
       initUri: 'b/init.mp4',
       parts: [{ uri: 'b/1.m4s', startTimeMs: T + 2000, durationMs: 2000 }],
     },
     {
-      sessionKey: '2',
+      timelineKey: '2',
       initUri: 'c/init.mp4',
       parts: [{ uri: 'c/1.m4s', startTimeMs: T + 9000, durationMs: 2000 }],
     },

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { SessionResponse } from '../../src/api/types';
+import type { SessionResponse } from '@contract/auth';
 import { api, ApiError, setAuthRequiredHandler } from './api';
 import { AccountPage } from './pages/AccountPage';
 import { AuditPage } from './pages/AuditPage';

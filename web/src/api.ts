@@ -1,19 +1,25 @@
 import type {
-  ApiErrorBody,
   AuditPageResponse,
+  AuditVerifyResponse,
+  CreatedToken,
+  NewUser,
+  SessionResponse,
+  TokenView,
+  UserChanges,
+  UserView,
+} from '@contract/auth';
+import type {
+  CameraInput,
   CameraListResponse,
   CameraView,
-  HealthResponse,
+  ProbeRequest,
   ProbeResponse,
-  RecordingsResponse,
-  SessionResponse,
   StreamName,
-  SystemResponse,
-  MotionPeriodsResponse,
-  TokenView,
-  UserView,
-} from '../../src/api/types';
-import type { EventsPage, EventView } from '../../src/events/types';
+} from '@contract/cameras';
+import type { ApiErrorBody } from '@contract/errors';
+import type { MotionPeriodsResponse, RecordingsResponse } from '@contract/recordings';
+import type { EventsPage, EventView } from '@contract/events';
+import type { HealthResponse, SystemResponse } from '@contract/system';
 
 /** An API error as the server words it: the code for logic, the message for people. */
 export class ApiError extends Error {
@@ -93,15 +99,6 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   return json as T;
 }
 
-/** What GET /api/audit/verify answers (the part the UI shows). */
-export interface AuditVerifyResponse {
-  ok: boolean;
-  message: string;
-  checkedCount: number;
-  problem: { message: string } | null;
-  warnings: string[];
-}
-
 export interface AuditFilters {
   /** Epoch milliseconds. */
   fromMs?: number;
@@ -125,38 +122,6 @@ function auditParams(filters: AuditFilters): URLSearchParams {
 export function auditCsvUrl(filters: AuditFilters): string {
   const query = auditParams(filters).toString();
   return `/api/audit.csv${query ? `?${query}` : ''}`;
-}
-
-export type Role = UserView['role'];
-
-export interface NewUser {
-  name: string;
-  role: Role;
-  password: string;
-  cameras?: string[] | null;
-}
-
-export interface UserChanges {
-  role?: Role;
-  disabled?: boolean;
-  cameras?: string[] | null;
-}
-
-export type CreatedToken = TokenView & { token: string };
-
-/** The body of POST/PUT /api/cameras: what the camera form edits. */
-export interface CameraInput {
-  id: string;
-  name?: string;
-  enabled?: boolean;
-  streams: Partial<Record<StreamName, StreamInput>> & { main: StreamInput };
-}
-
-export interface StreamInput {
-  url: string;
-  user?: string;
-  password?: string;
-  transport?: 'tcp' | 'udp';
 }
 
 export const api = {
@@ -192,8 +157,7 @@ export const api = {
   addCamera: (camera: CameraInput) => request<CameraView>('POST', '/api/cameras', camera),
   updateCamera: (camera: CameraInput) => request<CameraView>('PUT', `/api/cameras/${camera.id}`, camera),
   removeCamera: (id: string) => request<void>('DELETE', `/api/cameras/${id}`),
-  probe: (stream: StreamInput & { camera?: string; stream?: StreamName }) =>
-    request<ProbeResponse>('POST', '/api/cameras/probe', stream),
+  probe: (stream: ProbeRequest) => request<ProbeResponse>('POST', '/api/cameras/probe', stream),
   events: (query: {
     camera?: string;
     label?: string;

@@ -1,5 +1,5 @@
 import { createContext, useContext } from 'react';
-import type { SessionResponse } from '../../src/api/types';
+import type { SessionResponse } from '@contract/auth';
 
 export type SignedInUser = NonNullable<SessionResponse['user']>;
 

@@ -1,12 +1,9 @@
 import { useEffect, useRef } from 'react';
-import { WS_CLOSE_ACCESS_REVOKED } from '../../src/api/types';
-import type { EventChange, MotionChange } from '../../src/events/types';
+import { WS_CLOSE_ACCESS_REVOKED } from '@contract/close-codes';
+import type { WsServerMessage } from '@contract/push';
 import { api, pushSocketUrl } from './api';
 
-export type PushMessage =
-  | ({ type: 'event'; kind: EventChange['type'] } & Omit<EventChange, 'type'>)
-  | ({ type: 'motion' } & MotionChange)
-  | { type: 'hello' | 'camera' | 'objects' | 'subscribed' | 'error' };
+export type PushMessage = WsServerMessage;
 
 /** Vigil's push channel (/api/ws): calls onMessage for every message; reconnects on its own. */
 export function usePush(onMessage: (message: PushMessage) => void): void {

@@ -4,7 +4,7 @@ import type { EventManager } from '../../events/event-manager.js';
 import type { FfmpegBinary } from '../../ingest/ffmpeg-binary.js';
 import type { IngestFragment } from '../../ingest/fragment.js';
 import type { StreamStatus } from '../../ingest/supervisor.js';
-import type { LiveDetectionsMessage } from '../../api/types.js';
+import type { LiveDetectionsMessage } from '../../contract/live.js';
 import { WorkerDetector, type Detector } from '../detector/index.js';
 import { boxToNormalised } from '../geometry.js';
 import { CameraAnalytics, type CameraAnalyticsStats } from './camera-analytics.js';
@@ -85,7 +85,7 @@ export class AnalyticsService {
       scheduler,
       events: this.deps.events,
       decoder: (onFrame) => new FrameDecoder({ ffmpeg: this.deps.ffmpeg, fps: detect.fps, log, onFrame }),
-      wallTimeOf: (sessionId, ticks) => stream.wallTimeOf(sessionId, ticks),
+      wallTimeOf: (connectionId, ticks) => stream.wallTimeOf(connectionId, ticks),
       onMotionPeriod: (period) => this.deps.onMotionPeriod(cameraId, period),
       ...(onTracks
         ? {

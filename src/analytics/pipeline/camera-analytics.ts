@@ -29,8 +29,8 @@ export interface CameraAnalyticsDeps {
   scheduler: DetectorScheduler;
   events: EventManager;
   decoder: (onFrame: (frame: DecodedFrame) => void) => FrameDecoder;
-  /** Where a frame of an ingest session lies on the recording timeline (null: not recording it). */
-  wallTimeOf: (sessionId: number, ticks: number) => number | null;
+  /** Where a frame of an ingest connection lies on the recording timeline (null: not recording it). */
+  wallTimeOf: (connectionId: number, ticks: number) => number | null;
   onMotionPeriod: (period: MotionPeriod) => void;
   /** The confirmed tracks after each detection, boxes normalised (drawn over live view). */
   onTracks?: (timeMs: number, tracks: readonly TrackObservation[], frame: FrameSize) => void;
@@ -120,7 +120,7 @@ export class CameraAnalytics {
   private onFrame(frame: DecodedFrame): void {
     if (this.stopped) return;
     this.stats.framesDecoded += 1;
-    const timeMs = this.deps.wallTimeOf(frame.sessionId, frame.ptsTicks);
+    const timeMs = this.deps.wallTimeOf(frame.connectionId, frame.ptsTicks);
     if (timeMs === null) return;
     this.stats.lastFrameTimeMs = timeMs;
     try {

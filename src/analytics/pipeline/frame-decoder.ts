@@ -6,12 +6,12 @@ import type { FfmpegBinary } from '../../ingest/ffmpeg-binary.js';
 import type { IngestFragment } from '../../ingest/fragment.js';
 import { diesWithVigil } from '../../ingest/process.js';
 
-/** A decoded frame: RGB, its size, and its presentation time on the ingest session's timeline. */
+/** A decoded frame: RGB, its size, and its presentation time on the ingest connection's timeline. */
 export interface DecodedFrame {
   rgb: Uint8Array;
   width: number;
   height: number;
-  sessionId: number;
+  connectionId: number;
   /** Presentation time in the video track's ticks (the fragments' own clock). */
   ptsTicks: number;
 }
@@ -30,9 +30,10 @@ export function analysisSize(width: number, height: number): { width: number; he
 
 type DecoderProcess = ChildProcessByStdio<Writable, Readable, Readable>;
 
-interface Session {
+/** One ffmpeg decoding the fragments of one ingest connection. */
+interface Decoding {
   child: DecoderProcess;
-  sessionId: number;
+  connectionId: number;
   timescale: number;
   width: number;
   height: number;
@@ -47,10 +48,10 @@ interface Session {
 /**
  * Turns a stream's fragments (the same ones recording gets: no second camera connection) into
  * RGB frames at about `fps`, each with its capture time on the stream's timeline. One ffmpeg per
- * ingest session; a new session (camera reconnected) restarts it with the new init segment.
+ * ingest connection; a new connection (camera reconnected) restarts it with the new init segment.
  */
 export class FrameDecoder {
-  private session: Session | null = null;
+  private decoding: Decoding | null = null;
   private stopped = false;
 
   constructor(
@@ -64,39 +65,39 @@ export class FrameDecoder {
 
   push(fragment: IngestFragment): void {
     if (this.stopped) return;
-    if (this.session?.sessionId !== fragment.sessionId) {
+    if (this.decoding?.connectionId !== fragment.connectionId) {
       if (!fragment.parsed.startsWithKeyframe) return;
-      this.startSession(fragment);
+      this.startDecoding(fragment);
     }
-    const session = this.session;
-    if (!session) return;
-    if (session.waitingForKeyframe) {
+    const decoding = this.decoding;
+    if (!decoding) return;
+    if (decoding.waitingForKeyframe) {
       if (!fragment.parsed.startsWithKeyframe) return;
-      session.waitingForKeyframe = false;
+      decoding.waitingForKeyframe = false;
     }
-    if (session.pendingBytes > MAX_PENDING_BYTES) {
-      session.waitingForKeyframe = true;
+    if (decoding.pendingBytes > MAX_PENDING_BYTES) {
+      decoding.waitingForKeyframe = true;
       return;
     }
-    this.write(session, fragment.bytes);
+    this.write(decoding, fragment.bytes);
   }
 
   stop(): void {
     this.stopped = true;
-    this.endSession();
+    this.endDecoding();
   }
 
-  private startSession(fragment: IngestFragment): void {
-    this.endSession();
+  private startDecoding(fragment: IngestFragment): void {
+    this.endDecoding();
     const video = fragment.init.tracks.find((t) => t.kind === 'video');
     if (!video?.width || !video.height) return;
     const size = analysisSize(video.width, video.height);
     const args = decodeFramesArgs({ ffmpegMajor: this.opts.ffmpeg.major, fps: this.opts.fps, ...size });
     const [command, commandArgs] = diesWithVigil(this.opts.ffmpeg.path, args);
     const child = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const session: Session = {
+    const decoding: Decoding = {
       child,
-      sessionId: fragment.sessionId,
+      connectionId: fragment.connectionId,
       timescale: video.timescale,
       ...size,
       pending: [],
@@ -105,75 +106,75 @@ export class FrameDecoder {
       ptsQueue: [],
       waitingForKeyframe: false,
     };
-    this.session = session;
-    this.readFrames(session);
-    this.readTimes(session);
+    this.decoding = decoding;
+    this.readFrames(decoding);
+    this.readTimes(decoding);
     child.stdin.on('error', () => undefined);
     child.stdin.on('drain', () => {
-      session.pendingBytes = 0;
+      decoding.pendingBytes = 0;
     });
     child.on('close', (code) => {
-      if (this.session === session && !this.stopped) {
+      if (this.decoding === decoding && !this.stopped) {
         this.opts.log.warn({ code }, 'analytics decoder exited; restarting at the next keyframe');
-        this.session = null;
+        this.decoding = null;
       }
     });
-    this.write(session, fragment.init.bytes);
+    this.write(decoding, fragment.init.bytes);
   }
 
-  private write(session: Session, bytes: Buffer): void {
-    if (!session.child.stdin.write(bytes)) session.pendingBytes += bytes.length;
+  private write(decoding: Decoding, bytes: Buffer): void {
+    if (!decoding.child.stdin.write(bytes)) decoding.pendingBytes += bytes.length;
   }
 
   /** Raw frames arrive in arbitrary chunks: cut them at width×height×3 bytes. */
-  private readFrames(session: Session): void {
-    const frameBytes = session.width * session.height * 3;
+  private readFrames(decoding: Decoding): void {
+    const frameBytes = decoding.width * decoding.height * 3;
     let buffer: Buffer = Buffer.alloc(0);
-    session.child.stdout.on('data', (chunk: Buffer) => {
+    decoding.child.stdout.on('data', (chunk: Buffer) => {
       buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
       while (buffer.length >= frameBytes) {
-        session.frames.push(new Uint8Array(buffer.subarray(0, frameBytes)));
+        decoding.frames.push(new Uint8Array(buffer.subarray(0, frameBytes)));
         buffer = buffer.subarray(frameBytes);
       }
-      this.pair(session);
+      this.pair(decoding);
     });
   }
 
   /** showinfo prints one line per frame, in the same order as the frames on stdout. */
-  private readTimes(session: Session): void {
-    session.child.stderr.setEncoding('utf8');
+  private readTimes(decoding: Decoding): void {
+    decoding.child.stderr.setEncoding('utf8');
     let partial = '';
-    session.child.stderr.on('data', (text: string) => {
+    decoding.child.stderr.on('data', (text: string) => {
       const lines = (partial + text).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
         const match = /Parsed_showinfo.*\bpts_time:\s*(-?[\d.]+)/.exec(line);
-        if (match) session.ptsQueue.push(Number(match[1]));
+        if (match) decoding.ptsQueue.push(Number(match[1]));
         else if (/error/i.test(line)) this.opts.log.debug({ ffmpeg: line.trim() }, 'analytics decoder');
       }
-      this.pair(session);
+      this.pair(decoding);
     });
   }
 
-  private pair(session: Session): void {
-    while (session.frames.length > 0 && session.ptsQueue.length > 0) {
-      const rgb = session.frames.shift() as Uint8Array;
-      const ptsS = session.ptsQueue.shift() as number;
+  private pair(decoding: Decoding): void {
+    while (decoding.frames.length > 0 && decoding.ptsQueue.length > 0) {
+      const rgb = decoding.frames.shift() as Uint8Array;
+      const ptsS = decoding.ptsQueue.shift() as number;
       this.opts.onFrame({
         rgb,
-        width: session.width,
-        height: session.height,
-        sessionId: session.sessionId,
-        ptsTicks: Math.round(ptsS * session.timescale),
+        width: decoding.width,
+        height: decoding.height,
+        connectionId: decoding.connectionId,
+        ptsTicks: Math.round(ptsS * decoding.timescale),
       });
     }
   }
 
-  private endSession(): void {
-    const session = this.session;
-    this.session = null;
-    if (!session) return;
-    session.child.stdin.end();
-    session.child.kill('SIGKILL');
+  private endDecoding(): void {
+    const decoding = this.decoding;
+    this.decoding = null;
+    if (!decoding) return;
+    decoding.child.stdin.end();
+    decoding.child.kill('SIGKILL');
   }
 }

@@ -5,7 +5,7 @@ import type { CameraManager } from '../../camera/camera-manager.js';
 import type { MotionIndex } from '../../storage/motion-index.js';
 import type { Clock } from '../../time/clock.js';
 import { cameraIdParams, rangeQuery, type CameraIdParams, type RangeQuery } from '../schemas.js';
-import type { AnalyticsStatusResponse, MotionPeriodsResponse } from '../types.js';
+import type { AnalyticsStatusResponse, MotionPeriodsResponse } from '../../contract/recordings.js';
 
 const HOUR_MS = 3_600_000;
 

@@ -6,7 +6,7 @@ import { MAX_AUDIT_LIMIT } from '../../audit/log.js';
 import { parseTimeParam } from '../../time/parse.js';
 import { clientIp, principalOf } from '../auth-hooks.js';
 import type { AuthServices } from '../../auth/service.js';
-import type { AuditEntryView } from '../types.js';
+import type { AuditEntryView } from '../../contract/auth.js';
 
 const auditQuery = Type.Object({
   from: Type.Optional(Type.String({ maxLength: 40 })),

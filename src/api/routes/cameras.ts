@@ -11,7 +11,7 @@ import {
   type CameraIdParams,
   type ProbeBody,
 } from '../schemas.js';
-import type { CameraView, ProbeResponse } from '../types.js';
+import type { CameraView, ProbeResponse } from '../../contract/cameras.js';
 
 /**
  * The camera as the caller may see it. The camera's user name is half of its login (often the

@@ -7,7 +7,7 @@ import { auditMedia } from '../audit-media.js';
 import { clientIp, principalOf } from '../auth-hooks.js';
 import { VigilError } from '../../errors/catalogue.js';
 import { eventView } from '../../events/store.js';
-import type { EventView, EventsPage } from '../../events/types.js';
+import type { EventView, EventsPage } from '../../contract/events.js';
 import { parseTimeParam } from '../../time/parse.js';
 import type { AuthServices } from '../../auth/service.js';
 import type { EventServices } from '../../events/index.js';

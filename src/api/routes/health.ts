@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { SystemStatus } from '../../system/system-status.js';
-import type { HealthResponse } from '../types.js';
+import type { HealthResponse } from '../../contract/system.js';
 
 /** A short summary for monitoring: up, version, storage, how many streams are online. */
 export function healthRoutes(system: Pick<SystemStatus, 'health'>): FastifyPluginAsync {

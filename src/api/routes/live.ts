@@ -9,7 +9,7 @@ import type { CameraManager } from '../../camera/camera-manager.js';
 import type { PlaybackService } from '../../recording/playback.js';
 import type { Clock } from '../../time/clock.js';
 import type { MediaAudit } from '../audit-media.js';
-import { LIVE_CLOSE_CHANGED, LIVE_CLOSE_REMOVED } from '../types.js';
+import { LIVE_CLOSE_CHANGED, LIVE_CLOSE_REMOVED } from '../../contract/close-codes.js';
 import {
   cameraIdParams,
   rangeQuery,

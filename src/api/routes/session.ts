@@ -12,7 +12,7 @@ import { clientIp, principalOf } from '../auth-hooks.js';
 import type { HostPolicy } from '../../auth/host-check.js';
 import type { AuthServices } from '../../auth/service.js';
 import type { Clock } from '../../time/clock.js';
-import type { SessionResponse } from '../types.js';
+import type { SessionResponse } from '../../contract/auth.js';
 
 const credentials = Type.Object(
   {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { SystemStatus } from '../../system/system-status.js';
-import type { SystemResponse } from '../types.js';
+import type { SystemResponse } from '../../contract/system.js';
 
 /** The system page: versions, storage, how far back each camera's recordings reach, stream health. */
 export function systemRoutes(system: Pick<SystemStatus, 'system'>): FastifyPluginAsync {

@@ -7,7 +7,7 @@ import { VigilError } from '../../errors/catalogue.js';
 import { clientIp, principalOf } from '../auth-hooks.js';
 import type { AuthServices } from '../../auth/service.js';
 import { cameraIdParams } from '../schemas.js';
-import type { TokenView, UserView } from '../types.js';
+import type { TokenView, UserView } from '../../contract/auth.js';
 
 const role = Type.Union(ROLES.map((r) => Type.Literal(r)));
 const cameras = Type.Union([Type.Null(), Type.Array(cameraIdParams.properties.id, { maxItems: 1000 })]);

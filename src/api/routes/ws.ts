@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { WsErrorMessage, WsServerMessage } from '../../events/types.js';
+import type { WsErrorMessage, WsServerMessage } from '../../contract/push.js';
 import type { Logger } from 'pino';
 import type { EventServices } from '../../events/index.js';
 import { cameraFilter } from '../../auth/permissions.js';

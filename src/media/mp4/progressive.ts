@@ -122,7 +122,7 @@ interface Candidate {
  * is the pieces' sample bytes, referenced rather than copied. One video track and, when any piece
  * has audio, one audio track (the first of each kind in each piece).
  *
- * Pieces may come from different ffmpeg sessions with unrelated decode times: each piece's samples
+ * Pieces may come from different timelines with unrelated decode times: each piece's samples
  * follow the previous piece's on a continuous output timeline (rescaled to the first piece's
  * timescale when they differ). Audio is placed by its time relative to the piece's first video
  * frame, so it stays in sync across pieces: a gap before a piece's audio lengthens the previous

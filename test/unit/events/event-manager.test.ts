@@ -7,7 +7,7 @@ import {
   type TrackObservation,
   type EventManager,
 } from '../../../src/events/event-manager.js';
-import type { EventPathPoint } from '../../../src/events/types.js';
+import type { EventPathPoint } from '../../../src/contract/events.js';
 import { T0, DAY_MS, collect, eventFixture, manager, testFrame, type EventFixture } from './helpers.js';
 
 function track(trackId: number, x: number, overrides: Partial<TrackObservation> = {}): TrackObservation {

@@ -1,4 +1,4 @@
-import type { StreamState } from '../../../src/api/types';
+import type { StreamState } from '@contract/cameras';
 
 const LABELS: Record<StreamState, string> = {
   online: 'Live',

@@ -1,6 +1,6 @@
 import { useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
-import type { MotionPeriodView, TimeSpanView } from '../../../src/api/types';
-import type { EventView } from '../../../src/events/types';
+import type { MotionPeriodView, TimeSpanView } from '@contract/recordings';
+import type { EventView } from '@contract/events';
 import { formatTime } from '../format';
 
 export interface TimelineProps {

@@ -1,6 +1,7 @@
 import Hls from 'hls.js/light';
 import { useEffect, useRef, useState } from 'react';
-import type { LiveDetectionsMessage, StreamName } from '../../../src/api/types';
+import type { StreamName } from '@contract/cameras';
+import type { LiveDetectionsMessage } from '@contract/live';
 import { api, liveHlsUrl, liveSocketUrl } from '../api';
 import { MsePlayer, mediaSourceClass, type LiveState } from './mse-player';
 

@@ -1,10 +1,6 @@
-import {
-  LIVE_CLOSE_REMOVED,
-  WS_CLOSE_ACCESS_REVOKED,
-  type LiveDetectionsMessage,
-  type LiveMessage,
-  type StreamState,
-} from '../../../src/api/types';
+import type { StreamState } from '@contract/cameras';
+import { LIVE_CLOSE_REMOVED, WS_CLOSE_ACCESS_REVOKED } from '@contract/close-codes';
+import type { LiveDetectionsMessage, LiveMessage } from '@contract/live';
 
 export interface LiveState {
   /** The camera's stream as the server reports it, or 'connecting' until the socket is open. */
@@ -142,7 +138,7 @@ export class MsePlayer {
       this.stopped = true;
       return;
     }
-    // A new ingest session restarts decode times: start a fresh MediaSource for it.
+    // A new ingest connection restarts decode times: start a fresh MediaSource for it.
     this.resetMedia();
     this.joining = true;
     this.mimeType = message.mimeType;

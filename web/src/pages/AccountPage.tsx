@@ -1,6 +1,7 @@
 import { useRef, useState, type FormEvent } from 'react';
-import type { TokenView } from '../../../src/api/types';
-import { api, type CreatedToken } from '../api';
+import type { TokenView } from '@contract/auth';
+import { api } from '../api';
+import type { CreatedToken } from '@contract/auth';
 import { FormError, PASSWORD_HINT } from '../components/FormError';
 import { formatDateTime } from '../format';
 import { useSession } from '../session';

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { AuditEntryView } from '../../../src/api/types';
-import { api, ApiError, auditCsvUrl, type AuditFilters, type AuditVerifyResponse } from '../api';
+import type { AuditEntryView } from '@contract/auth';
+import { api, ApiError, auditCsvUrl, type AuditFilters } from '../api';
+import type { AuditVerifyResponse } from '@contract/auth';
 import { FormError, Forbidden } from '../components/FormError';
 import { formatDateTime } from '../format';
 import { navigate } from '../router';

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import type { CameraView, ProbeResponse, StreamName } from '../../../src/api/types';
-import { api, ApiError, type CameraInput, type StreamInput } from '../api';
+import type { CameraInput, CameraView, ProbeResponse, StreamInput, StreamName } from '@contract/cameras';
+import { api, ApiError } from '../api';
 import { Forbidden } from '../components/FormError';
 import { StatusBadge } from '../components/StatusBadge';
 import { href, navigate } from '../router';

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { EventView } from '../../../src/events/types';
+import type { EventView } from '@contract/events';
 import { api, ApiError } from '../api';
 import { Forbidden } from '../components/FormError';
 import { formatDateTime, formatDuration, formatTime } from '../format';

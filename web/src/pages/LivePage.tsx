@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import type { CameraView } from '../../../src/api/types';
+import type { CameraView } from '@contract/cameras';
 import { api, streamFor } from '../api';
 import { Forbidden } from '../components/FormError';
 import { StatusBadge } from '../components/StatusBadge';

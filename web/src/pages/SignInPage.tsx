@@ -1,5 +1,5 @@
 import { useRef, useState, type FormEvent, type ReactNode } from 'react';
-import type { SessionResponse } from '../../../src/api/types';
+import type { SessionResponse } from '@contract/auth';
 import { api, ApiError } from '../api';
 import { FormError, PASSWORD_HINT } from '../components/FormError';
 

@@ -1,6 +1,7 @@
 import { Fragment, useId, useState, type FormEvent } from 'react';
-import type { CameraView, UserView } from '../../../src/api/types';
-import { api, type Role } from '../api';
+import type { Role, UserView } from '@contract/auth';
+import type { CameraView } from '@contract/cameras';
+import { api } from '../api';
 import { FormError, Forbidden, PASSWORD_HINT } from '../components/FormError';
 import { formatDateTime } from '../format';
 import { useSession } from '../session';

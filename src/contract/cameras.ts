@@ -1,0 +1,94 @@
+/**
+ * Cameras and their streams as the HTTP API shows and takes them: GET /api/cameras, the camera
+ * form's POST and PUT bodies, and the stream probe.
+ */
+
+export type StreamName = 'main' | 'sub';
+/** What the ingest supervisor of a stream is doing now. */
+export type StreamState = 'online' | 'connecting' | 'offline' | 'error';
+
+export interface StreamErrorView {
+  kind: string;
+  message: string;
+  atMs: number;
+}
+
+export interface StreamStatusView {
+  state: StreamState;
+  lastError: StreamErrorView | null;
+  onlineSinceMs: number | null;
+  uptimeMs: number;
+  reconnectCount: number;
+  fps: number | null;
+  bitrateKbps: number | null;
+  width: number | null;
+  height: number | null;
+  codec: string | null;
+  lastMediaAtMs: number | null;
+}
+
+export interface RecorderStatusView {
+  recording: boolean;
+  lastError: { message: string; atMs: number } | null;
+  segmentCount: number;
+  droppedFragmentCount: number;
+}
+
+export interface StreamView {
+  name: string;
+  /** The URL without credentials. */
+  url: string;
+  user: string | null;
+  transport: string;
+  audio: string;
+  status: StreamStatusView;
+  recording: RecorderStatusView;
+}
+
+export interface CameraView {
+  id: string;
+  name: string;
+  enabled: boolean;
+  /** 'config': defined in the configuration file, read-only through the API. */
+  source: 'config' | 'api';
+  retention: { continuousDays?: number } | null;
+  streams: Record<string, StreamView>;
+}
+
+export interface CameraListResponse {
+  cameras: CameraView[];
+}
+
+/** One stream of the body of POST/PUT /api/cameras. */
+export interface StreamInput {
+  url: string;
+  user?: string;
+  password?: string;
+  transport?: 'tcp' | 'udp';
+}
+
+/** The body of POST/PUT /api/cameras: what the camera form edits. */
+export interface CameraInput {
+  id: string;
+  name?: string;
+  enabled?: boolean;
+  streams: Partial<Record<StreamName, StreamInput>> & { main: StreamInput };
+}
+
+/** The body of POST /api/cameras/probe: a stream, and the camera whose stored password to use. */
+export type ProbeRequest = StreamInput & { camera?: string; stream?: StreamName };
+
+export type ProbeResponse =
+  | {
+      ok: true;
+      codec: string;
+      width: number | null;
+      height: number | null;
+      fps: number | null;
+      bitrateKbps: number | null;
+      hasAudio: boolean;
+      /** The first frame as a data: URL (JPEG), for the form's preview. */
+      snapshotDataUrl: string | null;
+      elapsedMs: number;
+    }
+  | { ok: false; kind: string; message: string; elapsedMs: number };

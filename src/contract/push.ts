@@ -1,0 +1,85 @@
+/**
+ * The push WebSocket (/api/ws): JSON text frames. The server sends 'hello' first, then what
+ * happens on the cameras the client follows; the client may send 'subscribe'. Close codes:
+ * close-codes.ts. The payloads are also what the server's in-process event bus carries.
+ */
+import type { EventChangeType, EventView } from './events.js';
+
+/** Motion on a camera started or stopped. */
+export interface MotionChange {
+  cameraId: string;
+  active: boolean;
+  timeMs: number;
+}
+
+/** A camera's stream changed state (online, connecting, offline, error). */
+export interface CameraStatusChange {
+  cameraId: string;
+  stream: string;
+  state: string;
+  /** What went wrong, in words; null when online. */
+  reason: string | null;
+  timeMs: number;
+}
+
+/** Confirmed tracks per watched label on a camera now; sent when a count changes. */
+export interface ObjectCounts {
+  cameraId: string;
+  /** Every label of the camera's detect.labels, 0 included. */
+  counts: Record<string, number>;
+  timeMs: number;
+}
+
+/** First message on /api/ws. */
+export interface WsHelloMessage {
+  type: 'hello';
+  version: string;
+}
+
+/** An event opened, changed or ended. `before` is null for 'new'. */
+export interface WsEventMessage {
+  type: 'event';
+  kind: EventChangeType;
+  before: EventView | null;
+  after: EventView;
+}
+
+export interface WsMotionMessage extends MotionChange {
+  type: 'motion';
+}
+
+export interface WsCameraMessage extends CameraStatusChange {
+  type: 'camera';
+}
+
+export interface WsObjectsMessage extends ObjectCounts {
+  type: 'objects';
+}
+
+/** A client message the server could not use; the socket stays open. */
+export interface WsErrorMessage {
+  type: 'error';
+  code: string;
+  message: string;
+}
+
+/** The acknowledgement of a subscribe message: the cameras now followed (null = all). */
+export interface WsSubscribedMessage {
+  type: 'subscribed';
+  cameras: string[] | null;
+}
+
+export type WsServerMessage =
+  | WsHelloMessage
+  | WsEventMessage
+  | WsMotionMessage
+  | WsCameraMessage
+  | WsObjectsMessage
+  | WsSubscribedMessage
+  | WsErrorMessage;
+
+/** Client → server: follow only these cameras (null or missing = all). */
+export interface WsSubscribeMessage {
+  type: 'subscribe';
+  cameras?: string[] | null;
+}

@@ -1,0 +1,47 @@
+/** What is recorded: recordings and gaps, motion periods and the analytics status of a camera. */
+
+export interface TimeSpanView {
+  startTimeMs: number;
+  endTimeMs: number;
+  durationMs: number;
+  startTime: string;
+  endTime: string;
+}
+
+export interface RecordingsResponse {
+  cameraId: string;
+  stream: string;
+  fromMs: number;
+  toMs: number;
+  recordings: TimeSpanView[];
+  gaps: TimeSpanView[];
+  segmentCount: number;
+}
+
+export interface MotionPeriodView {
+  startTimeMs: number;
+  endTimeMs: number;
+  /** Largest fraction of the picture that moved in one frame, 0..1. */
+  maxScore: number;
+}
+
+export interface MotionPeriodsResponse {
+  cameraId: string;
+  fromMs: number;
+  toMs: number;
+  periods: MotionPeriodView[];
+}
+
+export interface AnalyticsStatusResponse {
+  cameraId: string;
+  enabled: boolean;
+  status: {
+    framesDecoded: number;
+    framesAnalysed: number;
+    detectionRuns: number;
+    lastFrameTimeMs: number | null;
+    motionActive: boolean;
+    detector: string | null;
+    error: string | null;
+  } | null;
+}

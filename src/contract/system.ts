@@ -1,0 +1,67 @@
+/** GET /api/health and GET /api/system. */
+import type { StreamState } from './cameras.js';
+
+export interface FfmpegView {
+  path: string;
+  origin: string;
+  version: string;
+}
+
+export interface HealthResponse {
+  status: 'ok';
+  version: string;
+  uptimeMs: number;
+  ffmpeg: FfmpegView;
+  storage: {
+    path: string;
+    usedBytes: number;
+    freeBytes: number | null;
+    shortfallBytes: number;
+  };
+  cameras: { total: number; streamsOnline: number; streamsTotal: number };
+}
+
+export interface ConnectivityChangeView {
+  atMs: number;
+  cameraId: string;
+  stream: string;
+  state: StreamState;
+  reason: string | null;
+}
+
+export interface SystemCameraView {
+  id: string;
+  name: string;
+  /** Start of the oldest recording kept: how far back retention reaches for this camera. */
+  oldestRecordingMs: number | null;
+  usedBytes: number;
+  streams: Array<{
+    name: string;
+    state: StreamState;
+    fps: number | null;
+    bitrateKbps: number | null;
+    uptimeMs: number;
+    codec: string | null;
+    width: number | null;
+    height: number | null;
+    viewerCount: number;
+  }>;
+}
+
+/** The ffmpeg on the system page, with what the administrator should know about it. */
+export interface SystemFfmpegView extends FfmpegView {
+  /** The old build shipped in the @ffmpeg-installer npm package is in use. */
+  bundled: boolean;
+  /** What to do about it (install the system ffmpeg), or null. */
+  warning: string | null;
+}
+
+export interface SystemResponse {
+  version: string;
+  uptimeMs: number;
+  ffmpeg: SystemFfmpegView;
+  node: string;
+  storage: HealthResponse['storage'] & { totalBytes: number | null };
+  cameras: SystemCameraView[];
+  connectivity: ConnectivityChangeView[];
+}
