@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import { VigilError } from '../errors/catalogue.js';
 import type { Db } from '../storage/db.js';
 import type { UserTable } from '../storage/schema.js';
+import type { NewUser, UserChanges } from '../contract/auth.js';
 import type { Clock } from '../time/clock.js';
 import type { CredentialChanges } from './credential-changes.js';
 import {
@@ -29,19 +30,8 @@ export interface UserRecord {
   updatedAtMs: number;
 }
 
-export interface NewUser {
-  name: string;
-  role: Role;
-  password: string;
-  /** Cameras granted; null or absent = all cameras. */
-  cameras?: string[] | null;
-}
-
-export interface UserChanges {
-  role?: Role;
-  disabled?: boolean;
-  cameras?: string[] | null;
-}
+// A new user and changes to one are what the API's bodies carry; cameras null or absent = all.
+export type { NewUser, UserChanges } from '../contract/auth.js';
 
 export type PasswordCheck =
   | { ok: true; user: UserRecord; totpRequired: boolean }
