@@ -190,19 +190,16 @@ export class PlaybackService {
     return buildProgressiveMp4(pieces);
   }
 
-  async initBytes(cameraId: string, segmentId: number): Promise<Buffer> {
-    const scanned = await this.scan(await this.segment(cameraId, segmentId));
-    return scanned.init.bytes;
+  /** The init segment of a segment found by segment(). */
+  async initBytes(segment: PlayableSegment): Promise<Buffer> {
+    return (await this.scan(segment)).init.bytes;
   }
 
-  /** A byte range of a segment file; only whole fragments inside the valid part may be asked for. */
-  async partStream(
-    cameraId: string,
-    segmentId: number,
-    startByte: number,
-    endByte: number,
-  ): Promise<Readable> {
-    const segment = await this.segment(cameraId, segmentId);
+  /**
+   * A byte range of a segment found by segment(); only whole fragments inside the valid part may
+   * be asked for.
+   */
+  async partStream(segment: PlayableSegment, startByte: number, endByte: number): Promise<Readable> {
     const scanned = await this.scan(segment);
     const valid =
       startByte >= scanned.initByteLength &&
@@ -210,7 +207,7 @@ export class PlaybackService {
       endByte > startByte &&
       scanned.fragments.some((f) => f.fileOffset === startByte);
     if (!valid)
-      throw new VigilError('SEGMENT_NOT_FOUND', `segment ${segmentId} has no part ${startByte}-${endByte}`);
+      throw new VigilError('SEGMENT_NOT_FOUND', `segment ${segment.id} has no part ${startByte}-${endByte}`);
     return createReadStream(this.absolute(segment), { start: startByte, end: endByte - 1 });
   }
 }

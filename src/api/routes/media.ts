@@ -110,7 +110,7 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
       },
       async (request, reply) => {
         const segment = await ctx.playback.segment(request.params.id, request.params.segmentId);
-        const bytes = await ctx.playback.initBytes(request.params.id, request.params.segmentId);
+        const bytes = await ctx.playback.initBytes(segment);
         auditMedia(
           ctx.audit,
           request,
@@ -132,7 +132,7 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
           number,
         ];
         const segment = await ctx.playback.segment(request.params.id, request.params.segmentId);
-        const stream = await ctx.playback.partStream(request.params.id, request.params.segmentId, start, end);
+        const stream = await ctx.playback.partStream(segment, start, end);
         auditMedia(
           ctx.audit,
           request,
