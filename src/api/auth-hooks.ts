@@ -6,6 +6,7 @@ import { authorize, type Principal, type RouteAccess } from '../auth/permissions
 import type { AuthServices } from '../auth/service.js';
 import { bearerToken, CSRF_HEADER, csrfTokenValid, isStateChanging, originAllowed } from '../auth/tokens.js';
 import { VigilError } from '../errors/catalogue.js';
+import { noRoute } from './errors.js';
 import { pathOf, requestTargetProblem } from './request-target.js';
 
 declare module 'fastify' {
@@ -105,7 +106,7 @@ export function installAuth(app: FastifyInstance, options: AuthHookOptions): voi
     }
     const path = pathOf(request.raw.url ?? '/');
     if (access === UI_FILES_ACCESS && isApiPath(path)) {
-      throw new VigilError('NOT_FOUND', `no route ${request.method} ${path}; see docs/ref/api.md`);
+      throw noRoute(request.method, path);
     }
     checkBrowserOrigin(request);
     if (request.principal === null && !('public' in access)) {

@@ -1,5 +1,11 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { VigilError } from '../errors/catalogue.js';
+import { pathOf } from './request-target.js';
+
+/** What a request that names no route gets (also an /api path that reaches the UI's files). */
+export function noRoute(method: string, target: string): VigilError {
+  return new VigilError('NOT_FOUND', `no route ${method} ${pathOf(target)}; see docs/ref/api.md`);
+}
 
 /**
  * Maps every failure to one JSON shape, { error: { code, message } }, with a stable code from
@@ -7,11 +13,7 @@ import { VigilError } from '../errors/catalogue.js';
  */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
-    const error = new VigilError(
-      'NOT_FOUND',
-      `no route ${request.method} ${request.url.split('?')[0]}; see docs/ref/api.md`,
-    );
-    void reply.code(404).send(error.toJSON());
+    void reply.code(404).send(noRoute(request.method, request.url).toJSON());
   });
   app.setErrorHandler((err: FastifyError | VigilError | Error, request, reply) => {
     if (err instanceof VigilError) {
