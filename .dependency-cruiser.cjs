@@ -3,6 +3,25 @@
  * may import itself and the folders listed for it; anything else, and any import cycle, fails
  * `npm run lint:deps` and so `npm test`. Type-only imports count: a type is a dependency too.
  */
+const belowApi = [
+  'errors',
+  'time',
+  'media',
+  'config',
+  'storage',
+  'audit',
+  'auth',
+  'ingest',
+  'recording',
+  'live',
+  'events',
+  'analytics',
+  'camera',
+  'camera-admin',
+  'system',
+  'contract',
+];
+
 const layers = {
   contract: [],
   errors: [],
@@ -34,44 +53,10 @@ const layers = {
   'camera-admin': ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'ingest', 'camera', 'contract'],
   // The health and system views: storage, ingest and versions, read-only.
   system: ['errors', 'time', 'config', 'storage', 'ingest', 'camera', 'contract'],
-  api: [
-    'errors',
-    'time',
-    'media',
-    'config',
-    'storage',
-    'audit',
-    'auth',
-    'ingest',
-    'recording',
-    'live',
-    'events',
-    'analytics',
-    'camera',
-    'camera-admin',
-    'system',
-    'contract',
-  ],
+  // Routes over every module below them.
+  api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.
-  app: [
-    'errors',
-    'time',
-    'media',
-    'config',
-    'storage',
-    'audit',
-    'auth',
-    'ingest',
-    'recording',
-    'live',
-    'events',
-    'analytics',
-    'camera',
-    'camera-admin',
-    'system',
-    'api',
-    'contract',
-  ],
+  app: [...belowApi, 'api'],
   cli: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'app', 'contract'],
 };
 
