@@ -15,8 +15,8 @@ const belowApi = [
   'recording',
   'live',
   'events',
-  'analytics',
   'camera',
+  'analytics',
   'camera-admin',
   'system',
   'contract',
@@ -35,20 +35,10 @@ const layers = {
   recording: ['errors', 'time', 'media', 'config', 'storage', 'ingest', 'contract'],
   live: ['errors', 'time', 'media', 'ingest', 'contract'],
   events: ['errors', 'time', 'config', 'storage', 'contract'],
-  analytics: ['errors', 'time', 'media', 'config', 'storage', 'ingest', 'events', 'contract'],
-  camera: [
-    'errors',
-    'time',
-    'media',
-    'config',
-    'storage',
-    'ingest',
-    'recording',
-    'live',
-    'analytics',
-    'events',
-    'contract',
-  ],
+  // The pipeline: one camera's streams fanned out to the recorder, live view and snapshots.
+  camera: ['errors', 'time', 'media', 'config', 'storage', 'ingest', 'recording', 'live', 'contract'],
+  // A subscriber of the camera runtime: it registers there and sends tracks to events.
+  analytics: ['errors', 'time', 'media', 'config', 'storage', 'ingest', 'camera', 'events', 'contract'],
   // Camera configuration at run time: add, change, remove, test, with their audit entries.
   'camera-admin': ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'ingest', 'camera', 'contract'],
   // The health and system views: storage, ingest and versions, read-only.

@@ -1,66 +1,24 @@
 import { readFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
-import { buildServer } from '../api/server.js';
+import { startAnalytics } from '../analytics/start.js';
+import { startApi } from '../api/start.js';
 import { startAuth, type AuthServices } from '../auth/service.js';
-import { ensureSelfSignedCertificate, loadTlsFiles, type TlsMaterial } from '../auth/tls.js';
-import { detectConfigFor, parseListen, type LoadedConfig } from '../config/index.js';
+import type { CameraManager } from '../camera/camera-manager.js';
+import { startCameras } from '../camera/start.js';
+import { startCameraAdmin } from '../camera-admin/start.js';
+import { detectConfigFor, parseListen, type LoadedConfig, type VigilConfig } from '../config/index.js';
 import { VigilError } from '../errors/catalogue.js';
 import { startEvents, type EventServices } from '../events/index.js';
-import { ffmpegWarning, locateFfmpeg } from '../ingest/ffmpeg-binary.js';
-import { CameraNetworks } from '../config/url.js';
+import { ffmpegWarning, locateFfmpeg, type FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { PlaybackService } from '../recording/playback.js';
-import { openDatabase } from '../storage/db.js';
-import { describeModeChange, ensurePrivateDir, type ModeChange } from '../storage/file-modes.js';
-import { MotionIndex } from '../storage/motion-index.js';
-import { acquireStorageLock } from '../storage/lock.js';
-import { recoverStorage } from '../storage/recovery.js';
-import { RetentionRunner } from '../storage/retention.js';
-import { SegmentIndex } from '../storage/segment-index.js';
-import { MonotonicWallClock, type Clock } from '../time/clock.js';
-import { CameraManager } from '../camera/camera-manager.js';
-import { CameraService } from '../camera-admin/camera-service.js';
-import { CameraStore } from '../camera-admin/camera-store.js';
+import type { RetentionRunner } from '../storage/retention.js';
+import type { SegmentIndex } from '../storage/segment-index.js';
+import { startRetention, startStorage } from '../storage/start.js';
 import { SystemStatus } from '../system/system-status.js';
+import { MonotonicWallClock, type Clock } from '../time/clock.js';
 
-const DAY_MS = 86_400_000;
 const AUDIT_RETENTION_DAYS = 365;
-
-/**
- * The certificate to serve HTTPS with, when server.tls asks for it: the configured files, or a
- * self-signed one kept (and renewed) in the storage folder. Its fingerprint goes to the log so
- * users can compare it with what the browser shows.
- */
-async function loadTls(
-  settings: LoadedConfig['config']['server']['tls'],
-  storageRoot: string,
-  clock: Clock,
-  log: Logger,
-): Promise<TlsMaterial | null> {
-  if (settings === undefined) return null;
-  const material =
-    'certFile' in settings
-      ? await loadTlsFiles(settings.certFile, settings.keyFile)
-      : await ensureSelfSignedCertificate({
-          dir: join(storageRoot, 'tls'),
-          nowMs: clock.nowMs(),
-          onModeTightened: (change) => log.warn({ path: change.path }, describeModeChange(change)),
-        });
-  log.info(
-    { fingerprintSha256: material.fingerprintSha256, names: material.names },
-    `HTTPS with ${material.selfSigned ? 'a self-signed' : 'the configured'} certificate; SHA-256 fingerprint ${material.fingerprintSha256}`,
-  );
-  return material;
-}
-
-/** Whether a socket address is this machine (IPv4, IPv6 or IPv4-mapped loopback). */
-export function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
 
 export interface VigilOptions {
   log?: Logger;
@@ -90,10 +48,7 @@ export function vigilVersion(): string {
 }
 
 /** The address to listen on: the --listen override, checked by the config's own rule, else the config's. */
-function listenAddress(
-  override: string | undefined,
-  config: LoadedConfig['config'],
-): { host: string; port: number } {
+function listenAddress(override: string | undefined, config: VigilConfig): { host: string; port: number } {
   if (override === undefined) return { host: config.server.host, port: config.server.port };
   const parsed = parseListen(override);
   if (!parsed)
@@ -101,224 +56,167 @@ function listenAddress(
   return parsed;
 }
 
+/** The ffmpeg Vigil records and decodes with (ingest.ffmpegPath, the system's, or the bundled one). */
+async function findFfmpeg(path: string | undefined, log: Logger): Promise<FfmpegBinary> {
+  const ffmpeg = await locateFfmpeg(path);
+  log.info(
+    { path: ffmpeg.path, origin: ffmpeg.origin, version: ffmpeg.version },
+    `using ffmpeg ${ffmpeg.version} (${ffmpeg.origin})`,
+  );
+  const advice = ffmpegWarning(ffmpeg);
+  if (advice) log.warn({ path: ffmpeg.path }, advice);
+  return ffmpeg;
+}
+
 /**
- * Starts Vigil: lock the storage, repair what a crash left, then start every camera and the API.
- * Cameras from the file come first; an API-stored camera with the same id is reported and skipped.
+ * What has started, stopped newest first: by close(), or at once when start-up fails halfway
+ * (a half-started Vigil must not keep cameras, an MQTT client or the storage lock).
+ */
+class Stoppers {
+  private readonly stops: Array<() => Promise<void> | void> = [];
+
+  constructor(private readonly log: Logger) {}
+
+  add<M extends { stop(): Promise<void> | void }>(module: M): M {
+    this.stops.push(() => module.stop());
+    return module;
+  }
+
+  async stopAll(): Promise<void> {
+    for (const stop of this.stops.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        this.log.error({ err }, 'error while stopping');
+      }
+    }
+  }
+}
+
+/**
+ * Starts Vigil, one module after the other, each on the ones before it: storage (locked and
+ * repaired), auth, the camera runtime, retention, events, analytics, the cameras themselves, and
+ * the API. Modules that follow cameras register on the camera runtime before any camera starts.
  */
 export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}): Promise<RunningVigil> {
   const { config } = loaded;
   const log = opts.log ?? pino({ level: process.env.VIGIL_LOG_LEVEL ?? 'info' });
   const clock = opts.clock ?? new MonotonicWallClock();
-  const storageRoot = config.storage.path;
-  // Recordings, the database and the keys are for Vigil's user only: 0700, tightened if looser.
-  const tightened = (change: ModeChange) => log.warn({ path: change.path }, describeModeChange(change));
+  const version = vigilVersion();
+  const listen = listenAddress(opts.listen, config);
+  const modules = new Stoppers(log);
   try {
-    ensurePrivateDir(storageRoot, tightened);
-  } catch (err) {
-    throw new VigilError(
-      'STORAGE_UNAVAILABLE',
-      `cannot create storage.path ${storageRoot}: ${(err as Error).message}`,
-    );
-  }
-  const releaseLock = acquireStorageLock(storageRoot);
-  // What has started, stopped newest first: by close(), or at once when start-up fails halfway
-  // (a half-started Vigil must not keep cameras, an MQTT client or the storage lock).
-  const started: Array<() => Promise<void> | void> = [releaseLock];
-  const stopAll = async () => {
-    for (const stop of started.reverse()) {
-      try {
-        await stop();
-      } catch (err) {
-        log.error({ err }, 'error while stopping');
-      }
-    }
-  };
-  try {
-    const ffmpeg = await locateFfmpeg(config.ingest.ffmpegPath);
-    log.info(
-      { path: ffmpeg.path, origin: ffmpeg.origin, version: ffmpeg.version },
-      `using ffmpeg ${ffmpeg.version} (${ffmpeg.origin})`,
-    );
-    const ffmpegAdvice = ffmpegWarning(ffmpeg);
-    if (ffmpegAdvice) log.warn({ path: ffmpeg.path }, ffmpegAdvice);
-    const db = await openDatabase(join(storageRoot, 'index.sqlite'), { onModeTightened: tightened });
-    started.push(() => db.destroy());
-    const auth = await startAuth({ db, storageRoot, clock, log, auditRetentionDays: AUDIT_RETENTION_DAYS });
-    started.push(() => auth.close());
-    const index = new SegmentIndex(db);
-    const recovered = await recoverStorage(index, storageRoot, clock.nowMs(), log);
-    log.info(recovered, 'storage recovered');
-    const retention = new RetentionRunner(
-      index,
-      {
-        storageRoot,
-        maxBytes: config.storage.maxBytes ?? null,
-        minFreeBytes: config.storage.minFreeBytes,
-        checkIntervalMs: config.retention.checkIntervalMs,
-        maxAgeMs: (cameraId) => {
-          const camera = cameras.has(cameraId) ? cameras.get(cameraId).config : undefined;
-          return (camera?.retention?.continuousDays ?? config.retention.continuousDays) * DAY_MS;
-        },
-      },
+    const storage = modules.add(await startStorage(config.storage, { clock, log }));
+    const ffmpeg = await findFfmpeg(config.ingest.ffmpegPath, log);
+    const auth = await startAuth({
+      db: storage.db,
+      storageRoot: storage.root,
       clock,
-      log.child({ component: 'retention' }),
-    );
+      log,
+      auditRetentionDays: AUDIT_RETENTION_DAYS,
+    });
+    modules.add({ stop: () => auth.close() });
+    const cameras = modules.add(
+      startCameras(config, { index: storage.index, storageRoot: storage.root, ffmpeg, clock, log }),
+    ).manager;
+    const retention = modules.add(
+      await startRetention(
+        storage,
+        { ...config, cameraContinuousDays: (id) => cameras.config(id)?.retention?.continuousDays },
+        { clock, log },
+      ),
+    ).runner;
+    cameras.onDiskFull(() => void retention.runNow());
     const events = await startEvents({
-      db,
-      index,
-      storageRoot,
+      db: storage.db,
+      index: storage.index,
+      storageRoot: storage.root,
       clock,
       log,
       eventsDays: config.retention.eventsDays,
       checkIntervalMs: config.retention.checkIntervalMs,
-      cameraSettings: (id) => (cameras.has(id) ? detectConfigFor(cameras.get(id).config) : undefined),
+      cameraSettings: (id) => {
+        const camera = cameras.config(id);
+        return camera ? detectConfigFor(camera) : undefined;
+      },
       mqttCameras: () =>
         cameras
           .list()
           .map((c) => ({ id: c.config.id, name: c.config.name, labels: detectConfigFor(c.config).labels })),
       ...(config.mqtt ? { mqtt: config.mqtt } : {}),
-      version: vigilVersion(),
+      version,
     });
-    started.push(() => events.close());
-    const motion = new MotionIndex(db);
-    const analytics = new AnalyticsService({
-      ffmpeg,
-      events: events.manager,
-      log,
-      onMotionPeriod: (cameraId, period) =>
-        void motion.add(cameraId, period).catch((err: unknown) => log.error({ err }, 'cannot store motion')),
-    });
-    started.push(() => analytics.close());
-    const cameras = new CameraManager({
-      index,
-      storageRoot,
-      ffmpeg,
-      clock,
-      log,
-      segmentDurationMs: config.recording.segmentDurationMs,
-      retryInitialMs: config.ingest.retryInitialMs,
-      retryMaxMs: config.ingest.retryMaxMs,
-      stallTimeoutMs: config.ingest.stallTimeoutMs,
-      onDiskFull: () => void retention.runNow(),
-      analytics,
-      onConnectivity: (change) => events.bus.cameraStatus({ ...change, timeMs: change.atMs }),
-      ...(config.security?.cameraNetworks
-        ? { cameraNetworks: new CameraNetworks(config.security.cameraNetworks) }
-        : {}),
-    });
-    started.push(() => cameras.stopAll());
-    await retention.runNow();
-    retention.start();
-    started.push(() => retention.stop());
-    const cameraStore = new CameraStore(db, auth.secrets);
-    for (const camera of config.cameras) await cameras.add(camera, 'config');
-    for (const camera of await cameraStore.list()) {
-      if (cameras.has(camera.id)) {
-        log.error(
-          { camera: camera.id },
-          `camera '${camera.id}' is in the config file and was also added through the API; the file's definition is used`,
-        );
-        continue;
-      }
-      await cameras.add(camera, 'api');
-    }
-    events.syncCameras();
-    const playback = new PlaybackService({
-      index,
-      storageRoot,
-      liveSegment: (cameraId, stream) => cameras.liveSegment(cameraId, stream),
-    });
-    const tls = await loadTls(config.server.tls, storageRoot, clock, log);
-    const version = vigilVersion();
-    const cameraAdmin = new CameraService({
+    modules.add({ stop: () => events.close() });
+    cameras.onConnectivity((change) => events.bus.cameraStatus({ ...change, timeMs: change.atMs }));
+    const analytics = modules.add(
+      startAnalytics({ ffmpeg, events: events.manager, motion: storage.motion, cameras, log }),
+    ).service;
+    const cameraAdmin = await startCameraAdmin({
+      fileCameras: config.cameras,
       cameras,
-      store: cameraStore,
-      oldestRecordingMs: (cameraId) => index.oldestStartTimeMs(cameraId),
+      db: storage.db,
+      secrets: auth.secrets,
+      index: storage.index,
       record: auth.record,
       ffmpeg,
       clock,
       log,
     });
-    const system = new SystemStatus({
-      version,
-      startedAtMs: clock.nowMs(),
-      clock,
-      ffmpeg,
-      storageRoot,
-      cameras,
-      retention,
-      index,
-    });
-    const server = await buildServer(
-      {
-        version,
-        clock,
-        log,
-        auth,
-        cameraAdmin,
-        cameras,
-        system,
-        playback,
-        events,
-        analytics,
-        motion,
-        ffmpegPath: ffmpeg.path,
-        http: {
-          tls: tls !== null,
-          tlsSelfSigned: tls?.selfSigned ?? false,
-          isLoopback,
-          hosts: {
-            listenHost: listenAddress(opts.listen, config).host,
-            allowedHosts: config.server.allowedHosts ?? [],
-          },
-          onFirstAdmin: async () => {
-            adminExists = true;
-            log.info(`the first administrator exists: Vigil now answers on ${host}:${port}`);
-          },
+    events.syncCameras();
+    const api = modules.add(
+      await startApi(
+        {
+          version,
+          clock,
+          log,
+          auth,
+          cameraAdmin,
+          cameras,
+          system: new SystemStatus({
+            version,
+            startedAtMs: clock.nowMs(),
+            clock,
+            ffmpeg,
+            storageRoot: storage.root,
+            cameras,
+            retention,
+            index: storage.index,
+          }),
+          playback: new PlaybackService({
+            index: storage.index,
+            storageRoot: storage.root,
+            liveSegment: (cameraId, stream) => cameras.liveSegment(cameraId, stream),
+          }),
+          events,
+          analytics,
+          motion: storage.motion,
+          ffmpegPath: ffmpeg.path,
         },
-      },
-      tls ? { https: { key: tls.key, cert: tls.cert } } : {},
+        {
+          listen,
+          tls: config.server.tls,
+          allowedHosts: config.server.allowedHosts ?? [],
+          storageRoot: storage.root,
+          onModeTightened: storage.onModeTightened,
+        },
+      ),
     );
-    started.push(() => server.close());
-    const { host, port } = listenAddress(opts.listen, config);
-    // No account yet: only this machine may connect (to create the first administrator); from
-    // anywhere else the connection is closed at once, as if nothing listened there.
-    let adminExists = (await auth.store.countUsers()) > 0;
-    server.server.on('connection', (socket: Socket) => {
-      if (adminExists || isLoopback(socket.remoteAddress)) return;
-      // The administrator may have been made with `vigil user add` while Vigil runs: look again.
-      void auth.store.countUsers().then((count) => {
-        adminExists = count > 0;
-        if (!adminExists) socket.destroy();
-      });
-    });
-    await server.listen({ host, port });
-    if (!adminExists) {
-      log.warn(
-        `no administrator yet: open Vigil on this machine (http://127.0.0.1:${port}) to create one, ` +
-          'or run `vigil user add NAME --role admin --password-stdin`; until then other machines cannot connect',
-      );
-    }
-    const address = server.server.address();
-    const bound = typeof address === 'object' && address !== null ? address : null;
-    const shownHost = bound?.family === 'IPv6' ? `[${bound.address}]` : (bound?.address ?? host);
-    const url = `${tls ? 'https' : 'http'}://${shownHost}:${bound?.port ?? port}`;
     let closing: Promise<void> | null = null;
     return {
-      url,
-      server,
+      url: api.url,
+      server: api.server,
       cameras,
-      index,
+      index: storage.index,
       retention,
       events,
       auth,
       close: () => {
-        closing ??= stopAll();
+        closing ??= modules.stopAll();
         return closing;
       },
     };
   } catch (err) {
-    await stopAll();
+    await modules.stopAll();
     throw err;
   }
 }

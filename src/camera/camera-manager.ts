@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import type { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
 import type { CameraConfig, StreamConfig } from '../config/index.js';
-import { detectConfigFor, redactUrl } from '../config/index.js';
+import { redactUrl } from '../config/index.js';
 import type { StreamView } from '../contract/cameras.js';
 import type { CameraNetworks } from '../config/url.js';
 import { VigilError } from '../errors/catalogue.js';
@@ -30,11 +29,6 @@ export interface CameraManagerDeps {
   retryInitialMs: number;
   retryMaxMs: number;
   stallTimeoutMs: number;
-  onDiskFull: () => void;
-  /** Motion and object detection for cameras that have it on; absent in tools that only record. */
-  analytics?: AnalyticsService;
-  /** Every stream state change, as the connectivity log records it (for /api/ws and MQTT). */
-  onConnectivity?: (change: ConnectivityChange) => void;
   /** security.cameraNetworks: checked before every connection to a camera; absent: anywhere. */
   cameraNetworks?: CameraNetworks;
 }
@@ -47,17 +41,51 @@ export interface CameraRuntime {
 }
 
 /**
+ * A module that follows every running camera (analytics): told when a camera's streams have
+ * started and before they stop, in the order the consumers registered.
+ */
+export interface CameraConsumer {
+  cameraStarted(camera: CameraRuntime): Promise<void>;
+  cameraStopping(cameraId: string): void;
+}
+
+/**
  * The cameras Vigil records, changeable at run time without touching the others. Each stream is a
  * StreamRuntime (its supervisor, recorder, snapshot cache and live feed, see stream-runtime.ts);
- * the manager adds the stream's subscriber to the connectivity log and registers analytics on the
- * camera's analysed stream.
+ * the manager adds the stream's subscriber to the connectivity log and tells the consumers
+ * (analytics) about each camera. Modules above register here; the manager knows none of them.
  */
 export class CameraManager {
   private readonly cameras = new Map<string, CameraRuntime>();
   private readonly connectivity: ConnectivityLog;
+  private readonly consumers: CameraConsumer[] = [];
+  private readonly connectivityListeners: Array<(change: ConnectivityChange) => void> = [];
+  private readonly diskFullListeners: Array<() => void> = [];
 
   constructor(private readonly deps: CameraManagerDeps) {
-    this.connectivity = new ConnectivityLog(deps.clock, deps.onConnectivity);
+    this.connectivity = new ConnectivityLog(deps.clock, (change) => {
+      for (const listener of this.connectivityListeners) listener(change);
+    });
+  }
+
+  /** Registers a module that follows every camera; cameras added from now on reach it. */
+  use(consumer: CameraConsumer): void {
+    this.consumers.push(consumer);
+  }
+
+  /** Every stream state change, as the connectivity log records it (for /api/ws and MQTT). */
+  onConnectivity(listener: (change: ConnectivityChange) => void): void {
+    this.connectivityListeners.push(listener);
+  }
+
+  /** A recorder found the disk full (retention frees space at once). */
+  onDiskFull(listener: () => void): void {
+    this.diskFullListeners.push(listener);
+  }
+
+  /** A camera's definition, undefined for an unknown id. */
+  config(id: string): CameraConfig | undefined {
+    return this.cameras.get(id)?.config;
   }
 
   /** The networks cameras may be on (the API checks new camera URLs against them too). */
@@ -118,21 +146,14 @@ export class CameraManager {
       if (!stream) continue;
       runtime.streams.set(name, await this.startStream(config.id, name, stream));
     }
-    const detect = detectConfigFor(config);
-    // The sub stream when there is one: less to decode, and enough pixels for people and cars.
-    const analysed = runtime.streams.get('sub') ?? runtime.streams.get('main');
-    if (detect.enabled && analysed && this.deps.analytics) {
-      await this.deps.analytics.attach(config.id, detect, analysed, (message) => {
-        for (const stream of runtime.streams.values()) stream.live.detections(message);
-      });
-    }
+    for (const consumer of this.consumers) await consumer.cameraStarted(runtime);
     return runtime;
   }
 
   async remove(id: string, reason: LiveEndReason = 'removed'): Promise<void> {
     const camera = this.get(id);
     this.cameras.delete(id);
-    this.deps.analytics?.detach(id);
+    for (const consumer of this.consumers) consumer.cameraStopping(id);
     await Promise.all([...camera.streams.values()].map((s) => s.stop(reason)));
   }
 
@@ -173,7 +194,9 @@ export class CameraManager {
       clock: deps.clock,
       log,
       lastEndMs: await deps.index.lastEndTimeMs(cameraId, name),
-      onDiskFull: deps.onDiskFull,
+      onDiskFull: () => {
+        for (const listener of this.diskFullListeners) listener();
+      },
     });
     const runtime = new StreamRuntime(name, config, supervisor, recorder);
     runtime.subscribe(this.connectivity.subscriberFor(cameraId, name, log));

@@ -12,7 +12,8 @@ import { generateTotpSecret, totpUri } from '../auth/totp.js';
 import type { LoadedConfig } from '../config/index.js';
 import { VigilError, type ErrorCode } from '../errors/catalogue.js';
 import { openDatabase, type Db } from '../storage/db.js';
-import { describeModeChange, ensurePrivateDir, type ModeChange } from '../storage/file-modes.js';
+import { describeModeChange, type ModeChange } from '../storage/file-modes.js';
+import { ensureStorageFolder } from '../storage/start.js';
 import { MonotonicWallClock } from '../time/clock.js';
 
 /**
@@ -87,14 +88,7 @@ async function openAuth(loaded: LoadedConfig, options: { create: boolean }): Pro
     );
   }
   const tightened = (change: ModeChange) => console.error(`warning: ${describeModeChange(change)}`);
-  try {
-    ensurePrivateDir(storageRoot, tightened);
-  } catch (err) {
-    throw new VigilError(
-      'STORAGE_UNAVAILABLE',
-      `cannot create storage.path ${storageRoot}: ${(err as Error).message}`,
-    );
-  }
+  ensureStorageFolder(storageRoot, tightened);
   const db = await openDatabase(dbPath, { onModeTightened: tightened });
   try {
     const keyFile = await loadOrCreateSecretKey(secretKeyPath(storageRoot));

@@ -1,0 +1,51 @@
+import type { Logger } from 'pino';
+import type { CameraManager } from '../camera/camera-manager.js';
+import { detectConfigFor } from '../config/index.js';
+import type { EventManager } from '../events/event-manager.js';
+import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
+import type { MotionIndex } from '../storage/motion-index.js';
+import { AnalyticsService } from './pipeline/analytics-service.js';
+
+export interface AnalyticsModuleDeps {
+  ffmpeg: FfmpegBinary;
+  events: EventManager;
+  motion: MotionIndex;
+  cameras: Pick<CameraManager, 'use'>;
+  log: Logger;
+}
+
+export interface AnalyticsModule {
+  service: AnalyticsService;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts analytics: one shared detector, attached to every camera that has detection on as the
+ * camera runtime starts it. Motion periods go to the motion index, tracks to the event manager,
+ * boxes to the camera's live viewers.
+ */
+export function startAnalytics(deps: AnalyticsModuleDeps): AnalyticsModule {
+  const { log } = deps;
+  const service = new AnalyticsService({
+    ffmpeg: deps.ffmpeg,
+    events: deps.events,
+    log,
+    onMotionPeriod: (cameraId, period) =>
+      void deps.motion
+        .add(cameraId, period)
+        .catch((err: unknown) => log.error({ err }, 'cannot store motion')),
+  });
+  deps.cameras.use({
+    cameraStarted: async (camera) => {
+      const detect = detectConfigFor(camera.config);
+      // The sub stream when there is one: less to decode, and enough pixels for people and cars.
+      const analysed = camera.streams.get('sub') ?? camera.streams.get('main');
+      if (!detect.enabled || !analysed) return;
+      await service.attach(camera.config.id, detect, analysed, (message) => {
+        for (const stream of camera.streams.values()) stream.live.detections(message);
+      });
+    },
+    cameraStopping: (cameraId) => service.detach(cameraId),
+  });
+  return { service, stop: () => service.close() };
+}
