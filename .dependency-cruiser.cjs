@@ -47,7 +47,9 @@ const layers = {
   api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.
   app: [...belowApi, 'api'],
-  cli: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'app', 'contract'],
+  // Backup and restore of what cannot be rebuilt from recordings: database, secret key, config.
+  backup: ['errors', 'time', 'config', 'storage', 'auth', 'contract'],
+  cli: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'backup', 'app', 'contract'],
 };
 
 const folders = Object.keys(layers).join('|');

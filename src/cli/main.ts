@@ -8,6 +8,7 @@ import { openDatabase } from '../storage/db.js';
 import { fsck } from '../storage/fsck.js';
 import { acquireStorageLock } from '../storage/lock.js';
 import { SegmentIndex } from '../storage/segment-index.js';
+import { runBackup, runRestore } from './backup-commands.js';
 import { EXIT_BAD_INPUT, UsageError, describeError, isInputError, runAuthCommand } from './auth-commands.js';
 
 const USAGE = `vigil ${vigilVersion()} — network video recorder
@@ -17,6 +18,10 @@ Usage:
   vigil demo [--footage FILE] [--listen HOST:PORT]   run with one virtual camera (env VIGIL_DEMO_FOOTAGE)
   vigil check-config FILE                            validate a config and list every problem
   vigil fsck [--config FILE] [--repair]              compare the index with the files on disk
+  vigil backup [--config FILE] [--out DIR]           back up the database, secret key, config and
+                                                     certificate (safe while Vigil runs; not recordings)
+  vigil restore DIR [--config FILE]                  restore a backup (Vigil stopped); what was there is
+                                                     moved aside; default config: the backup's own
 
 Users, API tokens and the audit log (they take --config FILE too, and work while Vigil runs):
   vigil user add NAME --role admin|operator|viewer|auditor --password-stdin [--cameras a,b]
@@ -116,6 +121,7 @@ async function main(argv: string[]): Promise<void> {
       listen: { type: 'string' },
       footage: { type: 'string' },
       repair: { type: 'boolean', default: false },
+      out: { type: 'string' },
       role: { type: 'string' },
       'password-stdin': { type: 'boolean', default: false },
       cameras: { type: 'string' },
@@ -155,6 +161,18 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'fsck':
       process.exitCode = await runFsck(await loadOrExit(values.config ?? 'vigil.yaml'), values.repair);
+      return;
+    case 'backup': {
+      const configPath = values.config ?? 'vigil.yaml';
+      process.exitCode = await runBackup(await loadForStorageOrExit(configPath), {
+        configPath,
+        outDir: values.out,
+        vigilVersion: vigilVersion(),
+      });
+      return;
+    }
+    case 'restore':
+      process.exitCode = await runRestore(rest[0], values.config, loadForStorageOrExit);
       return;
     case 'user':
     case 'token':

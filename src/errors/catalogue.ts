@@ -52,6 +52,15 @@ export const errorCatalogue = {
   },
   FFMPEG_NOT_FOUND: { httpStatus: 500, summary: 'No ffmpeg binary was found.' },
   STORAGE_UNAVAILABLE: { httpStatus: 500, summary: 'The storage folder cannot be written.' },
+  BACKUP_INVALID: {
+    httpStatus: 400,
+    summary:
+      'The backup is incomplete or was changed since it was made (a file is missing or its checksum differs).',
+  },
+  BACKUP_TOO_NEW: {
+    httpStatus: 400,
+    summary: 'The backup was made by a newer Vigil whose database this version cannot read; upgrade first.',
+  },
   AUTH_REQUIRED: {
     httpStatus: 401,
     summary: 'Sign in first, or send an API token as Authorization: Bearer TOKEN.',

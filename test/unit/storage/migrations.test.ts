@@ -11,18 +11,93 @@ import { migrations } from '../../../src/storage/migrations.js';
 const dir = mkdtempSync(join(tmpdir(), 'vigil-migrations-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A database at the first schema version, as the first release of Vigil left it. */
-async function firstVersion(path: string): Promise<void> {
+/**
+ * Rows as each schema version stored them, inserted right after that version's migration, and
+ * how each must read at the newest version. Every earlier release left a database with some of
+ * these; an upgrade must keep them all.
+ */
+const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> = {
+  '0001_initial': {
+    insert: [
+      `INSERT INTO segments (camera_id, stream, state, session_id, start_time_ms, end_time_ms, duration_ms,
+        byte_length, frame_count, keyframe_count, codec, width, height, timescale, start_ticks, path)
+       VALUES ('door', 'main', 'closed', 42, 1000, 5000, 4000, 10, 40, 1, 'h264', 640, 480, 90000, 0, 'a.mp4')`,
+      `INSERT INTO garbage (path, reason, queued_at_ms) VALUES ('old.mp4', 'retention-age', 7)`,
+      `INSERT INTO retention_holds (camera_id, start_time_ms, end_time_ms, until_ms, kind, reason, created_at_ms)
+       VALUES ('door', 1000, 2000, NULL, 'evidence', 'case 12', 3)`,
+      `INSERT INTO cameras (id, config_json, created_at_ms, updated_at_ms) VALUES ('yard', '{"id":"yard"}', 1, 2)`,
+    ],
+    check: async (db) => {
+      const segment = await db.selectFrom('segments').selectAll().executeTakeFirstOrThrow();
+      assert.equal(segment.timeline_id, 42);
+      assert.equal(segment.path, 'a.mp4');
+      assert.deepEqual(await db.selectFrom('garbage').select('path').execute(), [{ path: 'old.mp4' }]);
+      const hold = await db.selectFrom('retention_holds').selectAll().executeTakeFirstOrThrow();
+      assert.equal(hold.reason, 'case 12');
+      const camera = await db.selectFrom('cameras').selectAll().executeTakeFirstOrThrow();
+      assert.equal(camera.config_json, '{"id":"yard"}');
+    },
+  },
+  '0002_events': {
+    insert: [
+      `INSERT INTO events (camera_id, label, track_id, start_time_ms, end_time_ms, max_score, box_json, path_json,
+        zones_json, snapshot_path, crop_path, snapshot_time_ms, clip_start_ms, clip_end_ms, created_at_ms,
+        updated_at_ms)
+       VALUES ('door', 'person', 3, 1000, 4000, 0.9, '{}', '[]', '[]', NULL, NULL, NULL, 0, 5000, 1, 2)`,
+    ],
+    check: async (db) => {
+      const event = await db.selectFrom('events').selectAll().executeTakeFirstOrThrow();
+      assert.equal(event.label, 'person');
+      assert.equal(event.max_score, 0.9);
+    },
+  },
+  '0003_motion': {
+    insert: [
+      `INSERT INTO motion_periods (camera_id, start_time_ms, end_time_ms, max_score) VALUES ('door', 10, 20, 0.25)`,
+    ],
+    check: async (db) => {
+      const period = await db.selectFrom('motion_periods').selectAll().executeTakeFirstOrThrow();
+      assert.equal(period.max_score, 0.25);
+    },
+  },
+  '0004_auth': {
+    insert: [
+      `INSERT INTO users (name, role, password_hash, password_changed_at_ms, all_cameras, created_at_ms, updated_at_ms)
+       VALUES ('Alice', 'operator', '$argon2id$x', 1, 0, 1, 1)`,
+      `INSERT INTO user_cameras (user_id, camera_id) VALUES (1, 'door')`,
+      `INSERT INTO login_sessions (id_hash, user_id, created_at_ms, last_seen_at_ms, expires_at_ms)
+       VALUES ('s1', 1, 1, 1, 99)`,
+      `INSERT INTO api_tokens (token_hash, user_id, label, scopes_json, created_at_ms) VALUES ('t1', 1, 'nvr', '[]', 1)`,
+      `INSERT INTO audit_log (seq, time_ms, actor_kind, actor, action, details_json, prev_hash, hash)
+       VALUES (1, 1, 'system', 'system', 'setup', '{}', '${'0'.repeat(64)}', '${'a'.repeat(64)}')`,
+    ],
+    check: async (db) => {
+      const user = await db.selectFrom('users').selectAll().executeTakeFirstOrThrow();
+      assert.equal(user.name, 'Alice');
+      assert.equal(user.all_cameras, 0);
+      assert.equal((await db.selectFrom('user_cameras').selectAll().execute()).length, 1);
+      assert.equal((await db.selectFrom('login_sessions').selectAll().execute()).length, 1);
+      assert.equal((await db.selectFrom('api_tokens').selectAll().execute()).length, 1);
+      const entry = await db.selectFrom('audit_log').selectAll().executeTakeFirstOrThrow();
+      assert.equal(entry.hash, 'a'.repeat(64));
+    },
+  },
+};
+
+const versions = Object.keys(migrations).sort();
+
+/** A database as the release whose newest migration is `version` left it, with rows in every table. */
+async function databaseAt(path: string, version: string): Promise<void> {
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(path) }) });
-  const first = Object.keys(migrations).sort()[0] as string;
-  const provider = { getMigrations: async () => ({ [first]: migrations[first]! }) };
-  const { error } = await new Migrator({ db, provider }).migrateToLatest();
-  assert.equal(error, undefined);
-  await sql`
-    INSERT INTO segments (camera_id, stream, state, session_id, start_time_ms, end_time_ms, duration_ms,
-      byte_length, frame_count, keyframe_count, codec, width, height, timescale, start_ticks, path)
-    VALUES ('door', 'main', 'closed', 42, 1000, 5000, 4000, 10, 40, 1, 'h264', 640, 480, 90000, 0, 'a.mp4')
-  `.execute(db);
+  for (const name of versions.slice(0, versions.indexOf(version) + 1)) {
+    const provider = {
+      getMigrations: async () =>
+        Object.fromEntries(versions.slice(0, versions.indexOf(name) + 1).map((v) => [v, migrations[v]!])),
+    };
+    const { error } = await new Migrator({ db, provider }).migrateToLatest();
+    assert.equal(error, undefined);
+    for (const statement of seeds[name]?.insert ?? []) await sql.raw(statement).execute(db);
+  }
   await db.destroy();
 }
 
@@ -38,21 +113,26 @@ async function schemaOf(db: Db): Promise<unknown> {
   return { objects: objects.rows, columns };
 }
 
-test('a database of the first version upgrades to the schema a fresh one gets, keeping its rows', async () => {
-  const upgradedPath = join(dir, 'upgraded.db');
-  await firstVersion(upgradedPath);
-  const upgraded = await openDatabase(upgradedPath);
-  const fresh = await openDatabase(join(dir, 'fresh.db'));
-  try {
-    assert.deepEqual(await schemaOf(upgraded), await schemaOf(fresh));
-    const row = await upgraded.selectFrom('segments').selectAll().executeTakeFirstOrThrow();
-    assert.equal(row.timeline_id, 42);
-    assert.equal(row.path, 'a.mp4');
-  } finally {
-    await upgraded.destroy();
-    await fresh.destroy();
-  }
+test('every migration but the newest has rows to upgrade in this test', () => {
+  // A new migration means a new seed here: the release before it may have left such rows.
+  assert.deepEqual(Object.keys(seeds).sort(), versions.slice(0, -1));
 });
+
+for (const version of versions.slice(0, -1)) {
+  test(`a database left at ${version} upgrades to the schema a fresh one gets, keeping its rows`, async () => {
+    const upgradedPath = join(dir, `upgraded-${version}.db`);
+    await databaseAt(upgradedPath, version);
+    const upgraded = await openDatabase(upgradedPath);
+    const fresh = await openDatabase(join(dir, `fresh-${version}.db`));
+    try {
+      assert.deepEqual(await schemaOf(upgraded), await schemaOf(fresh));
+      for (const name of versions.slice(0, versions.indexOf(version) + 1)) await seeds[name]?.check(upgraded);
+    } finally {
+      await upgraded.destroy();
+      await fresh.destroy();
+    }
+  });
+}
 
 test('0005 renames segments.session_id to timeline_id', async () => {
   const db = await openDatabase(join(dir, 'columns.db'));
