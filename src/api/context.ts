@@ -35,7 +35,7 @@ export interface ApiServices {
   /** The ffmpeg that encodes snapshots. */
   ffmpegPath: string;
   /** TLS, host names and first-run setup, for the sign-in routes and cookies. */
-  http: Omit<SessionRouteDeps, 'auth' | 'clock'> & {
+  http: Omit<SessionRouteDeps, 'signIn' | 'sessionLifetimeMs'> & {
     /** The certificate is self-signed (then no HSTS, which would lock users out of the warning page). */
     tlsSelfSigned: boolean;
   };

@@ -109,8 +109,10 @@ export async function buildServer(
   // Each route plugin gets only the services it uses.
   const { auth, clock, cameras, playback } = services;
   const audit = { record: auth.record, recordMerged: auth.recordMerged };
-  await app.register(sessionRoutes({ ...services.http, auth, clock }));
-  await app.register(userRoutes(auth));
+  await app.register(
+    sessionRoutes({ ...services.http, signIn: auth.signIn, sessionLifetimeMs: auth.store.sessionLifetimeMs }),
+  );
+  await app.register(userRoutes(auth.accounts));
   await app.register(auditRoutes(auth));
   await app.register(healthRoutes(services.system));
   await app.register(systemRoutes(services.system));

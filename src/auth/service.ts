@@ -4,8 +4,10 @@ import type { AuditInput } from '../audit/entry.js';
 import { MediaViewWindow } from '../audit/media-views.js';
 import type { Db } from '../storage/db.js';
 import type { Clock } from '../time/clock.js';
+import { AccountService } from './accounts.js';
 import { LoginThrottle } from './rate-limit.js';
 import { loadOrCreateSecretKey, SecretBox, secretKeyPath } from './secrets.js';
+import { SignInService } from './sign-in.js';
 import { AuthStore } from './store.js';
 
 const HOUR_MS = 3_600_000;
@@ -15,6 +17,10 @@ export interface AuthServices {
   audit: AuditLog;
   throttle: LoginThrottle;
   secrets: SecretBox;
+  /** Accounts and API tokens, changed with their audit entries. */
+  accounts: AccountService;
+  /** Sign-in and out, first-run setup, password changes. */
+  signIn: SignInService;
   /** Appends to the audit log without failing the request that caused it (the failure is logged). */
   record(input: AuditInput): void;
   /**
@@ -71,6 +77,8 @@ export async function startAuth(options: {
     audit,
     throttle,
     secrets,
+    accounts: new AccountService({ store, record }),
+    signIn: new SignInService({ store, throttle, record, clock }),
     record,
     recordMerged,
     close: async () => {
