@@ -600,7 +600,7 @@ async function startVigilProcess(
       env: { ...process.env, VIGIL_LOG_LEVEL: 'info' },
       onStdoutLine: (line) => {
         output = (output + line + '\n').slice(-20_000);
-        const match = /Vigil is running at (\S+)/.exec(line);
+        const match = /Vigil is running at (https?:\/\/[^\s"]+)/.exec(line);
         if (match?.[1]) markUrl(match[1]);
         if (line.startsWith('{')) {
           try {

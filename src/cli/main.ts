@@ -9,6 +9,7 @@ import { fsck } from '../storage/fsck.js';
 import { acquireStorageLock } from '../storage/lock.js';
 import { SegmentIndex } from '../storage/segment-index.js';
 import { runBackup, runRestore } from './backup-commands.js';
+import { createLogger, type LoggerChoice } from './logger.js';
 import { EXIT_BAD_INPUT, UsageError, describeError, isInputError, runAuthCommand } from './auth-commands.js';
 
 const USAGE = `vigil ${vigilVersion()} — network video recorder
@@ -16,6 +17,9 @@ const USAGE = `vigil ${vigilVersion()} — network video recorder
 Usage:
   vigil start [--config FILE] [--listen HOST:PORT]   run the server (default config: ./vigil.yaml)
   vigil demo [--footage FILE] [--listen HOST:PORT]   run with one virtual camera (env VIGIL_DEMO_FOOTAGE)
+      start and demo also take --log-format auto|json|pretty (default auto: readable lines on a
+      terminal, JSON otherwise; env VIGIL_LOG_FORMAT) and --log-level fatal|error|warn|info|debug|trace
+      (default info; env VIGIL_LOG_LEVEL)
   vigil check-config FILE                            validate a config and list every problem
   vigil fsck [--config FILE] [--repair]              compare the index with the files on disk
   vigil backup [--config FILE] [--out DIR]           back up the database, secret key, config and
@@ -77,18 +81,25 @@ async function loadForStorageOrExit(path: string): Promise<LoadedConfig> {
   }
 }
 
-async function serve(loaded: LoadedConfig, listen: string | undefined): Promise<void> {
-  const vigil = await startVigil(loaded, listen ? { listen } : {});
-  console.log(`Vigil is running at ${vigil.url}  (storage: ${loaded.config.storage.path})`);
+/** Runs the server; every line it writes goes through the logger, so JSON output is all JSON. */
+async function serve(
+  loaded: LoadedConfig,
+  options: { listen: string | undefined; logging: LoggerChoice; notice?: string },
+): Promise<void> {
+  const { log } = createLogger(options.logging);
+  if (options.notice) log.info(options.notice);
+  const vigil = await startVigil(loaded, { log, ...(options.listen ? { listen: options.listen } : {}) });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: closing segments and stopping…`);
+    log.info(`${signal}: closing segments and stopping…`);
     void vigil.close().then(() => process.exit(0));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Announced once the signals are handled: whoever waits for this line may stop Vigil at once.
+  log.info({ url: vigil.url, storage: loaded.config.storage.path }, `Vigil is running at ${vigil.url}`);
 }
 
 async function runFsck(loaded: LoadedConfig, repair: boolean): Promise<number> {
@@ -132,26 +143,27 @@ async function main(argv: string[]): Promise<void> {
       anchor: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
+      'log-format': { type: 'string' },
+      'log-level': { type: 'string' },
     },
   });
+  const logging = { format: values['log-format'], level: values['log-level'] };
   const [command, ...rest] = positionals;
   if (values.version) return void console.log(vigilVersion());
   if (values.help || !command) return void console.log(USAGE);
   switch (command) {
     case 'start':
-      return serve(await loadOrExit(values.config ?? 'vigil.yaml'), values.listen);
+      return serve(await loadOrExit(values.config ?? 'vigil.yaml'), { listen: values.listen, logging });
     case 'demo': {
       const footagePath = values.footage ?? process.env.VIGIL_DEMO_FOOTAGE;
       const loaded = demoConfig({
         storagePath: join(process.cwd(), 'data', 'demo'),
         ...(footagePath ? { footagePath } : {}),
       });
-      console.log(
-        footagePath
-          ? `Demo camera plays ${footagePath} in a loop`
-          : 'Demo camera shows a test pattern (give --footage FILE for real video)',
-      );
-      return serve(loaded, values.listen);
+      const notice = footagePath
+        ? `Demo camera plays ${footagePath} in a loop`
+        : 'Demo camera shows a test pattern (give --footage FILE for real video)';
+      return serve(loaded, { listen: values.listen, logging, notice });
     }
     case 'check-config': {
       const file = rest[0] ?? values.config;

@@ -181,7 +181,7 @@ export async function spawnVigil(
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`Vigil did not start in 30 s:\n${output}`)), 30_000);
     const onData = () => {
-      const match = /Vigil is running at (\S+)/.exec(output);
+      const match = /Vigil is running at (https?:\/\/[^\s"]+)/.exec(output);
       if (match?.[1]) {
         clearTimeout(timer);
         resolveUrl(match[1]);
