@@ -4,10 +4,14 @@ export default async function* countReporter(source) {
   const summary = { passed: 0, failed: 0, skipped: 0, skipReasons: {}, failures: [] };
   for await (const event of source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
-    if (event.data.details?.type === 'suite') continue;
-    if (event.data.skip !== undefined && event.data.skip !== false) {
+    const skipped = event.data.skip !== undefined && event.data.skip !== false;
+    // A suite counts only when skipped as a whole: node reports no events for the tests in it.
+    const suite = event.data.details?.type === 'suite';
+    if (suite && !skipped) continue;
+    if (skipped) {
       summary.skipped += 1;
-      const reason = typeof event.data.skip === 'string' ? event.data.skip : 'skipped';
+      const why = typeof event.data.skip === 'string' ? event.data.skip : 'skipped';
+      const reason = suite ? `${why} (a whole group of tests, counted once)` : why;
       summary.skipReasons[reason] = (summary.skipReasons[reason] ?? 0) + 1;
     } else if (event.type === 'test:pass') {
       summary.passed += 1;

@@ -2,7 +2,7 @@
 // The whole test suite: formatting, lint, type check, then every test file under node's test runner.
 // Ends with a plain line "N passed, N failed" (plus skips and their reasons) that CI parses.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -57,7 +57,10 @@ check('build web UI (vite)', bin('vite'), ['build', '--config', 'web/vite.config
 const files = (roots.length ? roots : ['test']).flatMap((r) =>
   r.endsWith('.ts') ? [resolve(root, r)] : findTests(resolve(root, r)),
 );
-const summaryFile = join(mkdtempSync(join(tmpdir(), 'vigil-test-')), 'summary.json');
+const summaryDir = mkdtempSync(join(tmpdir(), 'vigil-test-'));
+const summaryFile = join(summaryDir, 'summary.json');
+// Test helpers append a line here when a stand-in replaced a real part (test/helpers/stand-ins.ts).
+const standInsFile = join(summaryDir, 'stand-ins.jsonl');
 const run = spawnSync(
   process.execPath,
   [
@@ -72,7 +75,11 @@ const run = spawnSync(
     `--test-reporter-destination=${summaryFile}`,
     ...files,
   ],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, VIGIL_TEST: '1' } },
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, VIGIL_TEST: '1', VIGIL_TEST_STANDINS: standInsFile },
+  },
 );
 let summary;
 try {
@@ -93,5 +100,16 @@ if (failures.length) console.log(`\nFailed:\n${failures.map((f) => `  - ${f}`).j
 const skips = Object.entries(summary.skipReasons)
   .map(([reason, n]) => `${n} skipped: ${reason}`)
   .join('; ');
-console.log(`\n${passed} passed, ${failed} failed${skips ? `, ${skips}` : ''}`);
+// Files that ran against a stand-in, per reason.
+const standIns = new Map();
+const standInLines = existsSync(standInsFile) ? readFileSync(standInsFile, 'utf8').split('\n') : [];
+for (const line of standInLines.filter(Boolean)) {
+  const { reason, file } = JSON.parse(line);
+  standIns.set(reason, (standIns.get(reason) ?? new Set()).add(file));
+}
+const standInText = [...standIns]
+  .map(([reason, files]) => `${files.size} test files with a stand-in: ${reason}`)
+  .join('; ');
+const extras = [skips, standInText].filter(Boolean).join('; ');
+console.log(`\n${passed} passed, ${failed} failed${extras ? `, ${extras}` : ''}`);
 process.exit(failed === 0 && run.status === 0 ? 0 : 1);

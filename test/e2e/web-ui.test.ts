@@ -15,6 +15,7 @@ import {
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
 import { sharedFootageDir } from '../helpers/footage.js';
 import { apiFetch, startTestVigil, tempDir, TEST_ADMIN, waitFor, type TestVigil } from '../helpers/vigil.js';
+import { FFPROBE } from '../helpers/media-tools.js';
 
 const execFileAsync = promisify(execFile);
 const PASSWORD = 'e2e-Passw0rd';
@@ -195,7 +196,7 @@ cameras:
     const path = join(downloads, 'export.mp4');
     await download.saveAs(path);
     assert.ok(statSync(path).size > 10_000, 'the export has video in it');
-    const { stdout } = await execFileAsync('ffprobe', [
+    const { stdout } = await execFileAsync(FFPROBE, [
       '-v',
       'error',
       '-count_frames',

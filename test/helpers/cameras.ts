@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { spawnTracked, stopChild, type TrackedChild } from './children.js';
 import { footagePaths, repoRoot } from './footage.js';
+import { reportStandIn } from './stand-ins.js';
 import { cameraUrls, startMiniRtspServer, type CameraUrls } from './mini-rtsp-server.js';
 
 export type { CameraUrls } from './mini-rtsp-server.js';
@@ -107,6 +108,11 @@ export async function camerasKind(requested?: CamerasKind): Promise<CamerasKind>
     throw new Error(
       `the camera emulator cannot run: it needs ${resolve(repoRoot, '..', 'shared', 'tools', 'rtsp-cameras')} ` +
         `and ${PYTHON} with python3-gi and gir1.2-gst-rtsp-server-1.0`,
+    );
+  }
+  if (!usable) {
+    reportStandIn(
+      'our own RTSP server stood in for the camera emulator (it needs ../shared/tools/rtsp-cameras and GStreamer)',
     );
   }
   return usable ? 'emulator' : 'mini';

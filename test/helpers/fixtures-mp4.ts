@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { FRAGMENTED_MP4_FORMAT } from '../../src/ingest/ffmpeg-args.js';
 import { BoxSplitter, parseFragment, parseInitSegment } from '../../src/media/mp4/index.js';
 import { sharedFootageDir } from './footage.js';
+import { FFMPEG, FFPROBE } from './media-tools.js';
 
 const run = promisify(execFile);
 
@@ -18,28 +19,20 @@ export const FOOTAGE_DIR = sharedFootageDir();
 export const NO_REAL_FOOTAGE =
   'real camera footage (../shared/footage) is not here; the same checks ran on ffmpeg-generated footage';
 
-function hasTool(name: string): boolean {
-  return spawnSync(name, ['-version'], { stdio: 'ignore' }).status === 0;
-}
-
-/** Why the ffmpeg-based tests cannot run here, or null when they can. */
-export const ffmpegMissing: string | null =
-  hasTool('ffmpeg') && hasTool('ffprobe') ? null : 'ffmpeg and ffprobe are needed to make test media';
-
 export function tempDir(prefix = 'vigil-mp4-'): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
 export async function ffmpeg(args: readonly string[]): Promise<{ stderr: string }> {
-  const { stderr } = await run('ffmpeg', ['-hide_banner', '-nostdin', '-y', ...args], {
+  const { stderr } = await run(FFMPEG, ['-hide_banner', '-nostdin', '-y', ...args], {
     maxBuffer: 64 * 1024 * 1024,
   });
   return { stderr };
 }
 
 export async function ffprobeJson<T>(path: string, args: readonly string[]): Promise<T> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-of', 'json', ...args, path], {
+  const { stdout } = await run(FFPROBE, ['-v', 'error', '-of', 'json', ...args, path], {
     maxBuffer: 256 * 1024 * 1024,
   });
   return JSON.parse(stdout) as T;

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { locateFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
+import { reportStandIn } from './stand-ins.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -180,6 +181,7 @@ export function generatedFootage(): Promise<{ main: string; sub: string }> {
 export async function footagePaths(): Promise<FootagePaths> {
   const shared = sharedFootageDir();
   if (shared) return { main: join(shared, SHARED_MAIN), sub: join(shared, SHARED_SUB), real: true };
+  reportStandIn('generated test patterns stood in for real camera footage (../shared/footage is not here)');
   return { ...(await generatedFootage()), real: false };
 }
 

@@ -11,6 +11,7 @@ import { startCameras, type TestCameras } from '../helpers/cameras.js';
 import { brokerMissing, startBroker, type TestBroker } from '../helpers/mqtt-broker.js';
 import { sharedFootageDir } from '../helpers/footage.js';
 import { apiFetch, startTestVigil, tempDir, type TestVigil, waitFor } from '../helpers/vigil.js';
+import { FFPROBE } from '../helpers/media-tools.js';
 
 const execFileAsync = promisify(execFile);
 const FOOTAGE = sharedFootageDir();
@@ -158,7 +159,7 @@ cameras:
       const clip = await apiFetch(`${vigil.url}/api/events/${first.id}/clip.mp4`);
       assert.equal(clip.status, 200);
       writeFileSync(clipPath, Buffer.from(await clip.arrayBuffer()));
-      const { stdout } = await execFileAsync('ffprobe', [
+      const { stdout } = await execFileAsync(FFPROBE, [
         '-v',
         'error',
         '-show_entries',

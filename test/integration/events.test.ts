@@ -11,6 +11,7 @@ import type { RgbFrame, TrackObservation } from '../../src/events/event-manager.
 import type { EventView, EventsPage } from '../../src/contract/events.js';
 import type { WsServerMessage } from '../../src/contract/push.js';
 import { apiFetch, startTestVigil, type TestVigil, waitFor } from '../helpers/vigil.js';
+import { FFPROBE } from '../helpers/media-tools.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -262,7 +263,7 @@ cameras:
     assert.match(clip.headers.get('content-disposition') ?? '', /yard-person-.*\.mp4/);
     const file = join(vigil.dir, 'clip.mp4');
     writeFileSync(file, clip.bytes);
-    const { stdout } = await execFileAsync('ffprobe', [
+    const { stdout } = await execFileAsync(FFPROBE, [
       '-v',
       'error',
       '-count_frames',

@@ -13,6 +13,7 @@ import { recoverStorage } from '../../src/storage/recovery.js';
 import { SegmentIndex } from '../../src/storage/segment-index.js';
 import { tempDir } from '../helpers/vigil.js';
 import pino from 'pino';
+import { FFMPEG } from '../helpers/media-tools.js';
 
 const execFileAsync = promisify(execFile);
 const T0 = Date.UTC(2026, 10, 26, 10);
@@ -20,7 +21,7 @@ const T0 = Date.UTC(2026, 10, 26, 10);
 /** A real 4 s segment file as the recorder writes it (fragmented MP4, 1 s fragments). */
 async function makeSegmentFile(path: string): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  await execFileAsync('ffmpeg', [
+  await execFileAsync(FFMPEG, [
     '-v',
     'error',
     '-f',

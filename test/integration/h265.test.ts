@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
 import { h265FootagePath } from '../helpers/footage.js';
 import { apiFetch, getJson, startTestVigil, type TestVigil, waitFor } from '../helpers/vigil.js';
+import { FFMPEG, FFPROBE } from '../helpers/media-tools.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -54,7 +55,7 @@ cameras:
     assert.equal(res.status, 200);
     const file = join(vigil.dir, 'hevc.mp4');
     writeFileSync(file, Buffer.from(await res.arrayBuffer()));
-    const { stdout } = await execFileAsync('ffprobe', [
+    const { stdout } = await execFileAsync(FFPROBE, [
       '-v',
       'error',
       '-show_entries',
@@ -69,9 +70,9 @@ cameras:
     };
     assert.equal(probe.streams[0]?.codec_name, 'hevc');
     assert.ok(Math.abs(Number(probe.format.duration) - 4) <= 2, `export lasts ${probe.format.duration} s`);
-    const decoded = await execFileAsync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-']);
+    const decoded = await execFileAsync(FFMPEG, ['-v', 'error', '-i', file, '-f', 'null', '-']);
     assert.equal(decoded.stderr.trim(), '');
-    const vod = await execFileAsync('ffmpeg', [
+    const vod = await execFileAsync(FFMPEG, [
       '-v',
       'error',
       // The HLS demuxer sends the API token with the playlist and every part.

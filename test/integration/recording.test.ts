@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
 import { apiFetch, getJson, startTestVigil, type TestVigil, waitFor } from '../helpers/vigil.js';
+import { FFMPEG, FFPROBE } from '../helpers/media-tools.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -31,7 +32,7 @@ async function ffprobeJson(
   streams: Array<{ codec_name: string; width?: number; height?: number; nb_read_frames?: string }>;
 }> {
   const { stdout } = await execFileAsync(
-    'ffprobe',
+    FFPROBE,
     [
       '-v',
       'error',
@@ -171,7 +172,7 @@ cameras:
     // 8 s at 10 fps, plus up to one GOP (2 s) before 'from' and the part running past 'to'.
     assert.ok(frames >= 75 && frames <= 125, `decoded ${frames} frames`);
     const { stderr } = await execFileAsync(
-      'ffmpeg',
+      FFMPEG,
       ['-v', 'error', ...authHeaderArgs(vigil.token), '-i', url, '-f', 'null', '-'],
       {
         timeout: 60_000,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,9 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { camerasKind, startCameras } from '../helpers/cameras.js';
 import { GENERATED_FOOTAGE, generatedFootage } from '../helpers/footage.js';
 import { startMiniRtspServer, startsKeyframeNal, type MiniRtspServer } from '../helpers/mini-rtsp-server.js';
-
-const hasFfprobe = spawnSync('ffprobe', ['-version']).status === 0;
-const skip = hasFfprobe ? false : 'ffprobe is not installed';
+import { FFMPEG, FFPROBE } from '../helpers/media-tools.js';
 
 interface RunResult {
   code: number | null;
@@ -36,7 +34,7 @@ interface ProbedStream {
 
 /** ffprobe's view of the first video stream, or its stderr when it could not open the URL. */
 async function probe(url: string, transport: 'tcp' | 'default' = 'tcp'): Promise<ProbedStream | string> {
-  const result = await run('ffprobe', [
+  const result = await run(FFPROBE, [
     '-v',
     'error',
     ...(transport === 'tcp' ? ['-rtsp_transport', 'tcp'] : []),
@@ -55,7 +53,7 @@ async function probe(url: string, transport: 'tcp' | 'default' = 'tcp'): Promise
 
 /** Records `seconds` of the stream and returns how many frames the file decodes to. */
 async function recordFrames(url: string, seconds: number, file: string): Promise<number> {
-  const recorded = await run('ffmpeg', [
+  const recorded = await run(FFMPEG, [
     '-hide_banner',
     '-nostdin',
     '-v',
@@ -72,7 +70,7 @@ async function recordFrames(url: string, seconds: number, file: string): Promise
     file,
   ]);
   assert.equal(recorded.code, 0, recorded.stderr);
-  const counted = await run('ffprobe', [
+  const counted = await run(FFPROBE, [
     '-v',
     'error',
     '-count_frames',
@@ -196,7 +194,7 @@ class RawRtspClient {
   }
 }
 
-describe('mini RTSP server', { skip }, () => {
+describe('mini RTSP server', () => {
   let server: MiniRtspServer;
   let scratch: string;
 
@@ -289,7 +287,7 @@ describe('mini RTSP server', { skip }, () => {
   });
 });
 
-describe('mini RTSP server with digest authentication', { skip }, () => {
+describe('mini RTSP server with digest authentication', () => {
   let server: MiniRtspServer;
 
   before(async () => {
@@ -329,7 +327,7 @@ describe('mini RTSP server with digest authentication', { skip }, () => {
   });
 });
 
-test('stop() ends every ffmpeg child the server started', { skip }, async () => {
+test('stop() ends every ffmpeg child the server started', async () => {
   const server = await startMiniRtspServer({ ...(await generatedFootage()), count: 2 });
   try {
     const client = await RawRtspClient.connect(server.port);
@@ -344,7 +342,7 @@ test('stop() ends every ffmpeg child the server started', { skip }, async () => 
   assert.deepEqual(await childrenOf(server), []);
 });
 
-describe('startCameras', { skip }, () => {
+describe('startCameras', () => {
   test('runs the cameras this machine selects, and ffprobe sees H.264', async (t) => {
     const expected = await camerasKind();
     const cameras = await startCameras({ count: 1 });

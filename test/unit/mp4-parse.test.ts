@@ -15,7 +15,6 @@ import {
 import { box, FieldWriter, fullBox } from '../../src/media/mp4/writer.js';
 import {
   countFrames,
-  ffmpegMissing,
   ffprobeJson,
   footage,
   NO_REAL_FOOTAGE,
@@ -25,12 +24,10 @@ import {
   tempDir,
 } from '../helpers/fixtures-mp4.js';
 
-const skip = ffmpegMissing ?? false;
 let dir: ReturnType<typeof tempDir>;
 const files: { h264: string; h265: string } = { h264: '', h265: '' };
 
 before(async () => {
-  if (ffmpegMissing) return;
   dir = tempDir();
   [files.h264, files.h265] = await Promise.all([
     makeRecording(join(dir.path, 'h264.mp4'), { codec: 'h264', durationS: 6, audio: true }),
@@ -83,7 +80,7 @@ function assertContinuous(scanned: ScannedFile, track: TrackInfo) {
   }
 }
 
-test('H.264 + AAC from the recorder: tracks, codec strings, sizes', { skip }, async () => {
+test('H.264 + AAC from the recorder: tracks, codec strings, sizes', async () => {
   const scanned = await scanSegmentFile(files.h264);
   const [video, audio] = scanned.init.tracks;
   assert.equal(scanned.init.tracks.length, 2);
@@ -113,69 +110,61 @@ test('H.264 + AAC from the recorder: tracks, codec strings, sizes', { skip }, as
   assert.equal(video.codecString, `avc1.6400${level.toString(16).toUpperCase().padStart(2, '0')}`);
 });
 
-test(
-  'H.264 + AAC: every sample matches ffprobe (offset, size, times, keyframes, B-frame offsets)',
-  { skip },
-  async () => {
-    const scanned = await scanSegmentFile(files.h264);
-    const video = scanned.init.tracks[0] as TrackInfo;
-    const audio = scanned.init.tracks[1] as TrackInfo;
-    const videoSamples = await assertSamplesMatchFfprobe(files.h264, scanned, 'video');
-    const audioSamples = await assertSamplesMatchFfprobe(files.h264, scanned, 'audio');
-    const counts = await countFrames(files.h264);
-    assert.equal(videoSamples.length, Number(counts.find((s) => s.codec_type === 'video')?.nb_read_frames));
-    assert.equal(videoSamples.length, 60);
-    assert.ok(audioSamples.length > 0);
+test('H.264 + AAC: every sample matches ffprobe (offset, size, times, keyframes, B-frame offsets)', async () => {
+  const scanned = await scanSegmentFile(files.h264);
+  const video = scanned.init.tracks[0] as TrackInfo;
+  const audio = scanned.init.tracks[1] as TrackInfo;
+  const videoSamples = await assertSamplesMatchFfprobe(files.h264, scanned, 'video');
+  const audioSamples = await assertSamplesMatchFfprobe(files.h264, scanned, 'audio');
+  const counts = await countFrames(files.h264);
+  assert.equal(videoSamples.length, Number(counts.find((s) => s.codec_type === 'video')?.nb_read_frames));
+  assert.equal(videoSamples.length, 60);
+  assert.ok(audioSamples.length > 0);
 
-    // A keyframe every 20 frames, and nowhere else.
-    const keyframes = videoSamples.flatMap((s, i) => (s.isSync ? [i] : []));
-    assert.deepEqual(keyframes, [0, 20, 40]);
-    assert.ok(
-      videoSamples.some((s) => s.compositionOffsetTicks > 1024),
-      'B-frames: some frames are shown later than the next one is decoded',
-    );
-    // frag_keyframe cuts at every keyframe, -frag_duration 100 ms in between: at 10 fps one frame
-    // per fragment, and exactly the fragments holding a keyframe start a GOP.
-    const videoFragments = scanned.fragments.filter((f) => f.tracks.some((t) => t.trackId === video.trackId));
-    assert.equal(videoFragments.length, 60);
-    assert.deepEqual(
-      videoFragments.flatMap((f, i) => (f.startsWithKeyframe ? [i] : [])),
-      [0, 20, 40],
-    );
-    assertContinuous(scanned, video);
-    assertContinuous(scanned, audio);
-    for (const f of scanned.fragments) {
-      assert.equal(f.byteLength > f.moofByteLength, true);
-      assert.ok(f.sequenceNumber > 0);
-    }
-  },
-);
+  // A keyframe every 20 frames, and nowhere else.
+  const keyframes = videoSamples.flatMap((s, i) => (s.isSync ? [i] : []));
+  assert.deepEqual(keyframes, [0, 20, 40]);
+  assert.ok(
+    videoSamples.some((s) => s.compositionOffsetTicks > 1024),
+    'B-frames: some frames are shown later than the next one is decoded',
+  );
+  // frag_keyframe cuts at every keyframe, -frag_duration 100 ms in between: at 10 fps one frame
+  // per fragment, and exactly the fragments holding a keyframe start a GOP.
+  const videoFragments = scanned.fragments.filter((f) => f.tracks.some((t) => t.trackId === video.trackId));
+  assert.equal(videoFragments.length, 60);
+  assert.deepEqual(
+    videoFragments.flatMap((f, i) => (f.startsWithKeyframe ? [i] : [])),
+    [0, 20, 40],
+  );
+  assertContinuous(scanned, video);
+  assertContinuous(scanned, audio);
+  for (const f of scanned.fragments) {
+    assert.equal(f.byteLength > f.moofByteLength, true);
+    assert.ok(f.sequenceNumber > 0);
+  }
+});
 
-test(
-  'H.265 from the recorder: hvc1 codec string, samples and keyframes match ffprobe',
-  { skip },
-  async () => {
-    const scanned = await scanSegmentFile(files.h265);
-    const video = scanned.init.tracks[0] as TrackInfo;
-    assert.equal(scanned.init.tracks.length, 1);
-    assert.equal(video.codec, 'h265');
-    const probe = await ffprobeJson<{ streams: Array<{ level: number }> }>(files.h265, [
-      '-show_entries',
-      'stream=level',
-    ]);
-    // Main profile, compatibility flags 0x60000000 bit-reversed, main tier, then the constraint bytes.
-    assert.match(
-      video.codecString,
-      new RegExp(`^hvc1\\.1\\.6\\.L${probe.streams[0]?.level}(\\.[0-9A-F]{2})*$`),
-    );
-    assert.equal(video.width, 320);
-    assert.equal(video.height, 240);
-    const samples = await assertSamplesMatchFfprobe(files.h265, scanned, 'video');
-    assert.equal(samples.length, 40);
-    assert.equal(samples[0]?.isSync, true);
-    assertContinuous(scanned, video);
-  },
-);
+test('H.265 from the recorder: hvc1 codec string, samples and keyframes match ffprobe', async () => {
+  const scanned = await scanSegmentFile(files.h265);
+  const video = scanned.init.tracks[0] as TrackInfo;
+  assert.equal(scanned.init.tracks.length, 1);
+  assert.equal(video.codec, 'h265');
+  const probe = await ffprobeJson<{ streams: Array<{ level: number }> }>(files.h265, [
+    '-show_entries',
+    'stream=level',
+  ]);
+  // Main profile, compatibility flags 0x60000000 bit-reversed, main tier, then the constraint bytes.
+  assert.match(
+    video.codecString,
+    new RegExp(`^hvc1\\.1\\.6\\.L${probe.streams[0]?.level}(\\.[0-9A-F]{2})*$`),
+  );
+  assert.equal(video.width, 320);
+  assert.equal(video.height, 240);
+  const samples = await assertSamplesMatchFfprobe(files.h265, scanned, 'video');
+  assert.equal(samples.length, 40);
+  assert.equal(samples[0]?.isSync, true);
+  assertContinuous(scanned, video);
+});
 
 for (const [name, codec] of [
   ['vtest-main.mp4', 'h264'],
@@ -184,7 +173,7 @@ for (const [name, codec] of [
   const input = footage(name);
   test(
     `real footage ${name}, remuxed as the recorder does`,
-    { skip: skip || (input ? false : NO_REAL_FOOTAGE) },
+    { skip: input ? false : NO_REAL_FOOTAGE },
     async () => {
       const path = await remuxRecording(input as string, join(dir.path, `real-${codec}.mp4`), 8);
       const scanned = await scanSegmentFile(path);
@@ -217,7 +206,7 @@ test('a damaged init is MEDIA_CORRUPT with a message saying what is missing', ()
   assert.throws(() => parseInitSegment(Buffer.from('this is not an mp4 file at all')), isCorrupt);
 });
 
-test('a real init cut short is MEDIA_CORRUPT', { skip }, () => {
+test('a real init cut short is MEDIA_CORRUPT', () => {
   const bytes = readFileSync(files.h264);
   for (const cut of [100, 400, 800]) {
     const moov = bytes.subarray(0, cut);

@@ -11,13 +11,7 @@ import type { StreamState } from '../../src/contract/cameras.js';
 import { StreamSupervisor } from '../../src/ingest/supervisor.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { ManualTimers } from '../../src/time/timers.js';
-import {
-  ffmpegMissing,
-  makeRecording,
-  splitStream,
-  tempDir,
-  type SplitStream,
-} from '../helpers/fixtures-mp4.js';
+import { makeRecording, splitStream, tempDir, type SplitStream } from '../helpers/fixtures-mp4.js';
 
 /** Lets stream 'data' events and other already-queued callbacks run. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -186,49 +180,44 @@ test('stop() ends ffmpeg with SIGTERM, then SIGKILL when it does not go, and res
 let media: SplitStream | null = null;
 const dir = tempDir('vigil-supervisor-');
 before(async () => {
-  if (ffmpegMissing) return;
   const path = await makeRecording(join(dir.path, 'clip.mp4'), { codec: 'h264', durationS: 3 });
   media = splitStream(readFileSync(path));
 });
 after(() => dir.remove());
 
-test(
-  'media brings the stream online, resets the backoff, and a new connection gets a new connection id',
-  { skip: ffmpegMissing ?? false },
-  async () => {
-    assert.ok(media);
-    const h = harness();
-    const fragments: IngestFragment[] = [];
-    h.supervisor.on('fragment', (fragment) => fragments.push(fragment));
-    h.supervisor.start();
-    await h.current().exit(1, REFUSED);
-    h.timers.advance(1000);
-    await h.current().exit(1, REFUSED);
-    h.timers.advance(2000);
-    // The third attempt delivers media: online, and the next failure waits retryInitialMs again.
-    await h.current().media(Buffer.concat([media.init, ...media.fragments.slice(0, 3)]));
-    assert.equal(h.supervisor.status().state, 'online');
-    assert.equal(fragments.length, 3);
-    assert.equal(fragments[0]?.parsed.startsWithKeyframe, true);
-    assert.equal(fragments[0]?.arrivedAtMs, h.clock.nowMs());
-    await h.current().exit(0);
-    assert.equal(h.supervisor.status().lastError?.kind, 'ended');
-    h.timers.advance(1000);
-    assert.deepEqual(h.startedAtMs, [0, 1000, 3000, 4000]);
-    await h.current().media(Buffer.concat([media.init, ...media.fragments.slice(0, 1)]));
-    assert.equal(fragments.length, 4);
-    assert.notEqual(fragments[3]?.connectionId, fragments[0]?.connectionId);
-    assert.deepEqual(h.states, [
-      'connecting',
-      'offline',
-      'connecting',
-      'offline',
-      'connecting',
-      'online',
-      'offline',
-      'connecting',
-      'online',
-    ]);
-    await h.supervisor.stop();
-  },
-);
+test('media brings the stream online, resets the backoff, and a new connection gets a new connection id', async () => {
+  assert.ok(media);
+  const h = harness();
+  const fragments: IngestFragment[] = [];
+  h.supervisor.on('fragment', (fragment) => fragments.push(fragment));
+  h.supervisor.start();
+  await h.current().exit(1, REFUSED);
+  h.timers.advance(1000);
+  await h.current().exit(1, REFUSED);
+  h.timers.advance(2000);
+  // The third attempt delivers media: online, and the next failure waits retryInitialMs again.
+  await h.current().media(Buffer.concat([media.init, ...media.fragments.slice(0, 3)]));
+  assert.equal(h.supervisor.status().state, 'online');
+  assert.equal(fragments.length, 3);
+  assert.equal(fragments[0]?.parsed.startsWithKeyframe, true);
+  assert.equal(fragments[0]?.arrivedAtMs, h.clock.nowMs());
+  await h.current().exit(0);
+  assert.equal(h.supervisor.status().lastError?.kind, 'ended');
+  h.timers.advance(1000);
+  assert.deepEqual(h.startedAtMs, [0, 1000, 3000, 4000]);
+  await h.current().media(Buffer.concat([media.init, ...media.fragments.slice(0, 1)]));
+  assert.equal(fragments.length, 4);
+  assert.notEqual(fragments[3]?.connectionId, fragments[0]?.connectionId);
+  assert.deepEqual(h.states, [
+    'connecting',
+    'offline',
+    'connecting',
+    'offline',
+    'connecting',
+    'online',
+    'offline',
+    'connecting',
+    'online',
+  ]);
+  await h.supervisor.stop();
+});
