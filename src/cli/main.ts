@@ -87,6 +87,9 @@ async function serve(
   options: { listen: string | undefined; logging: LoggerChoice; notice?: string },
 ): Promise<void> {
   const { log } = createLogger(options.logging);
+  // A rejection nobody handled is a bug, but ending the process for it would stop every camera's
+  // recording over one request or one camera: it is logged loudly instead.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (a bug; Vigil goes on)'));
   if (options.notice) log.info(options.notice);
   const vigil = await startVigil(loaded, { log, ...(options.listen ? { listen: options.listen } : {}) });
   let stopping = false;

@@ -126,6 +126,7 @@ export class StreamRecorder {
   }
 
   private recordError(err: unknown): void {
+    if (isDiskFull(err)) return this.onWriteError(err);
     const message = err instanceof Error ? err.message : String(err);
     this.lastError = { message, atMs: this.opts.clock.nowMs() };
     this.opts.log.error(
@@ -298,18 +299,17 @@ export class StreamRecorder {
       }
       this.onWriteError(err);
       this.open = null;
-      void this.closeSegment(
+      this.closeSegment(
         segment,
         this.segmentStartMs(segment),
         this.streamClock.wallMs(segment.endTicks),
-      );
+      ).catch((closeErr: unknown) => this.recordError(closeErr));
       return false;
     }
   }
 
   private onWriteError(err: unknown): void {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC') {
+    if (isDiskFull(err)) {
       this.lastError = {
         message: 'disk full: recording paused until retention frees space',
         atMs: this.opts.clock.nowMs(),
@@ -349,4 +349,13 @@ export class StreamRecorder {
     const endMs = this.streamClock.endAt(open.endTicks);
     await this.closeSegment(open, startMs, endMs);
   }
+}
+
+/**
+ * The file system is full: a segment write failed (ENOSPC), or the index database, on the same
+ * file system, could not grow (SQLite's SQLITE_FULL).
+ */
+function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'SQLITE_FULL';
 }

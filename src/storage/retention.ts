@@ -4,6 +4,7 @@ import type { Clock } from '../time/clock.js';
 import { sweepGarbage } from './recovery.js';
 import { planRetention, type DeletionReason } from './retention-plan.js';
 import type { SegmentIndex } from './segment-index.js';
+import { SPACE_RESERVE_BYTES, SpaceReserve } from './space-reserve.js';
 
 export interface RetentionSettings {
   storageRoot: string;
@@ -21,6 +22,9 @@ export interface RetentionStatus {
   freeBytes: number | null;
   usedBytes: number | null;
 }
+
+/** Left free when the space reserve is made again, so that making it does not fill the disk. */
+const RESERVE_MARGIN_BYTES = 1024 * 1024;
 
 export async function freeBytesOf(path: string): Promise<number> {
   const fs = await statfs(path);
@@ -46,7 +50,11 @@ export class RetentionRunner {
     private readonly log: Logger,
     /** Tests substitute the free space to exercise the floor without filling a disk. */
     private readonly freeBytes: (path: string) => Promise<number> = freeBytesOf,
-  ) {}
+  ) {
+    this.reserve = new SpaceReserve(settings.storageRoot);
+  }
+
+  private readonly reserve: SpaceReserve;
 
   start(): void {
     this.timer = setInterval(() => void this.runNow(), this.settings.checkIntervalMs);
@@ -74,6 +82,8 @@ export class RetentionRunner {
 
   private async pass(): Promise<void> {
     const nowMs = this.clock.nowMs();
+    await this.restoreReserve();
+    const reserved = await this.reserve.present();
     const [segments, holds, usedBytes, freeBytes] = await Promise.all([
       this.index.retentionCandidates(),
       this.index.holds(),
@@ -88,8 +98,19 @@ export class RetentionRunner {
       maxBytes: this.settings.maxBytes,
       usedBytes,
       freeBytes,
-      minFreeBytes: this.settings.minFreeBytes,
+      // Without its reserve, the floor includes room to make it again.
+      minFreeBytes: this.settings.minFreeBytes + (reserved ? 0 : SPACE_RESERVE_BYTES),
     });
+    // Below the floor the disk may be full to the last block: the database needs the reserve's
+    // room to record the deletions.
+    if (
+      plan.deletions.length > 0 &&
+      freeBytes < this.settings.minFreeBytes &&
+      reserved &&
+      (await this.reserve.release())
+    ) {
+      this.log.warn({ freeBytes }, 'disk nearly full: released the space reserve for the index');
+    }
     const byReason = new Map<DeletionReason, number[]>();
     for (const d of plan.deletions) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.id]);
     for (const [reason, ids] of byReason) {
@@ -97,6 +118,7 @@ export class RetentionRunner {
       this.log.info({ reason, segmentCount: ids.length }, 'retention deleted segments');
     }
     if (plan.deletions.length > 0) await sweepGarbage(this.index, this.settings.storageRoot, this.log);
+    await this.restoreReserve();
     if (plan.shortfallBytes > 0 && this.state.shortfallBytes === 0) {
       this.log.warn({ shortfallBytes: plan.shortfallBytes }, 'storage over budget and the rest is protected');
     }
@@ -105,5 +127,25 @@ export class RetentionRunner {
     this.state.shortfallBytes = plan.shortfallBytes;
     this.state.freeBytes = freeBytes;
     this.state.usedBytes = usedBytes;
+  }
+
+  /**
+   * The reserve comes back as soon as there is room for it (and a little more), even below the
+   * floor of free space: when something else fills the disk, the floor may never be reached
+   * again, and without the reserve the next full disk would stop retention, and so recording,
+   * for good. The next pass deletes recordings to make up the floor, the reserve counting as used.
+   */
+  private async restoreReserve(): Promise<void> {
+    if (await this.reserve.present()) return;
+    const freeBytes = await this.freeBytes(this.settings.storageRoot);
+    if (freeBytes < SPACE_RESERVE_BYTES + RESERVE_MARGIN_BYTES) return;
+    try {
+      await this.reserve.ensure();
+    } catch (err) {
+      this.log.warn(
+        { err: (err as Error).message },
+        'could not make the space reserve; retrying at the next pass',
+      );
+    }
   }
 }
