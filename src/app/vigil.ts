@@ -12,6 +12,7 @@ import { VigilError } from '../errors/catalogue.js';
 import { startEvents, type EventServices } from '../events/index.js';
 import { ffmpegWarning, locateFfmpeg, type FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { PlaybackService } from '../recording/playback.js';
+import type { SegmentFiles } from '../recording/segment-files.js';
 import type { RetentionRunner } from '../storage/retention.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
 import { startRetention, startStorage } from '../storage/start.js';
@@ -25,6 +26,8 @@ export interface VigilOptions {
   clock?: Clock;
   /** Overrides server.listen (the CLI's --listen); port 0 picks a free port. */
   listen?: string;
+  /** How recorders write segment files (tests inject a slow disk); default node:fs. */
+  segmentFiles?: SegmentFiles;
 }
 
 export interface RunningVigil {
@@ -117,7 +120,14 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
     });
     modules.add({ stop: () => auth.close() });
     const cameras = modules.add(
-      startCameras(config, { index: storage.index, storageRoot: storage.root, ffmpeg, clock, log }),
+      startCameras(config, {
+        index: storage.index,
+        storageRoot: storage.root,
+        ffmpeg,
+        clock,
+        log,
+        ...(opts.segmentFiles ? { segmentFiles: opts.segmentFiles } : {}),
+      }),
     ).manager;
     const retention = modules.add(
       await startRetention(

@@ -9,6 +9,7 @@ import { planSource } from '../ingest/sources.js';
 import { StreamSupervisor } from '../ingest/supervisor.js';
 import type { LiveEndReason } from '../live/live-feed.js';
 import { StreamRecorder, type LiveSegment } from '../recording/stream-recorder.js';
+import type { SegmentFiles } from '../recording/segment-files.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
 import type { Clock } from '../time/clock.js';
 import type { Timers } from '../time/timers.js';
@@ -31,6 +32,8 @@ export interface CameraManagerDeps {
   stallTimeoutMs: number;
   /** security.cameraNetworks: checked before every connection to a camera; absent: anywhere. */
   cameraNetworks?: CameraNetworks;
+  /** How recorders write segment files; default node:fs on the thread pool (tests: a slow disk). */
+  segmentFiles?: SegmentFiles;
 }
 
 /** One camera at run time: its definition, where that came from, and its running streams. */
@@ -197,6 +200,7 @@ export class CameraManager {
       onDiskFull: () => {
         for (const listener of this.diskFullListeners) listener();
       },
+      ...(deps.segmentFiles ? { files: deps.segmentFiles } : {}),
     });
     const runtime = new StreamRuntime(name, config, supervisor, recorder);
     runtime.subscribe(this.connectivity.subscriberFor(cameraId, name, log));

@@ -3,6 +3,7 @@ import type { VigilConfig } from '../config/index.js';
 import { CameraNetworks } from '../config/url.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
+import type { SegmentFiles } from '../recording/segment-files.js';
 import type { Clock } from '../time/clock.js';
 import { CameraManager } from './camera-manager.js';
 
@@ -18,7 +19,14 @@ export interface CamerasModule {
  */
 export function startCameras(
   config: Pick<VigilConfig, 'ingest' | 'recording' | 'security'>,
-  deps: { index: SegmentIndex; storageRoot: string; ffmpeg: FfmpegBinary; clock: Clock; log: Logger },
+  deps: {
+    index: SegmentIndex;
+    storageRoot: string;
+    ffmpeg: FfmpegBinary;
+    clock: Clock;
+    log: Logger;
+    segmentFiles?: SegmentFiles;
+  },
 ): CamerasModule {
   const manager = new CameraManager({
     ...deps,

@@ -1,11 +1,18 @@
-import { closeSync, fdatasync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { newTimelineId, type IngestFragment } from '../ingest/fragment.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
 import type { Clock } from '../time/clock.js';
 import { StreamClock } from '../time/stream-clock.js';
 import { segmentPath } from '../storage/layout.js';
+import { nodeSegmentFiles, type SegmentFiles } from './segment-files.js';
+
+/**
+ * Fragments (about a second each) waiting for a slow disk before the recorder drops new ones: a
+ * stalled disk must not grow memory without bound. The drop is counted and reported, and the
+ * recording resumes with a new segment at the next keyframe.
+ */
+export const MAX_QUEUED_FRAGMENTS = 30;
 
 export interface StreamRecorderOptions {
   cameraId: string;
@@ -20,6 +27,8 @@ export interface StreamRecorderOptions {
   lastEndMs: number | null;
   /** Called when a write fails for lack of space, so retention can run at once. */
   onDiskFull?: () => void;
+  /** Default: node:fs on the thread pool. */
+  files?: SegmentFiles;
 }
 
 interface OpenSegment {
@@ -53,10 +62,6 @@ export interface LiveSegment {
   byteLength: number;
 }
 
-function fdatasyncAsync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-}
-
 /**
  * Writes one stream's fragments into segment files and keeps the index in step with them.
  *
@@ -72,16 +77,37 @@ export class StreamRecorder {
   private lastError: RecorderStatus['lastError'] = null;
   private segmentCount = 0;
   private droppedFragmentCount = 0;
+  private queuedFragmentCount = 0;
+  /** Fragments were dropped since the last one written: the open segment must end there. */
+  private gapPending = false;
+  private readonly files: SegmentFiles;
   /** The decode timeline being recorded: an ingest connection, split where the camera's timestamps jump. */
   private timeline: { connectionId: number; timelineId: number; endTicks: number } | null = null;
 
   constructor(private readonly opts: StreamRecorderOptions) {
     this.streamClock = new StreamClock(opts.lastEndMs);
+    this.files = opts.files ?? nodeSegmentFiles;
   }
 
   /** Queues a fragment; fragments are written strictly in arrival order. */
   handle(fragment: IngestFragment): void {
-    this.enqueue(() => this.write(fragment));
+    if (this.queuedFragmentCount >= MAX_QUEUED_FRAGMENTS) {
+      this.droppedFragmentCount += 1;
+      if (!this.gapPending) {
+        this.lastError = {
+          message: `the disk is too slow: ${MAX_QUEUED_FRAGMENTS} fragments wait to be written; dropping until it catches up`,
+          atMs: this.opts.clock.nowMs(),
+        };
+        this.opts.log.error(
+          { camera: this.opts.cameraId, stream: this.opts.stream },
+          'disk too slow: dropping fragments',
+        );
+      }
+      this.gapPending = true;
+      return;
+    }
+    this.queuedFragmentCount += 1;
+    void this.enqueue(() => this.write(fragment)).finally(() => (this.queuedFragmentCount -= 1));
   }
 
   /** The ingest connection ended (camera lost, ffmpeg restarted): close the open segment. */
@@ -144,7 +170,8 @@ export class StreamRecorder {
     const startTicks = first.decodeTime;
     const endTicks = last.decodeTime + last.durationTicks;
     const timelineId = this.timelineFor(fragment.connectionId, startTicks, endTicks, video.timescale);
-    if (this.open && this.open.timelineId !== timelineId) await this.finish();
+    if (this.open && (this.open.timelineId !== timelineId || this.gapPending)) await this.finish();
+    this.gapPending = false;
     this.streamClock.place({
       timelineId,
       startTicks,
@@ -173,7 +200,7 @@ export class StreamRecorder {
     }
     const open = this.open as OpenSegment | null;
     if (!open) return;
-    if (!this.append(open, fragment.bytes)) return;
+    if (!(await this.append(open, fragment.bytes))) return;
     open.endTicks = endTicks;
     open.frameCount += run.samples.length;
     open.keyframeCount += run.samples.filter((s) => s.isSync).length;
@@ -248,11 +275,9 @@ export class StreamRecorder {
       startTicks,
       path,
     });
-    const absolute = join(this.opts.storageRoot, path);
     let fd: number;
     try {
-      mkdirSync(dirname(absolute), { recursive: true });
-      fd = openSync(absolute, 'wx');
+      fd = await this.files.create(join(this.opts.storageRoot, path));
     } catch (err) {
       await this.opts.index.deleteRow(id);
       this.onWriteError(err);
@@ -272,28 +297,19 @@ export class StreamRecorder {
       keyframeCount: 0,
     };
     this.open = segment;
-    if (!this.append(segment, fragment.init.bytes)) return;
+    if (!(await this.append(segment, fragment.init.bytes))) return;
     this.segmentCount += 1;
   }
 
   /** Writes bytes at the end of the open segment; on failure cuts the file back and ends it. */
-  private append(segment: OpenSegment, bytes: Buffer): boolean {
+  private async append(segment: OpenSegment, bytes: Buffer): Promise<boolean> {
     try {
-      let written = 0;
-      while (written < bytes.length) {
-        written += writeSync(
-          segment.fd,
-          bytes,
-          written,
-          bytes.length - written,
-          segment.byteLength + written,
-        );
-      }
+      await this.files.write(segment.fd, bytes, segment.byteLength);
       segment.byteLength += bytes.length;
       return true;
     } catch (err) {
       try {
-        ftruncateSync(segment.fd, segment.byteLength);
+        await this.files.truncate(segment.fd, segment.byteLength);
       } catch {
         // The scan at the next start cuts a torn tail too; nothing more to do here.
       }
@@ -323,9 +339,9 @@ export class StreamRecorder {
 
   private async closeSegment(segment: OpenSegment, startTimeMs: number, endTimeMs: number): Promise<void> {
     try {
-      await fdatasyncAsync(segment.fd);
+      await this.files.sync(segment.fd);
     } finally {
-      closeSync(segment.fd);
+      await this.files.close(segment.fd);
     }
     if (segment.byteLength === 0 || segment.frameCount === 0) {
       // Nothing playable was written (the disk filled at once): the file goes with its row.

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
-import { startVigil, type RunningVigil } from '../../src/app/vigil.js';
+import { startVigil, type RunningVigil, type VigilOptions } from '../../src/app/vigil.js';
 import { parseConfigText } from '../../src/config/index.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..');
@@ -32,11 +32,11 @@ export interface TestVigil extends RunningVigil {
 export async function startTestVigil(
   yaml: string,
   dir = tempDir(),
-  options: { users?: boolean } = {},
+  options: { users?: boolean; vigil?: Omit<VigilOptions, 'log' | 'listen'> } = {},
 ): Promise<TestVigil> {
   const loaded = parseConfigText(yaml, { baseDir: dir, sourceName: 'test.yaml' });
   const log = pino({ level: process.env.VIGIL_TEST_LOG ?? 'silent' });
-  const vigil = await startVigil(loaded, { log, listen: '127.0.0.1:0' });
+  const vigil = await startVigil(loaded, { ...options.vigil, log, listen: '127.0.0.1:0' });
   let token: string | null = null;
   if (options.users !== false) {
     const admin =
