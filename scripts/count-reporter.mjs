@@ -8,7 +8,13 @@ export default async function* countReporter(source) {
     // A suite counts only when skipped as a whole: node reports no events for the tests in it.
     const suite = event.data.details?.type === 'suite';
     if (suite && !skipped) continue;
-    if (skipped) {
+    const todo = event.data.todo !== undefined && event.data.todo !== false;
+    if (todo) {
+      // A known defect, written down as a test: it runs and is reported, failing or not.
+      const why = typeof event.data.todo === 'string' ? event.data.todo : 'todo';
+      const reason = `known defect (${event.type === 'test:pass' ? 'now passing' : 'still failing'}): ${why}`;
+      summary.skipReasons[reason] = (summary.skipReasons[reason] ?? 0) + 1;
+    } else if (skipped) {
       summary.skipped += 1;
       const why = typeof event.data.skip === 'string' ? event.data.skip : 'skipped';
       const reason = suite ? `${why} (a whole group of tests, counted once)` : why;

@@ -98,7 +98,7 @@ failed += summary.failed;
 failures.push(...summary.failures);
 if (failures.length) console.log(`\nFailed:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
 const skips = Object.entries(summary.skipReasons)
-  .map(([reason, n]) => `${n} skipped: ${reason}`)
+  .map(([reason, n]) => (reason.startsWith('known defect') ? `${n} ${reason}` : `${n} skipped: ${reason}`))
   .join('; ');
 // Files that ran against a stand-in, per reason.
 const standIns = new Map();
