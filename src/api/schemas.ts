@@ -4,16 +4,24 @@ import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
 import { CameraSchema, validateCamera, type CameraConfig } from '../config/index.js';
 import { VigilError } from '../errors/catalogue.js';
 
-/** Request shapes shared by the routes; Fastify validates them with Ajv before a handler runs. */
-export const cameraIdParams = Type.Object({ id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }) });
+/**
+ * Request shapes shared by the routes; Fastify validates them with Ajv before a handler runs. Their
+ * descriptions are for the OpenAPI description (openapi.ts) and change no validation.
+ */
+export const cameraIdParams = Type.Object({
+  id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'The camera id.' }),
+});
 export type CameraIdParams = Static<typeof cameraIdParams>;
 
-export const streamName = Type.Union([Type.Literal('main'), Type.Literal('sub')], { default: 'main' });
+export const streamName = Type.Union([Type.Literal('main'), Type.Literal('sub')], {
+  default: 'main',
+  description: 'The stream: `main` (default) or `sub`.',
+});
 
 /** Times are ISO-8601 or epoch ms; parsed by time/parse.ts so errors name the parameter. */
 export const rangeQuery = Type.Object({
-  from: Type.Optional(Type.String({ maxLength: 40 })),
-  to: Type.Optional(Type.String({ maxLength: 40 })),
+  from: Type.Optional(Type.String({ maxLength: 40, description: 'Start, ISO-8601 or epoch ms.' })),
+  to: Type.Optional(Type.String({ maxLength: 40, description: 'End (excluded), ISO-8601 or epoch ms.' })),
   stream: Type.Optional(streamName),
 });
 export type RangeQuery = Static<typeof rangeQuery>;
@@ -23,14 +31,17 @@ export type StreamQuery = Static<typeof streamQuery>;
 
 export const segmentParams = Type.Object({
   id: cameraIdParams.properties.id,
-  segmentId: Type.Integer({ minimum: 1 }),
+  segmentId: Type.Integer({ minimum: 1, description: 'A segment id, from the playlist.' }),
 });
 export type SegmentParams = Static<typeof segmentParams>;
 
 export const partParams = Type.Object({
   id: cameraIdParams.properties.id,
-  segmentId: Type.Integer({ minimum: 1 }),
-  range: Type.String({ pattern: '^\\d+-\\d+\\.m4s$' }),
+  segmentId: segmentParams.properties.segmentId,
+  range: Type.String({
+    pattern: '^\\d+-\\d+\\.m4s$',
+    description: '`START-END.m4s`: bytes [START, END) of the segment file, whole fragments.',
+  }),
 });
 export type PartParams = Static<typeof partParams>;
 

@@ -12,6 +12,12 @@ import { installErrorHandling } from './errors.js';
 import type { RouteAccess } from '../auth/permissions.js';
 import { installAuth } from './auth-hooks.js';
 import { OpenResponses } from './connections.js';
+import {
+  apiDescriptionRoutes,
+  declareDocsAccess,
+  registerApiDescription,
+  serializeWithoutSchemas,
+} from './openapi.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { auditRoutes } from './routes/audit.js';
 import { cameraRoutes } from './routes/cameras.js';
@@ -75,10 +81,12 @@ export async function buildServer(
     frameworkErrors: answerUnroutable,
   });
   installErrorHandling(app);
+  serializeWithoutSchemas(app);
   // Every route as registered, with its access rule: the route-access test walks this table.
   const routes: RegisteredRoute[] = [];
   app.decorate('vigilRoutes', routes);
   app.addHook('onRoute', (route) => {
+    declareDocsAccess(route);
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
       routes.push({ method: String(method), url: route.url, access: route.config?.access ?? null });
@@ -106,6 +114,8 @@ export async function buildServer(
     const socket = request.raw.socket as { destroy?: () => void } | undefined;
     socket?.destroy?.();
   });
+  // Before the routes: it describes every route registered after it.
+  await registerApiDescription(app, { version: services.version, tls: services.http.tls });
   // Each route plugin gets only the services it uses.
   const { auth, clock, cameras, playback } = services;
   const audit = { record: auth.record, recordMerged: auth.recordMerged };
@@ -124,6 +134,7 @@ export async function buildServer(
   );
   await app.register(eventRoutes({ events: services.events, playback, audit }));
   await app.register(wsRoutes({ bus: services.events.bus, version: services.version, log: services.log }));
+  await app.register(apiDescriptionRoutes());
   await app.register(webRoutes());
   return app;
 }

@@ -6,8 +6,12 @@ import type { MotionIndex } from '../../storage/motion-index.js';
 import type { Clock } from '../../time/clock.js';
 import { cameraIdParams, rangeQuery, type CameraIdParams, type RangeQuery } from '../schemas.js';
 import type { AnalyticsStatusResponse, MotionPeriodsResponse } from '../../contract/recordings.js';
+import { errors, json, type Tag } from '../openapi.js';
+import { analyticsStatusResponse, motionPeriodsResponse } from '../response-schemas.js';
 
 const HOUR_MS = 3_600_000;
+
+const tags: Tag[] = ['analytics'];
 
 /** What the analytics routes use. */
 export interface AnalyticsRouteDeps {
@@ -23,7 +27,20 @@ export function analyticsRoutes(ctx: AnalyticsRouteDeps): FastifyPluginAsync {
     app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
       '/api/cameras/:id/motion',
       {
-        schema: { params: cameraIdParams, querystring: rangeQuery },
+        schema: {
+          operationId: 'listMotion',
+          summary: 'Motion periods',
+          description:
+            'When something moved on the camera (what the timeline shades), oldest first. Defaults: the last ' +
+            '24 h; at most 31 days. A period ends 5 s after the last frame with motion.',
+          tags,
+          params: cameraIdParams,
+          querystring: rangeQuery,
+          response: {
+            200: json(motionPeriodsResponse),
+            ...errors('TIME_INVALID', 'RANGE_INVALID', 'CAMERA_NOT_FOUND'),
+          },
+        },
         config: { access: { permission: 'events.view', camera: { param: 'id' } } },
       },
       async (request): Promise<MotionPeriodsResponse> => {
@@ -45,7 +62,16 @@ export function analyticsRoutes(ctx: AnalyticsRouteDeps): FastifyPluginAsync {
     app.get<{ Params: CameraIdParams }>(
       '/api/cameras/:id/analytics',
       {
-        schema: { params: cameraIdParams },
+        schema: {
+          operationId: 'getAnalyticsStatus',
+          summary: 'Analytics status',
+          description:
+            '`status` is null when detection is off for the camera; `error` says why object detection is ' +
+            'unavailable (the camera keeps recording).',
+          tags,
+          params: cameraIdParams,
+          response: { 200: json(analyticsStatusResponse), ...errors('CAMERA_NOT_FOUND') },
+        },
         config: { access: { permission: 'cameras.view', camera: { param: 'id' } } },
       },
       async (request): Promise<AnalyticsStatusResponse> => {

@@ -7,6 +7,8 @@ import { parseTimeParam } from '../../time/parse.js';
 import { clientIp, principalOf } from '../auth-hooks.js';
 import type { AuthServices } from '../../auth/service.js';
 import type { AuditEntryView } from '../../contract/auth.js';
+import { errors, json, media, type Tag } from '../openapi.js';
+import { auditPage, auditVerification } from '../response-schemas.js';
 
 const auditQuery = Type.Object({
   from: Type.Optional(Type.String({ maxLength: 40 })),
@@ -18,6 +20,11 @@ const auditQuery = Type.Object({
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
 });
 type AuditQueryParams = Static<typeof auditQuery>;
+
+const tags: Tag[] = ['audit'];
+const FILTERS =
+  '`actor` is a user name, `system` or `anonymous`; `action` an action or its subject (`login` finds ' +
+  '`login.success`, `login.failure` …); `target` e.g. `camera:yard`; `from` and `to` are ISO-8601 or epoch ms.';
 
 function actorText(entry: AuditEntry): string {
   const actor = entry.actor;
@@ -51,7 +58,17 @@ export function auditRoutes(auth: Pick<AuthServices, 'audit' | 'record'>): Fasti
   return async (app) => {
     app.get<{ Querystring: AuditQueryParams }>(
       '/api/audit',
-      { schema: { querystring: auditQuery }, config: { access: { permission: 'audit.view' } } },
+      {
+        schema: {
+          operationId: 'listAuditEntries',
+          summary: 'Read the audit log',
+          description: `Newest first, 100 per page by default. ${FILTERS}`,
+          tags,
+          querystring: auditQuery,
+          response: { 200: json(auditPage), ...errors('TIME_INVALID') },
+        },
+        config: { access: { permission: 'audit.view' } },
+      },
       async (request) => {
         const page = await auth.audit.query({
           ...filters(request.query),
@@ -64,7 +81,23 @@ export function auditRoutes(auth: Pick<AuthServices, 'audit' | 'record'>): Fasti
 
     app.get<{ Querystring: AuditQueryParams }>(
       '/api/audit.csv',
-      { schema: { querystring: auditQuery }, config: { access: { permission: 'audit.view' } } },
+      {
+        schema: {
+          operationId: 'exportAuditLog',
+          summary: 'Export the audit log as CSV',
+          description: `Every matching entry, with the same filters as the JSON pages. The export is itself audited. ${FILTERS}`,
+          tags,
+          querystring: auditQuery,
+          response: {
+            200: media('text/csv', 'The entries, a header line first.', {
+              binary: false,
+              headers: { 'content-disposition': 'attachment; filename="vigil-audit.csv"' },
+            }),
+            ...errors('TIME_INVALID'),
+          },
+        },
+        config: { access: { permission: 'audit.view' } },
+      },
       async (request, reply) => {
         const entries: AuditEntry[] = [];
         let cursor: string | undefined;
@@ -90,8 +123,20 @@ export function auditRoutes(auth: Pick<AuthServices, 'audit' | 'record'>): Fasti
       },
     );
 
-    app.get('/api/audit/verify', { config: { access: { permission: 'audit.view' } } }, async () =>
-      auth.audit.verify(),
+    app.get(
+      '/api/audit/verify',
+      {
+        schema: {
+          operationId: 'verifyAuditLog',
+          summary: 'Check the audit hash chain',
+          description:
+            'As `vigil audit verify` does; `ok: false` with the problem when the log was tampered with.',
+          tags,
+          response: { 200: json(auditVerification) },
+        },
+        config: { access: { permission: 'audit.view' } },
+      },
+      async () => auth.audit.verify(),
     );
   };
 }

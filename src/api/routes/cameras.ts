@@ -12,6 +12,18 @@ import {
   type ProbeBody,
 } from '../schemas.js';
 import type { CameraView, ProbeResponse } from '../../contract/cameras.js';
+import { errors, json, noBody, type Tag } from '../openapi.js';
+import {
+  cameraList,
+  cameraStatus,
+  cameraView as cameraViewSchema,
+  probeResponse,
+} from '../response-schemas.js';
+
+const tags: Tag[] = ['cameras'];
+const CAMERA_BODY =
+  'A camera as in the configuration file (docs/ref/config.md), as JSON. Passwords are never returned, ' +
+  'so a stream sent without a `password` key keeps the stored one; `"password": ""` removes it.';
 
 /**
  * The camera as the caller may see it. The camera's user name is half of its login (often the
@@ -34,7 +46,15 @@ export function cameraRoutes(cameras: CameraService): FastifyPluginAsync {
   return async (app) => {
     app.get(
       '/api/cameras',
-      { config: { access: { permission: 'cameras.view', camera: 'filtered' } } },
+      {
+        schema: {
+          operationId: 'listCameras',
+          summary: 'List cameras',
+          tags,
+          response: { 200: json(cameraList) },
+        },
+        config: { access: { permission: 'cameras.view', camera: 'filtered' } },
+      },
       async (request) => {
         const granted = cameraFilter(principalOf(request), 'cameras.view');
         const visible = cameras.list().filter((c) => granted === null || granted.has(c.config.id));
@@ -45,7 +65,13 @@ export function cameraRoutes(cameras: CameraService): FastifyPluginAsync {
     app.get<{ Params: CameraIdParams }>(
       '/api/cameras/:id',
       {
-        schema: { params: cameraIdParams },
+        schema: {
+          operationId: 'getCamera',
+          summary: 'One camera',
+          tags,
+          params: cameraIdParams,
+          response: { 200: json(cameraViewSchema), ...errors('CAMERA_NOT_FOUND') },
+        },
         config: { access: { permission: 'cameras.view', camera: { param: 'id' } } },
       },
       async (request) => cameraView(cameras.get(request.params.id), request),
@@ -54,7 +80,13 @@ export function cameraRoutes(cameras: CameraService): FastifyPluginAsync {
     app.get<{ Params: CameraIdParams }>(
       '/api/cameras/:id/status',
       {
-        schema: { params: cameraIdParams },
+        schema: {
+          operationId: 'getCameraStatus',
+          summary: "A camera's stream status",
+          tags,
+          params: cameraIdParams,
+          response: { 200: json(cameraStatus), ...errors('CAMERA_NOT_FOUND') },
+        },
         config: { access: { permission: 'cameras.view', camera: { param: 'id' } } },
       },
       async (request) => cameras.status(request.params.id),
@@ -63,14 +95,39 @@ export function cameraRoutes(cameras: CameraService): FastifyPluginAsync {
     /** "Test connection" for the camera form. */
     app.post<{ Body: ProbeBody }>(
       '/api/cameras/probe',
-      { schema: { body: probeBody }, config: { access: { permission: 'cameras.manage' } } },
+      {
+        schema: {
+          operationId: 'probeStream',
+          summary: 'Test a connection',
+          description:
+            'Pulls a stream once, exactly as recording would, until one second of media or the first ' +
+            'failure, at most 15 s. With `camera` and `stream` and no `password`, the stored password is used.',
+          tags,
+          body: probeBody,
+          response: {
+            200: json(probeResponse),
+            ...errors('CAMERA_NETWORK_REFUSED', 'CAMERA_NOT_FOUND', 'STREAM_NOT_FOUND', 'PROBE_BUSY'),
+          },
+        },
+        config: { access: { permission: 'cameras.manage' } },
+      },
       async (request): Promise<ProbeResponse> => cameras.probe(request.body),
     );
 
     app.post<{ Body: CameraBody }>(
       '/api/cameras',
       {
-        schema: { body: cameraBody },
+        schema: {
+          operationId: 'createCamera',
+          summary: 'Add a camera',
+          description: `It starts recording at once. ${CAMERA_BODY}`,
+          tags,
+          body: cameraBody,
+          response: {
+            201: json(cameraViewSchema, 'The new camera.'),
+            ...errors('CAMERA_EXISTS', 'CAMERA_NETWORK_REFUSED'),
+          },
+        },
         validatorCompiler: cameraBodyValidator,
         config: { access: { permission: 'cameras.manage' } },
       },
@@ -83,7 +140,25 @@ export function cameraRoutes(cameras: CameraService): FastifyPluginAsync {
     app.put<{ Params: CameraIdParams; Body: CameraBody }>(
       '/api/cameras/:id',
       {
-        schema: { params: cameraIdParams, body: cameraBody },
+        schema: {
+          operationId: 'updateCamera',
+          summary: 'Change a camera',
+          description:
+            'Replaces a camera added through the API (the body may leave out `id`); its streams restart ' +
+            `with the new settings. Cameras from the configuration file are read-only. ${CAMERA_BODY}`,
+          tags,
+          params: cameraIdParams,
+          body: cameraBody,
+          response: {
+            200: json(cameraViewSchema, 'The camera.'),
+            ...errors(
+              'CAMERA_NOT_FOUND',
+              'CAMERA_FROM_CONFIG',
+              'CAMERA_PASSWORD_REQUIRED',
+              'CAMERA_NETWORK_REFUSED',
+            ),
+          },
+        },
         validatorCompiler: cameraBodyValidator,
         config: { access: { permission: 'cameras.manage' } },
         // The id is in the path; the body may repeat it (CameraService refuses a different one).
@@ -108,7 +183,17 @@ export function cameraRoutes(cameras: CameraService): FastifyPluginAsync {
 
     app.delete<{ Params: CameraIdParams }>(
       '/api/cameras/:id',
-      { schema: { params: cameraIdParams }, config: { access: { permission: 'cameras.manage' } } },
+      {
+        schema: {
+          operationId: 'deleteCamera',
+          summary: 'Remove a camera',
+          description: 'Stops the camera; its recordings stay until retention deletes them.',
+          tags,
+          params: cameraIdParams,
+          response: { 204: noBody('Removed.'), ...errors('CAMERA_NOT_FOUND', 'CAMERA_FROM_CONFIG') },
+        },
+        config: { access: { permission: 'cameras.manage' } },
+      },
       async (request, reply) => {
         await cameras.delete(request.params.id, requesterOf(request));
         return reply.code(204).send();

@@ -13,29 +13,43 @@ import type { AuthServices } from '../../auth/service.js';
 import type { EventServices } from '../../events/index.js';
 import type { PlaybackService } from '../../recording/playback.js';
 import type { MediaAudit } from '../audit-media.js';
+import { errors, json, media, mp4Download, noBody, type Tag } from '../openapi.js';
+import { eventView as eventViewSchema, eventsPage } from '../response-schemas.js';
 import { sendMp4 } from '../send-mp4.js';
 import { cameraIdParams } from '../schemas.js';
 
 /** An event's clip is cut to this, like an export (a car parked for a day is not a clip). */
 const MAX_CLIP_MS = 24 * 3_600_000;
 
+const tags: Tag[] = ['events'];
+
 const eventsQuery = Type.Object({
   camera: Type.Optional(cameraIdParams.properties.id),
-  label: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
-  from: Type.Optional(Type.String({ maxLength: 40 })),
-  to: Type.Optional(Type.String({ maxLength: 40 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  label: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'e.g. `person`, `car`.' })),
+  from: Type.Optional(
+    Type.String({ maxLength: 40, description: 'Events overlapping [from, to); ISO-8601 or epoch ms.' }),
+  ),
+  to: Type.Optional(Type.String({ maxLength: 40, description: 'ISO-8601 or epoch ms.' })),
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 500, description: 'Events per page (default 50).' }),
+  ),
+  cursor: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 100, description: 'The `nextCursor` of the previous page.' }),
+  ),
 });
 type EventsQuery = Static<typeof eventsQuery>;
 
-const eventParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+const eventParams = Type.Object({
+  id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The event id.' }),
+});
 type EventParams = Static<typeof eventParams>;
 
 // `?crop=1` (or true): query strings carry text, and Ajv only coerces 'true'/'false' to booleans.
 const snapshotQuery = Type.Object({
   crop: Type.Optional(
-    Type.Union([Type.Literal('1'), Type.Literal('0'), Type.Literal('true'), Type.Literal('false')]),
+    Type.Union([Type.Literal('1'), Type.Literal('0'), Type.Literal('true'), Type.Literal('false')], {
+      description: '`1`: the region around the box instead of the whole frame.',
+    }),
   ),
 });
 type SnapshotQuery = Static<typeof snapshotQuery>;
@@ -71,7 +85,16 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
     app.get<{ Querystring: EventsQuery }>(
       '/api/events',
       {
-        schema: { querystring: eventsQuery },
+        schema: {
+          operationId: 'listEvents',
+          summary: 'List and search events',
+          description:
+            'Newest first (by start time, then id). Pages are stable while new events arrive: the cursor ' +
+            'marks a place in the order, not an offset.',
+          tags,
+          querystring: eventsQuery,
+          response: { 200: json(eventsPage), ...errors('TIME_INVALID', 'RANGE_INVALID') },
+        },
         config: { access: { permission: 'events.view', camera: { query: 'camera' } } },
       },
       async (request): Promise<EventsPage> => {
@@ -92,7 +115,13 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
     app.get<{ Params: EventParams }>(
       '/api/events/:id',
       {
-        schema: { params: eventParams },
+        schema: {
+          operationId: 'getEvent',
+          summary: 'One event',
+          tags,
+          params: eventParams,
+          response: { 200: json(eventViewSchema), ...errors('EVENT_NOT_FOUND') },
+        },
         config: { access: { permission: 'events.view', camera: 'in-handler' } },
       },
       async (request): Promise<EventView> => eventView(await visibleEvent(request, 'events.view')),
@@ -101,7 +130,21 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
     app.get<{ Params: EventParams; Querystring: SnapshotQuery }>(
       '/api/events/:id/snapshot.jpg',
       {
-        schema: { params: eventParams, querystring: snapshotQuery },
+        schema: {
+          operationId: 'getEventSnapshot',
+          summary: "An event's snapshot",
+          description:
+            'The frame with the box drawn, or with `crop=1` the region around the box. Its ETag changes ' +
+            'when a better snapshot replaces it.',
+          tags,
+          params: eventParams,
+          querystring: snapshotQuery,
+          response: {
+            200: media('image/jpeg', 'The snapshot.', { headers: { etag: 'If-None-Match answers 304.' } }),
+            304: noBody('Not modified.'),
+            ...errors('EVENT_NOT_FOUND', 'SNAPSHOT_NOT_FOUND'),
+          },
+        },
         config: { access: { permission: 'events.view', camera: 'in-handler' } },
       },
       async (request, reply) => {
@@ -137,7 +180,19 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
     app.get<{ Params: EventParams }>(
       '/api/events/:id/clip.mp4',
       {
-        schema: { params: eventParams },
+        schema: {
+          operationId: 'getEventClip',
+          summary: "An event's clip as MP4",
+          description:
+            "The clip range of the camera's `main` recording, like an export: stream copy, Range and " +
+            'ETag, at most 24 h.',
+          tags,
+          params: eventParams,
+          response: {
+            ...mp4Download('The clip.'),
+            ...errors('EVENT_NOT_FOUND', 'NO_RECORDINGS', 'RANGE_NOT_SATISFIABLE'),
+          },
+        },
         config: { access: { permission: 'events.view', camera: 'in-handler' } },
       },
       async (request, reply) => {
@@ -158,7 +213,15 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
     app.delete<{ Params: EventParams }>(
       '/api/events/:id',
       {
-        schema: { params: eventParams },
+        schema: {
+          operationId: 'deleteEvent',
+          summary: 'Delete an event',
+          description:
+            'Deletes the event, its snapshots and the hold on its clip. An event still going on stops.',
+          tags,
+          params: eventParams,
+          response: { 204: noBody('Deleted.'), ...errors('EVENT_NOT_FOUND') },
+        },
         config: { access: { permission: 'events.delete', camera: 'in-handler' } },
       },
       async (request, reply) => {

@@ -18,6 +18,9 @@ import {
   type RangeQuery,
   type StreamQuery,
 } from '../schemas.js';
+import { errors, media, noBody, type Tag } from '../openapi.js';
+
+const tags: Tag[] = ['live'];
 
 /** How far back the live HLS fallback starts when the player gives no `from`. */
 const LIVE_HLS_BACK_MS = 10_000;
@@ -56,7 +59,25 @@ export function liveRoutes(ctx: LiveRouteDeps): FastifyPluginAsync {
       '/api/cameras/:id/live',
       {
         websocket: true,
-        schema: { params: cameraIdParams, querystring: streamQuery },
+        schema: {
+          operationId: 'watchLive',
+          summary: 'Live video (WebSocket)',
+          description:
+            'A WebSocket: send this GET with `Upgrade: websocket`. Live fragmented MP4 for Media Source ' +
+            'Extensions: a text frame `{"type":"status",…}`, then `{"type":"init",…}` followed by a binary ' +
+            'frame with the init segment, then binary frames of one fragment each (the current GOP first). ' +
+            'A new `init` pair follows every camera reconnection; `status` frames tell when the stream goes ' +
+            'offline or comes back; `detections` frames carry analytics boxes (src/contract/live.ts). Close ' +
+            'codes: 4000 the camera was edited (reconnect), 4404 it was deleted (stop), 4401 the access ' +
+            'ended. Without an Upgrade header the answer is 404 with an empty body.',
+          tags,
+          params: cameraIdParams,
+          querystring: streamQuery,
+          response: {
+            101: noBody('Switching Protocols: the WebSocket is open.'),
+            ...errors('CAMERA_NOT_FOUND', 'STREAM_NOT_FOUND'),
+          },
+        },
         config: { access: { permission: 'live.view', camera: { param: 'id' } } },
         // Before the upgrade, so an unknown camera or stream is a plain 404 with its error code.
         preValidation: async (request: { params: CameraIdParams; query: StreamQuery }) => {
@@ -98,7 +119,21 @@ export function liveRoutes(ctx: LiveRouteDeps): FastifyPluginAsync {
     app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
       '/api/cameras/:id/live.m3u8',
       {
-        schema: { params: cameraIdParams, querystring: rangeQuery },
+        schema: {
+          operationId: 'getLivePlaylist',
+          summary: 'Live HLS playlist',
+          description:
+            'For browsers without MSE: an HLS EVENT playlist of the recording from `from` (default: 10 s ' +
+            'ago), without an end; players reload it to follow the live edge. `from` further back than a ' +
+            'minute also needs `playback.view`. `to` is ignored.',
+          tags,
+          params: cameraIdParams,
+          querystring: rangeQuery,
+          response: {
+            200: media('application/vnd.apple.mpegurl', 'The playlist.', { binary: false }),
+            ...errors('TIME_INVALID', 'CAMERA_NOT_FOUND', 'NO_RECORDINGS'),
+          },
+        },
         config: { access: { permission: 'live.view', camera: { param: 'id' } } },
       },
       async (request, reply) => {

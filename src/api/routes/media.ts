@@ -7,6 +7,8 @@ import type { CameraManager } from '../../camera/camera-manager.js';
 import type { PlaybackService } from '../../recording/playback.js';
 import type { Clock } from '../../time/clock.js';
 import type { MediaAudit } from '../audit-media.js';
+import { errors, json, media, mp4Download, type Tag } from '../openapi.js';
+import { recordingsResponse } from '../response-schemas.js';
 import { sendMp4 } from '../send-mp4.js';
 import {
   cameraIdParams,
@@ -22,6 +24,9 @@ import {
 } from '../schemas.js';
 
 const HOUR_MS = 3_600_000;
+
+const tags: Tag[] = ['recordings'];
+const HLS = 'application/vnd.apple.mpegurl';
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -43,7 +48,20 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
     app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
       '/api/cameras/:id/recordings',
       {
-        schema: { params: cameraIdParams, querystring: rangeQuery },
+        schema: {
+          operationId: 'listRecordings',
+          summary: 'Recordings and gaps',
+          description:
+            'Contiguous runs of segments (less than 1 s apart) and the gaps between them in [from, to). ' +
+            'Defaults: `to` = now, `from` = `to` − 24 h; at most 31 days. The segment being written is included.',
+          tags,
+          params: cameraIdParams,
+          querystring: rangeQuery,
+          response: {
+            200: json(recordingsResponse),
+            ...errors('TIME_INVALID', 'RANGE_INVALID', 'CAMERA_NOT_FOUND'),
+          },
+        },
         config: { access: { permission: 'playback.view', camera: { param: 'id' } } },
       },
       async (request) => {
@@ -77,7 +95,20 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
     app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
       '/api/cameras/:id/vod.m3u8',
       {
-        schema: { params: cameraIdParams, querystring: rangeQuery },
+        schema: {
+          operationId: 'getVodPlaylist',
+          summary: 'HLS playlist of a recording',
+          description:
+            'HLS (version 7, fMP4) from the keyframe at or before `from` to `to` (defaults: the last hour; ' +
+            'at most 24 h), one media segment per GOP; a reconnection or a gap is a discontinuity.',
+          tags,
+          params: cameraIdParams,
+          querystring: rangeQuery,
+          response: {
+            200: media(HLS, 'The playlist; it refers to the segment routes below.', { binary: false }),
+            ...errors('TIME_INVALID', 'RANGE_INVALID', 'CAMERA_NOT_FOUND', 'NO_RECORDINGS'),
+          },
+        },
         config: { access: { permission: 'playback.view', camera: { param: 'id' } } },
       },
       async (request, reply) => {
@@ -105,7 +136,17 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
     app.get<{ Params: SegmentParams }>(
       '/api/cameras/:id/segments/:segmentId/init.mp4',
       {
-        schema: { params: segmentParams },
+        schema: {
+          operationId: 'getSegmentInit',
+          summary: "A segment's init section",
+          description: 'Referred to by the playlists; not meant to be built by hand.',
+          tags,
+          params: segmentParams,
+          response: {
+            200: media('video/mp4', 'ftyp + moov of the segment.'),
+            ...errors('SEGMENT_NOT_FOUND', 'MEDIA_CORRUPT'),
+          },
+        },
         config: { access: { permission: 'playback.view', camera: { param: 'id' } } },
       },
       async (request, reply) => {
@@ -123,7 +164,19 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
     app.get<{ Params: PartParams }>(
       '/api/cameras/:id/segments/:segmentId/:range',
       {
-        schema: { params: partParams },
+        schema: {
+          operationId: 'getSegmentPart',
+          summary: 'Part of a segment',
+          description:
+            'Bytes [START, END) of the segment file, which must be whole fragments (else 404). Referred to ' +
+            'by the playlists; not meant to be built by hand.',
+          tags,
+          params: partParams,
+          response: {
+            200: media('video/iso.segment', 'Fragments (moof + mdat).'),
+            ...errors('SEGMENT_NOT_FOUND', 'MEDIA_CORRUPT'),
+          },
+        },
         config: { access: { permission: 'playback.view', camera: { param: 'id' } } },
       },
       async (request, reply) => {
@@ -149,7 +202,26 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
     app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
       '/api/cameras/:id/export.mp4',
       {
-        schema: { params: cameraIdParams, querystring: rangeQuery },
+        schema: {
+          operationId: 'exportMp4',
+          summary: 'Export a time range as MP4',
+          description:
+            'One progressive MP4 of [from, to), stream copy, from the keyframe at or before `from`; both ' +
+            'are required, at most 24 h. Gaps are closed up. Assembled on the fly: Range requests get 206.',
+          tags,
+          params: cameraIdParams,
+          querystring: rangeQuery,
+          response: {
+            ...mp4Download('The recording of the range.'),
+            ...errors(
+              'TIME_INVALID',
+              'RANGE_INVALID',
+              'CAMERA_NOT_FOUND',
+              'NO_RECORDINGS',
+              'RANGE_NOT_SATISFIABLE',
+            ),
+          },
+        },
         config: { access: { permission: 'export.create', camera: { param: 'id' } } },
       },
       async (request, reply) => {
@@ -179,7 +251,18 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
     app.get<{ Params: CameraIdParams; Querystring: StreamQuery }>(
       '/api/cameras/:id/snapshot.jpg',
       {
-        schema: { params: cameraIdParams, querystring: streamQuery },
+        schema: {
+          operationId: 'getSnapshot',
+          summary: 'The latest frame as JPEG',
+          description: "Decoded from the stream's last GOP, kept in memory.",
+          tags: ['live' satisfies Tag],
+          params: cameraIdParams,
+          querystring: streamQuery,
+          response: {
+            200: media('image/jpeg', 'The frame.'),
+            ...errors('CAMERA_NOT_FOUND', 'STREAM_NOT_FOUND', 'SNAPSHOT_UNAVAILABLE'),
+          },
+        },
         config: { access: { permission: 'live.view', camera: { param: 'id' } } },
       },
       async (request, reply) => {

@@ -6,6 +6,8 @@ import type { SignInService, StartedSession } from '../../auth/sign-in.js';
 import { VigilError } from '../../errors/catalogue.js';
 import { clientIp, principalOf, requesterOf } from '../auth-hooks.js';
 import type { SessionResponse } from '../../contract/auth.js';
+import { errors, json, noBody, type Tag } from '../openapi.js';
+import { sessionResponse } from '../response-schemas.js';
 
 const credentials = Type.Object(
   {
@@ -25,6 +27,10 @@ const passwordChange = Type.Object(
   { additionalProperties: false },
 );
 type PasswordChange = Static<typeof passwordChange>;
+
+const tags: Tag[] = ['session'];
+const SET_COOKIE = { 'set-cookie': 'The session cookie (HttpOnly, SameSite=Strict).' };
+const signedOut = noBody('Signed out; Set-Cookie clears the session cookie.');
 
 /** What sign-in, first-run setup and the session routes use. */
 export interface SessionRouteDeps {
@@ -79,6 +85,13 @@ export function sessionRoutes(ctx: SessionRouteDeps): FastifyPluginAsync {
     app.get(
       '/api/session',
       {
+        schema: {
+          operationId: 'getSession',
+          summary: 'Who is signed in',
+          description: 'Also whether first-run setup is needed. `user` is null when nobody is signed in.',
+          tags,
+          response: { 200: json(sessionResponse) },
+        },
         config: { access: { public: 'the UI asks who is signed in, and whether first-run setup is needed' } },
       },
       async (request): Promise<SessionResponse> => signIn.current(request.principal, request.sessionId),
@@ -89,7 +102,19 @@ export function sessionRoutes(ctx: SessionRouteDeps): FastifyPluginAsync {
       '/api/setup',
       {
         onRequest: ownHostOnly,
-        schema: { body: credentials },
+        schema: {
+          operationId: 'setUp',
+          summary: 'Create the first administrator',
+          description:
+            'First run: creates the first administrator and signs them in. Only from the machine ' +
+            'Vigil runs on, and only while no user exists.',
+          tags,
+          body: credentials,
+          response: {
+            201: json(sessionResponse, 'The administrator, signed in.', SET_COOKIE),
+            ...errors('PASSWORD_WEAK', 'FORBIDDEN', 'HOST_NOT_ALLOWED', 'SETUP_COMPLETE', 'AUTH_BUSY'),
+          },
+        },
         config: { access: { public: 'first-run setup, before any account exists; from localhost only' } },
       },
       async (request, reply) => {
@@ -112,14 +137,38 @@ export function sessionRoutes(ctx: SessionRouteDeps): FastifyPluginAsync {
 
     app.post<{ Body: Credentials }>(
       '/api/session',
-      { onRequest: ownHostOnly, schema: { body: credentials }, config: { access: { public: 'signing in' } } },
+      {
+        onRequest: ownHostOnly,
+        schema: {
+          operationId: 'signIn',
+          summary: 'Sign in',
+          description:
+            'With a name and password, and the 6-digit code when two-step sign-in is on. Failures are ' +
+            'throttled per account and per client address.',
+          tags,
+          body: credentials,
+          response: {
+            200: json(sessionResponse, 'Signed in.', SET_COOKIE),
+            ...errors('AUTH_FAILED', 'TOTP_REQUIRED', 'HOST_NOT_ALLOWED', 'LOGIN_THROTTLED', 'AUTH_BUSY'),
+          },
+        },
+        config: { access: { public: 'signing in' } },
+      },
       async (request, reply) =>
         reply.send(withCookie(reply, await signIn.signIn(request.body, client(request)))),
     );
 
     app.delete(
       '/api/session',
-      { config: { access: { signedIn: true, sessionOnly: true } } },
+      {
+        schema: {
+          operationId: 'signOut',
+          summary: 'Sign out this browser',
+          tags,
+          response: { 204: signedOut },
+        },
+        config: { access: { signedIn: true, sessionOnly: true } },
+      },
       async (request, reply) => {
         await signIn.signOut(principalOf(request), request.sessionId, clientIp(request));
         return reply.header('set-cookie', clearedSessionCookie(secure)).code(204).send();
@@ -128,7 +177,17 @@ export function sessionRoutes(ctx: SessionRouteDeps): FastifyPluginAsync {
 
     app.post(
       '/api/session/logout-everywhere',
-      { config: { access: { signedIn: true, sessionOnly: true } } },
+      {
+        schema: {
+          operationId: 'signOutEverywhere',
+          summary: 'Sign out everywhere',
+          description:
+            "Ends every session of the caller, this one included, and revokes all the caller's API tokens.",
+          tags,
+          response: { 204: signedOut },
+        },
+        config: { access: { signedIn: true, sessionOnly: true } },
+      },
       async (request, reply) => {
         await signIn.signOutEverywhere(principalOf(request), clientIp(request));
         return reply.header('set-cookie', clearedSessionCookie(secure)).code(204).send();
@@ -137,7 +196,20 @@ export function sessionRoutes(ctx: SessionRouteDeps): FastifyPluginAsync {
 
     app.post<{ Body: PasswordChange }>(
       '/api/session/password',
-      { schema: { body: passwordChange }, config: { access: { signedIn: true, sessionOnly: true } } },
+      {
+        schema: {
+          operationId: 'changePassword',
+          summary: 'Change your password',
+          description: "The caller's other sessions end.",
+          tags,
+          body: passwordChange,
+          response: {
+            204: noBody('Changed.'),
+            ...errors('AUTH_FAILED', 'PASSWORD_WEAK', 'AUTH_BUSY'),
+          },
+        },
+        config: { access: { signedIn: true, sessionOnly: true } },
+      },
       async (request, reply) => {
         await signIn.changePassword(
           principalOf(request),

@@ -19,8 +19,12 @@ The API answers under <a href="/api/health">/api/health</a>.</p>`;
 export function webRoutes(root = WEB_ROOT): FastifyPluginAsync {
   return async (app) => {
     const config = { access: UI_FILES_ACCESS };
+    // The UI's files are not part of the API: the OpenAPI description leaves them out.
+    const schema = { hide: true };
     if (!existsSync(`${root}/index.html`)) {
-      app.get('/', { config }, async (_request, reply) => reply.type('text/html').send(NOT_BUILT_PAGE));
+      app.get('/', { schema, config }, async (_request, reply) =>
+        reply.type('text/html').send(NOT_BUILT_PAGE),
+      );
       return;
     }
     await app.register(fastifyStatic, {
@@ -33,7 +37,7 @@ export function webRoutes(root = WEB_ROOT): FastifyPluginAsync {
         );
       },
     });
-    app.get<{ Params: { '*': string } }>('/*', { config }, (request, reply) =>
+    app.get<{ Params: { '*': string } }>('/*', { schema, config }, (request, reply) =>
       // The path is canonical (no escapes, no dot segments) by the time the handler runs.
       reply.sendFile(request.params['*'] === '' ? 'index.html' : request.params['*']),
     );

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { EventServices } from '../../events/index.js';
 import { cameraFilter } from '../../auth/permissions.js';
 import { principalOf } from '../auth-hooks.js';
+import { noBody, type Tag } from '../openapi.js';
 
 /**
  * Unsent bytes a client may have queued before messages to it are dropped: a tab in the
@@ -115,7 +116,22 @@ export function wsRoutes(ctx: WsRouteDeps): FastifyPluginAsync {
 
     app.get(
       '/api/ws',
-      { websocket: true, config: { access: { permission: 'events.view', camera: 'filtered' } } },
+      {
+        websocket: true,
+        schema: {
+          operationId: 'subscribe',
+          summary: 'Push notifications (WebSocket)',
+          description:
+            'A WebSocket: send this GET with `Upgrade: websocket`. JSON text messages as things happen ' +
+            '(src/contract/push.ts): `hello` first, then `event` (new, update, end), `motion`, `objects` ' +
+            '(counts per label) and `camera` (stream state). Send `{"type":"subscribe","cameras":[…]}` to ' +
+            'follow only some cameras (`subscribed` answers). No history: read `GET /api/events` for that. ' +
+            'Close code 4401: the access ended. Without an Upgrade header the answer is 404 with an empty body.',
+          tags: ['notifications' satisfies Tag],
+          response: { 101: noBody('Switching Protocols: the WebSocket is open.') },
+        },
+        config: { access: { permission: 'events.view', camera: 'filtered' } },
+      },
       (socket, request) => {
         const granted = cameraFilter(principalOf(request), 'events.view');
         const client: Client = { socket, cameras: null, granted, droppedCount: 0 };

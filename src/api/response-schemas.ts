@@ -1,0 +1,620 @@
+import { Type, type Static, type TArray, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import type { AuditVerification } from '../audit/log.js';
+import type { CameraStatus } from '../camera-admin/camera-service.js';
+import type {
+  AuditPageResponse,
+  CreatedToken,
+  SessionResponse,
+  TokenView,
+  UserView,
+} from '../contract/auth.js';
+import type { CameraListResponse, CameraView, ProbeResponse } from '../contract/cameras.js';
+import type { ApiErrorBody } from '../contract/errors.js';
+import type { EventView, EventsPage } from '../contract/events.js';
+import type {
+  AnalyticsStatusResponse,
+  MotionPeriodsResponse,
+  RecordingsResponse,
+} from '../contract/recordings.js';
+import type { HealthResponse, SystemResponse } from '../contract/system.js';
+import { errorCatalogue, type VigilError } from '../errors/catalogue.js';
+
+/**
+ * The JSON answers of the API as TypeBox schemas, for the OpenAPI description. The wire types
+ * stay plain interfaces in src/contract (the web UI compiles against them and they import
+ * nothing); these schemas restate them, and SchemasMatchContract below makes tsc fail when the
+ * two drift apart. Every object is closed (additionalProperties: false): a property the server
+ * sends but the schema lacks is a drift that test/integration/openapi.test.ts catches.
+ *
+ * Fastify uses response schemas to serialize too, and would drop what a schema lacks: the server
+ * serializes with JSON.stringify instead (openapi.ts), so these schemas only describe.
+ */
+
+/** An object whose every property is listed; with an $id, a named schema of the description. */
+function closed<T extends Parameters<typeof Type.Object>[0]>(
+  properties: T,
+  description?: string,
+  $id?: string,
+) {
+  return Type.Object(properties, {
+    additionalProperties: false,
+    ...(description !== undefined ? { description } : {}),
+    ...($id !== undefined ? { $id } : {}),
+  });
+}
+
+/** A reference to a named schema (components.schemas.NAME in the description), typed as the schema. */
+function ref<T extends TSchema>(schema: T) {
+  if (schema.$id === undefined) throw new Error('only a schema with an $id can be referred to');
+  return Type.Unsafe<Static<T>>(Type.Ref(schema.$id));
+}
+
+/** One of some strings, as one `enum` (a TypeBox union of literals is an anyOf of one-value enums). */
+function oneOf<const T extends readonly string[]>(values: T, description?: string) {
+  return Type.Unsafe<T[number]>({
+    type: 'string',
+    enum: [...values],
+    ...(description !== undefined ? { description } : {}),
+  });
+}
+
+function nullable<T extends TSchema>(schema: T) {
+  return Type.Union([schema, Type.Null()]);
+}
+
+const ms = (description: string) => Type.Number({ description });
+const count = (description: string) => Type.Integer({ minimum: 0, description });
+
+const nextCursor = nullable(Type.String({ description: 'Pass as `cursor` for the next (older) page.' }));
+
+/** One page of a list that pages with a cursor: the items under `key`, and the next page's cursor. */
+function page<K extends string, T extends TSchema>(
+  key: K,
+  item: T,
+  order: string,
+  description: string,
+  $id: string,
+) {
+  const properties = { [key]: Type.Array(ref(item), { description: order }), nextCursor } as Record<
+    K,
+    TArray<TUnsafe<Static<T>>>
+  > & { nextCursor: typeof nextCursor };
+  return closed(properties, description, $id);
+}
+
+// --- errors ---------------------------------------------------------------------------------
+
+/** The one error shape; its code is one of the catalogue's (docs/ref/errors.md). */
+export const apiErrorBody = closed(
+  {
+    error: closed({
+      code: oneOf(
+        Object.keys(errorCatalogue) as Array<keyof typeof errorCatalogue>,
+        'A stable code from the error catalogue (docs/ref/errors.md): match on it.',
+      ),
+      message: Type.String({ description: 'What is wrong and what to do, for a person.' }),
+      details: Type.Optional(
+        Type.Record(Type.String(), Type.Unknown(), {
+          description:
+            'Facts for programs, e.g. `retryAfterMs`, `problems` (the invalid fields), `permission`.',
+        }),
+      ),
+    }),
+  },
+  'The body of every error answer.',
+  'ApiError',
+);
+
+// --- session, users, tokens, audit ------------------------------------------------------------
+
+const role = oneOf(['admin', 'operator', 'viewer', 'auditor']);
+const grantedCameras = nullable(Type.Array(Type.String(), { description: 'Cameras granted; null = all.' }));
+
+export const sessionResponse = closed(
+  {
+    setupRequired: Type.Boolean({
+      description: 'True until the first administrator exists: the UI shows first-run setup.',
+    }),
+    user: nullable(
+      closed({
+        name: Type.String(),
+        role,
+        cameras: grantedCameras,
+        totpEnabled: Type.Boolean(),
+        permissions: Type.Array(Type.String(), {
+          description: "The caller's permissions (with a token: the token's).",
+        }),
+      }),
+    ),
+    csrfToken: nullable(
+      Type.String({ description: 'Send back as X-CSRF-Token on every request that changes something.' }),
+    ),
+  },
+  'Who is signed in.',
+  'SessionResponse',
+);
+
+export const userView = closed(
+  {
+    id: Type.Integer(),
+    name: Type.String(),
+    role,
+    cameras: grantedCameras,
+    disabled: Type.Boolean(),
+    totpEnabled: Type.Boolean(),
+    createdAtMs: ms('When the user was created.'),
+    updatedAtMs: ms('When the user was last changed.'),
+  },
+  'A user.',
+  'UserView',
+);
+
+export const userList = closed({ users: Type.Array(ref(userView)) }, 'Every user, by name.', 'UserList');
+
+const tokenFields = {
+  id: Type.Integer(),
+  userName: Type.String({ description: 'Whose token it is.' }),
+  label: Type.String(),
+  scopes: Type.Array(Type.String(), { description: 'Permissions the token holds (a subset of the role).' }),
+  createdAtMs: ms('When the token was created.'),
+  lastUsedAtMs: nullable(ms('Last use, updated at most once a minute.')),
+  expiresAtMs: nullable(ms('When the token stops working; null = never.')),
+  revokedAtMs: nullable(ms('When the token was revoked.')),
+};
+
+export const tokenView = closed(tokenFields, 'An API token (without its secret).', 'TokenView');
+
+export const tokenList = closed(
+  { tokens: Type.Array(ref(tokenView)) },
+  "The caller's tokens (an administrator's: everyone's), revoked ones included.",
+  'TokenList',
+);
+
+export const createdToken = closed(
+  {
+    ...tokenFields,
+    token: Type.String({ description: 'The token itself (`vgl_…`), shown only in this answer.' }),
+  },
+  'The new token, with its secret.',
+  'CreatedToken',
+);
+
+const auditEntryView = closed(
+  {
+    seq: Type.Integer(),
+    timeMs: ms('When it happened.'),
+    actor: Type.String({ description: 'A user name, `system` or `anonymous`.' }),
+    action: Type.String({ description: 'e.g. `login.success`, `camera.update`, `playback.view`.' }),
+    target: nullable(Type.String({ description: '`camera:ID`, `user:NAME`, `token:ID` or `event:ID`.' })),
+    details: Type.Record(Type.String(), Type.Unknown()),
+    ip: nullable(Type.String()),
+  },
+  'One entry of the audit log.',
+  'AuditEntryView',
+);
+
+export const auditPage = page(
+  'entries',
+  auditEntryView,
+  'Newest first.',
+  'A page of the audit log.',
+  'AuditPageResponse',
+);
+
+const seqProblem = <K extends string>(kind: K) =>
+  closed({ kind: Type.Literal(kind), seq: Type.Integer(), message: Type.String() });
+const rangeProblem = <K extends string>(kind: K) =>
+  closed({
+    kind: Type.Literal(kind),
+    fromSeq: Type.Integer(),
+    toSeq: Type.Integer(),
+    message: Type.String(),
+  });
+
+export const auditVerification = closed(
+  {
+    ok: Type.Boolean(),
+    checkedCount: count('Entries found sound, up to the first problem.'),
+    firstSeq: nullable(Type.Integer()),
+    lastSeq: nullable(Type.Integer()),
+    head: closed(
+      { seq: Type.Integer(), hash: Type.String() },
+      'The last sound entry: kept elsewhere, an anchor for `vigil audit verify --anchor SEQ:HASH`.',
+    ),
+    checkpoint: nullable(
+      closed({
+        seq: Type.Integer(),
+        hash: Type.String(),
+        timeMs: Type.Number(),
+        deletedCount: count('Entries deleted by retention up to the checkpoint.'),
+        createdAtMs: Type.Number(),
+        signed: Type.Boolean(),
+      }),
+    ),
+    problem: nullable(
+      Type.Union([
+        seqProblem('edited'),
+        rangeProblem('deleted'),
+        closed({
+          kind: Type.Literal('reordered'),
+          seq: Type.Integer(),
+          originalSeq: nullable(Type.Integer()),
+          message: Type.String(),
+        }),
+        rangeProblem('truncated'),
+        seqProblem('checkpoint'),
+        seqProblem('anchor'),
+      ]),
+    ),
+    warnings: Type.Array(Type.String()),
+    message: Type.String({ description: 'One line for a person: all is well, or what broke and where.' }),
+  },
+  'The audit hash chain checked, as `vigil audit verify` does.',
+  'AuditVerification',
+);
+
+// --- cameras --------------------------------------------------------------------------------
+
+const streamState = oneOf(['online', 'connecting', 'offline', 'error'], 'What the stream is doing now.');
+
+const streamStatusFields = {
+  state: streamState,
+  lastError: nullable(
+    closed({
+      kind: Type.String({ description: 'e.g. `unauthorized`, `unreachable`, `timeout`, `stalled`.' }),
+      message: Type.String({ description: 'What to check, in words.' }),
+      atMs: Type.Number(),
+    }),
+  ),
+  onlineSinceMs: nullable(Type.Number()),
+  uptimeMs: Type.Number(),
+  reconnectCount: count('Connection attempts after the first.'),
+  fps: nullable(Type.Number({ description: 'Measured over the last 10 s; null when not online.' })),
+  bitrateKbps: nullable(Type.Number()),
+  width: nullable(Type.Integer()),
+  height: nullable(Type.Integer()),
+  codec: nullable(Type.String({ description: '`h264` or `h265`.' })),
+  lastMediaAtMs: nullable(Type.Number()),
+};
+
+const streamStatusView = closed(streamStatusFields, 'What the stream is doing now.', 'StreamStatusView');
+
+const recorderStatusView = closed(
+  {
+    recording: Type.Boolean(),
+    lastError: nullable(closed({ message: Type.String(), atMs: Type.Number() })),
+    segmentCount: count('Segments written since start.'),
+    droppedFragmentCount: count('Fragments that could not be written.'),
+  },
+  'What the recorder of the stream is doing.',
+  'RecorderStatusView',
+);
+
+const streamView = closed(
+  {
+    name: Type.String(),
+    url: Type.String({ description: 'The URL without credentials.' }),
+    user: nullable(Type.String({ description: 'Shown only to callers who manage cameras.' })),
+    transport: Type.String(),
+    audio: Type.String(),
+    status: ref(streamStatusView),
+    recording: ref(recorderStatusView),
+  },
+  'One stream of a camera.',
+  'StreamView',
+);
+
+export const cameraView = closed(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    enabled: Type.Boolean(),
+    source: oneOf(
+      ['config', 'api'],
+      '`config`: defined in the configuration file, read-only through the API.',
+    ),
+    retention: nullable(closed({ continuousDays: Type.Optional(Type.Number()) })),
+    streams: Type.Record(Type.String(), ref(streamView), { description: 'By stream name (`main`, `sub`).' }),
+  },
+  'A camera. Passwords are never returned.',
+  'CameraView',
+);
+
+export const cameraList = closed(
+  { cameras: Type.Array(ref(cameraView)) },
+  'The cameras the caller may see, by id.',
+  'CameraListResponse',
+);
+
+export const cameraStatus = closed(
+  {
+    id: Type.String(),
+    streams: Type.Record(
+      Type.String(),
+      closed({ ...streamStatusFields, recording: ref(recorderStatusView) }),
+    ),
+    oldestRecordingMs: nullable(ms('Start of the oldest segment kept: the retention horizon.')),
+  },
+  "The camera's streams now and how far back its recordings reach.",
+  'CameraStatus',
+);
+
+export const probeResponse = Type.Union(
+  [
+    closed({
+      ok: Type.Literal(true),
+      codec: Type.String(),
+      width: nullable(Type.Integer()),
+      height: nullable(Type.Integer()),
+      fps: nullable(Type.Number()),
+      bitrateKbps: nullable(Type.Number()),
+      hasAudio: Type.Boolean(),
+      snapshotDataUrl: nullable(Type.String({ description: 'The first frame as a data: URL (JPEG).' })),
+      elapsedMs: Type.Number(),
+    }),
+    closed({
+      ok: Type.Literal(false),
+      kind: Type.String({ description: 'The error kind, as in a stream status.' }),
+      message: Type.String(),
+      elapsedMs: Type.Number(),
+    }),
+  ],
+  {
+    $id: 'ProbeResponse',
+    description:
+      'What the connection test found. A camera that cannot be reached is `ok: false` (the test worked).',
+  },
+);
+
+// --- recordings and analytics -----------------------------------------------------------------
+
+const timeSpan = closed(
+  {
+    startTimeMs: Type.Number(),
+    endTimeMs: Type.Number(),
+    durationMs: Type.Number(),
+    startTime: Type.String({ description: 'ISO-8601.' }),
+    endTime: Type.String({ description: 'ISO-8601.' }),
+  },
+  'A span of time.',
+  'TimeSpanView',
+);
+
+export const recordingsResponse = closed(
+  {
+    cameraId: Type.String(),
+    stream: Type.String(),
+    fromMs: Type.Number(),
+    toMs: Type.Number(),
+    recordings: Type.Array(ref(timeSpan), { description: 'Contiguous runs of segments.' }),
+    gaps: Type.Array(ref(timeSpan)),
+    segmentCount: count('Segments in the range.'),
+  },
+  'What was recorded in [from, to).',
+  'RecordingsResponse',
+);
+
+export const motionPeriodsResponse = closed(
+  {
+    cameraId: Type.String(),
+    fromMs: Type.Number(),
+    toMs: Type.Number(),
+    periods: Type.Array(
+      closed({
+        startTimeMs: Type.Number(),
+        endTimeMs: Type.Number(),
+        maxScore: Type.Number({
+          description: 'Largest fraction of the picture that moved in one frame, 0..1.',
+        }),
+      }),
+      { description: 'Oldest first.' },
+    ),
+  },
+  'When something moved on the camera.',
+  'MotionPeriodsResponse',
+);
+
+export const analyticsStatusResponse = closed(
+  {
+    cameraId: Type.String(),
+    enabled: Type.Boolean(),
+    status: nullable(
+      closed(
+        {
+          framesDecoded: count('Frames decoded.'),
+          framesAnalysed: count('Frames that went through motion detection.'),
+          detectionRuns: count('Detector passes.'),
+          lastFrameTimeMs: nullable(Type.Number()),
+          motionActive: Type.Boolean(),
+          detector: nullable(Type.String()),
+          error: nullable(Type.String({ description: 'Why object detection is unavailable.' })),
+        },
+        'Null when detection is off for the camera.',
+      ),
+    ),
+  },
+  'Whether analytics runs on the camera, and how it keeps up.',
+  'AnalyticsStatusResponse',
+);
+
+// --- events ---------------------------------------------------------------------------------
+
+export const eventView = closed(
+  {
+    id: Type.Integer(),
+    cameraId: Type.String(),
+    label: Type.String({ description: 'COCO label: person, car, dog…' }),
+    trackId: Type.Integer(),
+    startTimeMs: Type.Number(),
+    endTimeMs: nullable(ms('The last sighting; null while the event goes on.')),
+    maxScore: Type.Number({ description: 'Best detection score, 0..1.' }),
+    box: closed(
+      { x: Type.Number(), y: Type.Number(), width: Type.Number(), height: Type.Number() },
+      'The box of the detection the snapshot shows, normalised 0..1 (origin top-left).',
+    ),
+    path: Type.Array(closed({ timeMs: Type.Number(), x: Type.Number(), y: Type.Number() }), {
+      description: 'Box centres over time, normalised.',
+    }),
+    zones: Type.Array(Type.String()),
+    snapshot: nullable(
+      closed({
+        timeMs: Type.Number(),
+        url: Type.String({ description: 'The frame with the box drawn (image/jpeg).' }),
+        cropUrl: Type.String({ description: 'The region around the box (image/jpeg).' }),
+      }),
+    ),
+    clip: closed({ startTimeMs: Type.Number(), endTimeMs: Type.Number(), url: Type.String() }),
+    createdAtMs: Type.Number(),
+    updatedAtMs: Type.Number(),
+  },
+  'An event: a confirmed track of a watched label, with its snapshot and clip.',
+  'EventView',
+);
+
+export const eventsPage = page(
+  'events',
+  eventView,
+  'Newest first (by start time, then id).',
+  'A page of events.',
+  'EventsPage',
+);
+
+// --- health and system ------------------------------------------------------------------------
+
+const ffmpegFields = { path: Type.String(), origin: Type.String(), version: Type.String() };
+const storageFields = {
+  path: Type.String(),
+  usedBytes: Type.Number(),
+  freeBytes: nullable(Type.Number()),
+  shortfallBytes: Type.Number({
+    description: 'Over budget with everything left held (events): recording may stop for lack of space.',
+  }),
+};
+
+export const healthResponse = closed(
+  {
+    status: Type.Literal('ok'),
+    version: Type.String(),
+    uptimeMs: Type.Number(),
+    ffmpeg: closed(ffmpegFields),
+    storage: closed(storageFields),
+    cameras: closed({
+      total: count('Cameras.'),
+      streamsOnline: count('Streams online.'),
+      streamsTotal: count('Streams.'),
+    }),
+  },
+  'A short summary for monitoring.',
+  'HealthResponse',
+);
+
+export const systemResponse = closed(
+  {
+    version: Type.String(),
+    uptimeMs: Type.Number(),
+    ffmpeg: closed({
+      ...ffmpegFields,
+      bundled: Type.Boolean({ description: 'The old build of the npm package is in use.' }),
+      warning: nullable(Type.String()),
+    }),
+    node: Type.String(),
+    storage: closed({ ...storageFields, totalBytes: nullable(Type.Number()) }),
+    cameras: Type.Array(
+      closed({
+        id: Type.String(),
+        name: Type.String(),
+        oldestRecordingMs: nullable(ms('Start of the oldest recording kept.')),
+        usedBytes: Type.Number(),
+        streams: Type.Array(
+          closed({
+            name: Type.String(),
+            state: streamState,
+            fps: nullable(Type.Number()),
+            bitrateKbps: nullable(Type.Number()),
+            uptimeMs: Type.Number(),
+            codec: nullable(Type.String()),
+            width: nullable(Type.Integer()),
+            height: nullable(Type.Integer()),
+            viewerCount: count('Live viewers now.'),
+          }),
+        ),
+      }),
+    ),
+    connectivity: Type.Array(
+      closed({
+        atMs: Type.Number(),
+        cameraId: Type.String(),
+        stream: Type.String(),
+        state: streamState,
+        reason: nullable(Type.String()),
+      }),
+      { description: 'The last 200 stream state changes, newest first.' },
+    ),
+  },
+  'Everything the System page shows.',
+  'SystemResponse',
+);
+
+/** The named schemas, for Fastify's addSchema: each becomes components.schemas.<$id>. */
+export const namedSchemas = [
+  apiErrorBody,
+  sessionResponse,
+  userView,
+  userList,
+  tokenView,
+  tokenList,
+  createdToken,
+  auditEntryView,
+  auditPage,
+  auditVerification,
+  streamStatusView,
+  recorderStatusView,
+  streamView,
+  cameraView,
+  cameraList,
+  cameraStatus,
+  probeResponse,
+  timeSpan,
+  recordingsResponse,
+  motionPeriodsResponse,
+  analyticsStatusResponse,
+  eventView,
+  eventsPage,
+  healthResponse,
+  systemResponse,
+];
+
+// --- the proof ------------------------------------------------------------------------------
+
+/** Whether every value of A is a value of B. */
+type Within<A, B> = [A] extends [B] ? true : false;
+/** Whether two types accept the same values. */
+type Same<A, B> = Within<A, B> extends true ? Within<B, A> : false;
+type Expect<T extends true> = T;
+
+/**
+ * Compile-time proof that each schema and the type the handlers return describe the same values:
+ * tsc fails on the line of a pair that drifted apart. Exported only so that it is not unused.
+ */
+export type SchemasMatchContract = [
+  Expect<Same<Static<typeof apiErrorBody>, ReturnType<VigilError['toJSON']>>>,
+  // The contract types the code as a string; the schema lists the catalogue's codes.
+  Expect<Within<Static<typeof apiErrorBody>, ApiErrorBody>>,
+  Expect<Same<Static<typeof sessionResponse>, SessionResponse>>,
+  Expect<Same<Static<typeof userList>, { users: UserView[] }>>,
+  Expect<Same<Static<typeof tokenList>, { tokens: TokenView[] }>>,
+  Expect<Same<Static<typeof createdToken>, CreatedToken>>,
+  Expect<Same<Static<typeof auditPage>, AuditPageResponse>>,
+  Expect<Same<Static<typeof auditVerification>, AuditVerification>>,
+  Expect<Same<Static<typeof cameraView>, CameraView>>,
+  Expect<Same<Static<typeof cameraList>, CameraListResponse>>,
+  Expect<Same<Static<typeof cameraStatus>, CameraStatus>>,
+  Expect<Same<Static<typeof probeResponse>, ProbeResponse>>,
+  Expect<Same<Static<typeof recordingsResponse>, RecordingsResponse>>,
+  Expect<Same<Static<typeof motionPeriodsResponse>, MotionPeriodsResponse>>,
+  Expect<Same<Static<typeof analyticsStatusResponse>, AnalyticsStatusResponse>>,
+  Expect<Same<Static<typeof eventView>, EventView>>,
+  Expect<Same<Static<typeof eventsPage>, EventsPage>>,
+  Expect<Same<Static<typeof healthResponse>, HealthResponse>>,
+  Expect<Same<Static<typeof systemResponse>, SystemResponse>>,
+];
