@@ -9,6 +9,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -194,6 +195,12 @@ function buildToTemp(): string {
   );
   copyFileSync(join(REPO_ROOT, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  // Data files the compiled code reads from src/, as dist/ does in a checkout.
+  mkdirSync(join(dir, 'src', 'auth'), { recursive: true });
+  copyFileSync(
+    join(REPO_ROOT, 'src', 'auth', 'common-passwords.txt'),
+    join(dir, 'src', 'auth', 'common-passwords.txt'),
+  );
   return dir;
 }
 
