@@ -8,7 +8,7 @@ import { collectedCounter, collectedGauge, type Sample } from './collected.js';
 export interface StorageMetricsSources {
   storageRoot: string;
   clock: Clock;
-  index: Pick<SegmentIndex, 'usageByCamera' | 'openSegments'>;
+  index: Pick<SegmentIndex, 'usageByCamera' | 'get'>;
   retention: Pick<RetentionRunner, 'status'>;
   cameras: Pick<CameraManager, 'list'>;
 }
@@ -29,8 +29,9 @@ interface StorageSnapshot {
 /**
  * Bytes of recordings per camera as they are on the disk: the index's closed segments plus the
  * segments being written, whose rows say 0 bytes until they close. A segment that closes while
- * this runs is counted once: the open rows are read after the sums, so a segment closed in
- * between is in the sums and no longer open.
+ * this runs is counted once: its row is looked up after the sums, so a segment closed in between
+ * is in the sums and no longer open. (One lookup by id per stream: asking for every open row
+ * would scan the whole table a second time.)
  */
 async function usageOnDisk(sources: StorageMetricsSources): Promise<Map<string, CameraUsage>> {
   const writing = sources.cameras.list().flatMap((camera) =>
@@ -40,9 +41,9 @@ async function usageOnDisk(sources: StorageMetricsSources): Promise<Map<string, 
     })),
   );
   const usage = await sources.index.usageByCamera();
-  const open = new Set((await sources.index.openSegments()).map((row) => row.id));
-  for (const { cameraId, segment } of writing) {
-    if (segment === null || !open.has(segment.id)) continue;
+  const rows = await Promise.all(writing.map(({ segment }) => segment && sources.index.get(segment.id)));
+  for (const [i, { cameraId, segment }] of writing.entries()) {
+    if (segment === null || rows[i]?.state !== 'open') continue;
     const camera = usage.get(cameraId) ?? { usedBytes: 0, oldestStartTimeMs: segment.startTimeMs };
     usage.set(cameraId, { ...camera, usedBytes: camera.usedBytes + segment.byteLength });
   }
