@@ -61,7 +61,9 @@ const COUNTERS: readonly StreamMetric[] = [
   },
   {
     name: 'vigil_recording_dropped_fragments_total',
-    help: 'Fragments not recorded because no keyframe had started a segment yet.',
+    help:
+      'Fragments not recorded: before a keyframe started a segment, or dropped while the disk was too slow ' +
+      '(too many waiting to be written).',
     value: (s) => s.recorder.counters().droppedFragmentCount,
   },
 ];
