@@ -132,6 +132,8 @@ export type CameraSource = { param: string } | { query: string } | 'in-handler' 
 export interface AddressAllowList {
   /** Whether the connection's own address is listed (IPv4-mapped IPv6 counted as IPv4). */
   allows(address: string): boolean;
+  /** The config key that lists the addresses: what descriptions name, never the addresses. */
+  readonly key: string;
 }
 
 /**

@@ -370,7 +370,7 @@ export class NetworkList {
   /** The CIDR strings must have passed parseCidr (the config loader checks them); `key` names them in errors. */
   constructor(
     readonly cidrs: readonly string[],
-    key: string,
+    readonly key: string,
   ) {
     for (const text of cidrs) {
       const cidr = parseCidr(text);
@@ -387,6 +387,11 @@ export class NetworkList {
 
   toString(): string {
     return this.cidrs.join(', ');
+  }
+
+  /** Serialized (a route's access in the OpenAPI description): the key, not the addresses. */
+  toJSON(): { listedIn: string } {
+    return { listedIn: this.key };
   }
 }
 

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
 import { footagePaths, type FootagePaths } from '../helpers/footage.js';
+import { FFPROBE } from '../helpers/media-tools.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { startTestVigil, tempDir, waitFor, type TestVigil } from '../helpers/vigil.js';
 
@@ -115,7 +116,7 @@ async function bytesUnder(dir: string): Promise<number> {
 }
 
 async function frameRateOf(path: string): Promise<number> {
-  const { stdout } = await execFileAsync('ffprobe', [
+  const { stdout } = await execFileAsync(FFPROBE, [
     '-v',
     'error',
     '-select_streams',
@@ -445,6 +446,11 @@ cameras:
     }
     // A token sent from a listed address must still be a real one.
     expect(await get(bearer('vgl_not_a_real_token_at_all'), LISTED), 401, 'AUTH_FAILED');
+    // The API description says who may scrape by naming the key, never the addresses.
+    const description = await get({ authorization: `Bearer ${vigil.token}` }, undefined, '/api/openapi.json');
+    expect(description, 200);
+    assert.match(description.body, /server\.metricsAllowFrom/);
+    assert.doesNotMatch(description.body, /127\.0\.0\.2|10\.9\.0\.0/);
   });
 
   test('no other spelling of /metrics answers, from anywhere', async () => {

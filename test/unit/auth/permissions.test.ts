@@ -187,7 +187,7 @@ describe('route access', () => {
   });
 
   test('orFrom: a listed address needs no sign-in; anywhere else the permission decides', () => {
-    const listed = { allows: (address: string) => address === '10.0.5.9' };
+    const listed = { allows: (address: string) => address === '10.0.5.9', key: 'server.metricsAllowFrom' };
     const metrics: RouteAccess = { permission: 'metrics.view', orFrom: listed };
     assert.deepEqual(validateRouteAccess(metrics), []);
     assert.doesNotThrow(() => authorize(null, metrics, { ip: '10.0.5.9' }));
