@@ -19,6 +19,7 @@ const belowApi = [
   'analytics',
   'camera-admin',
   'system',
+  'metrics',
   'contract',
 ];
 
@@ -43,6 +44,20 @@ const layers = {
   'camera-admin': ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'ingest', 'camera', 'contract'],
   // The health and system views: storage, ingest and versions, read-only.
   system: ['errors', 'time', 'config', 'storage', 'ingest', 'camera', 'contract'],
+  // Prometheus metrics, read from the running parts at scrape time: read-only like system.
+  metrics: [
+    'errors',
+    'time',
+    'config',
+    'storage',
+    'ingest',
+    'recording',
+    'live',
+    'camera',
+    'analytics',
+    'events',
+    'contract',
+  ],
   // Routes over every module below them.
   api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.

@@ -113,7 +113,7 @@ export function installAuth(app: FastifyInstance, options: AuthHookOptions): voi
       adminExists ||= (await options.auth.store.countUsers()) > 0;
       if (!adminExists) throw new VigilError('AUTH_REQUIRED', NO_ADMIN_YET);
     }
-    authorize(request.principal, access, { params: request.params, query: request.query });
+    authorize(request.principal, access, { params: request.params, query: request.query, ip: request.ip });
   });
   const headers = securityHeaders({ tls: options.tls, selfSigned: options.selfSigned });
   app.addHook('onSend', async (_request, reply) => {

@@ -2,7 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { authorize, cameraFilter, type Principal, type RouteAccess } from '../auth/permissions.js';
+import {
+  authorize,
+  cameraFilter,
+  type Principal,
+  type RequestParts,
+  type RouteAccess,
+} from '../auth/permissions.js';
 import type { AuthStore, CredentialChange } from '../auth/store.js';
 import { bearerToken, hashSecret } from '../auth/tokens.js';
 import { VigilError } from '../errors/catalogue.js';
@@ -58,7 +64,7 @@ export class OpenResponse {
     readonly credential: Credential,
     public principal: Principal,
     readonly access: RouteAccess,
-    readonly request: { params: unknown; query: unknown },
+    readonly request: RequestParts,
     private readonly reply: FastifyReply,
     readonly isWebSocket: boolean,
   ) {}
@@ -178,7 +184,7 @@ export class OpenResponses {
       credential,
       principal,
       access,
-      { params: request.params, query: request.query },
+      { params: request.params, query: request.query, ip: request.ip },
       reply,
       request.headers.upgrade?.toLowerCase() === 'websocket',
     );

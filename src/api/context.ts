@@ -4,6 +4,8 @@ import type { CameraManager } from '../camera/camera-manager.js';
 import type { AuthServices } from '../auth/service.js';
 import type { CameraService } from '../camera-admin/camera-service.js';
 import type { EventServices } from '../events/index.js';
+import type { VigilMetrics } from '../metrics/vigil-metrics.js';
+import type { AddressAllowList } from '../auth/permissions.js';
 import type { PlaybackService } from '../recording/playback.js';
 import type { MotionIndex } from '../storage/motion-index.js';
 import type { SystemStatus } from '../system/system-status.js';
@@ -34,6 +36,10 @@ export interface ApiServices {
   motion: MotionIndex;
   /** The ffmpeg that encodes snapshots. */
   ffmpegPath: string;
+  /** Prometheus metrics: GET /metrics renders them, every response is timed into them. */
+  metrics: Pick<VigilMetrics, 'render' | 'observeHttpRequest'>;
+  /** server.metricsAllowFrom: addresses that may read /metrics without a token. */
+  metricsAllowFrom: AddressAllowList;
   /** TLS, host names and first-run setup, for the sign-in routes and cookies. */
   http: Omit<SessionRouteDeps, 'signIn' | 'sessionLifetimeMs'> & {
     /** The certificate is self-signed (then no HSTS, which would lock users out of the warning page). */

@@ -149,6 +149,7 @@ export const TAGS = [
   { name: 'tokens', description: 'API tokens for scripts and home automation.' },
   { name: 'audit', description: 'The hash-chained audit log.' },
   { name: 'system', description: 'Health and the System page.' },
+  { name: 'metrics', description: 'Prometheus metrics.' },
   { name: 'cameras', description: 'Cameras: list, look, test a connection, add, change, remove.' },
   { name: 'recordings', description: 'Recorded video: spans and gaps, HLS playback, MP4 exports.' },
   { name: 'live', description: 'Live video: the WebSocket for MSE, the HLS fallback, snapshots.' },
@@ -209,7 +210,11 @@ function accessText(access: RouteAccess): string {
           : 'param' in camera
             ? `, on the camera in the path (\`${camera.param}\`)`
             : `, on the camera named by \`${camera.query}\` (without it: only granted cameras)`;
-  return `Needs the permission \`${access.permission}\`${where}.${tokens}`;
+  const orFrom =
+    access.orFrom === undefined
+      ? ''
+      : `, or a connection from an address listed in \`${access.orFrom.key}\` (no sign-in)`;
+  return `Needs the permission \`${access.permission}\`${where}${orFrom}.${tokens}`;
 }
 
 /** Who may send the request, as OpenAPI security requirements (alternatives). */
@@ -217,8 +222,19 @@ function securityFor(access: RouteAccess, changesState: boolean): Array<Record<s
   const session: Record<string, string[]> = changesState ? { [SESSION]: [], [CSRF]: [] } : { [SESSION]: [] };
   if ('public' in access) return [{}, session, { [TOKEN]: [] }];
   if (access.sessionOnly) return [session];
+  // A listed address needs nothing (the description cannot say which addresses: accessText names the key).
+  if ('permission' in access && access.orFrom !== undefined) return [session, { [TOKEN]: [] }, {}];
   return [session, { [TOKEN]: [] }];
 }
+
+/** The access as x-vigil-access shows it: an address list by its config key, never its addresses. */
+function describedAccess(access: RouteAccess): unknown {
+  if (!('permission' in access) || access.orFrom === undefined) return access;
+  return { ...access, orFrom: { listedIn: access.orFrom.key } };
+}
+
+/** Paths outside /api that the description covers: Prometheus's (routes/metrics.ts). */
+const DESCRIBED_OUTSIDE_API: ReadonlySet<string> = new Set(['/metrics']);
 
 /**
  * The errors that come from the hooks every request passes, not from the route: a path not
@@ -269,20 +285,21 @@ function withSharedErrors(response: unknown, shared: Record<string, ErrorRespons
  */
 const describeRoute: SwaggerTransform = ({ schema, url, route }) => {
   const access = route.config?.access;
-  if (!url.startsWith('/api/') || access === undefined || schema === undefined) return { schema, url };
+  const described = url.startsWith('/api/') || DESCRIBED_OUTSIDE_API.has(url);
+  if (!described || access === undefined || schema === undefined) return { schema, url };
   const websocket = route.websocket === true;
   if (schema.hide && !websocket) return { schema, url };
   const method = Array.isArray(route.method) ? String(route.method[0]) : String(route.method);
   const changesState = isStateChanging(method);
-  const described: FastifySchema & Record<`x-${string}`, unknown> = {
+  const withAccess: FastifySchema & Record<`x-${string}`, unknown> = {
     ...schema,
     hide: false,
     description: [schema.description, accessText(access)].filter(Boolean).join('\n\n'),
     security: securityFor(access, changesState),
     response: withSharedErrors(schema.response, sharedErrors(schema, access, changesState, websocket)),
-    'x-vigil-access': access,
+    'x-vigil-access': describedAccess(access),
   };
-  return { schema: described, url };
+  return { schema: withAccess, url };
 };
 
 /**

@@ -15,6 +15,9 @@
  */
 const SEGMENT = /^[A-Za-z0-9._~!$&'()*+,=:@-]+$/;
 
+/** First path segments of the API's routes, whose paths are all lower case. */
+const LOWER_CASE_ROOTS: ReadonlySet<string> = new Set(['api', 'metrics']);
+
 /** Why a request target is not a canonical origin-form path, or null when it is. */
 export function requestTargetProblem(target: string | undefined): string | null {
   if (target === undefined || target === '') return 'the request has no path';
@@ -39,9 +42,11 @@ export function requestTargetProblem(target: string | undefined): string | null 
         : 'the path holds characters outside the unreserved set';
     }
   }
-  // Routes are lower case; `/API/users` must not be a second spelling of `/api/users`.
-  const first = segments[0] ?? '';
-  if (first.toLowerCase() === 'api' && path !== path.toLowerCase()) {
+  // Routes are lower case; `/API/users` must not be a second spelling of `/api/users`, nor
+  // `/METRICS` of `/metrics` (the router is case-sensitive, so such a path would fall through to
+  // the UI's files; refusing it says why).
+  const first = (segments[0] ?? '').toLowerCase();
+  if (LOWER_CASE_ROOTS.has(first) && path !== path.toLowerCase()) {
     return 'API paths are lower case';
   }
   return null;

@@ -25,6 +25,7 @@ import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { mediaRoutes } from './routes/media.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { sessionRoutes } from './routes/session.js';
 import { systemRoutes } from './routes/system.js';
 import { userRoutes } from './routes/users.js';
@@ -108,6 +109,15 @@ export async function buildServer(
   // @fastify/websocket's clean-up hook comes after the auth hook and does not run when that
   // refused. Left open, each refused retry of a signed-out browser would keep a socket (and
   // keep server.close() waiting). Upgraded sockets are hijacked and never get here.
+  // Timed by the route's pattern, never the URL (see HttpRequestSample): no route, no pattern.
+  app.addHook('onResponse', async (request, reply) => {
+    services.metrics.observeHttpRequest({
+      method: request.method,
+      route: request.is404 ? null : (request.routeOptions.url ?? null),
+      statusCode: reply.statusCode,
+      durationMs: reply.elapsedTime,
+    });
+  });
   app.addHook('onResponse', async (request) => {
     if (request.headers.upgrade?.toLowerCase() !== 'websocket') return;
     // app.inject()'s stand-in socket has no destroy().
@@ -135,6 +145,7 @@ export async function buildServer(
   await app.register(eventRoutes({ events: services.events, playback, audit }));
   await app.register(wsRoutes({ bus: services.events.bus, version: services.version, log: services.log }));
   await app.register(apiDescriptionRoutes());
+  await app.register(metricsRoutes({ metrics: services.metrics, allowFrom: services.metricsAllowFrom }));
   await app.register(webRoutes());
   return app;
 }

@@ -8,9 +8,11 @@ import type { CameraManager } from '../camera/camera-manager.js';
 import { startCameras } from '../camera/start.js';
 import { startCameraAdmin } from '../camera-admin/start.js';
 import { detectConfigFor, parseListen, type LoadedConfig, type VigilConfig } from '../config/index.js';
+import { NetworkList } from '../config/url.js';
 import { VigilError } from '../errors/catalogue.js';
 import { startEvents, type EventServices } from '../events/index.js';
 import { ffmpegWarning, locateFfmpeg, type FfmpegBinary } from '../ingest/ffmpeg-binary.js';
+import { VigilMetrics } from '../metrics/vigil-metrics.js';
 import { PlaybackService } from '../recording/playback.js';
 import type { SegmentFiles } from '../recording/segment-files.js';
 import type { RetentionRunner } from '../storage/retention.js';
@@ -173,6 +175,17 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       log,
     });
     events.syncCameras();
+    const metrics = new VigilMetrics({
+      version,
+      storageRoot: storage.root,
+      clock,
+      index: storage.index,
+      retention,
+      cameras,
+      analytics,
+      bus: events.bus,
+    });
+    modules.add(metrics);
     const api = modules.add(
       await startApi(
         {
@@ -201,6 +214,8 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           analytics,
           motion: storage.motion,
           ffmpegPath: ffmpeg.path,
+          metrics,
+          metricsAllowFrom: new NetworkList(config.server.metricsAllowFrom, 'server.metricsAllowFrom'),
         },
         {
           listen,

@@ -18,6 +18,7 @@ export const PERMISSIONS = [
   'settings.manage', // configuration changes made at run time
   'system.view', // system page: storage, ingest, versions, logs
   'audit.view', // the audit log and its CSV export
+  'metrics.view', // GET /metrics: Prometheus counters of streams, storage, analytics, HTTP
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -127,6 +128,14 @@ export function assertCan(principal: Principal, permission: Permission, cameraId
  */
 export type CameraSource = { param: string } | { query: string } | 'in-handler' | 'filtered';
 
+/** Client addresses a route also answers without sign-in (server.metricsAllowFrom). */
+export interface AddressAllowList {
+  /** Whether the connection's own address is listed (IPv4-mapped IPv6 counted as IPv4). */
+  allows(address: string): boolean;
+  /** The config key that lists the addresses: what descriptions name, never the addresses. */
+  readonly key: string;
+}
+
 /**
  * What a route requires, declared next to it so that a test can enumerate every route and
  * prove each one declares exactly one of these:
@@ -135,9 +144,11 @@ export type CameraSource = { param: string } | { query: string } | 'in-handler' 
  * - `{ signedIn: true }`: any signed-in user (own profile, password, tokens, sign-out).
  * - `{ public: 'why' }`: no sign-in (health check, sign-in itself, first-run setup, the UI's files).
  * `sessionOnly` refuses API tokens (e.g. creating tokens or changing one's password with a token).
+ * `orFrom` also lets in a caller from a listed address, signed in or not (Prometheus scraping
+ * /metrics); only for a global permission, never a camera-bound or session-only one.
  */
 export type RouteAccess =
-  | { permission: Permission; camera?: CameraSource; sessionOnly?: boolean }
+  | { permission: Permission; camera?: CameraSource; sessionOnly?: boolean; orFrom?: AddressAllowList }
   | { signedIn: true; sessionOnly?: boolean }
   | { public: string };
 
@@ -155,12 +166,17 @@ export function validateRouteAccess(access: RouteAccess): string[] {
   if (!bound && access.camera !== undefined) {
     problems.push(`'${access.permission}' is not camera-bound: drop 'camera'`);
   }
+  if (access.orFrom !== undefined && (bound || access.sessionOnly)) {
+    problems.push(`'orFrom' lets in callers without a user: not with a camera-bound or session-only route`);
+  }
   return problems;
 }
 
 export interface RequestParts {
   params?: unknown;
   query?: unknown;
+  /** The connection's own address (request.ip without a trusted proxy), for `orFrom`. */
+  ip?: string;
 }
 
 function field(record: unknown, name: string): string | undefined {
@@ -188,10 +204,13 @@ export function authorize(
   request: RequestParts = {},
 ): void {
   if ('public' in access) return;
+  const orFrom = 'permission' in access ? access.orFrom : undefined;
+  if (orFrom !== undefined && request.ip !== undefined && orFrom.allows(request.ip)) return;
   if (principal === null) {
     throw new VigilError(
       'AUTH_REQUIRED',
-      'sign in first, or send an API token as Authorization: Bearer TOKEN (vigil token create makes one)',
+      'sign in first, or send an API token as Authorization: Bearer TOKEN (vigil token create makes one)' +
+        (orFrom !== undefined ? `; the address ${String(request.ip)} may not call this without a token` : ''),
     );
   }
   if (access.sessionOnly && principal.via !== 'session') {

@@ -92,6 +92,8 @@ export interface ServerConfig {
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | { readonly selfSigned: true };
   /** More names setup and sign-in answer to (the Host header); see src/auth/host-check.ts. */
   readonly allowedHosts?: readonly string[];
+  /** Addresses and CIDR blocks that may read /metrics without a token; empty: none. */
+  readonly metricsAllowFrom: readonly string[];
 }
 
 export interface StorageConfig {
@@ -501,25 +503,35 @@ function normaliseMqtt(input: unknown, problems: ConfigProblem[]): MqttConfig | 
   };
 }
 
+/** A list of CIDR blocks (or bare addresses), trimmed; undefined when an entry is not one. */
+function normaliseNetworks(
+  networks: readonly string[],
+  path: string,
+  problems: ConfigProblem[],
+): string[] | undefined {
+  const before = problems.length;
+  networks.forEach((text, i) => {
+    const cidr = parseCidr(text);
+    if (!cidr.ok) problems.push({ path: joinPath(path, i), message: cidr.message });
+  });
+  return problems.length > before ? undefined : networks.map((text) => text.trim());
+}
+
 /** security.cameraNetworks: every entry a CIDR block; an empty list would refuse every camera. */
 function normaliseSecurity(input: unknown, problems: ConfigProblem[]): SecurityConfig | undefined {
   if (input === undefined) return {};
   if (!Value.Check(SecuritySchema, input)) return undefined;
   const networks = input.cameraNetworks;
   if (networks === undefined) return {};
-  const before = problems.length;
   if (networks.length === 0) {
     problems.push({
       path: 'security.cameraNetworks',
       message: 'lists no network, so no camera could connect: list networks, or leave the key out',
     });
+    return undefined;
   }
-  networks.forEach((text, i) => {
-    const cidr = parseCidr(text);
-    if (!cidr.ok) problems.push({ path: joinPath('security.cameraNetworks', i), message: cidr.message });
-  });
-  if (problems.length > before) return undefined;
-  return { cameraNetworks: networks.map((text) => text.trim()) };
+  const cameraNetworks = normaliseNetworks(networks, 'security.cameraNetworks', problems);
+  return cameraNetworks ? { cameraNetworks } : undefined;
 }
 
 /** Either both certificate files or a self-signed certificate, never half of one. */
@@ -572,9 +584,22 @@ export function normaliseConfig(
     const parsed = parseListen(listen);
     const tls = normaliseTls(defaulted['server'].tls, opts.baseDir, problems);
     const allowedHosts = defaulted['server'].allowedHosts;
-    if (parsed)
-      server = { listen, ...parsed, ...(tls ? { tls } : {}), ...(allowedHosts ? { allowedHosts } : {}) };
-    else problems.push({ path: 'server.listen', message: `port in '${listen}' must be from 0 to 65535` });
+    const metricsAllowFrom = normaliseNetworks(
+      present(defaulted['server'].metricsAllowFrom),
+      'server.metricsAllowFrom',
+      problems,
+    );
+    if (!parsed) {
+      problems.push({ path: 'server.listen', message: `port in '${listen}' must be from 0 to 65535` });
+    } else if (metricsAllowFrom) {
+      server = {
+        listen,
+        ...parsed,
+        ...(tls ? { tls } : {}),
+        ...(allowedHosts ? { allowedHosts } : {}),
+        metricsAllowFrom,
+      };
+    }
   }
 
   let storage: StorageConfig | undefined;

@@ -389,6 +389,21 @@ export const ServerSchema = Type.Object(
         },
       ),
     ),
+    metricsAllowFrom: optional(
+      Type.Array(
+        Type.String({
+          minLength: 1,
+          description: 'An address or a network in CIDR form, e.g. `192.168.1.20` or `10.0.5.0/24`.',
+        }),
+        {
+          default: [],
+          description:
+            'Addresses that may read `GET /metrics` (Prometheus) without an API token, e.g. the Prometheus ' +
+            "server. The address is the connection's own: `X-Forwarded-For` is not read, so do not list a " +
+            'reverse proxy. Empty: a token with the `metrics.view` scope is needed (docs/ref/api.md).',
+        },
+      ),
+    ),
   },
   { additionalProperties: false, default: {}, description: 'The HTTP server.' },
 );

@@ -363,15 +363,18 @@ function plainAddress(address: string): { address: string; family: 'ipv4' | 'ipv
   return { address: bare, family: version === 4 ? 'ipv4' : 'ipv6' };
 }
 
-/** The networks camera connections may reach (security.cameraNetworks), ready for checks. */
-export class CameraNetworks {
+/** Networks (CIDR blocks, a bare address being a block of one) that addresses are checked against. */
+export class NetworkList {
   private readonly list = new BlockList();
 
-  /** The CIDR strings must have passed parseCidr (the config loader checks them). */
-  constructor(readonly cidrs: readonly string[]) {
+  /** The CIDR strings must have passed parseCidr (the config loader checks them); `key` names them in errors. */
+  constructor(
+    readonly cidrs: readonly string[],
+    readonly key: string,
+  ) {
     for (const text of cidrs) {
       const cidr = parseCidr(text);
-      if (!cidr.ok) throw new Error(`security.cameraNetworks: ${cidr.message}`);
+      if (!cidr.ok) throw new Error(`${key}: ${cidr.message}`);
       this.list.addSubnet(cidr.value.address, cidr.value.prefix, cidr.value.family);
     }
   }
@@ -384,5 +387,17 @@ export class CameraNetworks {
 
   toString(): string {
     return this.cidrs.join(', ');
+  }
+
+  /** Serialized (a route's access in the OpenAPI description): the key, not the addresses. */
+  toJSON(): { listedIn: string } {
+    return { listedIn: this.key };
+  }
+}
+
+/** The networks camera connections may reach (security.cameraNetworks), ready for checks. */
+export class CameraNetworks extends NetworkList {
+  constructor(cidrs: readonly string[]) {
+    super(cidrs, 'security.cameraNetworks');
   }
 }

@@ -36,6 +36,14 @@ export interface StreamStatus {
   lastMediaAtMs: number | null;
 }
 
+/** Totals since the supervisor was made, across reconnections (for /metrics; they only grow). */
+export interface IngestCounters {
+  /** Bytes of the media fragments received (moof + mdat). */
+  receivedBytes: number;
+  /** Video frames in those fragments. */
+  receivedFrames: number;
+}
+
 /** What the supervisor runs; the args come from ffmpeg-args.ts and are rebuilt at every start. */
 export interface CommandPlan {
   ffmpegPath: string;
@@ -103,6 +111,7 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
   private abortReason: StreamError | null = null;
   private init: InitSegment | null = null;
   private readonly stats = new StreamStats();
+  private readonly totals: IngestCounters = { receivedBytes: 0, receivedFrames: 0 };
   /** Bumped by stop(): a preflight still running from before then must not start ffmpeg. */
   private runEpoch = 0;
 
@@ -148,6 +157,10 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
       codec: video?.codec ?? null,
       lastMediaAtMs: this.lastMediaAtMs,
     };
+  }
+
+  counters(): IngestCounters {
+    return { ...this.totals };
   }
 
   private launch(): void {
@@ -285,12 +298,10 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
     const video = this.init.tracks.find((t) => t.kind === 'video');
     const videoRun = parsed.tracks.find((t) => t.trackId === video?.trackId);
     const mediaTicks = videoRun?.samples.reduce((sum, s) => sum + s.durationTicks, 0) ?? 0;
-    this.stats.add(
-      now,
-      bytes.length,
-      videoRun?.samples.length ?? 0,
-      video ? (mediaTicks * 1000) / video.timescale : 0,
-    );
+    const frameCount = videoRun?.samples.length ?? 0;
+    this.stats.add(now, bytes.length, frameCount, video ? (mediaTicks * 1000) / video.timescale : 0);
+    this.totals.receivedBytes += bytes.length;
+    this.totals.receivedFrames += frameCount;
     const fragment: IngestFragment = {
       bytes,
       parsed,

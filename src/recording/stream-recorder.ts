@@ -77,7 +77,10 @@ export class StreamRecorder {
   private lastError: RecorderStatus['lastError'] = null;
   private segmentCount = 0;
   private droppedFragmentCount = 0;
-  private queuedFragmentCount = 0;
+  /** Arrival times of the fragments queued and not yet written, oldest first. */
+  private readonly unwritten: number[] = [];
+  /** Every byte written to segment files since this recorder started (init segments included). */
+  private writtenBytes = 0;
   /** Fragments were dropped since the last one written: the open segment must end there. */
   private gapPending = false;
   private readonly files: SegmentFiles;
@@ -91,7 +94,7 @@ export class StreamRecorder {
 
   /** Queues a fragment; fragments are written strictly in arrival order. */
   handle(fragment: IngestFragment): void {
-    if (this.queuedFragmentCount >= MAX_QUEUED_FRAGMENTS) {
+    if (this.unwritten.length >= MAX_QUEUED_FRAGMENTS) {
       this.droppedFragmentCount += 1;
       if (!this.gapPending) {
         this.lastError = {
@@ -106,8 +109,22 @@ export class StreamRecorder {
       this.gapPending = true;
       return;
     }
-    this.queuedFragmentCount += 1;
-    void this.enqueue(() => this.write(fragment)).finally(() => (this.queuedFragmentCount -= 1));
+    this.unwritten.push(fragment.arrivedAtMs);
+    void this.enqueue(() => this.write(fragment)).finally(() => this.unwritten.shift());
+  }
+
+  /**
+   * How far recording is behind the camera: how long the oldest fragment still queued has waited
+   * (0 when every fragment received is written). Grows when the disk or the index is slow.
+   */
+  lagMs(): number {
+    const oldest = this.unwritten[0];
+    return oldest === undefined ? 0 : Math.max(0, this.opts.clock.nowMs() - oldest);
+  }
+
+  /** Totals for /metrics, kept apart from status() so the API's answers keep their shape. */
+  counters(): { writtenBytes: number; droppedFragmentCount: number } {
+    return { writtenBytes: this.writtenBytes, droppedFragmentCount: this.droppedFragmentCount };
   }
 
   /** The ingest connection ended (camera lost, ffmpeg restarted): close the open segment. */
@@ -306,6 +323,7 @@ export class StreamRecorder {
     try {
       await this.files.write(segment.fd, bytes, segment.byteLength);
       segment.byteLength += bytes.length;
+      this.writtenBytes += bytes.length;
       return true;
     } catch (err) {
       try {

@@ -1,6 +1,15 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 
 /**
+ * The admin role's permissions before `metrics.view` (migration 0006), frozen here: a migration
+ * must keep meaning what it meant when it was written, whatever src/auth/permissions.ts says later.
+ */
+export const ADMIN_ROLE_BEFORE_METRICS: readonly string[] = (
+  'audit.view cameras.manage cameras.view events.delete events.view export.create live.view ' +
+  'playback.view settings.manage system.view users.manage'
+).split(' ');
+
+/**
  * Schema history. Never edit a migration that has shipped; add a new one. Comments on columns
  * live here because SQLite has no COMMENT statement.
  */
@@ -238,6 +247,23 @@ export const migrations: Record<string, Migration> = {
       // its meaning under its proper word: the segment's decode timeline, an ingest connection
       // split where the camera's timestamps jump; segments of one timeline share decode times.
       await sql`ALTER TABLE segments RENAME COLUMN session_id TO timeline_id`.execute(db);
+    },
+  },
+  '0006_metrics_view': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // A token made without scopes stores the whole role as it was that day. `metrics.view`
+      // joined the admin role later: a token that held all of the admin role before gets it too,
+      // or the upgrade would turn it into a narrowed token, refused on the signed-in routes
+      // (/api/health, its owner's tokens). A token of another role never held all of these.
+      const tokens = await sql<{ id: number; scopes_json: string }>`
+        SELECT id, scopes_json FROM api_tokens`.execute(db);
+      for (const token of tokens.rows) {
+        const scopes = JSON.parse(token.scopes_json) as string[];
+        if (!ADMIN_ROLE_BEFORE_METRICS.every((p) => scopes.includes(p)) || scopes.includes('metrics.view'))
+          continue;
+        const widened = JSON.stringify([...scopes, 'metrics.view'].sort());
+        await sql`UPDATE api_tokens SET scopes_json = ${widened} WHERE id = ${token.id}`.execute(db);
+      }
     },
   },
 };

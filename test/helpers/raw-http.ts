@@ -18,6 +18,8 @@ export function rawRequest(
   target: string,
   headers: Record<string, string> = {},
   body?: string,
+  /** The client's own address, e.g. 127.0.0.2 (any 127/8 address is this machine on Linux). */
+  options: { localAddress?: string } = {},
 ): Promise<RawResponse> {
   const lines = [`${method} ${target} HTTP/1.1`, `host: 127.0.0.1:${port}`];
   if (!Object.keys(headers).some((h) => h.toLowerCase() === 'connection')) lines.push('connection: close');
@@ -28,7 +30,7 @@ export function rawRequest(
     Buffer.from(body ?? '', 'utf8'),
   ]);
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect({ port, host: '127.0.0.1', ...options });
     const chunks: Buffer[] = [];
     let settled = false;
     const finish = () => {

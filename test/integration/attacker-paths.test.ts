@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
+import { UI_FILES_ACCESS } from '../../src/api/auth-hooks.js';
 import type { RegisteredRoute } from '../../src/api/server.js';
 import { requestTargetProblem, pathOf } from '../../src/api/request-target.js';
 import { ROLE_PERMISSIONS, type RouteAccess, type Role } from '../../src/auth/permissions.js';
@@ -22,8 +23,9 @@ interface Caller {
   token: string | null;
 }
 
+/** Every route but the UI's files (public by design): the /api routes and /metrics. */
 function isApi(route: RegisteredRoute): boolean {
-  return route.url.startsWith('/api/') && route.method !== 'HEAD';
+  return route.access !== UI_FILES_ACCESS && route.method !== 'HEAD';
 }
 
 /** Whether the caller holds what the route declares (tokens never reach session-only routes). */

@@ -316,6 +316,7 @@ cameras:
     assert.equal((await call('GET', `/api/events/${event.id}/snapshot.jpg?crop=1`)).status, 200);
     assert.equal((await call('GET', `/api/events/${event.id}/clip.mp4`)).status, 200);
     assert.equal((await call('GET', '/api/audit.csv?action=login')).status, 200);
+    assert.equal((await call('GET', '/metrics')).status, 200);
 
     // WebSockets: the upgrade, and a refusal before it.
     assert.equal(await upgrade('/api/ws'), 101);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
+import { UI_FILES_ACCESS } from '../../src/api/auth-hooks.js';
 import type { RegisteredRoute } from '../../src/api/server.js';
 import { validateRouteAccess, type Role } from '../../src/auth/permissions.js';
 import { startTestVigil, tempDir, waitFor, type TestVigil } from '../helpers/vigil.js';
@@ -22,8 +23,9 @@ function concrete(url: string, camera = 'cam'): string {
     .replace(':id', '999999');
 }
 
+/** Every route but the UI's files (public by design): the /api routes and /metrics. */
 function isApi(route: RegisteredRoute): boolean {
-  return route.url.startsWith('/api/') && route.method !== 'HEAD';
+  return route.access !== UI_FILES_ACCESS && route.method !== 'HEAD';
 }
 
 describe('every route checks who may use it', { timeout: 120_000 }, () => {

@@ -55,7 +55,7 @@ cameras:
 test('an empty file gives every default', () => {
   const { config } = parse('');
   assert.deepEqual(config, {
-    server: { listen: '127.0.0.1:8080', host: '127.0.0.1', port: 8080 },
+    server: { listen: '127.0.0.1:8080', host: '127.0.0.1', port: 8080, metricsAllowFrom: [] },
     storage: { path: '/etc/vigil/data', minFreeBytes: 5e9 },
     recording: { segmentDurationMs: 60000 },
     retention: { continuousDays: 3, checkIntervalMs: 10000, eventsDays: 14 },
@@ -130,12 +130,22 @@ test('listen is split into host and port, IPv6 included', () => {
     listen: '[::1]:9000',
     host: '::1',
     port: 9000,
+    metricsAllowFrom: [],
   });
   assert.match(
     problemAt(problems('server: { listen: 8080 }'), 'server.listen'),
     /not host:port.*127\.0\.0\.1:8080/,
   );
   assert.match(problemAt(problems('server: { listen: "h:70000" }'), 'server.listen'), /0 to 65535/);
+});
+
+test('metricsAllowFrom takes addresses and CIDR blocks, and names the entry that is neither', () => {
+  const { config } = parse('server: { metricsAllowFrom: ["10.0.5.0/24", " 192.168.1.20 ", "fd00::/8"] }');
+  assert.deepEqual(config.server.metricsAllowFrom, ['10.0.5.0/24', '192.168.1.20', 'fd00::/8']);
+  const list = problems('server: { metricsAllowFrom: ["10.0.5.0/24", "prometheus.lan", "10.0.0.0/33"] }');
+  assert.match(problemAt(list, 'server.metricsAllowFrom[1]'), /'prometheus.lan' is not a network/);
+  assert.match(problemAt(list, 'server.metricsAllowFrom[2]'), /prefix length/);
+  assert.equal(list.length, 2);
 });
 
 test('environment variables are substituted in any string, URLs included', () => {

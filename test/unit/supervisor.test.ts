@@ -208,6 +208,12 @@ test('media brings the stream online, resets the backoff, and a new connection g
   await h.current().media(Buffer.concat([media.init, ...media.fragments.slice(0, 1)]));
   assert.equal(fragments.length, 4);
   assert.notEqual(fragments[3]?.connectionId, fragments[0]?.connectionId);
+  // The /metrics totals run on across reconnections: every fragment's bytes and frames.
+  assert.deepEqual(h.supervisor.counters(), {
+    receivedBytes: fragments.reduce((sum, f) => sum + f.bytes.length, 0),
+    receivedFrames: fragments.reduce((sum, f) => sum + (f.parsed.tracks[0]?.samples.length ?? 0), 0),
+  });
+  assert.ok(h.supervisor.counters().receivedFrames >= 4);
   assert.deepEqual(h.states, [
     'connecting',
     'offline',

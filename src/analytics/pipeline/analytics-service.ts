@@ -7,8 +7,8 @@ import type { StreamStatus } from '../../ingest/supervisor.js';
 import type { LiveDetectionsMessage } from '../../contract/live.js';
 import { WorkerDetector, type Detector } from '../detector/index.js';
 import { boxToNormalised } from '../geometry.js';
-import { CameraAnalytics, type CameraAnalyticsStats } from './camera-analytics.js';
-import { DetectorScheduler } from './detector-scheduler.js';
+import { CameraAnalytics, type CameraAnalyticsStats, type SkippedFrames } from './camera-analytics.js';
+import { DetectorScheduler, type InferenceSample } from './detector-scheduler.js';
 import { FrameDecoder } from './frame-decoder.js';
 import type { MotionPeriod } from './motion-activity.js';
 
@@ -51,6 +51,13 @@ export interface AnalyticsStatus extends CameraAnalyticsStats {
   error: string | null;
 }
 
+/** A camera's analytics totals for /metrics. */
+export interface AnalyticsCounters {
+  cameraId: string;
+  framesAnalysed: number;
+  skipped: SkippedFrames;
+}
+
 /**
  * Runs analytics for the cameras that have it on, sharing one detector. A camera whose detector
  * cannot load keeps recording; its status says why analytics is off.
@@ -60,8 +67,31 @@ export class AnalyticsService {
   private detectorName: string | null = null;
   private detectorError: string | null = null;
   private readonly attached = new Map<string, Attached>();
+  /** The shared scheduler once loaded, read synchronously by queueDepth(). */
+  private loaded: DetectorScheduler | null = null;
+  private readonly inferenceListeners = new Set<(sample: InferenceSample) => void>();
 
   constructor(private readonly deps: AnalyticsServiceDeps) {}
+
+  /** Hears every detector call (for the latency histogram); returns the function that stops it. */
+  onInference(listener: (sample: InferenceSample) => void): () => void {
+    this.inferenceListeners.add(listener);
+    return () => this.inferenceListeners.delete(listener);
+  }
+
+  /** Detection jobs waiting for the shared detector; 0 before it is loaded. */
+  queueDepth(): number {
+    return this.loaded?.queueDepth ?? 0;
+  }
+
+  /** Totals of every camera analytics runs on now. */
+  counters(): AnalyticsCounters[] {
+    return [...this.attached].map(([cameraId, { analytics }]) => ({
+      cameraId,
+      framesAnalysed: analytics.stats.framesAnalysed,
+      skipped: analytics.skipped(),
+    }));
+  }
 
   async attach(
     cameraId: string,
@@ -141,6 +171,7 @@ export class AnalyticsService {
     for (const id of [...this.attached.keys()]) this.detach(id);
     const scheduler = this.scheduler;
     this.scheduler = null;
+    this.loaded = null;
     if (scheduler) await (await scheduler.catch(() => null))?.close();
   }
 
@@ -149,7 +180,10 @@ export class AnalyticsService {
       const detector = await (this.deps.createDetector ?? (() => WorkerDetector.create()))();
       this.detectorName = detector.name;
       this.deps.log.info({ detector: detector.name }, 'object detector loaded');
-      return new DetectorScheduler(detector);
+      this.loaded = new DetectorScheduler(detector, (sample) => {
+        for (const listener of this.inferenceListeners) listener(sample);
+      });
+      return this.loaded;
     })();
     const scheduler = this.scheduler;
     // A failed load is retried by the next camera that needs it.

@@ -45,6 +45,16 @@ export interface CameraAnalyticsStats {
   motionActive: boolean;
 }
 
+/** Frames analytics passed over, by why (for /metrics; the API's stats keep their shape). */
+export interface SkippedFrames {
+  /** Decoded frames not on the recording timeline (not recorded yet, or of an old connection): not analysed. */
+  notRecorded: number;
+  /** Frames that got motion only: this camera's previous detection was still waiting or running. */
+  detectorBusy: number;
+  /** Fragments the decoder dropped up to the next keyframe because it fell behind. */
+  decoderBehindFragments: number;
+}
+
 function filtersFrom(detect: DetectConfig): DetectionFilters {
   return {
     labels: detect.labels,
@@ -72,6 +82,7 @@ export class CameraAnalytics {
   } | null = null;
   private readonly lastCheckedMs = new Map<number, number>();
   private stopped = false;
+  private readonly skippedFrames = { notRecorded: 0, detectorBusy: 0 };
   readonly stats: CameraAnalyticsStats = {
     framesDecoded: 0,
     framesAnalysed: 0,
@@ -102,6 +113,10 @@ export class CameraAnalytics {
     this.decoder.push(fragment);
   }
 
+  skipped(): SkippedFrames {
+    return { ...this.skippedFrames, decoderBehindFragments: this.decoder.droppedFragmentCount };
+  }
+
   /** The stream went away: tracks end now rather than when the event manager finds them stale. */
   streamLost(timeMs: number): void {
     for (const track of this.tracker.flush())
@@ -121,7 +136,10 @@ export class CameraAnalytics {
     if (this.stopped) return;
     this.stats.framesDecoded += 1;
     const timeMs = this.deps.wallTimeOf(frame.connectionId, frame.ptsTicks);
-    if (timeMs === null) return;
+    if (timeMs === null) {
+      this.skippedFrames.notRecorded += 1;
+      return;
+    }
     this.stats.lastFrameTimeMs = timeMs;
     try {
       this.analyse(frame, timeMs);
@@ -143,7 +161,10 @@ export class CameraAnalytics {
     const motionBoxes = result.recalibrated ? [] : result.boxes.map((b) => scaleBox(b, plane, size));
     this.activity.update(motionBoxes.length > 0, timeMs, result.score);
     this.stats.framesAnalysed += 1;
-    if (this.deps.scheduler.busy(this.deps.cameraId)) return;
+    if (this.deps.scheduler.busy(this.deps.cameraId)) {
+      this.skippedFrames.detectorBusy += 1;
+      return;
+    }
     const predicted = this.tracker.predict(timeMs);
     const recheck = predicted.filter(({ track }) => this.needsLook(track, timeMs));
     const regions = selectRegions(

@@ -5,6 +5,15 @@ interface Job {
   resolve: (detections: Detection[][] | null) => void;
 }
 
+/** One detector call, as /metrics observes it. */
+export interface InferenceSample {
+  cameraId: string;
+  /** Crops in the call (the detector runs once per crop). */
+  inputCount: number;
+  /** Time in the detector, monotonic (performance.now), not the injected clock: a duration, not a date. */
+  durationMs: number;
+}
+
 /**
  * Shares one detector (one worker thread, ~220 ms per 512×512 inference on one core) between all
  * cameras: at most one inference runs at a time, each camera has at most one job waiting, and a
@@ -18,7 +27,15 @@ export class DetectorScheduler {
   private closed = false;
   inferenceCount = 0;
 
-  constructor(readonly detector: Detector) {}
+  constructor(
+    readonly detector: Detector,
+    private readonly onInference: (sample: InferenceSample) => void = () => undefined,
+  ) {}
+
+  /** Jobs waiting for the detector (at most one a camera), the one running excluded. */
+  get queueDepth(): number {
+    return this.waiting.size;
+  }
 
   /** Detections per input, or null when a newer request from the same camera took its place. */
   detect(cameraId: string, inputs: readonly DetectorInput[]): Promise<Detection[][] | null> {
@@ -52,9 +69,13 @@ export class DetectorScheduler {
     this.waiting.delete(cameraId);
     this.runningCameraId = cameraId;
     try {
+      const startedMs = performance.now();
       const detections = await this.detector.detect(job.inputs);
+      const durationMs = performance.now() - startedMs;
       this.inferenceCount += job.inputs.length;
       job.resolve(detections);
+      // After resolving: a listener that throws must not cost the camera its detections.
+      this.onInference({ cameraId, inputCount: job.inputs.length, durationMs });
     } catch {
       job.resolve(null);
     } finally {

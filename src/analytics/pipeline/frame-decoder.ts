@@ -53,6 +53,8 @@ interface Decoding {
 export class FrameDecoder {
   private decoding: Decoding | null = null;
   private stopped = false;
+  /** Fragments dropped because ffmpeg fell behind (MAX_PENDING_BYTES): analytics skipped them. */
+  droppedFragmentCount = 0;
 
   constructor(
     private readonly opts: {
@@ -72,11 +74,15 @@ export class FrameDecoder {
     const decoding = this.decoding;
     if (!decoding) return;
     if (decoding.waitingForKeyframe) {
-      if (!fragment.parsed.startsWithKeyframe) return;
+      if (!fragment.parsed.startsWithKeyframe) {
+        this.droppedFragmentCount += 1;
+        return;
+      }
       decoding.waitingForKeyframe = false;
     }
     if (decoding.pendingBytes > MAX_PENDING_BYTES) {
       decoding.waitingForKeyframe = true;
+      this.droppedFragmentCount += 1;
       return;
     }
     this.write(decoding, fragment.bytes);

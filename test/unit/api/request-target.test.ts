@@ -12,6 +12,7 @@ test('canonical paths pass, with or without a query string', () => {
     '/api/events?cursor=%2F..%2F',
     '/assets/index-NgdEYu8Q.js',
     '/index.html',
+    '/metrics',
   ]) {
     assert.equal(requestTargetProblem(target), null, target);
   }
@@ -29,6 +30,10 @@ test('every other spelling of a route is refused, with the reason', () => {
     ['/api/users;jsessionid=1', /matrix parameters/],
     ['/API/users', /lower case/],
     ['/api/Users', /lower case/],
+    ['/METRICS', /lower case/],
+    ['/Metrics', /lower case/],
+    ['/metrics/', /must not end with \//],
+    ['/%6detrics', /percent-encoded/],
     ['/api\\users', /unreserved/],
     ['/api/users\u0000', /unreserved/],
     ['/api/users#x', /unreserved/],
@@ -42,7 +47,12 @@ test('every other spelling of a route is refused, with the reason', () => {
 });
 
 test('the attack corpus: only the canonical spellings pass', () => {
-  for (const path of ['/api/users', '/api/cameras/cam/segments/1/0-10.m4s', '/api/cameras/cam/export.mp4']) {
+  for (const path of [
+    '/api/users',
+    '/api/cameras/cam/segments/1/0-10.m4s',
+    '/api/cameras/cam/export.mp4',
+    '/metrics',
+  ]) {
     for (const spelling of spellings(path, 8080)) {
       assert.equal(requestTargetProblem(spelling.target) === null, spelling.canonical, spelling.name);
     }

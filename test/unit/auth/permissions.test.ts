@@ -170,4 +170,47 @@ describe('route access', () => {
       hasCode('FORBIDDEN'),
     );
   });
+
+  test('metrics.view: admins only, and a token may hold just that scope', () => {
+    assert.ok(can(principal('admin'), 'metrics.view'));
+    for (const role of ['operator', 'viewer', 'auditor'] as Role[])
+      assert.ok(!can(principal(role), 'metrics.view'));
+    const scraper = principal('admin', {
+      via: 'token',
+      tokenId: 2,
+      scopes: new Set<Permission>(['metrics.view']),
+    });
+    assert.deepEqual([...permissionsOf(scraper)], ['metrics.view']);
+    assert.doesNotThrow(() => authorize(scraper, { permission: 'metrics.view' }));
+    assert.throws(() => authorize(scraper, { permission: 'system.view' }), /lacks the scope 'system.view'/);
+    assert.throws(() => authorize(scraper, { signedIn: true }), hasCode('FORBIDDEN'));
+  });
+
+  test('orFrom: a listed address needs no sign-in; anywhere else the permission decides', () => {
+    const listed = { allows: (address: string) => address === '10.0.5.9', key: 'server.metricsAllowFrom' };
+    const metrics: RouteAccess = { permission: 'metrics.view', orFrom: listed };
+    assert.deepEqual(validateRouteAccess(metrics), []);
+    assert.doesNotThrow(() => authorize(null, metrics, { ip: '10.0.5.9' }));
+    assert.doesNotThrow(() => authorize(principal('viewer'), metrics, { ip: '10.0.5.9' }));
+    assert.throws(
+      () => authorize(null, metrics, { ip: '10.0.5.10' }),
+      (err: unknown) => {
+        assert.ok(hasCode('AUTH_REQUIRED')(err));
+        assert.match((err as Error).message, /10\.0\.5\.10 may not call this without a token/);
+        return true;
+      },
+    );
+    assert.throws(() => authorize(null, metrics), hasCode('AUTH_REQUIRED'), 'no address: no exception');
+    assert.throws(() => authorize(principal('viewer'), metrics, { ip: '10.0.5.10' }), hasCode('FORBIDDEN'));
+    assert.doesNotThrow(() => authorize(principal('admin'), metrics, { ip: '10.0.5.10' }));
+    assert.equal(
+      validateRouteAccess({ permission: 'live.view', camera: { param: 'id' }, orFrom: listed }).length,
+      1,
+      'camera-bound routes never answer to an address',
+    );
+    assert.equal(
+      validateRouteAccess({ permission: 'metrics.view', sessionOnly: true, orFrom: listed }).length,
+      1,
+    );
+  });
 });

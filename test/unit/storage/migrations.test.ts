@@ -6,9 +6,10 @@ import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { openDatabase, type Db } from '../../../src/storage/db.js';
-import { migrations } from '../../../src/storage/migrations.js';
+import { ADMIN_ROLE_BEFORE_METRICS, migrations } from '../../../src/storage/migrations.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-migrations-'));
+
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
@@ -77,9 +78,42 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
       assert.equal(user.all_cameras, 0);
       assert.equal((await db.selectFrom('user_cameras').selectAll().execute()).length, 1);
       assert.equal((await db.selectFrom('login_sessions').selectAll().execute()).length, 1);
-      assert.equal((await db.selectFrom('api_tokens').selectAll().execute()).length, 1);
+      assert.equal(
+        (await db.selectFrom('api_tokens').selectAll().where('token_hash', '=', 't1').execute()).length,
+        1,
+      );
       const entry = await db.selectFrom('audit_log').selectAll().executeTakeFirstOrThrow();
       assert.equal(entry.hash, 'a'.repeat(64));
+    },
+  },
+  '0005_timeline_id': {
+    insert: [
+      `INSERT INTO users (name, role, password_hash, password_changed_at_ms, all_cameras, created_at_ms, updated_at_ms)
+       VALUES ('Root', 'admin', '$argon2id$x', 1, 1, 1, 1)`,
+      // Made without scopes: the whole admin role of its day.
+      `INSERT INTO api_tokens (token_hash, user_id, label, scopes_json, created_at_ms) VALUES ('t2', 2, 'all',
+       '${JSON.stringify(ADMIN_ROLE_BEFORE_METRICS)}', 1)`,
+      `INSERT INTO api_tokens (token_hash, user_id, label, scopes_json, created_at_ms)
+       VALUES ('t3', 2, 'uptime', '["system.view"]', 1)`,
+    ],
+    check: async (db) => {
+      const scopes = async (hash: string) =>
+        JSON.parse(
+          (
+            await db
+              .selectFrom('api_tokens')
+              .select('scopes_json')
+              .where('token_hash', '=', hash)
+              .executeTakeFirstOrThrow()
+          ).scopes_json,
+        ) as string[];
+      assert.deepEqual(
+        await scopes('t2'),
+        [...ADMIN_ROLE_BEFORE_METRICS, 'metrics.view'].sort(),
+        'still the whole role',
+      );
+      assert.deepEqual(await scopes('t3'), ['system.view'], 'a narrowed token stays narrow');
+      assert.deepEqual(await scopes('t1'), []);
     },
   },
 };
