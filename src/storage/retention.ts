@@ -87,8 +87,7 @@ export class RetentionRunner {
 
   private async pass(): Promise<void> {
     const nowMs = this.clock.nowMs();
-    await this.restoreReserve();
-    const reserved = await this.reserve.present();
+    const reserved = await this.restoreReserve();
     const [segments, holds, usedBytes, freeBytes] = await Promise.all([
       this.index.retentionCandidates(),
       this.index.holds(),
@@ -139,18 +138,21 @@ export class RetentionRunner {
    * floor of free space: when something else fills the disk, the floor may never be reached
    * again, and without the reserve the next full disk would stop retention, and so recording,
    * for good. The next pass deletes recordings to make up the floor, the reserve counting as used.
+   * Returns whether the reserve is in place.
    */
-  private async restoreReserve(): Promise<void> {
-    if (await this.reserve.present()) return;
+  private async restoreReserve(): Promise<boolean> {
+    if (await this.reserve.present()) return true;
     const freeBytes = await this.freeBytes(this.settings.storageRoot);
-    if (freeBytes < SPACE_RESERVE_BYTES + RESERVE_MARGIN_BYTES) return;
+    if (freeBytes < SPACE_RESERVE_BYTES + RESERVE_MARGIN_BYTES) return false;
     try {
       await this.reserve.ensure();
+      return true;
     } catch (err) {
       this.log.warn(
         { err: (err as Error).message },
         'could not make the space reserve; retrying at the next pass',
       );
+      return false;
     }
   }
 }
