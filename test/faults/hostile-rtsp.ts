@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import { closeServer, listenLocal } from '../helpers/local-server.js';
 
 /**
  * A "camera" that answers RTSP with garbage, a different kind on each connection: random bytes,
@@ -78,15 +79,10 @@ export async function startHostileRtspServer(): Promise<HostileRtspServer> {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const port = await listenLocal(server);
   return {
     url: `rtsp://127.0.0.1:${port}/hostile`,
     connections: () => connections,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => closeServer(server, sockets),
   };
 }

@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { closeServer, listenLocal } from '../helpers/local-server.js';
 
 /**
  * A TCP relay that impairs the link between Vigil and a camera the way a bad network does to an
@@ -70,21 +71,7 @@ export async function startImpairedLink(targetPort: number, impairment: Impairme
     pipeImpaired(client, upstream, link);
     pipeImpaired(upstream, client, link);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('relay did not bind');
-  return {
-    port: address.port,
-    get impairment() {
-      return link.impairment;
-    },
-    set impairment(next: Impairment) {
-      link.impairment = next;
-    },
-    connections: () => count,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const port = await listenLocal(server);
+  // The relays read `link.impairment` per chunk: the caller changes it on this same object.
+  return Object.assign(link, { port, connections: () => count, close: () => closeServer(server, sockets) });
 }

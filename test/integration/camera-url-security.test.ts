@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -24,6 +24,7 @@ import {
   writeConfig,
   type TestVigil,
 } from '../helpers/vigil.js';
+import { closeServer, listenLocal } from '../helpers/local-server.js';
 
 const execFileAsync = promisify(execFile);
 const PASSWORD = 'stored-camera-secret-7319';
@@ -34,16 +35,6 @@ interface Trap {
   port: number;
   received(): string;
   close(): Promise<void>;
-}
-
-async function listen(server: Server | HttpServer): Promise<number> {
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
-  return (server.address() as { port: number }).port;
-}
-
-function closeServer(server: Server | HttpServer, sockets: Set<Socket>): Promise<void> {
-  for (const socket of sockets) socket.destroy();
-  return new Promise((done) => server.close(() => done()));
 }
 
 /**
@@ -72,7 +63,7 @@ async function startTrap(): Promise<Trap> {
       }
     });
   });
-  const port = await listen(server);
+  const port = await listenLocal(server);
   return { port, received: () => received, close: () => closeServer(server, sockets) };
 }
 
@@ -83,7 +74,7 @@ async function startBlackHole(): Promise<{ port: number; close(): Promise<void> 
     sockets.add(socket);
     socket.on('error', () => undefined);
   });
-  const port = await listen(server);
+  const port = await listenLocal(server);
   return { port, close: () => closeServer(server, sockets) };
 }
 
@@ -94,7 +85,7 @@ async function startHttp500(): Promise<{ port: number; close(): Promise<void> }>
     response.writeHead(500, { 'content-type': 'text/plain' }).end('broken');
   });
   server.on('connection', (socket) => sockets.add(socket));
-  const port = await listen(server);
+  const port = await listenLocal(server);
   return { port, close: () => closeServer(server, sockets) };
 }
 
