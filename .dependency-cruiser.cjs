@@ -20,6 +20,7 @@ const belowApi = [
   'camera-admin',
   'system',
   'metrics',
+  'privacy',
   'contract',
 ];
 
@@ -58,6 +59,8 @@ const layers = {
     'events',
     'contract',
   ],
+  // Privacy masks and redaction: pictures and video changed before they leave the server.
+  privacy: ['errors', 'time', 'media', 'config', 'ingest', 'contract'],
   // Routes over every module below them.
   api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.
