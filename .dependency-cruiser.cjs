@@ -60,7 +60,7 @@ const layers = {
     'contract',
   ],
   // Privacy masks and redaction: pictures and video changed before they leave the server.
-  privacy: ['errors', 'time', 'media', 'config', 'ingest', 'contract'],
+  privacy: ['errors', 'time', 'media', 'config', 'auth', 'ingest', 'contract'],
   // Routes over every module below them.
   api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.
