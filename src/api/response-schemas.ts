@@ -155,7 +155,11 @@ const tokenFields = {
   id: Type.Integer(),
   userName: Type.String({ description: 'Whose token it is.' }),
   label: Type.String(),
-  scopes: Type.Array(Type.String(), { description: 'Permissions the token holds (a subset of the role).' }),
+  scopes: Type.Union([Type.Array(Type.String()), Type.Null()], {
+    description:
+      "Permissions the token holds (a subset of the role); null: the whole of the owner's role, " +
+      'including what the role gains later.',
+  }),
   createdAtMs: ms('When the token was created.'),
   lastUsedAtMs: nullable(ms('Last use, updated at most once a minute.')),
   expiresAtMs: nullable(ms('When the token stops working; null = never.')),

@@ -10,6 +10,17 @@ export const ADMIN_ROLE_BEFORE_METRICS: readonly string[] = (
 ).split(' ');
 
 /**
+ * Every role's permissions as of migration 0007, frozen for the same reason: a token that held all
+ * of its owner's role that day is the token made "without scopes".
+ */
+const ROLES_AT_WHOLE_ROLE_TOKENS: Readonly<Record<string, readonly string[]>> = {
+  admin: [...ADMIN_ROLE_BEFORE_METRICS, 'metrics.view'],
+  operator: 'cameras.view live.view playback.view export.create events.view events.delete'.split(' '),
+  viewer: ['cameras.view', 'live.view', 'events.view'],
+  auditor: ['audit.view'],
+};
+
+/**
  * Schema history. Never edit a migration that has shipped; add a new one. Comments on columns
  * live here because SQLite has no COMMENT statement.
  */
@@ -263,6 +274,22 @@ export const migrations: Record<string, Migration> = {
           continue;
         const widened = JSON.stringify([...scopes, 'metrics.view'].sort());
         await sql`UPDATE api_tokens SET scopes_json = ${widened} WHERE id = ${token.id}`.execute(db);
+      }
+    },
+  },
+  '0007_whole_role_tokens': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // scopes_json = 'null' now means "the whole of the owner's role, as it is when used", so a
+      // permission added to a role later reaches its unscoped tokens without a migration like
+      // 0006. Tokens that held exactly their role's permissions were made without scopes.
+      const tokens = await sql<{ id: number; scopes_json: string; role: string }>`
+        SELECT t.id, t.scopes_json, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id`.execute(db);
+      for (const token of tokens.rows) {
+        const scopes = JSON.parse(token.scopes_json) as string[] | null;
+        const role = ROLES_AT_WHOLE_ROLE_TOKENS[token.role];
+        if (scopes === null || role === undefined) continue;
+        if (role.length !== scopes.length || !role.every((p) => scopes.includes(p))) continue;
+        await sql`UPDATE api_tokens SET scopes_json = 'null' WHERE id = ${token.id}`.execute(db);
       }
     },
   },

@@ -97,26 +97,39 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
        VALUES ('t3', 2, 'uptime', '["system.view"]', 1)`,
     ],
     check: async (db) => {
-      const scopes = async (hash: string) =>
-        JSON.parse(
-          (
-            await db
-              .selectFrom('api_tokens')
-              .select('scopes_json')
-              .where('token_hash', '=', hash)
-              .executeTakeFirstOrThrow()
-          ).scopes_json,
-        ) as string[];
-      assert.deepEqual(
-        await scopes('t2'),
-        [...ADMIN_ROLE_BEFORE_METRICS, 'metrics.view'].sort(),
-        'still the whole role',
-      );
-      assert.deepEqual(await scopes('t3'), ['system.view'], 'a narrowed token stays narrow');
-      assert.deepEqual(await scopes('t1'), []);
+      assert.equal(await scopesOf(db, 't2'), null, 'still the whole role, now whatever it holds');
+      assert.deepEqual(await scopesOf(db, 't3'), ['system.view'], 'a narrowed token stays narrow');
+      assert.deepEqual(await scopesOf(db, 't1'), []);
+    },
+  },
+  '0006_metrics_view': {
+    insert: [
+      `INSERT INTO users (name, role, password_hash, password_changed_at_ms, all_cameras, created_at_ms, updated_at_ms)
+       VALUES ('Vera', 'viewer', '$argon2id$x', 1, 1, 1, 1)`,
+      // Alice (operator) and Vera (viewer): one token each with the whole role, one narrowed.
+      `INSERT INTO api_tokens (token_hash, user_id, label, scopes_json, created_at_ms) VALUES ('t4', 1, 'ops',
+       '["cameras.view","events.delete","events.view","export.create","live.view","playback.view"]', 1)`,
+      `INSERT INTO api_tokens (token_hash, user_id, label, scopes_json, created_at_ms) VALUES ('t5', 3, 'wall',
+       '["cameras.view","events.view","live.view"]', 1)`,
+      `INSERT INTO api_tokens (token_hash, user_id, label, scopes_json, created_at_ms) VALUES ('t6', 3, 'list',
+       '["cameras.view"]', 1)`,
+    ],
+    check: async (db) => {
+      assert.equal(await scopesOf(db, 't4'), null, 'an operator token with the whole role follows the role');
+      assert.equal(await scopesOf(db, 't5'), null);
+      assert.deepEqual(await scopesOf(db, 't6'), ['cameras.view'], 'a narrowed token stays narrow');
     },
   },
 };
+
+async function scopesOf(db: Db, hash: string): Promise<string[] | null> {
+  const row = await db
+    .selectFrom('api_tokens')
+    .select('scopes_json')
+    .where('token_hash', '=', hash)
+    .executeTakeFirstOrThrow();
+  return JSON.parse(row.scopes_json) as string[] | null;
+}
 
 const versions = Object.keys(migrations).sort();
 
