@@ -16,7 +16,7 @@ import type {
   MotionPeriodsResponse,
   RecordingsResponse,
 } from '../contract/recordings.js';
-import type { HealthResponse, SystemResponse } from '../contract/system.js';
+import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '../contract/system.js';
 import { errorCatalogue, type VigilError } from '../errors/catalogue.js';
 
 /**
@@ -559,6 +559,34 @@ export const systemResponse = closed(
   'SystemResponse',
 );
 
+export const privacyNoticeResponse = closed(
+  {
+    site: closed({
+      name: Type.String(),
+      controller: nullable(Type.String()),
+      purpose: nullable(Type.String()),
+      contact: nullable(Type.String()),
+    }),
+    missing: Type.Array(Type.String(), {
+      description: 'Settings a notice needs that are not set yet, as config keys (`site.contact`…).',
+    }),
+    cameras: Type.Array(
+      closed({
+        id: Type.String(),
+        name: Type.String(),
+        continuousDays: Type.Number(),
+        justification: nullable(Type.String()),
+        detects: Type.Array(Type.String(), { description: 'Object labels detected; empty: no detection.' }),
+      }),
+    ),
+    eventsDays: Type.Number(),
+    justification: nullable(Type.String()),
+    generatedAtMs: Type.Number(),
+  },
+  'What a sign at the site must tell the people it records: who, why, how long, whom to ask.',
+  'PrivacyNoticeResponse',
+);
+
 /** The named schemas, for Fastify's addSchema: each becomes components.schemas.<$id>. */
 export const namedSchemas = [
   apiErrorBody,
@@ -586,6 +614,7 @@ export const namedSchemas = [
   eventsPage,
   healthResponse,
   systemResponse,
+  privacyNoticeResponse,
 ];
 
 // --- the proof ------------------------------------------------------------------------------
@@ -621,4 +650,5 @@ export type SchemasMatchContract = [
   Expect<Same<Static<typeof eventsPage>, EventsPage>>,
   Expect<Same<Static<typeof healthResponse>, HealthResponse>>,
   Expect<Same<Static<typeof systemResponse>, SystemResponse>>,
+  Expect<Same<Static<typeof privacyNoticeResponse>, PrivacyNoticeResponse>>,
 ];
