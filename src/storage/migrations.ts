@@ -293,4 +293,12 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0013_event_search': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // MAX(end - start) from this index bounds a time-window search (src/events/store.ts).
+      await sql`CREATE INDEX events_by_duration ON events (end_time_ms - start_time_ms)`.execute(db);
+      // The events page filters by label (a rare one must not walk every newer event).
+      await sql`CREATE INDEX events_by_label_time ON events (label, start_time_ms, id)`.execute(db);
+    },
+  },
 };

@@ -120,6 +120,20 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
       assert.deepEqual(await scopesOf(db, 't6'), ['cameras.view'], 'a narrowed token stays narrow');
     },
   },
+  '0007_whole_role_tokens': {
+    insert: [
+      `INSERT INTO events (camera_id, label, track_id, start_time_ms, end_time_ms, max_score, box_json, path_json,
+        zones_json, snapshot_path, crop_path, snapshot_time_ms, clip_start_ms, clip_end_ms, created_at_ms,
+        updated_at_ms)
+       VALUES ('door', 'car', 4, 10000, 70000, 0.8, '{}', '[]', '[]', NULL, NULL, NULL, 5000, 75000, 1, 2)`,
+    ],
+    check: async (db) => {
+      const longest = await sql<{
+        ms: number;
+      }>`SELECT MAX(end_time_ms - start_time_ms) AS ms FROM events`.execute(db);
+      assert.equal(longest.rows[0]?.ms, 60000, 'the duration index covers the events stored before it');
+    },
+  },
 };
 
 async function scopesOf(db: Db, hash: string): Promise<string[] | null> {
