@@ -1,6 +1,14 @@
 export { loadConfigFile, parseConfigText, parseConfigObject, demoConfig } from './load.js';
 export type { LoadedConfig, ParseOptions } from './load.js';
-export { validateCamera, retentionDaysFor, redactCamera, parseListen, detectConfigFor } from './normalise.js';
+export {
+  validateCamera,
+  retentionDaysFor,
+  redactCamera,
+  parseListen,
+  detectConfigFor,
+  privacyConfigFor,
+} from './normalise.js';
+export { polygonProblem } from './polygon.js';
 export type {
   VigilConfig,
   CameraConfig,
@@ -13,6 +21,8 @@ export type {
   DetectConfig,
   LabelFilterConfig,
   NormalisedPolygonConfig,
+  PrivacyConfig,
+  PrivacyMaskConfig,
   MqttConfig,
   AudioMode,
   RtspTransport,
