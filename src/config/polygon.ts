@@ -38,13 +38,6 @@ export function segmentsIntersect(a: Point, b: Point, c: Point, d: Point): boole
 export function polygonProblem(polygon: readonly Point[]): string | undefined {
   const n = polygon.length;
   if (n < 3) return 'needs at least three points';
-  let doubleArea = 0;
-  for (let i = 0; i < n; i++) {
-    const [x1, y1] = polygon[i]!;
-    const [x2, y2] = polygon[(i + 1) % n]!;
-    doubleArea += x1 * y2 - x2 * y1;
-  }
-  if (Math.abs(doubleArea) < 1e-9) return 'has no area: its points lie on one line';
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
       // Neighbouring edges share a corner; that is not a crossing.
@@ -58,5 +51,12 @@ export function polygonProblem(polygon: readonly Point[]): string | undefined {
       }
     }
   }
+  let doubleArea = 0;
+  for (let i = 0; i < n; i++) {
+    const [x1, y1] = polygon[i]!;
+    const [x2, y2] = polygon[(i + 1) % n]!;
+    doubleArea += x1 * y2 - x2 * y1;
+  }
+  if (Math.abs(doubleArea) < 1e-9) return 'has no area: its points lie on one line';
   return undefined;
 }
