@@ -29,7 +29,15 @@ describe('privacy masks in the camera config', () => {
     const result = camera({
       masks: [
         { id: 'window', name: "Neighbour's window", kind: 'permanent', polygon: SQUARE },
-        { id: 'gate', kind: 'liftable', polygon: [[0.5, 0.5], [0.9, 0.5], [0.7, 0.9]] },
+        {
+          id: 'gate',
+          kind: 'liftable',
+          polygon: [
+            [0.5, 0.5],
+            [0.9, 0.5],
+            [0.7, 0.9],
+          ],
+        },
       ],
       maskAtRecording: true,
     });
@@ -47,11 +55,34 @@ describe('privacy masks in the camera config', () => {
 
   test('fewer than three points, points outside 0..1 and unknown kinds are refused', () => {
     assert.match(
-      problems({ masks: [{ id: 'a', kind: 'permanent', polygon: [[0, 0], [1, 1]] }] }).join('\n'),
+      problems({
+        masks: [
+          {
+            id: 'a',
+            kind: 'permanent',
+            polygon: [
+              [0, 0],
+              [1, 1],
+            ],
+          },
+        ],
+      }).join('\n'),
       /body\.privacy\.masks\[0\]\.polygon: must be a polygon/,
     );
     assert.match(
-      problems({ masks: [{ id: 'a', kind: 'permanent', polygon: [[0, 0], [1.2, 0], [1, 1]] }] }).join('\n'),
+      problems({
+        masks: [
+          {
+            id: 'a',
+            kind: 'permanent',
+            polygon: [
+              [0, 0],
+              [1.2, 0],
+              [1, 1],
+            ],
+          },
+        ],
+      }).join('\n'),
       /body\.privacy\.masks\[0\]\.polygon\[1\]/,
     );
     assert.match(
@@ -69,7 +100,10 @@ describe('privacy masks in the camera config', () => {
     ];
     const found = problems({ masks: [{ id: 'bow', name: 'Bow tie', kind: 'liftable', polygon: bowTie }] });
     assert.equal(found.length, 1, found.join('\n'));
-    assert.match(found[0]!, /^body\.privacy\.masks\[0\]\.polygon: mask 'bow' \(Bow tie\) edges 1-2 and 3-4 cross/);
+    assert.match(
+      found[0]!,
+      /^body\.privacy\.masks\[0\]\.polygon: mask 'bow' \(Bow tie\) edges 1-2 and 3-4 cross/,
+    );
   });
 
   test('two masks with one id are refused', () => {
@@ -79,7 +113,9 @@ describe('privacy masks in the camera config', () => {
         { id: 'same', kind: 'liftable', polygon: SQUARE },
       ],
     });
-    assert.deepEqual(found, ["body.privacy.masks[1].id: mask 'same': another mask of this camera has this id"]);
+    assert.deepEqual(found, [
+      "body.privacy.masks[1].id: mask 'same': another mask of this camera has this id",
+    ]);
   });
 });
 

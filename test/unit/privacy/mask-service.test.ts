@@ -42,7 +42,16 @@ function cameraWithMasks(id: string, liftable = true): CameraConfig {
 }
 
 function principal(userId: number, role: Role, extra: Partial<Principal> = {}): Principal {
-  return { userId, name: `user${userId}`, role, cameras: null, scopes: null, via: 'session', tokenId: null, ...extra };
+  return {
+    userId,
+    name: `user${userId}`,
+    role,
+    cameras: null,
+    scopes: null,
+    via: 'session',
+    tokenId: null,
+    ...extra,
+  };
 }
 
 const admin = principal(1, 'admin');
@@ -155,14 +164,20 @@ describe('MaskService: who sees through which masks', () => {
     // An administrator (users.manage) ends another's lift.
     await masks.endLift(caller(admin), 'yard', operatorLift.id);
     assert.deepEqual(
-      audit.filter((a) => a.action === 'privacy.lift.end').map((a) => [a.details?.['user'], a.details?.['remainingMs']]),
+      audit
+        .filter((a) => a.action === 'privacy.lift.end')
+        .map((a) => [a.details?.['user'], a.details?.['remainingMs']]),
       [
         ['user1', 45_000],
         ['user2', 45_000],
       ],
     );
     timers.advance(120_000);
-    assert.equal(audit.filter((a) => a.action === 'privacy.lift.expire').length, 0, 'an ended lift does not expire');
+    assert.equal(
+      audit.filter((a) => a.action === 'privacy.lift.expire').length,
+      0,
+      'an ended lift does not expire',
+    );
   });
 
   test('refusals: no unmask, no liftable mask, a second lift, bad reason or duration', async () => {
