@@ -105,6 +105,25 @@ describe('privacy mask editor in Chromium', { skip: browserMissing ?? false, tim
       const [ex, ey] = expected[i]!;
       assert.ok(Math.abs(x - ex) < 0.01 && Math.abs(y - ey) < 0.01, `point ${i}: ${x},${y}`);
     });
+    // The editor's picture comes back from the server with the new mask blacked out.
+    await waitFor(
+      'the mask blacked out in the editor',
+      async () => {
+        const rgb = await page.evaluate(() => {
+          const img = document.querySelector('.polygon-editor img') as HTMLImageElement | null;
+          if (!img || !img.complete || img.naturalWidth === 0) return null;
+          const canvas = document.createElement('canvas');
+          canvas.width = img.naturalWidth;
+          canvas.height = img.naturalHeight;
+          const ctx = canvas.getContext('2d');
+          ctx?.drawImage(img, 0, 0);
+          const data = ctx?.getImageData(canvas.width * 0.25, canvas.height * 0.3, 1, 1).data;
+          return data ? [data[0], data[1], data[2]] : null;
+        });
+        return rgb !== null && rgb.every((v) => (v ?? 255) < 10) ? true : undefined;
+      },
+      20_000,
+    );
     await page.screenshot({ path: join(GUIDE_IMAGES, 'privacy-masks.png') });
   });
 

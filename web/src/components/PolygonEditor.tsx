@@ -1,4 +1,4 @@
-import { useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
+import { useEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
 
 /** A point [x, y], each 0..1 of the picture (0,0 top-left), as the config stores zones and masks. */
 export type EditorPoint = [number, number];
@@ -25,6 +25,36 @@ export interface PolygonEditorProps {
 }
 
 const clamp = (value: number) => Math.min(1, Math.max(0, value));
+/** A new picture that fails (a camera restarting after a save) is asked for again this often… */
+const RETRY_MS = 1000;
+/** …this many times, while the last good picture stays on screen. */
+const RETRIES = 15;
+
+/** The last picture of `url` that loaded: a failed reload keeps the old one instead of a broken image. */
+function useLoadedImage(url: string): string | null {
+  const [loaded, setLoaded] = useState<string | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const attempt = (n: number) => {
+      const image = new Image();
+      const src = n === 0 ? url : `${url}${url.includes('?') ? '&' : '?'}retry=${n}`;
+      image.onload = () => {
+        if (!cancelled) setLoaded(src);
+      };
+      image.onerror = () => {
+        if (!cancelled && n < RETRIES) timer = setTimeout(() => attempt(n + 1), RETRY_MS);
+      };
+      image.src = src;
+    };
+    attempt(0);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [url]);
+  return loaded;
+}
 
 /**
  * Draws and edits polygons over a picture, in normalised coordinates: click on the picture to
@@ -35,6 +65,7 @@ export function PolygonEditor(props: PolygonEditorProps) {
   const svg = useRef<SVGSVGElement>(null);
   const [dragging, setDragging] = useState<{ id: string; index: number } | null>(null);
   const [focused, setFocused] = useState<{ id: string; index: number } | null>(null);
+  const imageUrl = useLoadedImage(props.imageUrl);
 
   const pointAt = (event: { clientX: number; clientY: number }): EditorPoint | null => {
     const rect = svg.current?.getBoundingClientRect();
@@ -76,7 +107,11 @@ export function PolygonEditor(props: PolygonEditorProps) {
 
   return (
     <div className="polygon-editor">
-      <img src={props.imageUrl} alt={props.alt} draggable={false} />
+      {imageUrl ? (
+        <img src={imageUrl} alt={props.alt} draggable={false} />
+      ) : (
+        <div className="polygon-editor-placeholder">Waiting for a picture…</div>
+      )}
       <svg
         ref={svg}
         viewBox="0 0 1 1"
