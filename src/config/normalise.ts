@@ -425,7 +425,10 @@ function normalisePrivacy(
     const maskPath = joinPath(joinPath(path, 'masks'), i);
     const label = `mask '${mask.id}'${mask.name !== undefined ? ` (${mask.name})` : ''}`;
     if (seen.has(mask.id)) {
-      problems.push({ path: joinPath(maskPath, 'id'), message: `${label}: another mask of this camera has this id` });
+      problems.push({
+        path: joinPath(maskPath, 'id'),
+        message: `${label}: another mask of this camera has this id`,
+      });
     }
     seen.add(mask.id);
     const problem = polygonProblem(mask.polygon.map(([x, y]) => [x ?? 0, y ?? 0] as const));

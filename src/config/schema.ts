@@ -288,10 +288,15 @@ export const PrivacyMaskSchema = Type.Object(
         description:
           'Stable identifier of the mask, unique on its camera: 1 to 63 letters, digits, `-` or `_`.',
       }),
-      (value) => `${quoteValue(value)} is not a mask id: use letters, digits, '-' or '_' (e.g. neighbour-window)`,
+      (value) =>
+        `${quoteValue(value)} is not a mask id: use letters, digits, '-' or '_' (e.g. neighbour-window)`,
     ),
     name: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 200, description: 'Name shown in the UI, e.g. "Neighbour\'s window".' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'Name shown in the UI, e.g. "Neighbour\'s window".',
+      }),
     ),
     kind: Type.Union([Type.Literal('permanent'), Type.Literal('liftable')], {
       description:
@@ -302,12 +307,16 @@ export const PrivacyMaskSchema = Type.Object(
       Type.Array(NormalisedPointSchema, {
         minItems: 3,
         maxItems: 64,
-        description: 'The area hidden: three to 64 points [x, y], each 0..1 of the frame, edges not crossing.',
+        description:
+          'The area hidden: three to 64 points [x, y], each 0..1 of the frame, edges not crossing.',
       }),
       () => 'must be a polygon: a list of three or more points [x, y] with x and y from 0 to 1',
     ),
   },
-  { additionalProperties: false, description: 'One privacy mask: an area blacked out in every picture and video.' },
+  {
+    additionalProperties: false,
+    description: 'One privacy mask: an area blacked out in every picture and video.',
+  },
 );
 
 export const PrivacySchema = Type.Object(

@@ -14,10 +14,7 @@ export interface NormalisedRegion {
  * crop): 0..1 of the region. Points may fall outside 0..1; the overlay clips them at the edge,
  * so a mask reaching into the crop covers exactly its part there.
  */
-export function polygonsInRegion(
-  polygons: readonly MaskPolygon[],
-  region: NormalisedRegion,
-): MaskPolygon[] {
+export function polygonsInRegion(polygons: readonly MaskPolygon[], region: NormalisedRegion): MaskPolygon[] {
   if (region.width <= 0 || region.height <= 0) return [];
   return polygons.map((polygon) =>
     polygon.map(([x, y]) => [(x - region.x) / region.width, (y - region.y) / region.height] as const),

@@ -128,10 +128,14 @@ export class MaskService implements MaskPolicy {
     const { principal } = caller;
     assertCan(principal, 'unmask', cameraId);
     const camera = this.deps.cameraConfig(cameraId);
-    if (!camera) throw new VigilError('CAMERA_NOT_FOUND', `no camera '${cameraId}'; GET /api/cameras lists them`);
+    if (!camera)
+      throw new VigilError('CAMERA_NOT_FOUND', `no camera '${cameraId}'; GET /api/cameras lists them`);
     const why = reason.trim();
     if (why === '' || why.length > MAX_REASON_LENGTH) {
-      throw new VigilError('REQUEST_INVALID', `body.reason: say why, in 1 to ${MAX_REASON_LENGTH} characters`);
+      throw new VigilError(
+        'REQUEST_INVALID',
+        `body.reason: say why, in 1 to ${MAX_REASON_LENGTH} characters`,
+      );
     }
     if (!Number.isInteger(durationMs) || durationMs < MIN_LIFT_MS || durationMs > MAX_LIFT_MS) {
       throw new VigilError(
@@ -155,7 +159,9 @@ export class MaskService implements MaskPolicy {
       throw new VigilError(
         'LIFT_ACTIVE',
         `you have an active lift on camera '${cameraId}'` +
-          (own ? ` (id ${own.record.id}); end it with DELETE /api/cameras/${cameraId}/privacy/lifts/${own.record.id}` : ''),
+          (own
+            ? ` (id ${own.record.id}); end it with DELETE /api/cameras/${cameraId}/privacy/lifts/${own.record.id}`
+            : ''),
       );
     }
     this.starting.add(key);

@@ -82,7 +82,12 @@ export function privacyRoutes(ctx: PrivacyRouteDeps): FastifyPluginAsync {
       },
       async (request, reply): Promise<LiftView> => {
         const caller = { principal: principalOf(request), ip: clientIp(request) };
-        const lift = await ctx.masks.lift(caller, request.params.id, request.body.reason, request.body.durationMs);
+        const lift = await ctx.masks.lift(
+          caller,
+          request.params.id,
+          request.body.reason,
+          request.body.durationMs,
+        );
         return reply.code(201).send(lift);
       },
     );
