@@ -106,7 +106,7 @@ function fromRow(row: EventRow): EventRecord {
     snapshotPath: row.snapshot_path,
     cropPath: row.crop_path,
     snapshotTimeMs: row.snapshot_time_ms,
-    cropRegion: row.crop_region_json === null ? null : (JSON.parse(row.crop_region_json) as EventBox),
+    ...(row.crop_region_json !== null ? { cropRegion: JSON.parse(row.crop_region_json) as EventBox } : {}),
     clipStartMs: row.clip_start_ms,
     clipEndMs: row.clip_end_ms,
     createdAtMs: row.created_at_ms,

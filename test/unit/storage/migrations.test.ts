@@ -116,6 +116,25 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
       assert.deepEqual(await scopes('t1'), []);
     },
   },
+  '0006_metrics_view': {
+    insert: [
+      `INSERT INTO events (camera_id, label, track_id, start_time_ms, end_time_ms, max_score, box_json, path_json,
+        zones_json, snapshot_path, crop_path, snapshot_time_ms, clip_start_ms, clip_end_ms, created_at_ms,
+        updated_at_ms)
+       VALUES ('door', 'car', 4, 6000, 9000, 0.7, '{}', '[]', '[]', 'e/2-frame.jpg', 'e/2-crop.jpg', 8000, 0, 9000, 1, 2)`,
+    ],
+    check: async (db) => {
+      // 0008: an event from before crop regions were stored has none (its crop is not sent while masks exist).
+      const event = await db
+        .selectFrom('events')
+        .selectAll()
+        .where('label', '=', 'car')
+        .executeTakeFirstOrThrow();
+      assert.equal(event.crop_path, 'e/2-crop.jpg');
+      assert.equal(event.crop_region_json, null);
+      assert.deepEqual(await db.selectFrom('privacy_lifts').selectAll().execute(), []);
+    },
+  },
 };
 
 const versions = Object.keys(migrations).sort();
