@@ -50,6 +50,11 @@ export class MaskService implements MaskPolicy {
   private readonly listeners = new Set<(cameraId: string) => void>();
   /** The masks last seen per camera, to tell a mask change from another camera change. */
   private readonly known = new Map<string, string>();
+  /**
+   * The masks of cameras as last defined: a camera being replaced (removed, then added) or
+   * deleted still has events whose pictures must stay masked.
+   */
+  private readonly lastMasks = new Map<string, readonly PrivacyMaskConfig[]>();
   private readonly timers: Timers;
   private stopped = false;
 
@@ -91,7 +96,10 @@ export class MaskService implements MaskPolicy {
     return () => this.listeners.delete(listener);
   }
 
-  /** A camera was added, changed or removed: tells the listeners when its masks differ. */
+  /**
+   * A camera was added, changed or removed: tells the listeners when its masks differ. A removed
+   * camera keeps its last masks (for its events' pictures), so removing it tells nothing.
+   */
   cameraChanged(cameraId: string): void {
     const masks = JSON.stringify(this.masks(cameraId));
     if (this.known.get(cameraId) === masks) return;
@@ -225,7 +233,10 @@ export class MaskService implements MaskPolicy {
 
   private masks(cameraId: string): readonly PrivacyMaskConfig[] {
     const camera = this.deps.cameraConfig(cameraId);
-    return camera ? privacyConfigFor(camera).masks : [];
+    if (!camera) return this.lastMasks.get(cameraId) ?? [];
+    const masks = privacyConfigFor(camera).masks;
+    this.lastMasks.set(cameraId, masks);
+    return masks;
   }
 
   private follow(record: LiftRecord): void {

@@ -235,4 +235,13 @@ describe('MaskService: who sees through which masks', () => {
     assert.deepEqual(changes, ['yard', 'yard']);
     assert.deepEqual(masks.masksFor(admin, 'yard'), [PERMANENT]);
   });
+
+  test("a camera being replaced or deleted keeps its masks for its events' pictures", async () => {
+    const masks = await service();
+    masks.cameraChanged('yard');
+    cameras.delete('yard');
+    masks.cameraChanged('yard');
+    assert.deepEqual(masks.masksFor(admin, 'yard'), [PERMANENT, LIFTABLE]);
+    assert.deepEqual(masks.allMasks('yard'), [PERMANENT, LIFTABLE]);
+  });
 });
