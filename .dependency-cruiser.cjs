@@ -60,7 +60,8 @@ const layers = {
     'contract',
   ],
   // Privacy masks and redaction: pictures and video changed before they leave the server.
-  privacy: ['errors', 'time', 'media', 'config', 'auth', 'ingest', 'contract'],
+  // Lifts of liftable masks are stored (storage) and audited (audit).
+  privacy: ['errors', 'time', 'media', 'config', 'storage', 'audit', 'auth', 'ingest', 'contract'],
   // Routes over every module below them.
   api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.

@@ -237,3 +237,22 @@ function fillRowSpan(out: Uint8Array, rowStart: number, width: number, left: num
   const last = Math.min(width - 1, Math.ceil(right * width - 0.5) - 1);
   if (last >= first) out.fill(1, rowStart + first, rowStart + last + 1);
 }
+
+/** The point a detection stands on: the bottom centre of its box (feet, wheels). */
+export function referencePoint(box: Box): { x: number; y: number } {
+  return { x: box.x + box.width / 2, y: box.y + box.height };
+}
+
+/**
+ * Whether a box, in pixels of `frame`, stands inside any of the normalised polygons (its
+ * reference point does). Analytics drops such detections: what a permanent privacy mask covers
+ * is not watched at all.
+ */
+export function standsInAny(box: Box, frame: FrameSize, polygons: readonly NormalisedPolygon[]): boolean {
+  if (polygons.length === 0 || frame.width <= 0 || frame.height <= 0) return false;
+  const point = referencePoint(box);
+  // Inside the frame, so a box standing on the frame's bottom edge meets a mask drawn to that edge.
+  const x = Math.min(Math.max(point.x / frame.width, 0), 1 - 1e-9);
+  const y = Math.min(Math.max(point.y / frame.height, 0), 1 - 1e-9);
+  return polygons.some((polygon) => polygon.length >= 3 && pointInPolygon(x, y, polygon));
+}

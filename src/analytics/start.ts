@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { CameraManager } from '../camera/camera-manager.js';
-import { detectConfigFor } from '../config/index.js';
+import { detectConfigFor, privacyConfigFor } from '../config/index.js';
 import type { EventManager } from '../events/event-manager.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import type { MotionIndex } from '../storage/motion-index.js';
@@ -41,9 +41,18 @@ export function startAnalytics(deps: AnalyticsModuleDeps): AnalyticsModule {
       // The sub stream when there is one: less to decode, and enough pixels for people and cars.
       const analysed = camera.streams.get('sub') ?? camera.streams.get('main');
       if (!detect.enabled || !analysed) return;
-      await service.attach(camera.config.id, detect, analysed, (message) => {
-        for (const stream of camera.streams.values()) stream.live.detections(message);
-      });
+      const permanent = privacyConfigFor(camera.config)
+        .masks.filter((m) => m.kind === 'permanent')
+        .map((m) => m.polygon);
+      await service.attach(
+        camera.config.id,
+        detect,
+        analysed,
+        (message) => {
+          for (const stream of camera.streams.values()) stream.live.detections(message);
+        },
+        permanent,
+      );
     },
     cameraStopping: (cameraId) => service.detach(cameraId),
   });

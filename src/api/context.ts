@@ -6,6 +6,7 @@ import type { CameraService } from '../camera-admin/camera-service.js';
 import type { EventServices } from '../events/index.js';
 import type { VigilMetrics } from '../metrics/vigil-metrics.js';
 import type { AddressAllowList } from '../auth/permissions.js';
+import type { MaskService } from '../privacy/mask-service.js';
 import type { PlaybackService } from '../recording/playback.js';
 import type { MotionIndex } from '../storage/motion-index.js';
 import type { SystemStatus } from '../system/system-status.js';
@@ -34,6 +35,8 @@ export interface ApiServices {
   events: EventServices;
   analytics: AnalyticsService;
   motion: MotionIndex;
+  /** Privacy masks: what each caller gets blacked out, and lifts. */
+  masks: MaskService;
   /** The ffmpeg that encodes snapshots. */
   ffmpegPath: string;
   /** Prometheus metrics: GET /metrics renders them, every response is timed into them. */

@@ -16,6 +16,7 @@ import type {
   MotionPeriodsResponse,
   RecordingsResponse,
 } from '../contract/recordings.js';
+import type { LiftListResponse, LiftView } from '../contract/privacy.js';
 import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '../contract/system.js';
 import { errorCatalogue, type VigilError } from '../errors/catalogue.js';
 
@@ -308,6 +309,45 @@ const streamView = closed(
   'StreamView',
 );
 
+const maskPoint = Type.Unsafe<[number, number]>(
+  Type.Array(Type.Number(), { minItems: 2, maxItems: 2, description: '[x, y], each 0..1 of the frame.' }),
+);
+
+export const cameraPrivacy = closed(
+  {
+    masks: Type.Array(
+      closed({
+        id: Type.String(),
+        name: Type.Optional(Type.String()),
+        kind: oneOf(['permanent', 'liftable']),
+        polygon: Type.Array(maskPoint),
+      }),
+    ),
+    maskAtRecording: Type.Boolean(),
+  },
+  "The camera's privacy masks (docs/ref/config.md, cameras[].privacy).",
+);
+
+export const liftView = closed(
+  {
+    id: Type.Integer(),
+    cameraId: Type.String(),
+    userName: Type.String(),
+    reason: Type.String(),
+    startedAtMs: ms('UTC ms.'),
+    expiresAtMs: ms('UTC ms: the lift ends by itself here.'),
+    mine: Type.Boolean({ description: 'The caller owns this lift (and sees through the liftable masks).' }),
+  },
+  "A lift of a camera's liftable privacy masks.",
+  'LiftView',
+);
+
+export const liftList = closed(
+  { lifts: Type.Array(ref(liftView)) },
+  'Lifts in force now, oldest first.',
+  'LiftListResponse',
+);
+
 export const cameraView = closed(
   {
     id: Type.String(),
@@ -319,6 +359,7 @@ export const cameraView = closed(
     ),
     retention: nullable(closed({ continuousDays: Type.Optional(Type.Number()) })),
     streams: Type.Record(Type.String(), ref(streamView), { description: 'By stream name (`main`, `sub`).' }),
+    privacy: cameraPrivacy,
   },
   'A camera. Passwords are never returned.',
   'CameraView',
@@ -615,6 +656,8 @@ export const namedSchemas = [
   healthResponse,
   systemResponse,
   privacyNoticeResponse,
+  liftView,
+  liftList,
 ];
 
 // --- the proof ------------------------------------------------------------------------------
@@ -649,6 +692,8 @@ export type SchemasMatchContract = [
   Expect<Same<Static<typeof eventView>, EventView>>,
   Expect<Same<Static<typeof eventsPage>, EventsPage>>,
   Expect<Same<Static<typeof healthResponse>, HealthResponse>>,
+  Expect<Same<Static<typeof liftView>, LiftView>>,
+  Expect<Same<Static<typeof liftList>, LiftListResponse>>,
   Expect<Same<Static<typeof systemResponse>, SystemResponse>>,
   Expect<Same<Static<typeof privacyNoticeResponse>, PrivacyNoticeResponse>>,
 ];

@@ -21,6 +21,7 @@ import {
 import { analyticsRoutes } from './routes/analytics.js';
 import { auditRoutes } from './routes/audit.js';
 import { cameraRoutes } from './routes/cameras.js';
+import { privacyRoutes } from './routes/privacy.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
@@ -137,12 +138,15 @@ export async function buildServer(
   await app.register(healthRoutes(services.system));
   await app.register(systemRoutes(services.system));
   await app.register(cameraRoutes(services.cameraAdmin));
-  await app.register(mediaRoutes({ cameras, playback, clock, ffmpegPath: services.ffmpegPath, audit }));
+  await app.register(
+    mediaRoutes({ cameras, playback, clock, ffmpegPath: services.ffmpegPath, audit, masks: services.masks }),
+  );
   await app.register(liveRoutes({ cameras, playback, clock, audit }));
   await app.register(
     analyticsRoutes({ cameras, motion: services.motion, analytics: services.analytics, clock }),
   );
-  await app.register(eventRoutes({ events: services.events, playback, audit }));
+  await app.register(eventRoutes({ events: services.events, playback, audit, masks: services.masks }));
+  await app.register(privacyRoutes({ masks: services.masks, cameras }));
   await app.register(wsRoutes({ bus: services.events.bus, version: services.version, log: services.log }));
   await app.register(apiDescriptionRoutes());
   await app.register(metricsRoutes({ metrics: services.metrics, allowFrom: services.metricsAllowFrom }));

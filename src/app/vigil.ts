@@ -13,6 +13,9 @@ import { VigilError } from '../errors/catalogue.js';
 import { startEvents, type EventServices } from '../events/index.js';
 import { ffmpegWarning, locateFfmpeg, type FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { VigilMetrics } from '../metrics/vigil-metrics.js';
+import { LiftStore } from '../privacy/lift-store.js';
+import { maskStill } from '../privacy/mask-overlay.js';
+import { MaskService } from '../privacy/mask-service.js';
 import { PlaybackService } from '../recording/playback.js';
 import type { SegmentFiles } from '../recording/segment-files.js';
 import type { RetentionRunner } from '../storage/retention.js';
@@ -42,6 +45,8 @@ export interface RunningVigil {
   events: EventServices;
   /** Users, sessions, tokens and the audit log. */
   auth: AuthServices;
+  /** Privacy masks and lifts: what each caller gets blacked out. */
+  masks: MaskService;
   close(): Promise<void>;
 }
 
@@ -139,6 +144,16 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       ),
     ).runner;
     cameras.onDiskFull(() => void retention.runNow());
+    const masks = modules.add(
+      await MaskService.start({
+        cameraConfig: (id) => cameras.config(id),
+        lifts: new LiftStore(storage.db),
+        record: auth.record,
+        clock,
+        log: log.child({ component: 'privacy' }),
+      }),
+    );
+    cameras.onCameraChanged((id) => masks.cameraChanged(id));
     const events = await startEvents({
       db: storage.db,
       index: storage.index,
@@ -156,6 +171,8 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           .list()
           .map((c) => ({ id: c.config.id, name: c.config.name, labels: detectConfigFor(c.config).labels })),
       ...(config.mqtt ? { mqtt: config.mqtt } : {}),
+      // Nobody has a lift over MQTT: every mask applies.
+      maskSnapshot: (cameraId, jpeg) => maskStill(jpeg, masks.allMasks(cameraId)),
       version,
     });
     modules.add({ stop: () => events.close() });
@@ -215,6 +232,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           events,
           analytics,
           motion: storage.motion,
+          masks,
           ffmpegPath: ffmpeg.path,
           metrics,
           metricsAllowFrom: new NetworkList(config.server.metricsAllowFrom, 'server.metricsAllowFrom'),
@@ -237,6 +255,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       retention,
       events,
       auth,
+      masks,
       close: () => {
         closing ??= modules.stopAll();
         return closing;

@@ -27,6 +27,9 @@ export const AUDIT_ACTIONS = [
   'export.create', // target camera; details.fromMs, details.toMs (details.eventId for an event clip)
   'snapshot.view', // target camera; details.stream (a live picture) or details.eventId (an event's)
   'event.delete', // target event; details.cameraId
+  'privacy.lift.start', // target camera; details.liftId, details.reason, details.durationMs, details.expiresAtMs
+  'privacy.lift.end', // ended early; details.liftId, details.user (whose lift), details.remainingMs
+  'privacy.lift.expire', // its time ran out (actor system); details.liftId, details.user, details.expiresAtMs
   'audit.export', // someone exported the audit log (details: the filter)
   'audit.retention', // retention deleted old entries (details: throughSeq, deletedCount)
 ] as const;

@@ -12,6 +12,7 @@ export const PERMISSIONS = [
   'export.create', // MP4 export of a time range (a copy leaves the system)
   'events.view', // events, their snapshots and clips, motion periods
   'events.delete',
+  'unmask', // see through a camera's liftable privacy masks, during a lift (reason, time limit, audited)
   // Global.
   'cameras.manage', // add, change, remove cameras; probe URLs
   'users.manage', // users, roles, camera grants, other users' tokens and sessions
@@ -30,6 +31,7 @@ export const CAMERA_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>([
   'export.create',
   'events.view',
   'events.delete',
+  'unmask',
 ]);
 
 export const ROLES = ['admin', 'operator', 'viewer', 'auditor'] as const;

@@ -64,6 +64,7 @@ export class CameraManager {
   private readonly consumers: CameraConsumer[] = [];
   private readonly connectivityListeners: Array<(change: ConnectivityChange) => void> = [];
   private readonly diskFullListeners: Array<() => void> = [];
+  private readonly changeListeners: Array<(cameraId: string) => void> = [];
 
   constructor(private readonly deps: CameraManagerDeps) {
     this.connectivity = new ConnectivityLog(deps.clock, (change) => {
@@ -84,6 +85,11 @@ export class CameraManager {
   /** A recorder found the disk full (retention frees space at once). */
   onDiskFull(listener: () => void): void {
     this.diskFullListeners.push(listener);
+  }
+
+  /** A camera was added, changed or removed (its definition is read back with config()). */
+  onCameraChanged(listener: (cameraId: string) => void): void {
+    this.changeListeners.push(listener);
   }
 
   /** A camera's definition, undefined for an unknown id. */
@@ -144,6 +150,7 @@ export class CameraManager {
     }
     const runtime: CameraRuntime = { config, source, streams: new Map() };
     this.cameras.set(config.id, runtime);
+    this.changed(config.id);
     if (!config.enabled) return runtime;
     for (const [name, stream] of Object.entries(config.streams)) {
       if (!stream) continue;
@@ -156,6 +163,7 @@ export class CameraManager {
   async remove(id: string, reason: LiveEndReason = 'removed'): Promise<void> {
     const camera = this.get(id);
     this.cameras.delete(id);
+    this.changed(id);
     for (const consumer of this.consumers) consumer.cameraStopping(id);
     await Promise.all([...camera.streams.values()].map((s) => s.stop(reason)));
   }
@@ -167,6 +175,10 @@ export class CameraManager {
 
   async stopAll(): Promise<void> {
     await Promise.all([...this.cameras.keys()].map((id) => this.remove(id)));
+  }
+
+  private changed(cameraId: string): void {
+    for (const listener of this.changeListeners) listener(cameraId);
   }
 
   private async startStream(cameraId: string, name: string, config: StreamConfig): Promise<StreamRuntime> {

@@ -8,7 +8,9 @@ export {
   detectConfigFor,
   EDPB_CONTINUOUS_DAYS,
   EDPB_EVENTS_DAYS,
+  privacyConfigFor,
 } from './normalise.js';
+export { polygonProblem } from './polygon.js';
 export type {
   VigilConfig,
   CameraConfig,
@@ -22,6 +24,8 @@ export type {
   DetectConfig,
   LabelFilterConfig,
   NormalisedPolygonConfig,
+  PrivacyConfig,
+  PrivacyMaskConfig,
   MqttConfig,
   AudioMode,
   RtspTransport,

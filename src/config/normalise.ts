@@ -8,6 +8,7 @@ import {
   DETECT_LABELS,
   DetectSchema,
   IngestSchema,
+  PrivacySchema,
   LISTEN_PATTERN,
   MqttSchema,
   RecordingSchema,
@@ -19,6 +20,7 @@ import {
   StreamSchema,
   VigilConfigSchema,
 } from './schema.js';
+import { polygonProblem } from './polygon.js';
 import { parseSize } from './size.js';
 import { parseCidr, parseStreamUrl, redactUrl, type UrlOrigin } from './url.js';
 
@@ -75,6 +77,21 @@ export interface DetectConfig {
   readonly postCaptureMs: number;
 }
 
+/** One privacy mask of a camera (schema.ts PrivacyMaskSchema). */
+export interface PrivacyMaskConfig {
+  readonly id: string;
+  readonly name?: string;
+  /** permanent: hidden from everyone; liftable: hidden unless the viewer has `unmask` and an active lift. */
+  readonly kind: 'permanent' | 'liftable';
+  readonly polygon: NormalisedPolygonConfig;
+}
+
+export interface PrivacyConfig {
+  readonly masks: readonly PrivacyMaskConfig[];
+  /** Permanent masks are burnt into the recording too (the masked-video module does that). */
+  readonly maskAtRecording: boolean;
+}
+
 export interface CameraConfig {
   readonly id: string;
   /** The id when the file gives no name. */
@@ -88,6 +105,8 @@ export interface CameraConfig {
    * so read it through detectConfigFor().
    */
   readonly detect?: DetectConfig;
+  /** Absent on cameras stored before privacy masks existed: read it through privacyConfigFor(). */
+  readonly privacy?: PrivacyConfig;
 }
 
 export interface ServerConfig {
@@ -403,6 +422,49 @@ export function detectConfigFor(camera: CameraConfig): DetectConfig {
   );
 }
 
+const NO_PRIVACY: PrivacyConfig = { masks: [], maskAtRecording: false };
+
+/** Privacy masks with defaults, for a camera of any origin (see CameraConfig.privacy). */
+export function privacyConfigFor(camera: CameraConfig): PrivacyConfig {
+  return camera.privacy ?? NO_PRIVACY;
+}
+
+/** Mask ids unique on the camera, and every polygon a simple one; problems name the mask. */
+function normalisePrivacy(
+  privacy: unknown,
+  path: string,
+  problems: ConfigProblem[],
+): PrivacyConfig | undefined {
+  const value: unknown = privacy ?? Value.Default(PrivacySchema, {});
+  if (!Value.Check(PrivacySchema, value)) return undefined;
+  const masks = value.masks ?? [];
+  const before = problems.length;
+  const seen = new Set<string>();
+  masks.forEach((mask, i) => {
+    const maskPath = joinPath(joinPath(path, 'masks'), i);
+    const label = `mask '${mask.id}'${mask.name !== undefined ? ` (${mask.name})` : ''}`;
+    if (seen.has(mask.id)) {
+      problems.push({
+        path: joinPath(maskPath, 'id'),
+        message: `${label}: another mask of this camera has this id`,
+      });
+    }
+    seen.add(mask.id);
+    const problem = polygonProblem(mask.polygon.map(([x, y]) => [x ?? 0, y ?? 0] as const));
+    if (problem) problems.push({ path: joinPath(maskPath, 'polygon'), message: `${label} ${problem}` });
+  });
+  if (problems.length > before) return undefined;
+  return {
+    masks: masks.map((mask) => ({
+      id: mask.id,
+      ...(mask.name !== undefined ? { name: mask.name } : {}),
+      kind: mask.kind,
+      polygon: mask.polygon.map(([x, y]) => [x, y] as [number, number]),
+    })),
+    maskAtRecording: present(value.maskAtRecording),
+  };
+}
+
 /** Checks beyond the schema, on a camera with defaults applied; parts failing the schema are skipped. */
 function normaliseCamera(
   camera: unknown,
@@ -427,7 +489,8 @@ function normaliseCamera(
     joinPath(path, 'detect'),
     problems,
   );
-  if (!Value.Check(CameraSchema, camera) || !main || (camera.streams.sub && !sub) || !detect)
+  const privacy = normalisePrivacy(camera['privacy'], joinPath(path, 'privacy'), problems);
+  if (!Value.Check(CameraSchema, camera) || !main || (camera.streams.sub && !sub) || !detect || !privacy)
     return undefined;
   const continuousDays = camera.retention?.continuousDays;
   const justification = camera.retention?.justification;
@@ -449,6 +512,7 @@ function normaliseCamera(
       ? { retention: { continuousDays, ...(justification !== undefined ? { justification } : {}) } }
       : {}),
     detect,
+    privacy,
   };
 }
 

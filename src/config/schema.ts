@@ -287,6 +287,71 @@ export const DetectSchema = Type.Object(
   },
 );
 
+export const PRIVACY_MASK_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$';
+
+export const PrivacyMaskSchema = Type.Object(
+  {
+    id: hinted(
+      Type.String({
+        pattern: PRIVACY_MASK_ID_PATTERN,
+        description:
+          'Stable identifier of the mask, unique on its camera: 1 to 63 letters, digits, `-` or `_`.',
+      }),
+      (value) =>
+        `${quoteValue(value)} is not a mask id: use letters, digits, '-' or '_' (e.g. neighbour-window)`,
+    ),
+    name: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'Name shown in the UI, e.g. "Neighbour\'s window".',
+      }),
+    ),
+    kind: Type.Union([Type.Literal('permanent'), Type.Literal('liftable')], {
+      description:
+        '`permanent`: hidden from everyone, always, and left out of analytics. `liftable`: hidden, except from a ' +
+        'user with the `unmask` permission while they have an active lift (a reason and a time limit, audited).',
+    }),
+    polygon: hinted(
+      Type.Array(NormalisedPointSchema, {
+        minItems: 3,
+        maxItems: 64,
+        description:
+          'The area hidden: three to 64 points [x, y], each 0..1 of the frame, edges not crossing.',
+      }),
+      () => 'must be a polygon: a list of three or more points [x, y] with x and y from 0 to 1',
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: 'One privacy mask: an area blacked out in every picture and video.',
+  },
+);
+
+export const PrivacySchema = Type.Object(
+  {
+    masks: optional(
+      Type.Array(PrivacyMaskSchema, {
+        default: [],
+        maxItems: 32,
+        description:
+          'Areas blacked out on the server before any picture or video of this camera leaves it (snapshots, ' +
+          'event snapshots and crops, MQTT snapshots, live view, playback, exports). Example: ' +
+          "`[{ id: 'window', kind: 'permanent', polygon: [[0.7, 0.1], [0.9, 0.1], [0.9, 0.4], [0.7, 0.4]] }]`.",
+      }),
+    ),
+    maskAtRecording: optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'Also black out the permanent masks in the recording itself (re-encodes the recorded stream, costs CPU). ' +
+          'Off: recordings keep every pixel and the masks are applied when video is sent.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'Privacy masks of this camera (docs/guide/privacy-masks.md).' },
+);
+
 export const CameraSchema = Type.Object(
   {
     id: hinted(
@@ -331,6 +396,7 @@ export const CameraSchema = Type.Object(
     ),
     retention: Type.Optional(CameraRetentionSchema),
     detect: Type.Optional(DetectSchema),
+    privacy: Type.Optional(PrivacySchema),
   },
   { title: 'Camera', additionalProperties: false, description: 'A physical camera and its streams.' },
 );
@@ -684,3 +750,4 @@ export type CameraConfigInput = Static<typeof CameraSchema>;
 export type StreamConfigInput = Static<typeof StreamSchema>;
 export type DetectConfigInput = Static<typeof DetectSchema>;
 export type MqttConfigInput = Static<typeof MqttSchema>;
+export type PrivacyConfigInput = Static<typeof PrivacySchema>;

@@ -1,3 +1,5 @@
+import type { CameraPrivacyView } from './privacy.js';
+
 /**
  * Cameras and their streams as the HTTP API shows and takes them: GET /api/cameras, the camera
  * form's POST and PUT bodies, and the stream probe.
@@ -53,6 +55,7 @@ export interface CameraView {
   source: 'config' | 'api';
   retention: { continuousDays?: number } | null;
   streams: Record<string, StreamView>;
+  privacy: CameraPrivacyView;
 }
 
 export interface CameraListResponse {
@@ -73,6 +76,8 @@ export interface CameraInput {
   name?: string;
   enabled?: boolean;
   streams: Partial<Record<StreamName, StreamInput>> & { main: StreamInput };
+  /** Left out: the camera has no privacy masks (a PUT without it removes them). */
+  privacy?: CameraPrivacyView;
 }
 
 /** The body of POST /api/cameras/probe: a stream, and the camera whose stored password to use. */

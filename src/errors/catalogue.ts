@@ -45,6 +45,12 @@ export const errorCatalogue = {
     summary: 'No event has this id (it may have been deleted by retention).',
   },
   SNAPSHOT_NOT_FOUND: { httpStatus: 404, summary: 'The event has no snapshot (yet).' },
+  LIFT_NOT_FOUND: { httpStatus: 404, summary: 'No active privacy-mask lift has this id on this camera.' },
+  LIFT_ACTIVE: {
+    httpStatus: 409,
+    summary: 'You have an active lift on this camera already; end it before starting another.',
+  },
+  NO_LIFTABLE_MASKS: { httpStatus: 409, summary: 'The camera has no liftable privacy masks to lift.' },
   NOT_FOUND: { httpStatus: 404, summary: 'No such route.' },
   PATH_NOT_CANONICAL: {
     httpStatus: 400,

@@ -560,6 +560,7 @@ export class EventManager {
       snapshotPath: event.record?.snapshotPath ?? null,
       cropPath: event.record?.cropPath ?? null,
       snapshotTimeMs: event.record?.snapshotTimeMs ?? null,
+      cropRegion: event.record?.cropRegion ?? null,
       clipStartMs: event.startTimeMs - event.preCaptureMs,
       clipEndMs: event.lastSeenMs + event.postCaptureMs,
       createdAtMs: event.record?.createdAtMs ?? nowMs,
@@ -585,6 +586,7 @@ export class EventManager {
         snapshotPath: paths.frame,
         cropPath: paths.crop,
         snapshotTimeMs: snapshot.timeMs,
+        cropRegion: normalisedRegion(jpegs.cropRegion, snapshot.image),
       };
       this.options.log.debug(
         { camera: event.cameraId, event: record.id, renderMs: Math.round(performance.now() - startedMs) },
@@ -639,4 +641,15 @@ export class EventManager {
     camera.counts = counts;
     this.options.bus.publish('objects', { cameraId, counts: { ...counts }, timeMs });
   }
+}
+
+/** A pixel region of a frame as fractions of the frame, rounded like the event's box. */
+function normalisedRegion(region: PixelBox, frame: { width: number; height: number }): EventBox {
+  const round6 = (value: number) => Math.round(value * 1e6) / 1e6;
+  return {
+    x: round6(region.x / frame.width),
+    y: round6(region.y / frame.height),
+    width: round6(region.width / frame.width),
+    height: round6(region.height / frame.height),
+  };
 }

@@ -32,6 +32,11 @@ export interface EventServicesOptions {
   mqttCameras(): MqttCamera[];
   /** Undefined: MQTT off. */
   mqtt?: MqttConfig;
+  /**
+   * Blacks out a camera's privacy masks in a snapshot before it is published over MQTT, where no
+   * one has a lift: every mask applies. Absent: snapshots go as they are.
+   */
+  maskSnapshot?: (cameraId: string, jpeg: Buffer) => Promise<Buffer>;
   version: string;
 }
 
@@ -85,6 +90,7 @@ export async function startEvents(options: EventServicesOptions): Promise<EventS
         store,
         log: log.child({ component: 'mqtt' }),
         version: options.version,
+        ...(options.maskSnapshot ? { maskSnapshot: options.maskSnapshot } : {}),
       })
     : null;
   const syncCameras = () => {

@@ -33,6 +33,8 @@ export interface MqttBridgeOptions {
   version: string;
   /** Wait between reconnection attempts. */
   reconnectPeriodMs?: number;
+  /** Blacks out the camera's privacy masks in a snapshot before it is published. */
+  maskSnapshot?: (cameraId: string, jpeg: Buffer) => Promise<Buffer>;
 }
 
 const DEFAULT_RECONNECT_PERIOD_MS = 5000;
@@ -195,7 +197,9 @@ export class MqttBridge {
   private async publishSnapshot(change: EventChange): Promise<void> {
     try {
       const path = this.options.store.absolute(snapshotPaths(change.after).frame);
-      const jpeg = await readFile(path);
+      const raw = await readFile(path);
+      const { maskSnapshot } = this.options;
+      const jpeg = maskSnapshot ? await maskSnapshot(change.after.cameraId, raw) : raw;
       this.publishState(snapshotTopic(this.names.topicPrefix, change.after.cameraId), jpeg);
     } catch (err) {
       this.options.log.warn(

@@ -23,6 +23,8 @@ export interface SnapshotJpegs {
   frame: Buffer;
   /** The region around the box. */
   crop: Buffer;
+  /** Where the crop lies in the frame, in pixels (privacy masks are mapped into the crop with it). */
+  cropRegion: PixelBox;
 }
 
 const FRAME_QUALITY = 80;
@@ -99,7 +101,7 @@ export async function renderSnapshots(image: RgbImage, box: PixelBox): Promise<S
       .jpeg({ quality: CROP_QUALITY })
       .toBuffer(),
   ]);
-  return { frame, crop };
+  return { frame, crop, cropRegion: region };
 }
 
 /**

@@ -28,6 +28,8 @@ export interface EventRecord {
   snapshotPath: string | null;
   cropPath: string | null;
   snapshotTimeMs: number | null;
+  /** The part of the frame the crop shows, normalised; null when unknown (crops from before it was stored). */
+  cropRegion?: EventBox | null;
   clipStartMs: number;
   clipEndMs: number;
   createdAtMs: number;
@@ -104,6 +106,7 @@ function fromRow(row: EventRow): EventRecord {
     snapshotPath: row.snapshot_path,
     cropPath: row.crop_path,
     snapshotTimeMs: row.snapshot_time_ms,
+    ...(row.crop_region_json !== null ? { cropRegion: JSON.parse(row.crop_region_json) as EventBox } : {}),
     clipStartMs: row.clip_start_ms,
     clipEndMs: row.clip_end_ms,
     createdAtMs: row.created_at_ms,
@@ -121,6 +124,7 @@ function mutableColumns(event: NewEvent) {
     snapshot_path: event.snapshotPath,
     crop_path: event.cropPath,
     snapshot_time_ms: event.snapshotTimeMs,
+    crop_region_json: event.cropRegion ? JSON.stringify(event.cropRegion) : null,
     clip_start_ms: event.clipStartMs,
     clip_end_ms: event.clipEndMs,
     updated_at_ms: event.updatedAtMs,

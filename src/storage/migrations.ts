@@ -293,6 +293,28 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0008_privacy_lifts': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // A lift: one user sees through one camera's liftable privacy masks for a while, for a reason.
+      // Rows are never deleted by the lift's end: they are the record of who looked, with the audit log.
+      await sql`
+        CREATE TABLE privacy_lifts (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          camera_id TEXT NOT NULL,
+          user_id INTEGER NOT NULL,                    -- users.id of who sees through the masks
+          user_name TEXT NOT NULL,                     -- their name then, for the list and the audit log
+          reason TEXT NOT NULL,                        -- why, as typed (required)
+          started_at_ms INTEGER NOT NULL,              -- UTC ms
+          expires_at_ms INTEGER NOT NULL,              -- UTC ms: the lift ends by itself here
+          ended_at_ms INTEGER,                         -- UTC ms it was ended early; NULL otherwise
+          ended_by TEXT                                -- who ended it early (user name); NULL otherwise
+        ) STRICT`.execute(db);
+      await sql`CREATE INDEX privacy_lifts_by_expiry ON privacy_lifts (expires_at_ms)`.execute(db);
+      // The part of the frame an event's crop shows, normalised {x,y,width,height}: privacy masks
+      // are mapped into the crop with it. NULL for crops written before this column existed.
+      await sql`ALTER TABLE events ADD COLUMN crop_region_json TEXT`.execute(db);
+    },
+  },
   '0013_event_search': {
     async up(db: Kysely<unknown>): Promise<void> {
       // MAX(end - start) from this index bounds a time-window search (src/events/store.ts).

@@ -59,6 +59,7 @@ export interface EventTable {
   snapshot_path: string | null;
   crop_path: string | null;
   snapshot_time_ms: number | null;
+  crop_region_json: string | null;
   clip_start_ms: number;
   clip_end_ms: number;
   created_at_ms: number;
@@ -128,6 +129,18 @@ export interface AuditLogTable {
   hash: string;
 }
 
+export interface PrivacyLiftTable {
+  id: Generated<number>;
+  camera_id: string;
+  user_id: number;
+  user_name: string;
+  reason: string;
+  started_at_ms: number;
+  expires_at_ms: number;
+  ended_at_ms: number | null;
+  ended_by: string | null;
+}
+
 export interface AuditCheckpointTable {
   id: number;
   seq: number;
@@ -151,4 +164,5 @@ export interface DatabaseSchema {
   api_tokens: ApiTokenTable;
   audit_log: AuditLogTable;
   audit_checkpoint: AuditCheckpointTable;
+  privacy_lifts: PrivacyLiftTable;
 }

@@ -37,13 +37,22 @@ function allowed(access: RouteAccess, caller: Caller): boolean {
   return ROLE_PERMISSIONS[caller.role].has(access.permission);
 }
 
-const STATE_CHANGING_ACTIONS = ['user', 'token', 'camera', 'event.delete', 'logout', 'setup', 'config'];
+const STATE_CHANGING_ACTIONS = [
+  'user',
+  'token',
+  'camera',
+  'event.delete',
+  'logout',
+  'setup',
+  'config',
+  'privacy',
+];
 
 describe('an attacker gets nothing through any spelling of any route', { timeout: 600_000 }, () => {
   let vigil: TestVigil;
   let port: number;
   const callers: Caller[] = [];
-  const ids = { viewerUser: 0, adminUser: 0, adminToken: 0, segment: 1 };
+  const ids = { viewerUser: 0, adminUser: 0, adminToken: 0, segment: 1, lift: 0 };
 
   /** A concrete path for a route: real ids, so a request that got through would change something real. */
   function concrete(route: RegisteredRoute): string {
@@ -51,6 +60,7 @@ describe('an attacker gets nothing through any spelling of any route', { timeout
     return route.url
       .replace(':segmentId', String(ids.segment))
       .replace(':range', '0-10.m4s')
+      .replace(':liftId', String(ids.lift))
       .replace(/^\/api\/cameras\/:id/, `/api/cameras/${camera}`)
       .replace(/^\/api\/users\/:id/, `/api/users/${ids.viewerUser}`)
       .replace(/^\/api\/tokens\/:id/, `/api/tokens/${ids.adminToken}`)
@@ -69,6 +79,7 @@ describe('an attacker gets nothing through any spelling of any route', { timeout
       'POST /api/cameras/probe': { url: 'rtsp://127.0.0.1:9/x' },
       'POST /api/setup': { name: 'mallory', password: 'correct horse battery staple 9' },
       'POST /api/session/password': { currentPassword: PASSWORD, newPassword: 'pwned pwned pwned 99' },
+      'POST /api/cameras/:id/privacy/lifts': { reason: 'peek', durationMs: 3_600_000 },
     };
     return JSON.stringify(bodies[`${route.method} ${route.url}`] ?? {});
   }
@@ -114,6 +125,8 @@ cameras:
   - id: cam
     streams:
       main: { url: "testsrc:?size=320x240&fps=5" }
+    privacy:
+      masks: [{ id: gate, kind: liftable, polygon: [[0.5, 0.5], [0.9, 0.5], [0.9, 0.9]] }]
   - id: other
     streams:
       main: { url: "testsrc:?size=320x240&fps=5" }
@@ -150,6 +163,16 @@ cameras:
       20_000,
     );
     ids.segment = segment.id;
+    // A lift of the administrator's in force, so that ending it is a real target.
+    const lift = await rawRequest(
+      port,
+      'POST',
+      '/api/cameras/cam/privacy/lifts',
+      { authorization: `Bearer ${vigil.token}`, 'content-type': 'application/json' },
+      JSON.stringify({ reason: 'control', durationMs: 3_600_000 }),
+    );
+    assert.equal(lift.statusCode, 201, lift.body);
+    ids.lift = (JSON.parse(lift.body) as { id: number }).id;
   });
 
   after(async () => {

@@ -151,6 +151,8 @@ cameras:
     streams:
       main: { url: "testsrc:?size=320x240&fps=5" }
     detect: { enabled: false, labels: [person, car] }
+    privacy:
+      masks: [{ id: corner, kind: liftable, polygon: [[0.7, 0.05], [0.95, 0.05], [0.95, 0.3], [0.7, 0.3]] }]
 `);
   });
 
@@ -217,6 +219,11 @@ cameras:
     );
     const meta = await sharp(snapshot).metadata();
     assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 320, 240]);
+    // Every privacy mask is blacked out over MQTT, the liftable ones too: no one has a lift there.
+    const { data: grey } = await sharp(snapshot).greyscale().raw().toBuffer({ resolveWithObject: true });
+    const lumaAt = (x: number, y: number) => grey[Math.round(y * 240) * 320 + Math.round(x * 320)]!;
+    assert.ok(lumaAt(0.82, 0.17) < 8, `inside the mask: ${lumaAt(0.82, 0.17)}`);
+    assert.ok(Math.abs(lumaAt(0.3, 0.8) - 100) < 12, `outside the mask: ${lumaAt(0.3, 0.8)}`);
     assert.equal(recorder.messages.find((m) => m.topic === `${prefix}/yard/snapshot`)?.retain, true);
     assert.equal(recorder.messages.find((m) => m.topic === `${prefix}/events`)?.retain, false);
     events.trackEnded('yard', 1, start + 1000);

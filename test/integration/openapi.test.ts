@@ -148,6 +148,8 @@ cameras:
         password: "\${VIGIL_OPENAPI_CAM_PASSWORD}"
     # The pipeline stays off: the test plays its part with its own tracks.
     detect: { enabled: false, labels: [person], preCaptureMs: 2000, postCaptureMs: 1000 }
+    privacy:
+      masks: [{ id: gate, kind: liftable, polygon: [[0.6, 0.6], [0.9, 0.6], [0.9, 0.9]] }]
 `);
     const res = await fetch(`${vigil.url}/api/openapi.json`, {
       headers: { authorization: `Bearer ${vigil.token}` },
@@ -353,6 +355,16 @@ cameras:
     );
     assert.equal((await call('DELETE', '/api/cameras/api-cam')).status, 204);
     assert.equal((await call('DELETE', '/api/cameras/api-cam')).status, 404);
+
+    // Privacy-mask lifts: start, list, end, and an end of what has ended.
+    const lift = await call('POST', '/api/cameras/cam/privacy/lifts', {
+      body: { reason: 'description check', durationMs: 60_000 },
+    });
+    assert.equal(lift.status, 201);
+    assert.equal((await call('GET', '/api/cameras/cam/privacy/lifts')).status, 200);
+    const liftId = (lift.json as { id: number }).id;
+    assert.equal((await call('DELETE', `/api/cameras/cam/privacy/lifts/${liftId}`)).status, 204);
+    assert.equal((await call('DELETE', `/api/cameras/cam/privacy/lifts/${liftId}`)).status, 404);
 
     // Errors in the one shape, by the status the description gives.
     assert.equal((await call('GET', '/api/cameras/nope')).status, 404);

@@ -19,6 +19,7 @@ function concrete(url: string, camera = 'cam'): string {
   return url
     .replace(':segmentId', '1')
     .replace(':range', '0-10.m4s')
+    .replace(':liftId', '999999')
     .replace(/^\/api\/cameras\/:id/, `/api/cameras/${camera}`)
     .replace(':id', '999999');
 }
@@ -53,6 +54,8 @@ cameras:
   - id: cam
     streams:
       main: { url: "testsrc:?size=320x240&fps=5" }
+    privacy:
+      masks: [{ id: gate, kind: liftable, polygon: [[0.5, 0.5], [0.9, 0.5], [0.9, 0.9]] }]
   - id: other
     streams:
       main: { url: "testsrc:?size=320x240&fps=5" }

@@ -85,6 +85,7 @@ test('camera and stream defaults are applied', () => {
       preCaptureMs: 5000,
       postCaptureMs: 5000,
     },
+    privacy: { masks: [], maskAtRecording: false },
   });
 });
 

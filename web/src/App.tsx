@@ -200,7 +200,7 @@ function View(props: { section: string; route: Route }) {
     case 'events':
       return <EventsPage eventId={route.path[1]} query={route.query} />;
     case 'cameras':
-      return <CamerasPage editing={route.path[1]} />;
+      return <CamerasPage editing={route.path[1]} privacy={route.path[2] === 'privacy'} />;
     case 'system':
       return route.path[1] === 'notice' ? <PrivacyNoticePage /> : <SystemPage />;
     case 'account':

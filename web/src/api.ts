@@ -1,3 +1,4 @@
+import type { LiftListResponse, LiftRequest, LiftView } from '@contract/privacy';
 import type {
   AuditPageResponse,
   AuditVerifyResponse,
@@ -158,6 +159,14 @@ export const api = {
   addCamera: (camera: CameraInput) => request<CameraView>('POST', '/api/cameras', camera),
   updateCamera: (camera: CameraInput) => request<CameraView>('PUT', `/api/cameras/${camera.id}`, camera),
   removeCamera: (id: string) => request<void>('DELETE', `/api/cameras/${id}`),
+  lifts: (cameraId: string) =>
+    request<LiftListResponse>('GET', `/api/cameras/${encodeURIComponent(cameraId)}/privacy/lifts`).then(
+      (r) => r.lifts,
+    ),
+  startLift: (cameraId: string, lift: LiftRequest) =>
+    request<LiftView>('POST', `/api/cameras/${encodeURIComponent(cameraId)}/privacy/lifts`, lift),
+  endLift: (cameraId: string, liftId: number) =>
+    request<void>('DELETE', `/api/cameras/${encodeURIComponent(cameraId)}/privacy/lifts/${liftId}`),
   probe: (stream: ProbeRequest) => request<ProbeResponse>('POST', '/api/cameras/probe', stream),
   events: (query: {
     camera?: string;

@@ -6,7 +6,7 @@ import type { IngestFragment } from '../../ingest/fragment.js';
 import type { StreamStatus } from '../../ingest/supervisor.js';
 import type { LiveDetectionsMessage } from '../../contract/live.js';
 import { WorkerDetector, type Detector } from '../detector/index.js';
-import { boxToNormalised } from '../geometry.js';
+import { boxToNormalised, type NormalisedPolygon } from '../geometry.js';
 import { CameraAnalytics, type CameraAnalyticsStats, type SkippedFrames } from './camera-analytics.js';
 import { DetectorScheduler, type InferenceSample } from './detector-scheduler.js';
 import { FrameDecoder } from './frame-decoder.js';
@@ -98,6 +98,7 @@ export class AnalyticsService {
     detect: DetectConfig,
     stream: AnalysedStream,
     onTracks?: TracksListener,
+    privacyMasks: readonly NormalisedPolygon[] = [],
   ): Promise<void> {
     this.detach(cameraId);
     let scheduler: DetectorScheduler;
@@ -111,7 +112,9 @@ export class AnalyticsService {
     const log = this.deps.log.child({ camera: cameraId, component: 'analytics' });
     const analytics = new CameraAnalytics({
       cameraId,
-      detect,
+      // What a permanent privacy mask covers is not watched: no motion there, no detections.
+      detect: { ...detect, masks: [...detect.masks, ...privacyMasks] },
+      privacyMasks,
       scheduler,
       events: this.deps.events,
       decoder: (onFrame) => new FrameDecoder({ ffmpeg: this.deps.ffmpeg, fps: detect.fps, log, onFrame }),

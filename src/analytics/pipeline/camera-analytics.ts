@@ -11,7 +11,7 @@ import {
   type Detection,
   type DetectionFilters,
 } from '../detector/index.js';
-import { scaleBox, type FrameSize } from '../geometry.js';
+import { scaleBox, standsInAny, type FrameSize, type NormalisedPolygon } from '../geometry.js';
 import { LumaDownscaler, lumaFromRgb, MotionDetector } from '../motion/index.js';
 import { Tracker, type Track } from '../tracking/index.js';
 import type { DetectorScheduler } from './detector-scheduler.js';
@@ -26,6 +26,11 @@ export const STATIONARY_RECHECK_MS = 10_000;
 export interface CameraAnalyticsDeps {
   cameraId: string;
   detect: DetectConfig;
+  /**
+   * Permanent privacy masks: detections standing inside are dropped (motion there is ignored
+   * already, the caller merges these into detect.masks).
+   */
+  privacyMasks?: readonly NormalisedPolygon[];
   scheduler: DetectorScheduler;
   events: EventManager;
   decoder: (onFrame: (frame: DecodedFrame) => void) => FrameDecoder;
@@ -205,11 +210,12 @@ export class CameraAnalytics {
       if (perRegion === null || this.stopped) return;
       this.stats.detectionRuns += 1;
       const inputSize = this.deps.scheduler.detector.inputSize;
+      const privacyMasks = this.deps.privacyMasks ?? [];
       detections = filterDetections(
         detectionsToFrame(perRegion, regions, inputSize, size),
         size,
         this.filters,
-      );
+      ).filter((d) => !standsInAny(d.box, size, privacyMasks));
     }
     // Stationary tracks not looked at this time are carried as they were, so a parked car is
     // not ended for want of a look.

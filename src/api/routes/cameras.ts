@@ -12,6 +12,8 @@ import {
   type ProbeBody,
 } from '../schemas.js';
 import type { CameraView, ProbeResponse } from '../../contract/cameras.js';
+import type { CameraPrivacyView } from '../../contract/privacy.js';
+import { privacyConfigFor, type CameraConfig } from '../../config/index.js';
 import { errors, json, noBody, type Tag } from '../openapi.js';
 import {
   cameraList,
@@ -38,6 +40,20 @@ function cameraView(camera: CameraDetails, request: FastifyRequest): CameraView 
     source: camera.source,
     retention: camera.config.retention ?? null,
     streams: Object.fromEntries(camera.streams.map((s) => [s.name, showUser ? s : { ...s, user: null }])),
+    privacy: privacyView(camera.config),
+  };
+}
+
+function privacyView(camera: CameraConfig): CameraPrivacyView {
+  const privacy = privacyConfigFor(camera);
+  return {
+    masks: privacy.masks.map((m) => ({
+      id: m.id,
+      ...(m.name !== undefined ? { name: m.name } : {}),
+      kind: m.kind,
+      polygon: m.polygon.map(([x, y]) => [x, y]),
+    })),
+    maskAtRecording: privacy.maskAtRecording,
   };
 }
 

@@ -16,6 +16,9 @@ import type { MediaAudit } from '../audit-media.js';
 import { errors, json, media, mp4Download, noBody, type Tag } from '../openapi.js';
 import { eventView as eventViewSchema, eventsPage } from '../response-schemas.js';
 import { sendMp4 } from '../send-mp4.js';
+import { maskStill } from '../../privacy/mask-overlay.js';
+import type { MaskPolicy } from '../../privacy/mask-policy.js';
+import { masksFingerprint, polygonsInRegion } from '../../privacy/mask-region.js';
 import { cameraIdParams } from '../schemas.js';
 
 /** An event's clip is cut to this, like an export (a car parked for a day is not a clip). */
@@ -69,6 +72,8 @@ export interface EventRouteDeps {
   events: Pick<EventServices, 'store' | 'manager'>;
   playback: Pick<PlaybackService, 'exportMp4'>;
   audit: MediaAudit & Pick<AuthServices, 'record'>;
+  /** The privacy masks each caller gets blacked out. */
+  masks: Pick<MaskPolicy, 'masksFor'>;
 }
 
 export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
@@ -134,8 +139,9 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
           operationId: 'getEventSnapshot',
           summary: "An event's snapshot",
           description:
-            'The frame with the box drawn, or with `crop=1` the region around the box. Its ETag changes ' +
-            'when a better snapshot replaces it.',
+            'The frame with the box drawn, or with `crop=1` the region around the box, with the privacy masks ' +
+            'the caller must not see through blacked out. Its ETag changes when a better snapshot replaces it ' +
+            'and when the masks that apply change.',
           tags,
           params: eventParams,
           querystring: snapshotQuery,
@@ -163,8 +169,14 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
         } catch {
           throw missing();
         }
-        // The snapshot is replaced while the event goes on by a better one: revalidate each time.
-        const etag = `"${event.id}-${event.snapshotTimeMs ?? 0}-${crop ? 'crop' : 'frame'}"`;
+        const frameMasks = ctx.masks.masksFor(principalOf(request), event.cameraId);
+        // A crop whose place in the frame is unknown (written before it was stored) cannot be
+        // masked in part: with any mask on the camera, it is not shown at all.
+        if (crop && frameMasks.length > 0 && !event.cropRegion) throw missing();
+        const masks = crop && event.cropRegion ? polygonsInRegion(frameMasks, event.cropRegion) : frameMasks;
+        // The snapshot is replaced while the event goes on by a better one, and is masked
+        // differently as lifts start and end: revalidate each time.
+        const etag = `"${event.id}-${event.snapshotTimeMs ?? 0}-${crop ? 'crop' : 'frame'}-${masksFingerprint(masks)}"`;
         void reply.type('image/jpeg').header('cache-control', 'no-cache').header('etag', etag);
         auditMedia(ctx.audit, request, {
           action: 'snapshot.view',
@@ -173,7 +185,7 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
           merge: `event|${event.id}`,
         });
         if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-        return reply.send(jpeg);
+        return reply.send(await maskStill(jpeg, masks));
       },
     );
 

@@ -7,6 +7,9 @@ import type { CameraManager } from '../../camera/camera-manager.js';
 import type { PlaybackService } from '../../recording/playback.js';
 import type { Clock } from '../../time/clock.js';
 import type { MediaAudit } from '../audit-media.js';
+import { principalOf } from '../auth-hooks.js';
+import { maskStill } from '../../privacy/mask-overlay.js';
+import type { MaskPolicy } from '../../privacy/mask-policy.js';
 import { errors, json, media, mp4Download, type Tag } from '../openapi.js';
 import { recordingsResponse } from '../response-schemas.js';
 import { sendMp4 } from '../send-mp4.js';
@@ -40,6 +43,8 @@ export interface MediaRouteDeps {
   /** The ffmpeg that encodes snapshots. */
   ffmpegPath: string;
   audit: MediaAudit;
+  /** The privacy masks each caller gets blacked out. */
+  masks: Pick<MaskPolicy, 'masksFor'>;
 }
 
 /** Recordings: spans and gaps, HLS playback, segment parts, exports, and the live snapshot. */
@@ -254,7 +259,9 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
         schema: {
           operationId: 'getSnapshot',
           summary: 'The latest frame as JPEG',
-          description: "Decoded from the stream's last GOP, kept in memory.",
+          description:
+            "Decoded from the stream's last GOP, kept in memory. The camera's privacy masks are blacked out " +
+            'for the caller (liftable ones too, unless the caller has an active lift).',
           tags: ['live' satisfies Tag],
           params: cameraIdParams,
           querystring: streamQuery,
@@ -268,7 +275,10 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
       async (request, reply) => {
         const stream = request.query.stream ?? 'main';
         const runtime = ctx.cameras.stream(request.params.id, stream);
-        const jpeg = await runtime.gop.snapshot(ctx.ffmpegPath);
+        const jpeg = await maskStill(
+          await runtime.gop.snapshot(ctx.ffmpegPath),
+          ctx.masks.masksFor(principalOf(request), request.params.id),
+        );
         auditMedia(ctx.audit, request, {
           action: 'snapshot.view',
           cameraId: request.params.id,

@@ -125,13 +125,35 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
       `INSERT INTO events (camera_id, label, track_id, start_time_ms, end_time_ms, max_score, box_json, path_json,
         zones_json, snapshot_path, crop_path, snapshot_time_ms, clip_start_ms, clip_end_ms, created_at_ms,
         updated_at_ms)
-       VALUES ('door', 'car', 4, 10000, 70000, 0.8, '{}', '[]', '[]', NULL, NULL, NULL, 5000, 75000, 1, 2)`,
+       VALUES ('door', 'truck', 4, 10000, 70000, 0.8, '{}', '[]', '[]', NULL, NULL, NULL, 5000, 75000, 1, 2)`,
+      `INSERT INTO events (camera_id, label, track_id, start_time_ms, end_time_ms, max_score, box_json, path_json,
+        zones_json, snapshot_path, crop_path, snapshot_time_ms, clip_start_ms, clip_end_ms, created_at_ms,
+        updated_at_ms)
+       VALUES ('door', 'car', 4, 6000, 9000, 0.7, '{}', '[]', '[]', 'e/2-frame.jpg', 'e/2-crop.jpg', 8000, 0, 9000, 1, 2)`,
     ],
     check: async (db) => {
       const longest = await sql<{
         ms: number;
       }>`SELECT MAX(end_time_ms - start_time_ms) AS ms FROM events`.execute(db);
       assert.equal(longest.rows[0]?.ms, 60000, 'the duration index covers the events stored before it');
+      // 0008: an event from before crop regions were stored has none (its crop is not sent while masks exist).
+      const event = await db
+        .selectFrom('events')
+        .selectAll()
+        .where('label', '=', 'car')
+        .executeTakeFirstOrThrow();
+      assert.equal(event.crop_path, 'e/2-crop.jpg');
+      assert.equal(event.crop_region_json, null);
+    },
+  },
+  '0008_privacy_lifts': {
+    insert: [
+      `INSERT INTO privacy_lifts (camera_id, user_id, user_name, reason, started_at_ms, expires_at_ms)
+       VALUES ('door', 2, 'Root', 'incident 7 on the pavement', 100, 3600100)`,
+    ],
+    check: async (db) => {
+      const lift = await db.selectFrom('privacy_lifts').selectAll().executeTakeFirstOrThrow();
+      assert.equal(lift.reason, 'incident 7 on the pavement');
     },
   },
 };

@@ -5,14 +5,17 @@ import { Forbidden } from '../components/FormError';
 import { StatusBadge } from '../components/StatusBadge';
 import { href, navigate } from '../router';
 import { usePoll } from '../usePoll';
+import { PrivacyMasksEditor } from './PrivacyMasksEditor';
 
-export function CamerasPage(props: { editing: string | undefined }) {
+export function CamerasPage(props: { editing: string | undefined; privacy?: boolean }) {
   const cameras = usePoll(api.cameras, 2000);
   if (cameras.errorCode === 'FORBIDDEN' && cameras.error) return <Forbidden message={cameras.error} />;
   if (cameras.error && !cameras.data) return <p className="error">Cannot load cameras: {cameras.error}</p>;
   if (!cameras.data) return <p className="muted">Loading…</p>;
   if (props.editing === 'new') return <CameraForm camera={null} onDone={cameras.refresh} />;
   const editing = props.editing ? cameras.data.find((c) => c.id === props.editing) : undefined;
+  if (editing && props.privacy)
+    return <PrivacyMasksEditor key={editing.id} camera={editing} onSaved={cameras.refresh} />;
   if (editing) return <CameraForm key={editing.id} camera={editing} onDone={cameras.refresh} />;
 
   return (
@@ -46,6 +49,9 @@ export function CamerasPage(props: { editing: string | undefined }) {
               <td className="url">{camera.streams.main?.url ?? '—'}</td>
               <td className="url">{camera.streams.sub?.url ?? '—'}</td>
               <td className="actions">
+                <a className="button ghost" href={href(['cameras', camera.id, 'privacy'])}>
+                  Privacy masks
+                </a>
                 {camera.source === 'api' ? (
                   <>
                     <a className="button ghost" href={href(['cameras', camera.id])}>
@@ -155,6 +161,8 @@ function CameraForm(props: { camera: CameraView | null; onDone: () => void }) {
     };
     if (name.trim()) input.name = name.trim();
     if (sub.url.trim()) input.streams.sub = streamInput(sub, editing);
+    // A PUT replaces the whole camera: the masks drawn in the privacy editor go with it.
+    if (props.camera) input.privacy = props.camera.privacy;
     try {
       await (editing ? api.updateCamera(input) : api.addCamera(input));
       props.onDone();
