@@ -60,7 +60,8 @@ const layers = {
     'contract',
   ],
   // Privacy masks and redaction: pictures and video changed before they leave the server.
-  privacy: ['errors', 'time', 'media', 'config', 'auth', 'ingest', 'contract'],
+  // Masked video subscribes to the camera runtime like live view, and reads recordings like playback.
+  privacy: ['errors', 'time', 'media', 'config', 'auth', 'ingest', 'recording', 'live', 'camera', 'contract'],
   // Routes over every module below them.
   api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.

@@ -137,12 +137,15 @@ export async function buildServer(
   await app.register(healthRoutes(services.system));
   await app.register(systemRoutes(services.system));
   await app.register(cameraRoutes(services.cameraAdmin));
-  await app.register(mediaRoutes({ cameras, playback, clock, ffmpegPath: services.ffmpegPath, audit }));
-  await app.register(liveRoutes({ cameras, playback, clock, audit }));
+  const { maskedVideo } = services;
+  await app.register(
+    mediaRoutes({ cameras, playback, clock, ffmpegPath: services.ffmpegPath, audit, maskedVideo }),
+  );
+  await app.register(liveRoutes({ cameras, playback, clock, audit, maskedVideo }));
   await app.register(
     analyticsRoutes({ cameras, motion: services.motion, analytics: services.analytics, clock }),
   );
-  await app.register(eventRoutes({ events: services.events, playback, audit }));
+  await app.register(eventRoutes({ events: services.events, playback, audit, maskedVideo }));
   await app.register(wsRoutes({ bus: services.events.bus, version: services.version, log: services.log }));
   await app.register(apiDescriptionRoutes());
   await app.register(metricsRoutes({ metrics: services.metrics, allowFrom: services.metricsAllowFrom }));

@@ -13,6 +13,8 @@ import { VigilError } from '../errors/catalogue.js';
 import { startEvents, type EventServices } from '../events/index.js';
 import { ffmpegWarning, locateFfmpeg, type FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { VigilMetrics } from '../metrics/vigil-metrics.js';
+import type { MaskPolicy } from '../privacy/mask-policy.js';
+import { MaskedVideo, NO_MASKS } from '../privacy/masked-video/index.js';
 import { PlaybackService } from '../recording/playback.js';
 import type { SegmentFiles } from '../recording/segment-files.js';
 import type { RetentionRunner } from '../storage/retention.js';
@@ -30,6 +32,13 @@ export interface VigilOptions {
   listen?: string;
   /** How recorders write segment files (tests inject a slow disk); default node:fs. */
   segmentFiles?: SegmentFiles;
+  /**
+   * Who may not see under which privacy masks (privacy/mask-policy.ts). Default: no masks, until
+   * the configured policy is wired here.
+   */
+  maskPolicy?: MaskPolicy;
+  /** How long a masked live transcoder outlives its last viewer (tests shorten it). */
+  maskedIdleStopMs?: number;
 }
 
 export interface RunningVigil {
@@ -175,6 +184,20 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       log,
     });
     events.syncCameras();
+    const playback = new PlaybackService({
+      index: storage.index,
+      storageRoot: storage.root,
+      liveSegment: (cameraId, stream) => cameras.liveSegment(cameraId, stream),
+    });
+    const maskedVideo = new MaskedVideo({
+      policy: opts.maskPolicy ?? NO_MASKS,
+      ffmpeg,
+      playback,
+      log,
+      clock,
+      ...(opts.maskedIdleStopMs !== undefined ? { idleStopMs: opts.maskedIdleStopMs } : {}),
+    });
+    modules.add(maskedVideo);
     const metrics = new VigilMetrics({
       version,
       storageRoot: storage.root,
@@ -184,6 +207,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       cameras,
       analytics,
       bus: events.bus,
+      maskedTranscoders: () => maskedVideo.transcoders(),
     });
     modules.add(metrics);
     const api = modules.add(
@@ -204,12 +228,10 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
             cameras,
             retention,
             index: storage.index,
+            maskedTranscoders: () => maskedVideo.transcoders(),
           }),
-          playback: new PlaybackService({
-            index: storage.index,
-            storageRoot: storage.root,
-            liveSegment: (cameraId, stream) => cameras.liveSegment(cameraId, stream),
-          }),
+          playback,
+          maskedVideo,
           events,
           analytics,
           motion: storage.motion,

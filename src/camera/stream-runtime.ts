@@ -31,6 +31,7 @@ export class StreamRuntime {
   readonly live = new LiveFeed();
   /** Replaced, never changed in place, so a dispatch in progress is not disturbed by (un)subscribing. */
   private subscribers: readonly StreamSubscriber[] = [];
+  private stopListeners: ReadonlyArray<(reason: LiveEndReason) => void> = [];
 
   constructor(
     readonly name: string,
@@ -75,6 +76,14 @@ export class StreamRuntime {
     };
   }
 
+  /** Called once when the stream stops (its camera was changed or removed); returns the function that unregisters. */
+  onStop(listener: (reason: LiveEndReason) => void): () => void {
+    this.stopListeners = [...this.stopListeners, listener];
+    return () => {
+      this.stopListeners = this.stopListeners.filter((l) => l !== listener);
+    };
+  }
+
   /** Where a media time of the current connection lies on the recording timeline (null: not recorded). */
   wallTimeOf(connectionId: number, ticks: number): number | null {
     return this.recorder.wallTimeOf(connectionId, ticks);
@@ -86,6 +95,8 @@ export class StreamRuntime {
 
   async stop(reason: LiveEndReason): Promise<void> {
     this.live.closeAll(reason);
+    for (const listener of this.stopListeners) listener(reason);
+    this.stopListeners = [];
     await this.supervisor.stop();
     await this.recorder.endConnection();
   }

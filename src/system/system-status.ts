@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import type { HealthResponse, SystemResponse } from '../contract/system.js';
+import type { HealthResponse, MaskedTranscoderView, SystemResponse } from '../contract/system.js';
 import type { CameraManager } from '../camera/camera-manager.js';
 import { ffmpegWarning, type FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import type { RetentionRunner } from '../storage/retention.js';
@@ -18,6 +18,8 @@ export interface SystemStatusDeps {
   cameras: Pick<CameraManager, 'list' | 'viewStreams' | 'connectivityLog'>;
   retention: Pick<RetentionRunner, 'status'>;
   index: Pick<SegmentIndex, 'usedBytes' | 'usageByCamera'>;
+  /** Live transcoders of masked video running now, with their CPU (privacy/masked-video). */
+  maskedTranscoders?: () => MaskedTranscoderView[];
 }
 
 async function totalBytesOf(path: string): Promise<number | null> {
@@ -90,6 +92,7 @@ export class SystemStatus {
         }),
       })),
       connectivity: [...deps.cameras.connectivityLog()].reverse().slice(0, CONNECTIVITY_SHOWN),
+      maskedTranscoders: deps.maskedTranscoders?.() ?? [],
     };
   }
 

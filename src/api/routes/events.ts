@@ -15,7 +15,8 @@ import type { PlaybackService } from '../../recording/playback.js';
 import type { MediaAudit } from '../audit-media.js';
 import { errors, json, media, mp4Download, noBody, type Tag } from '../openapi.js';
 import { eventView as eventViewSchema, eventsPage } from '../response-schemas.js';
-import { sendMp4 } from '../send-mp4.js';
+import { sendMaskedMp4, sendMp4 } from '../send-mp4.js';
+import type { MaskedVideo } from '../../privacy/masked-video/index.js';
 import { cameraIdParams } from '../schemas.js';
 
 /** An event's clip is cut to this, like an export (a car parked for a day is not a clip). */
@@ -69,6 +70,8 @@ export interface EventRouteDeps {
   events: Pick<EventServices, 'store' | 'manager'>;
   playback: Pick<PlaybackService, 'exportMp4'>;
   audit: MediaAudit & Pick<AuthServices, 'record'>;
+  /** Callers who must not see under a privacy mask get the clip re-encoded with it. */
+  maskedVideo: Pick<MaskedVideo, 'masksFor' | 'playback'>;
 }
 
 export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
@@ -206,7 +209,10 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
           merge: `event|${event.id}`,
         });
         const start = new Date(event.startTimeMs).toISOString().replace(/[:.]/g, '-');
-        return sendMp4(request, reply, mp4, `${event.cameraId}-${event.label}-${start}.mp4`);
+        const filename = `${event.cameraId}-${event.label}-${start}.mp4`;
+        const masks = ctx.maskedVideo.masksFor(principalOf(request), event.cameraId);
+        if (masks.length === 0) return sendMp4(request, reply, mp4, filename);
+        return sendMaskedMp4(reply, await ctx.maskedVideo.playback.exportFile(mp4, masks), filename);
       },
     );
 

@@ -9,7 +9,9 @@ import type { Clock } from '../../time/clock.js';
 import type { MediaAudit } from '../audit-media.js';
 import { errors, json, media, mp4Download, type Tag } from '../openapi.js';
 import { recordingsResponse } from '../response-schemas.js';
-import { sendMp4 } from '../send-mp4.js';
+import { principalOf } from '../auth-hooks.js';
+import { sendMaskedMp4, sendMp4 } from '../send-mp4.js';
+import type { MaskedVideo } from '../../privacy/masked-video/index.js';
 import {
   cameraIdParams,
   partParams,
@@ -32,6 +34,14 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/**
+ * Stored parts never change, so browsers may keep them; a masked one is not kept, since a lifted
+ * mask (or a new one) must show at the next request.
+ */
+function cacheControl(masks: readonly unknown[]): string {
+  return masks.length > 0 ? 'private, no-store' : 'private, max-age=86400';
+}
+
 /** What the recording and snapshot routes use. */
 export interface MediaRouteDeps {
   cameras: Pick<CameraManager, 'get' | 'stream'>;
@@ -40,6 +50,8 @@ export interface MediaRouteDeps {
   /** The ffmpeg that encodes snapshots. */
   ffmpegPath: string;
   audit: MediaAudit;
+  /** Callers who must not see under a privacy mask get parts and exports re-encoded with it. */
+  maskedVideo: Pick<MaskedVideo, 'masksFor' | 'playback'>;
 }
 
 /** Recordings: spans and gaps, HLS playback, segment parts, exports, and the live snapshot. */
@@ -151,13 +163,17 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
       },
       async (request, reply) => {
         const segment = await ctx.playback.segment(request.params.id, request.params.segmentId);
-        const bytes = await ctx.playback.initBytes(segment);
+        const masks = ctx.maskedVideo.masksFor(principalOf(request), segment.cameraId);
+        const bytes =
+          masks.length > 0
+            ? await ctx.maskedVideo.playback.initBytes(segment, masks)
+            : await ctx.playback.initBytes(segment);
         auditMedia(
           ctx.audit,
           request,
           playbackView(segment.cameraId, segment.stream, segment.startTimeMs, 'segment'),
         );
-        return reply.type('video/mp4').header('cache-control', 'private, max-age=86400').send(bytes);
+        return reply.type('video/mp4').header('cache-control', cacheControl(masks)).send(bytes);
       },
     );
 
@@ -185,6 +201,16 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
           number,
         ];
         const segment = await ctx.playback.segment(request.params.id, request.params.segmentId);
+        const masks = ctx.maskedVideo.masksFor(principalOf(request), segment.cameraId);
+        if (masks.length > 0) {
+          const masked = await ctx.maskedVideo.playback.partBytes(segment, start, end, masks);
+          auditMedia(
+            ctx.audit,
+            request,
+            playbackView(segment.cameraId, segment.stream, segment.startTimeMs, 'segment'),
+          );
+          return reply.type('video/iso.segment').header('cache-control', cacheControl(masks)).send(masked);
+        }
         const stream = await ctx.playback.partStream(segment, start, end);
         auditMedia(
           ctx.audit,
@@ -194,7 +220,7 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
         return reply
           .type('video/iso.segment')
           .header('content-length', end - start)
-          .header('cache-control', 'private, max-age=86400')
+          .header('cache-control', cacheControl(masks))
           .send(stream);
       },
     );
@@ -244,7 +270,9 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
           merge: `${stream}|${fromMs}|${toMs}`,
         });
         const filename = `${camera.config.id}-${iso(fromMs).replace(/[:.]/g, '-')}.mp4`;
-        return sendMp4(request, reply, mp4, filename);
+        const masks = ctx.maskedVideo.masksFor(principalOf(request), camera.config.id);
+        if (masks.length === 0) return sendMp4(request, reply, mp4, filename);
+        return sendMaskedMp4(reply, await ctx.maskedVideo.playback.exportFile(mp4, masks), filename);
       },
     );
 

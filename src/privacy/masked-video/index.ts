@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { Principal } from '../../auth/permissions.js';
+import type { MaskedTranscoderView } from '../../contract/system.js';
+import type { PlaybackService } from '../../recording/playback.js';
+import type { Clock } from '../../time/clock.js';
+import type { Timers } from '../../time/timers.js';
+import type { MaskPolygon } from '../mask-overlay.js';
+import type { MaskPolicy } from '../mask-policy.js';
+import { MaskedLive } from './masked-live.js';
+import { MaskedPlayback } from './masked-playback.js';
+
+export { maskMp4, type MaskedFile } from './masked-playback.js';
+export { maskKey } from './mask-args.js';
+export type { MaskedLive } from './masked-live.js';
+export type { MaskedPlayback } from './masked-playback.js';
+
+export interface MaskedVideoDeps {
+  policy: MaskPolicy;
+  ffmpeg: { path: string; major: number };
+  playback: Pick<PlaybackService, 'scan' | 'initBytes' | 'partStream'>;
+  log: Logger;
+  clock: Clock;
+  timers?: Timers;
+  /** How long a live transcoder outlives its last viewer (default IDLE_STOP_MS). */
+  idleStopMs?: number;
+}
+
+/**
+ * Video with privacy masks burnt in on the server, for every route that sends video: live view
+ * (shared transcoders), recorded playback and exports (re-encoded on request). The routes ask
+ * masksFor(); an empty answer means the plain stream-copy path.
+ */
+export class MaskedVideo {
+  readonly live: MaskedLive;
+  readonly playback: MaskedPlayback;
+
+  constructor(private readonly deps: MaskedVideoDeps) {
+    this.live = new MaskedLive({
+      policy: deps.policy,
+      ffmpeg: deps.ffmpeg,
+      log: deps.log,
+      clock: deps.clock,
+      ...(deps.timers ? { timers: deps.timers } : {}),
+      ...(deps.idleStopMs !== undefined ? { idleStopMs: deps.idleStopMs } : {}),
+    });
+    this.playback = new MaskedPlayback({ ffmpeg: deps.ffmpeg, playback: deps.playback });
+  }
+
+  masksFor(principal: Principal, cameraId: string): readonly MaskPolygon[] {
+    return this.deps.policy.masksFor(principal, cameraId);
+  }
+
+  /** The live transcoders running now and their CPU (system page, metrics). */
+  transcoders(): MaskedTranscoderView[] {
+    return this.live.status();
+  }
+
+  stop(): void {
+    this.live.stop();
+  }
+}
+
+/** A policy that hides nothing from anyone: Vigil's until masks are configured. */
+export const NO_MASKS: MaskPolicy = {
+  masksFor: () => [],
+  permanentMasks: () => [],
+  onChange: () => () => undefined,
+};
