@@ -51,6 +51,8 @@ export interface RunningVigil {
   events: EventServices;
   /** Users, sessions, tokens and the audit log. */
   auth: AuthServices;
+  /** Video with privacy masks: its live transcoders are watched by tests and benchmarks. */
+  maskedVideo: MaskedVideo;
   close(): Promise<void>;
 }
 
@@ -257,6 +259,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       retention,
       events,
       auth,
+      maskedVideo,
       close: () => {
         closing ??= modules.stopAll();
         return closing;
