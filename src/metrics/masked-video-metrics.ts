@@ -20,7 +20,8 @@ export function registerMaskedVideoMetrics(registry: Registry, sources: MaskedVi
     function* (): Iterable<Sample<Label>> {
       for (const t of sources.maskedTranscoders?.() ?? []) {
         const v = value(t);
-        if (v !== null) yield { labels: { camera: t.cameraId, stream: t.stream, masks: t.maskKey }, value: v };
+        if (v !== null)
+          yield { labels: { camera: t.cameraId, stream: t.stream, masks: t.maskKey }, value: v };
       }
     };
   collectedCounter({

@@ -8,9 +8,7 @@ import { registerStreamMetrics } from './stream-metrics.js';
 export type { HttpRequestSample } from './http-metrics.js';
 
 export interface MetricsSources
-  extends StorageMetricsSources,
-    AnalyticsMetricsSources,
-    MaskedVideoMetricsSources {
+  extends StorageMetricsSources, AnalyticsMetricsSources, MaskedVideoMetricsSources {
   version: string;
 }
 

@@ -59,6 +59,11 @@ export class SystemStatus {
   async system(): Promise<SystemResponse> {
     const { deps } = this;
     const usage = await deps.index.usageByCamera();
+    const masked = deps.maskedTranscoders?.() ?? [];
+    const maskedViewers = (cameraId: string, stream: string) =>
+      masked
+        .filter((t) => t.cameraId === cameraId && t.stream === stream)
+        .reduce((sum, t) => sum + t.viewerCount, 0);
     return {
       version: deps.version,
       uptimeMs: this.uptimeMs(),
@@ -87,12 +92,13 @@ export class SystemStatus {
             codec: status.codec,
             width: status.width,
             height: status.height,
-            viewerCount: s.live.viewerCount,
+            // Masked viewers watch the stream too, through a transcoder.
+            viewerCount: s.live.viewerCount + maskedViewers(camera.config.id, s.name),
           };
         }),
       })),
       connectivity: [...deps.cameras.connectivityLog()].reverse().slice(0, CONNECTIVITY_SHOWN),
-      maskedTranscoders: deps.maskedTranscoders?.() ?? [],
+      maskedTranscoders: masked,
     };
   }
 

@@ -262,14 +262,20 @@ cameras:
         async () => {
           const res = await get('/api/system', vigil.token!);
           const body = JSON.parse(res.body) as SystemResponse;
-          return body.maskedTranscoders[0]?.cpuPercent != null ? body : undefined;
+          return body.maskedTranscoders[0]?.cpuPercent !== null &&
+            body.maskedTranscoders[0]?.cpuPercent !== undefined
+            ? body
+            : undefined;
         },
         15_000,
       );
       assert.equal(system.maskedTranscoders[0]!.viewerCount, 2);
       assert.ok(system.maskedTranscoders[0]!.cpuPercent! > 0);
       const metrics = await get('/metrics', vigil.token!);
-      assert.match(metrics.body, /vigil_masked_transcoder_cpu_seconds_total\{camera="cam",stream="main",masks="[0-9a-f]+"\} [\d.e-]+/);
+      assert.match(
+        metrics.body,
+        /vigil_masked_transcoder_cpu_seconds_total\{camera="cam",stream="main",masks="[0-9a-f]+"\} [\d.e-]+/,
+      );
 
       await first.close();
       await new Promise((r) => setTimeout(r, 1000));

@@ -99,7 +99,12 @@ export function liveRoutes(ctx: LiveRouteDeps): FastifyPluginAsync {
           }),
         );
         // Every viewer goes through the masked-video service: it decides copy stream or masked.
-        const stopWatching = ctx.maskedVideo.live.watch(principalOf(request), request.params.id, runtime, viewer);
+        const stopWatching = ctx.maskedVideo.live.watch(
+          principalOf(request),
+          request.params.id,
+          runtime,
+          viewer,
+        );
         const stream = request.query.stream ?? 'main';
         const startedAtMs = ctx.clock.nowMs();
         auditMedia(ctx.audit, request, {

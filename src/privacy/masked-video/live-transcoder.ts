@@ -240,7 +240,10 @@ export class MaskedLiveTranscoder {
   private fail(run: Run, reason: string): void {
     if (this.run !== run) return;
     const message = `the video with privacy masks could not be made: ${reason}`;
-    this.deps.log.warn({ camera: this.cameraId, stream: this.runtime.name, reason }, 'masked live view failed');
+    this.deps.log.warn(
+      { camera: this.cameraId, stream: this.runtime.name, reason },
+      'masked live view failed',
+    );
     this.lastError = message;
     this.failuresInRow += 1;
     this.retryAtMs =

@@ -4,12 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  gopParts,
-  parseInitSegment,
-  scanSegmentBuffer,
-  type VirtualMp4,
-} from '../../media/mp4/index.js';
+import { gopParts, parseInitSegment, scanSegmentBuffer, type VirtualMp4 } from '../../media/mp4/index.js';
 import type { PlayableSegment, PlaybackService } from '../../recording/playback.js';
 import { maskOverlayPng, type MaskPolygon } from '../mask-overlay.js';
 import { BoundedByteCache } from './bounded-cache.js';

@@ -145,7 +145,8 @@ describe('re-encoded pieces on the recording timeline', () => {
   test('Fmp4Reader cuts chunked output into the init and the same fragments a scan finds', () => {
     const reader = new Fmp4Reader();
     const events = [];
-    for (let at = 0; at < bytes.length; at += 1000) events.push(...reader.push(bytes.subarray(at, at + 1000)));
+    for (let at = 0; at < bytes.length; at += 1000)
+      events.push(...reader.push(bytes.subarray(at, at + 1000)));
     const scanned = scanSegmentBuffer(bytes);
     assert.equal(events[0]?.kind, 'init');
     const fragments = events.filter((e) => e.kind === 'fragment');
@@ -160,12 +161,15 @@ describe('re-encoded pieces on the recording timeline', () => {
     const copy = Buffer.from(bytes);
     const scanned = scanSegmentBuffer(copy);
     const before = firstPresentationTicks(scanned.init, scanned.fragments);
-    const target = new Map([...before].map(([kind, ticks]) => [kind, ticks + (kind === 'video' ? 90_000 : 48_000)]));
+    const target = new Map(
+      [...before].map(([kind, ticks]) => [kind, ticks + (kind === 'video' ? 90_000 : 48_000)]),
+    );
     const shifts = decodeTimeShifts(target, scanned.init, before);
     shiftDecodeTimes(copy, scanned.fragments, shifts);
     const after = scanSegmentBuffer(copy);
     assert.deepEqual(firstPresentationTicks(after.init, after.fragments), target);
-    const sizes = (s: typeof scanned) => s.fragments.flatMap((f) => f.tracks.flatMap((t) => t.samples.map((x) => x.size)));
+    const sizes = (s: typeof scanned) =>
+      s.fragments.flatMap((f) => f.tracks.flatMap((t) => t.samples.map((x) => x.size)));
     assert.deepEqual(sizes(after), sizes(scanned));
   });
 });
