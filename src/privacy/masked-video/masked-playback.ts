@@ -48,21 +48,54 @@ export class MaskedPlayback {
     if (hit) return hit;
     const first = gopParts(await this.deps.playback.scan(segment)).find((p) => p.startsWithKeyframe);
     if (!first) throw maskingFailed(`segment ${segment.id} has no keyframe yet`);
-    await this.partBytes(segment, first.offset, first.offset + first.length, polygons);
-    return this.cache.get(key) ?? this.initBytes(segment, polygons);
+    const { init, fragments } = await this.maskPart(
+      segment,
+      first.offset,
+      first.offset + first.length,
+      polygons,
+    );
+    this.cache.set(key, init);
+    this.cache.set(partKey(segment, first.offset, first.offset + first.length, polygons), fragments);
+    return init;
   }
 
   /** Bytes [start, end) of the segment (whole fragments starting at a keyframe), masked. */
-  partBytes(
+  async partBytes(
     segment: PlayableSegment,
     startByte: number,
     endByte: number,
     polygons: readonly MaskPolygon[],
   ): Promise<Buffer> {
-    const mask = maskKey(polygons);
-    return this.cache.getOrCompute(`part|${segment.id}|${startByte}-${endByte}|${mask}`, async () => {
+    const bytes = await this.maskedPart(segment, startByte, endByte, polygons);
+    void this.readAhead(segment, endByte, polygons);
+    return bytes;
+  }
+
+  /**
+   * Masks the part after the one just sent while the player plays that one: encoding a GOP takes
+   * about as long as playing it on a busy machine, and a player asks for the next part only when
+   * it needs it. A failure here is left for the player's own request to report.
+   */
+  private async readAhead(segment: PlayableSegment, startByte: number, polygons: readonly MaskPolygon[]) {
+    try {
+      const next = gopParts(await this.deps.playback.scan(segment)).find(
+        (p) => p.offset === startByte && p.startsWithKeyframe,
+      );
+      if (next) await this.maskedPart(segment, next.offset, next.offset + next.length, polygons);
+    } catch {
+      // Reported when the player asks for it.
+    }
+  }
+
+  private maskedPart(
+    segment: PlayableSegment,
+    startByte: number,
+    endByte: number,
+    polygons: readonly MaskPolygon[],
+  ): Promise<Buffer> {
+    return this.cache.getOrCompute(partKey(segment, startByte, endByte, polygons), async () => {
       const { init, fragments } = await this.maskPart(segment, startByte, endByte, polygons);
-      this.cache.set(`init|${segment.id}|${mask}`, init);
+      this.cache.set(`init|${segment.id}|${maskKey(polygons)}`, init);
       return fragments;
     });
   }
@@ -117,6 +150,16 @@ export class MaskedPlayback {
       fragments: Buffer.from(output.subarray(first.fileOffset, last.fileOffset + last.byteLength)),
     };
   }
+}
+
+/** Where a masked part is cached: the segment, the part's bytes and the mask set. */
+export function partKey(
+  segment: Pick<PlayableSegment, 'id'>,
+  startByte: number,
+  endByte: number,
+  polygons: readonly MaskPolygon[],
+): string {
+  return `part|${segment.id}|${startByte}-${endByte}|${maskKey(polygons)}`;
 }
 
 /**

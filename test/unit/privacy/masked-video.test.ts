@@ -16,6 +16,7 @@ import {
   maskedPartArgs,
   MASK_PICTURE_FD,
 } from '../../../src/privacy/masked-video/mask-args.js';
+import { partKey } from '../../../src/privacy/masked-video/masked-playback.js';
 import {
   cpuPercent,
   cpuTicksFromProcStat,
@@ -46,6 +47,16 @@ describe('maskKey', () => {
 
   test('polygons that cannot cover anything (under three points) do not change it', () => {
     assert.equal(maskKey([SQUARE, [[0, 0]]]), maskKey([SQUARE]));
+  });
+});
+
+describe('partKey', () => {
+  test('one cache entry per segment, byte range and mask set', () => {
+    const key = partKey({ id: 7 }, 100, 200, [SQUARE, STRIP]);
+    assert.equal(partKey({ id: 7 }, 100, 200, [STRIP, SQUARE]), key);
+    assert.notEqual(partKey({ id: 8 }, 100, 200, [SQUARE, STRIP]), key);
+    assert.notEqual(partKey({ id: 7 }, 100, 201, [SQUARE, STRIP]), key);
+    assert.notEqual(partKey({ id: 7 }, 100, 200, [SQUARE]), key);
   });
 });
 
