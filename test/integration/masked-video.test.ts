@@ -302,6 +302,29 @@ cameras:
     }
   });
 
+  test('live: a transcoder that dies is reported to its viewers and restarted, never replaced by the copy stream', async () => {
+    const viewer = new LiveClient(liveUrl(), tokens.masked);
+    try {
+      assertMasked(await measureFrame(await viewer.video(5)), 'before');
+      const key = vigil.maskedVideo.transcoders()[0]!.maskKey;
+      const pid = vigil.maskedVideo.live.transcoderFor('cam', 'main', key)!.pid!;
+      process.kill(pid, 'SIGKILL');
+      const error = await waitFor(
+        'an error status',
+        () => viewer.statuses.find((m) => m.type === 'status' && m.state === 'error'),
+        10_000,
+      );
+      assert.ok(error.type === 'status' && /privacy masks could not be made/.test(error.reason ?? ''));
+      // Restarted at a later keyframe: a new init, and masked again.
+      assertMasked(await measureFrame(await viewer.video(5, 2)), 'after the restart');
+      const status = vigil.maskedVideo.transcoders()[0]!;
+      assert.equal(status.lastError, null, 'recovered');
+      assert.ok(viewer.statuses.some((m) => m.type === 'status' && m.state === 'online'));
+    } finally {
+      await viewer.close();
+    }
+  });
+
   test('playback: HLS parts are masked for a masked caller, on the recording timeline', async () => {
     const to = Date.now();
     const path = `/api/cameras/cam/vod.m3u8?from=${recordedFromMs}&to=${to}`;
