@@ -188,12 +188,13 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
           summary: "An event's clip as MP4",
           description:
             "The clip range of the camera's `main` recording, like an export: stream copy, Range and " +
-            'ETag, at most 24 h.',
+            'ETag, at most 24 h. For a caller with privacy masks on the camera: re-encoded with the masks ' +
+            'black, sent whole (200).',
           tags,
           params: eventParams,
           response: {
             ...mp4Download('The clip.'),
-            ...errors('EVENT_NOT_FOUND', 'NO_RECORDINGS', 'RANGE_NOT_SATISFIABLE'),
+            ...errors('EVENT_NOT_FOUND', 'NO_RECORDINGS', 'RANGE_NOT_SATISFIABLE', 'MASKED_VIDEO_FAILED'),
           },
         },
         config: { access: { permission: 'events.view', camera: 'in-handler' } },

@@ -156,7 +156,7 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
           params: segmentParams,
           response: {
             200: media('video/mp4', 'ftyp + moov of the segment.'),
-            ...errors('SEGMENT_NOT_FOUND', 'MEDIA_CORRUPT'),
+            ...errors('SEGMENT_NOT_FOUND', 'MEDIA_CORRUPT', 'MASKED_VIDEO_FAILED'),
           },
         },
         config: { access: { permission: 'playback.view', camera: { param: 'id' } } },
@@ -190,7 +190,7 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
           params: partParams,
           response: {
             200: media('video/iso.segment', 'Fragments (moof + mdat).'),
-            ...errors('SEGMENT_NOT_FOUND', 'MEDIA_CORRUPT'),
+            ...errors('SEGMENT_NOT_FOUND', 'MEDIA_CORRUPT', 'MASKED_VIDEO_FAILED'),
           },
         },
         config: { access: { permission: 'playback.view', camera: { param: 'id' } } },
@@ -233,7 +233,8 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
           summary: 'Export a time range as MP4',
           description:
             'One progressive MP4 of [from, to), stream copy, from the keyframe at or before `from`; both ' +
-            'are required, at most 24 h. Gaps are closed up. Assembled on the fly: Range requests get 206.',
+            'are required, at most 24 h. Gaps are closed up. Assembled on the fly: Range requests get 206. ' +
+            'For a caller with privacy masks on the camera: re-encoded with the masks black, sent whole (200).',
           tags,
           params: cameraIdParams,
           querystring: rangeQuery,
@@ -245,6 +246,7 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
               'CAMERA_NOT_FOUND',
               'NO_RECORDINGS',
               'RANGE_NOT_SATISFIABLE',
+              'MASKED_VIDEO_FAILED',
             ),
           },
         },
