@@ -13,6 +13,9 @@ export const MASK_PICTURE_FD = 3;
 const GLOBAL = ['-hide_banner', '-nostdin', '-loglevel', 'level+warning'];
 const PIPE_ONLY = ['-protocol_whitelist', 'pipe'];
 
+/** Fragmented MP4 (an init, then fragments) on stdin as the first input. */
+const FMP4_ON_STDIN = ['-f', 'mp4', ...PIPE_ONLY, '-i', 'pipe:0'];
+
 /** The mask picture as ffmpeg's second input. */
 const MASK_INPUT = ['-f', 'png_pipe', ...PIPE_ONLY, '-i', `pipe:${MASK_PICTURE_FD}`];
 
@@ -78,11 +81,7 @@ export function maskedLiveArgs(opts: { sourceKbps: number | null; ffmpegMajor: n
     ...GLOBAL,
     '-threads',
     '1',
-    '-f',
-    'mp4',
-    ...PIPE_ONLY,
-    '-i',
-    'pipe:0',
+    ...FMP4_ON_STDIN,
     ...MASK_INPUT,
     ...OVERLAY,
     ...liveEncodeArgs(opts),
@@ -102,11 +101,7 @@ export function maskedLiveArgs(opts: { sourceKbps: number | null; ffmpegMajor: n
 export function maskedPartArgs(opts: { timescale: number; ffmpegMajor: number }): string[] {
   return [
     ...GLOBAL,
-    '-f',
-    'mp4',
-    ...PIPE_ONLY,
-    '-i',
-    'pipe:0',
+    ...FMP4_ON_STDIN,
     ...MASK_INPUT,
     ...OVERLAY,
     ...liveEncodeArgs({ sourceKbps: null }),
