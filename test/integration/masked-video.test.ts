@@ -378,4 +378,34 @@ cameras:
     assert.ok(maskedPts.length >= 20, `${maskedPts.length} frames`);
     assert.deepEqual(maskedPts, await framePts(join(dir, 'plain.mp4')));
   });
+
+  test('event clip: re-encoded with the masks for a masked caller only', async () => {
+    const event = await vigil.events.store.insert({
+      cameraId: 'cam',
+      label: 'person',
+      trackId: 1,
+      startTimeMs: recordedFromMs + 500,
+      endTimeMs: recordedFromMs + 2500,
+      maxScore: 0.9,
+      box: { x: 0.1, y: 0.1, width: 0.2, height: 0.4 },
+      path: [],
+      zones: [],
+      snapshotPath: null,
+      cropPath: null,
+      snapshotTimeMs: null,
+      clipStartMs: recordedFromMs,
+      clipEndMs: recordedFromMs + 3000,
+      createdAtMs: Date.now(),
+      updatedAtMs: Date.now(),
+    });
+    const masked = await getBytes(`/api/events/${event.id}/clip.mp4`, tokens.masked);
+    const plain = await getBytes(`/api/events/${event.id}/clip.mp4`, tokens.plain);
+    assert.equal(masked.status, 200);
+    assert.equal(plain.status, 200);
+    const dir = tempDir();
+    await writeFile(join(dir, 'masked.mp4'), masked.bytes);
+    await writeFile(join(dir, 'plain.mp4'), plain.bytes);
+    assertMasked(await measureFrame(join(dir, 'masked.mp4')), 'masked clip');
+    assertUnmasked(await measureFrame(join(dir, 'plain.mp4')), 'plain clip');
+  });
 });
