@@ -14,7 +14,7 @@ import { startEvents, type EventServices } from '../events/index.js';
 import { ffmpegWarning, locateFfmpeg, type FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { VigilMetrics } from '../metrics/vigil-metrics.js';
 import type { MaskPolicy } from '../privacy/mask-policy.js';
-import { MaskedVideo, NO_MASKS } from '../privacy/masked-video/index.js';
+import { MaskedRecording, MaskedVideo, NO_MASKS } from '../privacy/masked-video/index.js';
 import { PlaybackService } from '../recording/playback.js';
 import type { SegmentFiles } from '../recording/segment-files.js';
 import type { RetentionRunner } from '../storage/retention.js';
@@ -174,6 +174,10 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
     const analytics = modules.add(
       startAnalytics({ ffmpeg, events: events.manager, motion: storage.motion, cameras, log }),
     ).service;
+    const maskPolicy = opts.maskPolicy ?? NO_MASKS;
+    // Registered before any camera starts: a camera with privacy.maskAtRecording records masked from its first segment.
+    const maskedRecording = modules.add(new MaskedRecording({ policy: maskPolicy, ffmpeg, log, clock }));
+    cameras.use(maskedRecording);
     const cameraAdmin = await startCameraAdmin({
       fileCameras: config.cameras,
       cameras,
@@ -192,9 +196,10 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       liveSegment: (cameraId, stream) => cameras.liveSegment(cameraId, stream),
     });
     const maskedVideo = new MaskedVideo({
-      policy: opts.maskPolicy ?? NO_MASKS,
+      policy: maskPolicy,
       ffmpeg,
       playback,
+      recording: maskedRecording,
       log,
       clock,
       ...(opts.maskedIdleStopMs !== undefined ? { idleStopMs: opts.maskedIdleStopMs } : {}),

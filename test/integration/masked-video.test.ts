@@ -11,6 +11,10 @@ import type { SystemResponse } from '../../src/contract/system.js';
 import { parseFragment, parseInitSegment } from '../../src/media/mp4/index.js';
 import type { MaskPolygon } from '../../src/privacy/mask-overlay.js';
 import type { MaskPolicy } from '../../src/privacy/mask-policy.js';
+import pino from 'pino';
+import { locateFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
+import { MaskedRecording } from '../../src/privacy/masked-video/index.js';
+import { MonotonicWallClock } from '../../src/time/clock.js';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
 import { FFMPEG } from '../helpers/media-tools.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -407,5 +411,51 @@ cameras:
     await writeFile(join(dir, 'plain.mp4'), plain.bytes);
     assertMasked(await measureFrame(join(dir, 'masked.mp4')), 'masked clip');
     assertUnmasked(await measureFrame(join(dir, 'plain.mp4')), 'plain clip');
+  });
+
+  test('mask at recording: the stored video itself is masked, for everyone, while the camera asks for it', async () => {
+    const camera = vigil.cameras.list().find((c) => c.config.id === 'cam')!;
+    const recording = new MaskedRecording({
+      policy,
+      ffmpeg: await locateFfmpeg(),
+      log: pino({ level: 'silent' }),
+      clock: new MonotonicWallClock(),
+    });
+    // The camera's config as it is with privacy.maskAtRecording set.
+    await recording.cameraStarted({
+      ...camera,
+      config: Object.assign({}, camera.config, { privacy: { maskAtRecording: true } }),
+    });
+    const switchedAtMs = Date.now();
+    const closedSegmentAfter = (ms: number) =>
+      waitFor(
+        'a closed segment recorded after the switch',
+        async () => {
+          const rows = await vigil.index.inRange('cam', 'main', ms, Date.now());
+          return rows.find((r) => r.state !== 'open' && r.start_time_ms >= ms);
+        },
+        30_000,
+      );
+    try {
+      const masked = await closedSegmentAfter(switchedAtMs);
+      assert.equal(recording.status().length, 1, 'one recording transcoder for the stream');
+      const path = `/api/cameras/cam/export.mp4?from=${masked.start_time_ms}&to=${masked.start_time_ms + 3000}`;
+      // Even a caller who may see everything gets it masked: what is under the mask was not stored.
+      const res = await getBytes(path, tokens.plain);
+      assert.equal(res.status, 200);
+      const dir = tempDir();
+      await writeFile(join(dir, 'recorded.mp4'), res.bytes);
+      assertMasked(await measureFrame(join(dir, 'recorded.mp4')), 'recorded with masks');
+      const pts = await framePts(join(dir, 'recorded.mp4'));
+      assert.ok(pts.length >= 20, `${pts.length} frames in 3 s`);
+    } finally {
+      recording.cameraStopping('cam');
+      recording.stop();
+    }
+    const plain = await closedSegmentAfter(Date.now());
+    const path = `/api/cameras/cam/export.mp4?from=${plain.start_time_ms}&to=${plain.start_time_ms + 3000}`;
+    const dir = tempDir();
+    await writeFile(join(dir, 'after.mp4'), (await getBytes(path, tokens.plain)).bytes);
+    assertUnmasked(await measureFrame(join(dir, 'after.mp4')), 'recorded from the copy stream again');
   });
 });

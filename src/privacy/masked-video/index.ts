@@ -8,9 +8,11 @@ import type { MaskPolygon } from '../mask-overlay.js';
 import type { MaskPolicy } from '../mask-policy.js';
 import { MaskedLive } from './masked-live.js';
 import { MaskedPlayback } from './masked-playback.js';
+import type { MaskedRecording } from './masked-recording.js';
 
 export { maskMp4, type MaskedFile } from './masked-playback.js';
 export { maskKey } from './mask-args.js';
+export { MaskedRecording, masksAtRecording } from './masked-recording.js';
 export type { MaskedLive } from './masked-live.js';
 export type { MaskedPlayback } from './masked-playback.js';
 
@@ -21,6 +23,8 @@ export interface MaskedVideoDeps {
   log: Logger;
   clock: Clock;
   timers?: Timers;
+  /** "Mask at recording", whose transcoders are shown with the live ones. */
+  recording?: Pick<MaskedRecording, 'status'>;
   /** How long a live transcoder outlives its last viewer (default IDLE_STOP_MS). */
   idleStopMs?: number;
 }
@@ -50,9 +54,9 @@ export class MaskedVideo {
     return this.deps.policy.masksFor(principal, cameraId);
   }
 
-  /** The live transcoders running now and their CPU (system page, metrics). */
+  /** The live transcoders running now and their CPU (system page, metrics), and the recording ones. */
   transcoders(): MaskedTranscoderView[] {
-    return this.live.status();
+    return [...this.live.status(), ...(this.deps.recording?.status() ?? [])];
   }
 
   stop(): void {

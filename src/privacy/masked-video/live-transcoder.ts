@@ -7,6 +7,8 @@ import { LiveFeed } from '../../live/live-feed.js';
 import type { Clock } from '../../time/clock.js';
 import type { Timer, Timers } from '../../time/timers.js';
 import { maskOverlayPng, type MaskPolygon } from '../mask-overlay.js';
+import { parseFragment, type Fragment, type InitSegment, type TrackKind } from '../../media/mp4/index.js';
+import { decodeTimeShifts, firstPresentationTicks, shiftDecodeTimes } from './decode-times.js';
 import { Fmp4Reader } from './fmp4-reader.js';
 import { maskedLiveArgs } from './mask-args.js';
 import { cpuPercent, readProcessCpuSeconds } from './process-cpu.js';
@@ -27,6 +29,14 @@ export interface TranscoderDeps {
   log: Logger;
   clock: Clock;
   timers: Timers;
+  /**
+   * For recording: the output keeps the ingest connection's id and decode times (the recording's
+   * timescale, tfdt moved back onto the camera's timeline), so recorded segments and the times
+   * analytics reads for the copy stream stay on one timeline. Live view starts each run afresh.
+   */
+  keepTimeline?: boolean;
+  /** Every masked fragment, besides the transcoder's own live feed (the recorder's feed). */
+  onFragment?: (fragment: IngestFragment) => void;
 }
 
 /** What the system page and the metrics show of one running transcoder. */
@@ -43,6 +53,9 @@ interface Run {
   pendingBytes: number;
   waitingForKeyframe: boolean;
   cpuBefore: { ticks: number; atMs: number } | null;
+  /** keepTimeline: the first presentation time of each kind of track fed in, and the shifts found. */
+  inputStart: Map<TrackKind, number>;
+  shifts: Map<number, number>;
   cpuTimer: Timer | null;
   /** CPU seconds of this run at the last reading. */
   cpuSeconds: number;
@@ -131,7 +144,29 @@ export class MaskedLiveTranscoder {
       run.waitingForKeyframe = true;
       return;
     }
+    this.feedFragment(run, fragment);
+  }
+
+  private feedFragment(run: Run, fragment: IngestFragment): void {
+    if (this.deps.keepTimeline) {
+      for (const [kind, ticks] of firstPresentationTicks(fragment.init, [fragment.parsed])) {
+        if (!run.inputStart.has(kind)) run.inputStart.set(kind, ticks);
+      }
+    }
     this.write(run, fragment.bytes);
+  }
+
+  /**
+   * Moves an output fragment onto the camera's timeline: each track by the difference between the
+   * first time fed in and the first time that came out (ffmpeg's muxer starts at 0).
+   */
+  private onTimeline(run: Run, event: { bytes: Buffer; parsed: Fragment; init: InitSegment }): Fragment {
+    const outputStart = firstPresentationTicks(event.init, [event.parsed]);
+    for (const [trackId, shift] of decodeTimeShifts(run.inputStart, event.init, outputStart)) {
+      if (!run.shifts.has(trackId)) run.shifts.set(trackId, shift);
+    }
+    shiftDecodeTimes(event.bytes, [event.parsed], run.shifts);
+    return parseFragment(event.bytes.subarray(0, event.parsed.moofByteLength), 0, event.init);
   }
 
   private startRun(first: IngestFragment): void {
@@ -144,6 +179,8 @@ export class MaskedLiveTranscoder {
       pendingBytes: 0,
       waitingForKeyframe: false,
       cpuBefore: null,
+      inputStart: new Map(),
+      shifts: new Map(),
       cpuTimer: null,
       cpuSeconds: 0,
     };
@@ -174,7 +211,12 @@ export class MaskedLiveTranscoder {
 
   private spawn(run: Run, png: Buffer, first: IngestFragment): void {
     const sourceKbps = this.runtime.supervisor.status().bitrateKbps ?? null;
-    const args = maskedLiveArgs({ sourceKbps, ffmpegMajor: this.deps.ffmpeg.major });
+    const video = first.init.tracks.find((t) => t.kind === 'video');
+    const args = maskedLiveArgs({
+      sourceKbps,
+      ffmpegMajor: this.deps.ffmpeg.major,
+      ...(this.deps.keepTimeline && video ? { timescale: video.timescale } : {}),
+    });
     const masking = spawnMasking(this.deps.ffmpeg.path, args, png);
     run.masking = masking;
     const why = keepStderrTail(masking.stderr);
@@ -191,13 +233,16 @@ export class MaskedLiveTranscoder {
       for (const event of events) {
         if (event.kind !== 'fragment') continue;
         this.recovered();
-        this.feed.push({
+        const parsed = this.deps.keepTimeline ? this.onTimeline(run, event) : event.parsed;
+        const fragment: IngestFragment = {
           bytes: event.bytes,
-          parsed: event.parsed,
+          parsed,
           init: event.init,
-          connectionId: run.outputConnectionId,
+          connectionId: this.deps.keepTimeline ? run.inputConnectionId : run.outputConnectionId,
           arrivedAtMs: this.deps.clock.nowMs(),
-        });
+        };
+        this.feed.push(fragment);
+        this.deps.onFragment?.(fragment);
       }
     });
     masking.stdin.on('drain', () => {
@@ -208,7 +253,7 @@ export class MaskedLiveTranscoder {
       if (this.run === run && !this.stopped) this.fail(run, why() || `ffmpeg exited with code ${code}`);
     });
     this.write(run, first.init.bytes);
-    for (const fragment of run.queue) this.write(run, fragment.bytes);
+    for (const fragment of run.queue) this.feedFragment(run, fragment);
     run.queue = [];
     this.sampleCpu(run);
   }

@@ -76,7 +76,12 @@ export function liveEncodeArgs(opts: { sourceKbps: number | null }): string[] {
  * at most 100 ms), so the live feed and the browser player take it as they take the camera's.
  * One decoder thread: frame threads hold frames back, which live view cannot afford.
  */
-export function maskedLiveArgs(opts: { sourceKbps: number | null; ffmpegMajor: number }): string[] {
+export function maskedLiveArgs(opts: {
+  sourceKbps: number | null;
+  ffmpegMajor: number;
+  /** The input's video timescale, kept in the output (masked recording, see live-transcoder.ts). */
+  timescale?: number;
+}): string[] {
   return [
     ...GLOBAL,
     '-threads',
@@ -86,6 +91,7 @@ export function maskedLiveArgs(opts: { sourceKbps: number | null; ffmpegMajor: n
     ...OVERLAY,
     ...liveEncodeArgs(opts),
     ...passthrough(opts.ffmpegMajor),
+    ...(opts.timescale !== undefined ? ['-video_track_timescale', String(opts.timescale)] : []),
     ...FRAGMENTED_MP4_FORMAT,
     'pipe:1',
   ];
