@@ -559,6 +559,7 @@ export const systemResponse = closed(
         cpuPercent: nullable(Type.Number({ description: 'CPU over the last ~2 s, % of one core.' })),
         cpuSeconds: Type.Number({ description: 'CPU seconds used since it started.' }),
         running: Type.Boolean(),
+        recording: Type.Boolean({ description: 'Feeds the recorder (mask at recording), not viewers.' }),
         lastError: nullable(Type.String()),
       }),
       { description: 'Live re-encoding with privacy masks, one per stream and mask set being watched.' },

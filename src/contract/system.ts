@@ -71,6 +71,8 @@ export interface MaskedTranscoderView {
   /** CPU seconds used since it started. */
   cpuSeconds: number;
   running: boolean;
+  /** Feeds the recorder ("mask at recording") rather than live viewers. */
+  recording: boolean;
   /** Why it failed, until it works again. */
   lastError: string | null;
 }

@@ -113,6 +113,7 @@ export class MaskedLiveTranscoder {
       cpuPercent: this.run?.masking ? this.lastCpuPercent : null,
       cpuSeconds: this.pastCpuSeconds + (this.run?.cpuSeconds ?? 0),
       running: (this.run?.masking ?? null) !== null,
+      recording: this.deps.keepTimeline === true,
       lastError: this.lastError,
     };
   }

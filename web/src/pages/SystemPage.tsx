@@ -107,7 +107,7 @@ export function SystemPage() {
           )}
         </tbody>
       </table>
-      <h2>Privacy masks in live view</h2>
+      <h2>Privacy masks in video</h2>
       {data.maskedTranscoders.length === 0 ? (
         <p className="muted">No one watches video with privacy masks now: nothing is re-encoded.</p>
       ) : (
@@ -130,7 +130,7 @@ export function SystemPage() {
                 <td>
                   <code>{t.maskKey.slice(0, 8)}</code>
                 </td>
-                <td>{t.viewerCount}</td>
+                <td>{t.recording ? 'recording' : t.viewerCount}</td>
                 <td>{t.cpuPercent !== null ? `${t.cpuPercent.toFixed(0)}%` : '—'}</td>
                 <td>{t.lastError ?? (t.running ? 'running' : 'starting')}</td>
               </tr>
