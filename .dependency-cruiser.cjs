@@ -60,8 +60,22 @@ const layers = {
     'contract',
   ],
   // Privacy masks and redaction: pictures and video changed before they leave the server.
-  // Lifts of liftable masks are stored (storage) and audited (audit).
-  privacy: ['errors', 'time', 'media', 'config', 'storage', 'audit', 'auth', 'ingest', 'contract'],
+  // Lifts of liftable masks are stored (storage) and audited (audit); masked video subscribes to the
+  // camera runtime like live view, and reads recordings like playback.
+  privacy: [
+    'errors',
+    'time',
+    'media',
+    'config',
+    'storage',
+    'audit',
+    'auth',
+    'ingest',
+    'recording',
+    'live',
+    'camera',
+    'contract',
+  ],
   // Routes over every module below them.
   api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.

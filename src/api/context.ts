@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
 import type { CameraManager } from '../camera/camera-manager.js';
+import type { MaskedVideo } from '../privacy/masked-video/index.js';
 import type { AuthServices } from '../auth/service.js';
 import type { CameraService } from '../camera-admin/camera-service.js';
 import type { EventServices } from '../events/index.js';
@@ -31,6 +32,8 @@ export interface ApiServices {
   /** Health and the system page. */
   system: SystemStatus;
   playback: PlaybackService;
+  /** Video with privacy masks burnt in, for callers who must not see under them. */
+  maskedVideo: MaskedVideo;
   /** Event store, manager and bus (for /api/events and /api/ws). */
   events: EventServices;
   analytics: AnalyticsService;

@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createReadStream } from 'node:fs';
 import type { VirtualMp4 } from '../media/mp4/progressive.js';
+import type { MaskedFile } from '../privacy/masked-video/index.js';
 import { parseRangeHeader } from './http-range.js';
 
 /**
@@ -22,4 +24,19 @@ export function sendMp4(request: FastifyRequest, reply: FastifyReply, mp4: Virtu
     .header('content-range', `bytes ${range.start}-${range.end}/${mp4.byteLength}`)
     .header('content-length', range.end - range.start + 1)
     .send(mp4.createReadStream(range.start, range.end));
+}
+
+/**
+ * Sends an export re-encoded with privacy masks, whole (200; Range is not offered: the file exists
+ * only for this answer), and deletes it once sent or abandoned.
+ */
+export function sendMaskedMp4(reply: FastifyReply, file: MaskedFile, filename: string) {
+  const stream = createReadStream(file.path);
+  stream.once('close', () => void file.remove());
+  return reply
+    .type('video/mp4')
+    .header('cache-control', 'no-store')
+    .header('content-length', file.byteLength)
+    .header('content-disposition', `attachment; filename="${filename}"`)
+    .send(stream);
 }

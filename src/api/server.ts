@@ -138,14 +138,25 @@ export async function buildServer(
   await app.register(healthRoutes(services.system));
   await app.register(systemRoutes(services.system));
   await app.register(cameraRoutes(services.cameraAdmin));
+  const { maskedVideo } = services;
   await app.register(
-    mediaRoutes({ cameras, playback, clock, ffmpegPath: services.ffmpegPath, audit, masks: services.masks }),
+    mediaRoutes({
+      cameras,
+      playback,
+      clock,
+      ffmpegPath: services.ffmpegPath,
+      audit,
+      masks: services.masks,
+      maskedVideo,
+    }),
   );
-  await app.register(liveRoutes({ cameras, playback, clock, audit }));
+  await app.register(liveRoutes({ cameras, playback, clock, audit, maskedVideo }));
   await app.register(
     analyticsRoutes({ cameras, motion: services.motion, analytics: services.analytics, clock }),
   );
-  await app.register(eventRoutes({ events: services.events, playback, audit, masks: services.masks }));
+  await app.register(
+    eventRoutes({ events: services.events, playback, audit, masks: services.masks, maskedVideo }),
+  );
   await app.register(privacyRoutes({ masks: services.masks, cameras }));
   await app.register(wsRoutes({ bus: services.events.bus, version: services.version, log: services.log }));
   await app.register(apiDescriptionRoutes());

@@ -16,6 +16,8 @@ import { VigilMetrics } from '../metrics/vigil-metrics.js';
 import { LiftStore } from '../privacy/lift-store.js';
 import { maskStill } from '../privacy/mask-overlay.js';
 import { MaskService } from '../privacy/mask-service.js';
+import type { MaskPolicy } from '../privacy/mask-policy.js';
+import { MaskedRecording, MaskedVideo } from '../privacy/masked-video/index.js';
 import { PlaybackService } from '../recording/playback.js';
 import type { SegmentFiles } from '../recording/segment-files.js';
 import type { RetentionRunner } from '../storage/retention.js';
@@ -33,6 +35,13 @@ export interface VigilOptions {
   listen?: string;
   /** How recorders write segment files (tests inject a slow disk); default node:fs. */
   segmentFiles?: SegmentFiles;
+  /**
+   * Who may not see under which privacy masks in video (privacy/mask-policy.ts). Default: the
+   * cameras' configured masks and lifts (MaskService); tests of the video paths pass fixed ones.
+   */
+  maskPolicy?: MaskPolicy;
+  /** How long a masked live transcoder outlives its last viewer (tests shorten it). */
+  maskedIdleStopMs?: number;
 }
 
 export interface RunningVigil {
@@ -47,6 +56,8 @@ export interface RunningVigil {
   auth: AuthServices;
   /** Privacy masks and lifts: what each caller gets blacked out. */
   masks: MaskService;
+  /** Video with privacy masks: its live transcoders are watched by tests and benchmarks. */
+  maskedVideo: MaskedVideo;
   close(): Promise<void>;
 }
 
@@ -180,6 +191,10 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
     const analytics = modules.add(
       startAnalytics({ ffmpeg, events: events.manager, motion: storage.motion, cameras, log }),
     ).service;
+    const maskPolicy = opts.maskPolicy ?? masks;
+    // Registered before any camera starts: a camera with privacy.maskAtRecording records masked from its first segment.
+    const maskedRecording = modules.add(new MaskedRecording({ policy: maskPolicy, ffmpeg, log, clock }));
+    cameras.use(maskedRecording);
     const cameraAdmin = await startCameraAdmin({
       fileCameras: config.cameras,
       cameras,
@@ -192,6 +207,21 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       log,
     });
     events.syncCameras();
+    const playback = new PlaybackService({
+      index: storage.index,
+      storageRoot: storage.root,
+      liveSegment: (cameraId, stream) => cameras.liveSegment(cameraId, stream),
+    });
+    const maskedVideo = new MaskedVideo({
+      policy: maskPolicy,
+      ffmpeg,
+      playback,
+      recording: maskedRecording,
+      log,
+      clock,
+      ...(opts.maskedIdleStopMs !== undefined ? { idleStopMs: opts.maskedIdleStopMs } : {}),
+    });
+    modules.add(maskedVideo);
     const metrics = new VigilMetrics({
       version,
       storageRoot: storage.root,
@@ -201,6 +231,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       cameras,
       analytics,
       bus: events.bus,
+      maskedTranscoders: () => maskedVideo.transcoders(),
     });
     modules.add(metrics);
     const api = modules.add(
@@ -223,12 +254,10 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
             index: storage.index,
             site: config.site,
             retentionConfig: config.retention,
+            maskedTranscoders: () => maskedVideo.transcoders(),
           }),
-          playback: new PlaybackService({
-            index: storage.index,
-            storageRoot: storage.root,
-            liveSegment: (cameraId, stream) => cameras.liveSegment(cameraId, stream),
-          }),
+          playback,
+          maskedVideo,
           events,
           analytics,
           motion: storage.motion,
@@ -256,6 +285,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       events,
       auth,
       masks,
+      maskedVideo,
       close: () => {
         closing ??= modules.stopAll();
         return closing;

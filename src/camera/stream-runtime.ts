@@ -31,6 +31,9 @@ export class StreamRuntime {
   readonly live = new LiveFeed();
   /** Replaced, never changed in place, so a dispatch in progress is not disturbed by (un)subscribing. */
   private subscribers: readonly StreamSubscriber[] = [];
+  private stopListeners: ReadonlyArray<(reason: LiveEndReason) => void> = [];
+  /** Ends the feed of another recording source than the copy stream (see recordFrom); null: the copy stream. */
+  private recordingSource: (() => void) | null = null;
 
   constructor(
     readonly name: string,
@@ -45,7 +48,9 @@ export class StreamRuntime {
       for (const subscriber of this.subscribers) subscriber.status?.(status);
     });
     this.subscribe({
-      fragment: (fragment) => recorder.handle(fragment),
+      fragment: (fragment) => {
+        if (this.recordingSource === null) recorder.handle(fragment);
+      },
       status: (status) => {
         if (status.state !== 'online') void recorder.endConnection();
       },
@@ -75,6 +80,39 @@ export class StreamRuntime {
     };
   }
 
+  /**
+   * Records what `source` hands over instead of the copy stream (a re-encoding with privacy masks
+   * burnt in), or the copy stream again with null. While the source gives nothing, nothing is
+   * recorded: it never falls back to the copy stream. The open segment is closed at every change
+   * of init segment, since a segment file holds one.
+   */
+  recordFrom(source: ((record: (fragment: IngestFragment) => void) => () => void) | null): void {
+    this.recordingSource?.();
+    this.recordingSource = null;
+    void this.recorder.endConnection();
+    if (!source) return;
+    let lastInit: IngestFragment['init'] | null = null;
+    let ended = false;
+    const end = source((fragment) => {
+      if (ended) return;
+      if (lastInit !== null && fragment.init !== lastInit) void this.recorder.endConnection();
+      lastInit = fragment.init;
+      this.recorder.handle(fragment);
+    });
+    this.recordingSource = () => {
+      ended = true;
+      end();
+    };
+  }
+
+  /** Called once when the stream stops (its camera was changed or removed); returns the function that unregisters. */
+  onStop(listener: (reason: LiveEndReason) => void): () => void {
+    this.stopListeners = [...this.stopListeners, listener];
+    return () => {
+      this.stopListeners = this.stopListeners.filter((l) => l !== listener);
+    };
+  }
+
   /** Where a media time of the current connection lies on the recording timeline (null: not recorded). */
   wallTimeOf(connectionId: number, ticks: number): number | null {
     return this.recorder.wallTimeOf(connectionId, ticks);
@@ -86,6 +124,10 @@ export class StreamRuntime {
 
   async stop(reason: LiveEndReason): Promise<void> {
     this.live.closeAll(reason);
+    for (const listener of this.stopListeners) listener(reason);
+    this.stopListeners = [];
+    this.recordingSource?.();
+    this.recordingSource = null;
     await this.supervisor.stop();
     await this.recorder.endConnection();
   }

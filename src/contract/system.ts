@@ -56,6 +56,27 @@ export interface SystemFfmpegView extends FfmpegView {
   warning: string | null;
 }
 
+/**
+ * One ffmpeg that burns privacy masks into a live stream for the viewers who must not see under
+ * them: what it costs, so an administrator can weigh masks against the server's CPU.
+ */
+export interface MaskedTranscoderView {
+  cameraId: string;
+  stream: string;
+  /** A short hash of the polygon set: viewers with the same one share this transcoder. */
+  maskKey: string;
+  viewerCount: number;
+  /** CPU over the last couple of seconds, in % of one core; null while starting. */
+  cpuPercent: number | null;
+  /** CPU seconds used since it started. */
+  cpuSeconds: number;
+  running: boolean;
+  /** Feeds the recorder ("mask at recording") rather than live viewers. */
+  recording: boolean;
+  /** Why it failed, until it works again. */
+  lastError: string | null;
+}
+
 export interface SystemResponse {
   version: string;
   uptimeMs: number;
@@ -64,6 +85,8 @@ export interface SystemResponse {
   storage: HealthResponse['storage'] & { totalBytes: number | null };
   cameras: SystemCameraView[];
   connectivity: ConnectivityChangeView[];
+  /** Live transcoders of masked video running now (empty when no masked viewer watches). */
+  maskedTranscoders: MaskedTranscoderView[];
 }
 
 /** GET /api/system/privacy-notice: what a sign at the site must tell the people it records. */

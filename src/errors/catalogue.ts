@@ -37,6 +37,10 @@ export const errorCatalogue = {
   STREAM_NOT_FOUND: { httpStatus: 404, summary: 'The camera has no stream of this name.' },
   NO_RECORDINGS: { httpStatus: 404, summary: 'Nothing was recorded in the requested range.' },
   SNAPSHOT_UNAVAILABLE: { httpStatus: 503, summary: 'The stream has not delivered a frame yet.' },
+  MASKED_VIDEO_FAILED: {
+    httpStatus: 503,
+    summary: 'The video with privacy masks could not be made; the unmasked video is never sent instead.',
+  },
   SEGMENT_NOT_FOUND: { httpStatus: 404, summary: 'No segment has this id.' },
   MEDIA_CORRUPT: { httpStatus: 500, summary: 'A stored media file is damaged and cannot be read.' },
   RANGE_NOT_SATISFIABLE: { httpStatus: 416, summary: 'The HTTP Range header lies outside the file.' },

@@ -2,11 +2,13 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { registerAnalyticsMetrics, type AnalyticsMetricsSources } from './analytics-metrics.js';
 import { HttpMetrics, type HttpRequestSample } from './http-metrics.js';
 import { StorageMetrics, type StorageMetricsSources } from './storage-metrics.js';
+import { registerMaskedVideoMetrics, type MaskedVideoMetricsSources } from './masked-video-metrics.js';
 import { registerStreamMetrics } from './stream-metrics.js';
 
 export type { HttpRequestSample } from './http-metrics.js';
 
-export interface MetricsSources extends StorageMetricsSources, AnalyticsMetricsSources {
+export interface MetricsSources
+  extends StorageMetricsSources, AnalyticsMetricsSources, MaskedVideoMetricsSources {
   version: string;
 }
 
@@ -41,6 +43,7 @@ export class VigilMetrics {
     registerStreamMetrics(registry, sources.cameras);
     this.storage = new StorageMetrics(registry, sources);
     this.stopListening = registerAnalyticsMetrics(registry, sources);
+    registerMaskedVideoMetrics(registry, sources);
     this.http = new HttpMetrics(registry);
   }
 

@@ -1,5 +1,10 @@
 import { statfs } from 'node:fs/promises';
-import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '../contract/system.js';
+import type {
+  HealthResponse,
+  MaskedTranscoderView,
+  PrivacyNoticeResponse,
+  SystemResponse,
+} from '../contract/system.js';
 import type { RetentionConfig, SiteConfig } from '../config/index.js';
 import { privacyNotice } from './privacy-notice.js';
 import type { CameraManager } from '../camera/camera-manager.js';
@@ -22,6 +27,8 @@ export interface SystemStatusDeps {
   index: Pick<SegmentIndex, 'usedBytes' | 'usageByCamera'>;
   site: SiteConfig;
   retentionConfig: RetentionConfig;
+  /** Live transcoders of masked video running now, with their CPU (privacy/masked-video). */
+  maskedTranscoders?: () => MaskedTranscoderView[];
 }
 
 async function totalBytesOf(path: string): Promise<number | null> {
@@ -71,6 +78,11 @@ export class SystemStatus {
   async system(): Promise<SystemResponse> {
     const { deps } = this;
     const usage = await deps.index.usageByCamera();
+    const masked = deps.maskedTranscoders?.() ?? [];
+    const maskedViewers = (cameraId: string, stream: string) =>
+      masked
+        .filter((t) => t.cameraId === cameraId && t.stream === stream)
+        .reduce((sum, t) => sum + t.viewerCount, 0);
     return {
       version: deps.version,
       uptimeMs: this.uptimeMs(),
@@ -99,11 +111,13 @@ export class SystemStatus {
             codec: status.codec,
             width: status.width,
             height: status.height,
-            viewerCount: s.live.viewerCount,
+            // Masked viewers watch the stream too, through a transcoder.
+            viewerCount: s.live.viewerCount + maskedViewers(camera.config.id, s.name),
           };
         }),
       })),
       connectivity: [...deps.cameras.connectivityLog()].reverse().slice(0, CONNECTIVITY_SHOWN),
+      maskedTranscoders: masked,
     };
   }
 

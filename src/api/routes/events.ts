@@ -15,10 +15,11 @@ import type { PlaybackService } from '../../recording/playback.js';
 import type { MediaAudit } from '../audit-media.js';
 import { errors, json, media, mp4Download, noBody, type Tag } from '../openapi.js';
 import { eventView as eventViewSchema, eventsPage } from '../response-schemas.js';
-import { sendMp4 } from '../send-mp4.js';
+import { sendMaskedMp4, sendMp4 } from '../send-mp4.js';
 import { maskStill } from '../../privacy/mask-overlay.js';
 import type { MaskPolicy } from '../../privacy/mask-policy.js';
 import { masksFingerprint, polygonsInRegion } from '../../privacy/mask-region.js';
+import type { MaskedVideo } from '../../privacy/masked-video/index.js';
 import { cameraIdParams } from '../schemas.js';
 
 /** An event's clip is cut to this, like an export (a car parked for a day is not a clip). */
@@ -74,6 +75,8 @@ export interface EventRouteDeps {
   audit: MediaAudit & Pick<AuthServices, 'record'>;
   /** The privacy masks each caller gets blacked out. */
   masks: Pick<MaskPolicy, 'masksFor'>;
+  /** Callers who must not see under a privacy mask get the clip re-encoded with it. */
+  maskedVideo: Pick<MaskedVideo, 'masksFor' | 'playback'>;
 }
 
 export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
@@ -197,12 +200,13 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
           summary: "An event's clip as MP4",
           description:
             "The clip range of the camera's `main` recording, like an export: stream copy, Range and " +
-            'ETag, at most 24 h.',
+            'ETag, at most 24 h. For a caller with privacy masks on the camera: re-encoded with the masks ' +
+            'black, sent whole (200).',
           tags,
           params: eventParams,
           response: {
             ...mp4Download('The clip.'),
-            ...errors('EVENT_NOT_FOUND', 'NO_RECORDINGS', 'RANGE_NOT_SATISFIABLE'),
+            ...errors('EVENT_NOT_FOUND', 'NO_RECORDINGS', 'RANGE_NOT_SATISFIABLE', 'MASKED_VIDEO_FAILED'),
           },
         },
         config: { access: { permission: 'events.view', camera: 'in-handler' } },
@@ -218,7 +222,10 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
           merge: `event|${event.id}`,
         });
         const start = new Date(event.startTimeMs).toISOString().replace(/[:.]/g, '-');
-        return sendMp4(request, reply, mp4, `${event.cameraId}-${event.label}-${start}.mp4`);
+        const filename = `${event.cameraId}-${event.label}-${start}.mp4`;
+        const masks = ctx.maskedVideo.masksFor(principalOf(request), event.cameraId);
+        if (masks.length === 0) return sendMp4(request, reply, mp4, filename);
+        return sendMaskedMp4(reply, await ctx.maskedVideo.playback.exportFile(mp4, masks), filename);
       },
     );
 

@@ -9,6 +9,7 @@ import type { CameraManager } from '../../camera/camera-manager.js';
 import type { PlaybackService } from '../../recording/playback.js';
 import type { Clock } from '../../time/clock.js';
 import type { MediaAudit } from '../audit-media.js';
+import type { MaskedVideo } from '../../privacy/masked-video/index.js';
 import { LIVE_CLOSE_CHANGED, LIVE_CLOSE_REMOVED } from '../../contract/close-codes.js';
 import {
   cameraIdParams,
@@ -46,6 +47,8 @@ export interface LiveRouteDeps {
   playback: Pick<PlaybackService, 'vodPlaylist'>;
   clock: Clock;
   audit: MediaAudit;
+  /** Live viewers who must not see under a privacy mask get the masked transcoder's stream. */
+  maskedVideo: Pick<MaskedVideo, 'live'>;
 }
 
 export function liveRoutes(ctx: LiveRouteDeps): FastifyPluginAsync {
@@ -95,7 +98,13 @@ export function liveRoutes(ctx: LiveRouteDeps): FastifyPluginAsync {
             reason: status.state === 'online' ? null : (status.lastError?.message ?? null),
           }),
         );
-        runtime.live.add(viewer);
+        // Every viewer goes through the masked-video service: it decides copy stream or masked.
+        const stopWatching = ctx.maskedVideo.live.watch(
+          principalOf(request),
+          request.params.id,
+          runtime,
+          viewer,
+        );
         const stream = request.query.stream ?? 'main';
         const startedAtMs = ctx.clock.nowMs();
         auditMedia(ctx.audit, request, {
@@ -104,14 +113,14 @@ export function liveRoutes(ctx: LiveRouteDeps): FastifyPluginAsync {
           details: { stream },
         });
         socket.on('close', () => {
-          runtime.live.remove(viewer);
+          stopWatching();
           auditMedia(ctx.audit, request, {
             action: 'live.stop',
             cameraId: request.params.id,
             details: { stream, durationMs: ctx.clock.nowMs() - startedAtMs },
           });
         });
-        socket.on('error', () => runtime.live.remove(viewer));
+        socket.on('error', () => stopWatching());
       },
     );
 

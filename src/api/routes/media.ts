@@ -12,7 +12,8 @@ import { maskStill } from '../../privacy/mask-overlay.js';
 import type { MaskPolicy } from '../../privacy/mask-policy.js';
 import { errors, json, media, mp4Download, type Tag } from '../openapi.js';
 import { recordingsResponse } from '../response-schemas.js';
-import { sendMp4 } from '../send-mp4.js';
+import { sendMaskedMp4, sendMp4 } from '../send-mp4.js';
+import type { MaskedVideo } from '../../privacy/masked-video/index.js';
 import {
   cameraIdParams,
   partParams,
@@ -35,6 +36,14 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/**
+ * Stored parts never change, so browsers may keep them; a masked one is not kept, since a lifted
+ * mask (or a new one) must show at the next request.
+ */
+function cacheControl(masks: readonly unknown[]): string {
+  return masks.length > 0 ? 'private, no-store' : 'private, max-age=86400';
+}
+
 /** What the recording and snapshot routes use. */
 export interface MediaRouteDeps {
   cameras: Pick<CameraManager, 'get' | 'stream'>;
@@ -45,6 +54,8 @@ export interface MediaRouteDeps {
   audit: MediaAudit;
   /** The privacy masks each caller gets blacked out. */
   masks: Pick<MaskPolicy, 'masksFor'>;
+  /** Callers who must not see under a privacy mask get parts and exports re-encoded with it. */
+  maskedVideo: Pick<MaskedVideo, 'masksFor' | 'playback'>;
 }
 
 /** Recordings: spans and gaps, HLS playback, segment parts, exports, and the live snapshot. */
@@ -149,20 +160,24 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
           params: segmentParams,
           response: {
             200: media('video/mp4', 'ftyp + moov of the segment.'),
-            ...errors('SEGMENT_NOT_FOUND', 'MEDIA_CORRUPT'),
+            ...errors('SEGMENT_NOT_FOUND', 'MEDIA_CORRUPT', 'MASKED_VIDEO_FAILED'),
           },
         },
         config: { access: { permission: 'playback.view', camera: { param: 'id' } } },
       },
       async (request, reply) => {
         const segment = await ctx.playback.segment(request.params.id, request.params.segmentId);
-        const bytes = await ctx.playback.initBytes(segment);
+        const masks = ctx.maskedVideo.masksFor(principalOf(request), segment.cameraId);
+        const bytes =
+          masks.length > 0
+            ? await ctx.maskedVideo.playback.initBytes(segment, masks)
+            : await ctx.playback.initBytes(segment);
         auditMedia(
           ctx.audit,
           request,
           playbackView(segment.cameraId, segment.stream, segment.startTimeMs, 'segment'),
         );
-        return reply.type('video/mp4').header('cache-control', 'private, max-age=86400').send(bytes);
+        return reply.type('video/mp4').header('cache-control', cacheControl(masks)).send(bytes);
       },
     );
 
@@ -179,7 +194,7 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
           params: partParams,
           response: {
             200: media('video/iso.segment', 'Fragments (moof + mdat).'),
-            ...errors('SEGMENT_NOT_FOUND', 'MEDIA_CORRUPT'),
+            ...errors('SEGMENT_NOT_FOUND', 'MEDIA_CORRUPT', 'MASKED_VIDEO_FAILED'),
           },
         },
         config: { access: { permission: 'playback.view', camera: { param: 'id' } } },
@@ -190,6 +205,16 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
           number,
         ];
         const segment = await ctx.playback.segment(request.params.id, request.params.segmentId);
+        const masks = ctx.maskedVideo.masksFor(principalOf(request), segment.cameraId);
+        if (masks.length > 0) {
+          const masked = await ctx.maskedVideo.playback.partBytes(segment, start, end, masks);
+          auditMedia(
+            ctx.audit,
+            request,
+            playbackView(segment.cameraId, segment.stream, segment.startTimeMs, 'segment'),
+          );
+          return reply.type('video/iso.segment').header('cache-control', cacheControl(masks)).send(masked);
+        }
         const stream = await ctx.playback.partStream(segment, start, end);
         auditMedia(
           ctx.audit,
@@ -199,7 +224,7 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
         return reply
           .type('video/iso.segment')
           .header('content-length', end - start)
-          .header('cache-control', 'private, max-age=86400')
+          .header('cache-control', cacheControl(masks))
           .send(stream);
       },
     );
@@ -212,7 +237,8 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
           summary: 'Export a time range as MP4',
           description:
             'One progressive MP4 of [from, to), stream copy, from the keyframe at or before `from`; both ' +
-            'are required, at most 24 h. Gaps are closed up. Assembled on the fly: Range requests get 206.',
+            'are required, at most 24 h. Gaps are closed up. Assembled on the fly: Range requests get 206. ' +
+            'For a caller with privacy masks on the camera: re-encoded with the masks black, sent whole (200).',
           tags,
           params: cameraIdParams,
           querystring: rangeQuery,
@@ -224,6 +250,7 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
               'CAMERA_NOT_FOUND',
               'NO_RECORDINGS',
               'RANGE_NOT_SATISFIABLE',
+              'MASKED_VIDEO_FAILED',
             ),
           },
         },
@@ -249,7 +276,9 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
           merge: `${stream}|${fromMs}|${toMs}`,
         });
         const filename = `${camera.config.id}-${iso(fromMs).replace(/[:.]/g, '-')}.mp4`;
-        return sendMp4(request, reply, mp4, filename);
+        const masks = ctx.maskedVideo.masksFor(principalOf(request), camera.config.id);
+        if (masks.length === 0) return sendMp4(request, reply, mp4, filename);
+        return sendMaskedMp4(reply, await ctx.maskedVideo.playback.exportFile(mp4, masks), filename);
       },
     );
 

@@ -112,6 +112,37 @@ export function SystemPage() {
           )}
         </tbody>
       </table>
+      <h2>Privacy masks in video</h2>
+      {data.maskedTranscoders.length === 0 ? (
+        <p className="muted">No one watches video with privacy masks now: nothing is re-encoded.</p>
+      ) : (
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Camera</th>
+              <th>Stream</th>
+              <th>Masks</th>
+              <th>Viewers</th>
+              <th>CPU (one core = 100%)</th>
+              <th>State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.maskedTranscoders.map((t) => (
+              <tr key={`${t.cameraId}/${t.stream}/${t.maskKey}`}>
+                <td>{t.cameraId}</td>
+                <td>{t.stream}</td>
+                <td>
+                  <code>{t.maskKey.slice(0, 8)}</code>
+                </td>
+                <td>{t.recording ? 'recording' : t.viewerCount}</td>
+                <td>{t.cpuPercent !== null ? `${t.cpuPercent.toFixed(0)}%` : '—'}</td>
+                <td>{t.lastError ?? (t.running ? 'running' : 'starting')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       <h2>Connectivity log</h2>
       {data.connectivity.length === 0 ? (
         <p className="muted">No changes yet.</p>
