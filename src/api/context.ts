@@ -4,6 +4,8 @@ import type { CameraManager } from '../camera/camera-manager.js';
 import type { AuthServices } from '../auth/service.js';
 import type { CameraService } from '../camera-admin/camera-service.js';
 import type { EventServices } from '../events/index.js';
+import type { ApprovalService } from '../approvals/approval-service.js';
+import type { EvidenceService } from '../evidence/evidence-service.js';
 import type { VigilMetrics } from '../metrics/vigil-metrics.js';
 import type { AddressAllowList } from '../auth/permissions.js';
 import type { PlaybackService } from '../recording/playback.js';
@@ -32,6 +34,10 @@ export interface ApiServices {
   playback: PlaybackService;
   /** Event store, manager and bus (for /api/events and /api/ws). */
   events: EventServices;
+  /** Four-eyes approval (GET/POST /api/approvals) and what waits on it. */
+  approvals: ApprovalService;
+  /** Evidence locks (/api/evidence) and recording deletion. */
+  evidence: EvidenceService;
   analytics: AnalyticsService;
   motion: MotionIndex;
   /** The ffmpeg that encodes snapshots. */

@@ -282,7 +282,25 @@ const streamStatusView = closed(streamStatusFields, 'What the stream is doing no
 const recorderStatusView = closed(
   {
     recording: Type.Boolean(),
-    lastError: nullable(closed({ message: Type.String(), atMs: Type.Number() })),
+    lastError: nullable(
+      closed({
+        message: Type.String(),
+        atMs: Type.Number(),
+        code: Type.Optional(
+          Type.String({ description: 'A catalogue error code, e.g. `EVIDENCE_ONLY_LEFT`.' }),
+        ),
+      }),
+    ),
+    stopped: nullable(
+      closed(
+        {
+          code: Type.String({ description: '`EVIDENCE_ONLY_LEFT`.' }),
+          message: Type.String(),
+          sinceMs: Type.Number(),
+        },
+        'Recording stopped on purpose: storage is full and all this camera could give back is locked evidence.',
+      ),
+    ),
     segmentCount: count('Segments written since start.'),
     droppedFragmentCount: count('Fragments that could not be written.'),
   },

@@ -12,6 +12,8 @@ export const PERMISSIONS = [
   'export.create', // MP4 export of a time range (a copy leaves the system)
   'events.view', // events, their snapshots and clips, motion periods
   'events.delete',
+  'evidence.lock', // lock an event or a time range against retention and deletion
+  'recordings.delete', // delete a camera's recordings in a time range (never locked evidence)
   // Global.
   'cameras.manage', // add, change, remove cameras; probe URLs
   'users.manage', // users, roles, camera grants, other users' tokens and sessions
@@ -30,6 +32,8 @@ export const CAMERA_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>([
   'export.create',
   'events.view',
   'events.delete',
+  'evidence.lock',
+  'recordings.delete',
 ]);
 
 export const ROLES = ['admin', 'operator', 'viewer', 'auditor'] as const;
@@ -37,7 +41,7 @@ export type Role = (typeof ROLES)[number];
 
 /**
  * The issue's roles, exactly: viewer watches live and sees events; operator also plays back,
- * exports and handles (deletes) events; auditor reads the audit log and sees no video at all;
+ * exports, handles (deletes) events and locks evidence; auditor reads the audit log and sees no video at all;
  * admin does everything. Anyone signed in may also manage their own password, second factor,
  * sessions and tokens (routes declare those with `signedIn`).
  */
@@ -50,6 +54,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
     'export.create',
     'events.view',
     'events.delete',
+    'evidence.lock',
   ]),
   viewer: new Set<Permission>(['cameras.view', 'live.view', 'events.view']),
   auditor: new Set<Permission>(['audit.view']),

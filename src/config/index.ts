@@ -9,6 +9,7 @@ export type {
   StorageConfig,
   RecordingConfig,
   RetentionConfig,
+  ApprovalsConfig,
   IngestConfig,
   DetectConfig,
   LabelFilterConfig,

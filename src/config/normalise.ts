@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
+import type { ApprovalKind } from '../contract/approvals.js';
 import { closestKey, joinPath, schemaProblems, sortProblems, type ConfigProblem } from './problems.js';
 import {
   CameraSchema,
@@ -12,6 +13,7 @@ import {
   MqttSchema,
   RecordingSchema,
   RetentionSchema,
+  ApprovalsSchema,
   SecuritySchema,
   ServerSchema,
   StorageSchema,
@@ -138,6 +140,11 @@ export interface SecurityConfig {
   readonly cameraNetworks?: readonly string[];
 }
 
+export interface ApprovalsConfig {
+  readonly require: readonly ApprovalKind[];
+  readonly expiryMs: number;
+}
+
 /** The configuration after loading: defaults applied, sizes in bytes, paths absolute, frozen. */
 export interface VigilConfig {
   readonly server: ServerConfig;
@@ -149,6 +156,7 @@ export interface VigilConfig {
   readonly mqtt?: MqttConfig;
   /** Undefined: no security limits set. */
   readonly security?: SecurityConfig;
+  readonly approvals: ApprovalsConfig;
   readonly cameras: readonly CameraConfig[];
 }
 
@@ -676,6 +684,7 @@ export function normaliseConfig(
 
   const recording = defaulted['recording'];
   const retention = defaulted['retention'];
+  const approvals = defaulted['approvals'];
   if (
     problems.length > 0 ||
     camerasIncomplete ||
@@ -684,6 +693,7 @@ export function normaliseConfig(
     !ingest ||
     !Value.Check(RecordingSchema, recording) ||
     !Value.Check(RetentionSchema, retention) ||
+    !Value.Check(ApprovalsSchema, approvals) ||
     (mqttInput !== undefined && !mqtt) ||
     !security
   ) {
@@ -701,6 +711,7 @@ export function normaliseConfig(
     ingest,
     ...(mqtt ? { mqtt } : {}),
     ...(security.cameraNetworks ? { security } : {}),
+    approvals: { require: present(approvals.require), expiryMs: present(approvals.expiryMs) },
     cameras,
   };
   return { config: deepFreeze(config), problems };

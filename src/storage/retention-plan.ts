@@ -22,6 +22,8 @@ export interface RetentionHold {
   endTimeMs: number;
   /** The hold lapses at this time; null = until removed. */
   untilMs: number | null;
+  /** What holds it: 'evidence', 'event'… (absent where it does not matter). */
+  kind?: string;
 }
 
 export interface RetentionInput {
@@ -45,6 +47,13 @@ export interface RetentionPlan {
   deletions: Array<{ id: number; reason: DeletionReason }>;
   /** Bytes still needed after deleting everything allowed: > 0 means holds keep the disk full. */
   shortfallBytes: number;
+  /**
+   * Cameras that must stop recording: storage is under pressure (this pass deletes for the
+   * budget or the floor, or cannot meet them) and every recording the camera has is held, so it
+   * has nothing of its own to give back. Recording on would take space from other cameras'
+   * history or, once that is gone, from evidence.
+   */
+  evidenceOnlyCameras: string[];
 }
 
 export function isHeld(segment: RetentionSegment, holds: readonly RetentionHold[], nowMs: number): boolean {
@@ -81,5 +90,20 @@ export function planRetention(input: RetentionInput): RetentionPlan {
     deletions.push({ id: segment.id, reason: quota > 0 ? 'quota' : 'free-space' });
     freedBytes += segment.byteLength;
   }
-  return { deletions, shortfallBytes: Math.max(0, overBudget(), underFloor()) };
+  const shortfallBytes = Math.max(0, overBudget(), underFloor());
+  const underPressure = shortfallBytes > 0 || deletions.some((d) => d.reason !== 'age');
+  return {
+    deletions,
+    shortfallBytes,
+    evidenceOnlyCameras: underPressure ? camerasWithOnlyHeld(input.segments, unheld) : [],
+  };
+}
+
+/** Cameras with recordings, all of them held; sorted. */
+function camerasWithOnlyHeld(
+  segments: readonly RetentionSegment[],
+  unheld: readonly RetentionSegment[],
+): string[] {
+  const withUnheld = new Set(unheld.map((s) => s.cameraId));
+  return [...new Set(segments.map((s) => s.cameraId))].filter((id) => !withUnheld.has(id)).sort();
 }
