@@ -20,7 +20,7 @@ export interface EvidenceServiceDeps {
   db: Db;
   index: SegmentIndex;
   storageRoot: string;
-  events: Pick<EventStore, 'require'>;
+  events: Pick<EventStore, 'require' | 'assertNotLocked'>;
   /** Deletes an event (refused while it is locked: EVIDENCE_LOCKED). */
   deleteEvent(id: number): Promise<boolean>;
   clock: Clock;
@@ -94,6 +94,8 @@ export class EvidenceService {
       permission: 'events.delete',
       describe: async ({ eventId }) => {
         const event = await deps.events.require(eventId);
+        // Refused now rather than asking someone to approve what cannot be done.
+        await deps.events.assertNotLocked(eventId, deps.clock.nowMs());
         return {
           cameraId: event.cameraId,
           summary: `delete event ${event.id} (${event.label} on camera '${event.cameraId}' at ${new Date(event.startTimeMs).toISOString()})`,
