@@ -35,7 +35,10 @@ const lockBody = Type.Object(
     startTimeMs: Type.Optional(epochMs('Start of the range to lock (with cameraId), UTC ms.')),
     endTimeMs: Type.Optional(epochMs('End of the range to lock (with cameraId), UTC ms.')),
     reason,
-    expiresAtMs: Type.Optional(Type.Union([epochMs('The lock lapses then.'), Type.Null()])),
+    expiresAtMs: Type.Optional(
+      // Null first: Ajv's type coercion would otherwise read null as 0 for the integer.
+      Type.Union([Type.Null(), epochMs('The lock lapses then; null or absent: until unlocked.')]),
+    ),
   },
   { additionalProperties: false },
 );
