@@ -106,7 +106,11 @@ cameras:
     await bob.page.waitForSelector('.approval:has-text("the case is closed")');
     await bob.page.click('.approval button:has-text("Approve")');
     await bob.page.waitForSelector('text=Approved and carried out.');
-    await waitFor('the lock lifted', async () => (await vigil.evidence.locks.get(lock.id))?.unlockedAtMs !== null, 5000);
+    await waitFor(
+      'the lock lifted',
+      async () => (await vigil.evidence.locks.get(lock.id))?.unlockedAtMs !== null,
+      5000,
+    );
     assert.equal((await vigil.evidence.locks.get(lock.id))?.unlockedBy, 'alice');
     // Alice's open Approvals page hears of it on /api/ws.
     await alice.page.waitForSelector('li[data-state="approved"]');
