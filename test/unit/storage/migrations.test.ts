@@ -116,6 +116,27 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
       assert.deepEqual(await scopes('t1'), []);
     },
   },
+  '0006_metrics_view': {
+    insert: [
+      `INSERT INTO retention_holds (camera_id, start_time_ms, end_time_ms, until_ms, kind, reason, created_at_ms)
+       VALUES ('door', 3000, 4000, 9, 'event', 'event:1', 4)`,
+    ],
+    check: async (db) => {
+      const holds = await db.selectFrom('retention_holds').select('reason').where('kind', '=', 'event').execute();
+      assert.deepEqual(holds, [{ reason: 'event:1' }]);
+    },
+  },
+  '0009_evidence_locks': {
+    insert: [
+      `INSERT INTO evidence_locks (camera_id, event_id, start_time_ms, end_time_ms, reason, expires_at_ms,
+        created_by, created_at_ms) VALUES ('door', 1, 1000, 2000, 'case 12', NULL, 'Alice', 5)`,
+    ],
+    check: async (db) => {
+      const lock = await db.selectFrom('evidence_locks').selectAll().executeTakeFirstOrThrow();
+      assert.equal(lock.reason, 'case 12');
+      assert.equal(lock.unlocked_at_ms, null);
+    },
+  },
 };
 
 const versions = Object.keys(migrations).sort();
