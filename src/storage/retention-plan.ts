@@ -39,7 +39,16 @@ export interface RetentionInput {
   /** Free bytes on the storage file system. */
   freeBytes: number;
   minFreeBytes: number;
+  /** Cameras stopped by the previous pass (evidence only): they resume only with room to spare. */
+  stoppedCameras?: ReadonlySet<string>;
 }
+
+/**
+ * A stopped camera records again when the budget has this fraction free and the free space is
+ * twice the floor: with less, another camera's next segment brings the pressure back and the
+ * camera would start and stop every few seconds.
+ */
+export const RESUME_BUDGET_FRACTION = 0.1;
 
 export type DeletionReason = 'age' | 'quota' | 'free-space';
 
@@ -92,10 +101,16 @@ export function planRetention(input: RetentionInput): RetentionPlan {
   }
   const shortfallBytes = Math.max(0, overBudget(), underFloor());
   const underPressure = shortfallBytes > 0 || deletions.some((d) => d.reason !== 'age');
+  const roomToResume =
+    (input.maxBytes === null ||
+      input.usedBytes - freedBytes <= input.maxBytes * (1 - RESUME_BUDGET_FRACTION)) &&
+    input.freeBytes + freedBytes >= 2 * input.minFreeBytes;
+  const onlyHeld = camerasWithOnlyHeld(input.segments, unheld);
+  const stopped = input.stoppedCameras ?? new Set<string>();
   return {
     deletions,
     shortfallBytes,
-    evidenceOnlyCameras: underPressure ? camerasWithOnlyHeld(input.segments, unheld) : [],
+    evidenceOnlyCameras: onlyHeld.filter((id) => underPressure || (stopped.has(id) && !roomToResume)),
   };
 }
 

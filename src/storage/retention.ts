@@ -116,6 +116,7 @@ export class RetentionRunner {
       freeBytes,
       // Without its reserve, the floor includes room to make it again.
       minFreeBytes: this.settings.minFreeBytes + (reserved ? 0 : SPACE_RESERVE_BYTES),
+      stoppedCameras: new Set(this.state.evidenceOnlyCameras),
     });
     // Below the floor the disk may be full to the last block: the database needs the reserve's
     // room to record the deletions.

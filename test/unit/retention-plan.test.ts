@@ -130,4 +130,12 @@ test('under pressure, a camera whose recordings are all held must stop; one with
     planRetention(input({ segments, holds: lapsed, maxBytes: 300, usedBytes: 400 })).evidenceOnlyCameras,
     [],
   );
+  // A stopped camera stays stopped until there is room to spare, not merely no pressure now.
+  const stoppedCameras = new Set(['locked']);
+  const calm = { segments, holds, stoppedCameras, maxBytes: 1000 };
+  assert.deepEqual(planRetention(input({ ...calm, usedBytes: 950 })).evidenceOnlyCameras, ['locked']);
+  assert.deepEqual(planRetention(input({ ...calm, usedBytes: 400 })).evidenceOnlyCameras, []);
+  const floor = { segments, holds, stoppedCameras, minFreeBytes: 100 };
+  assert.deepEqual(planRetention(input({ ...floor, freeBytes: 150 })).evidenceOnlyCameras, ['locked']);
+  assert.deepEqual(planRetention(input({ ...floor, freeBytes: 200 })).evidenceOnlyCameras, []);
 });
