@@ -178,7 +178,11 @@ cameras:
       { cameraId: 'cam', startTimeMs: 0, endTimeMs: 1000, reason: 'attack target', expiresAtMs: null },
     );
     ids.lock = lock.id;
-    const asked = await vigil.evidence.requestUnlock({ principal: principalFor(adminUser!), ip: null }, lock.id, 'x');
+    const asked = await vigil.evidence.requestUnlock(
+      { principal: principalFor(adminUser!), ip: null },
+      lock.id,
+      'x',
+    );
     ids.approval = asked.status === 'pending' ? asked.request.id : 0;
   });
 

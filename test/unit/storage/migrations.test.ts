@@ -122,7 +122,11 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
        VALUES ('door', 3000, 4000, 9, 'event', 'event:1', 4)`,
     ],
     check: async (db) => {
-      const holds = await db.selectFrom('retention_holds').select('reason').where('kind', '=', 'event').execute();
+      const holds = await db
+        .selectFrom('retention_holds')
+        .select('reason')
+        .where('kind', '=', 'event')
+        .execute();
       assert.deepEqual(holds, [{ reason: 'event:1' }]);
     },
   },
