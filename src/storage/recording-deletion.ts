@@ -25,13 +25,12 @@ export async function deleteRecordings(
   log: Logger,
 ): Promise<RecordingDeletion> {
   const evidence = (await index.holds()).filter((h) => h.kind === EVIDENCE_HOLD_KIND);
-  const segments = (await index.all()).filter(
-    (s) =>
-      s.camera_id === range.cameraId &&
-      s.state === 'closed' &&
-      s.start_time_ms < range.toMs &&
-      range.fromMs < s.end_time_ms,
-  );
+  const segments = [];
+  // Streams are 'main' and 'sub' (the config schema allows no others).
+  for (const stream of ['main', 'sub']) {
+    const rows = await index.inRange(range.cameraId, stream, range.fromMs, range.toMs);
+    segments.push(...rows.filter((s) => s.state === 'closed'));
+  }
   const deletable = segments.filter(
     (s) =>
       !isHeld(
