@@ -200,14 +200,12 @@ function EventDetail(props: { id: number; initial: EventView | undefined; onDele
       )
     )
       return;
-    setError(null);
+    setNotice(null);
     try {
-      const outcome = await api.deleteEvent(event.id, reasonFor('delete'));
-      if (outcome?.status === 'pending') {
+      const result = await deleteEvent(event.id);
+      if (result === 'deleted') props.onDeleted();
+      else if (result === 'pending')
         setNotice('Deleting this event needs a second person: your request is on the Approvals page.');
-        return;
-      }
-      props.onDeleted();
     } catch (err) {
       setNotice((err as Error).message);
     }
@@ -250,6 +248,20 @@ function EventDetail(props: { id: number; initial: EventView | undefined; onDele
       </div>
     </div>
   );
+}
+
+/** Deletes an event, asking why when the installation makes deleting wait for a second person. */
+async function deleteEvent(id: number): Promise<'deleted' | 'pending' | 'cancelled'> {
+  try {
+    const outcome = await api.deleteEvent(id);
+    return outcome?.status === 'pending' ? 'pending' : 'deleted';
+  } catch (err) {
+    if (!(err instanceof ApiError && err.details.parameter === 'reason')) throw err;
+  }
+  const why = reasonFor('delete this event');
+  if (!why) return 'cancelled';
+  const outcome = await api.deleteEvent(id, why);
+  return outcome?.status === 'pending' ? 'pending' : 'deleted';
 }
 
 /** Asks why (an approval request needs a reason); empty when the user gives none. */
