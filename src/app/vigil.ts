@@ -236,6 +236,8 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
             cameras,
             retention,
             index: storage.index,
+            site: config.site,
+            retentionConfig: config.retention,
           }),
           playback: new PlaybackService({
             index: storage.index,

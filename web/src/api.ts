@@ -19,7 +19,7 @@ import type {
 import type { ApiErrorBody } from '@contract/errors';
 import type { MotionPeriodsResponse, RecordingsResponse } from '@contract/recordings';
 import type { EventsPage, EventView } from '@contract/events';
-import type { HealthResponse, SystemResponse } from '@contract/system';
+import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '@contract/system';
 import type { ApprovalList, ApprovalOutcome, ApprovalView } from '@contract/approvals';
 import type { EvidenceLockList, EvidenceLockView } from '@contract/evidence';
 
@@ -155,6 +155,7 @@ export const api = {
   verifyAudit: () => request<AuditVerifyResponse>('GET', '/api/audit/verify'),
   health: () => request<HealthResponse>('GET', '/api/health'),
   system: () => request<SystemResponse>('GET', '/api/system'),
+  privacyNotice: () => request<PrivacyNoticeResponse>('GET', '/api/system/privacy-notice'),
   cameras: () => request<CameraListResponse>('GET', '/api/cameras').then((r) => r.cameras),
   addCamera: (camera: CameraInput) => request<CameraView>('POST', '/api/cameras', camera),
   updateCamera: (camera: CameraInput) => request<CameraView>('PUT', `/api/cameras/${camera.id}`, camera),
