@@ -21,6 +21,8 @@ const belowApi = [
   'system',
   'metrics',
   'privacy',
+  'approvals',
+  'evidence',
   'contract',
 ];
 
@@ -76,6 +78,10 @@ const layers = {
     'camera',
     'contract',
   ],
+  // Four-eyes approval: actions registered by the modules above, run when a second user approves.
+  approvals: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'contract'],
+  // Evidence locks, and the destructive actions that must respect them (event and recording deletion).
+  evidence: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'events', 'approvals', 'contract'],
   // Routes over every module below them.
   api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.

@@ -5,6 +5,8 @@ import type { MaskedVideo } from '../privacy/masked-video/index.js';
 import type { AuthServices } from '../auth/service.js';
 import type { CameraService } from '../camera-admin/camera-service.js';
 import type { EventServices } from '../events/index.js';
+import type { ApprovalService } from '../approvals/approval-service.js';
+import type { EvidenceService } from '../evidence/evidence-service.js';
 import type { VigilMetrics } from '../metrics/vigil-metrics.js';
 import type { AddressAllowList } from '../auth/permissions.js';
 import type { MaskService } from '../privacy/mask-service.js';
@@ -36,6 +38,10 @@ export interface ApiServices {
   maskedVideo: MaskedVideo;
   /** Event store, manager and bus (for /api/events and /api/ws). */
   events: EventServices;
+  /** Four-eyes approval (GET/POST /api/approvals) and what waits on it. */
+  approvals: ApprovalService;
+  /** Evidence locks (/api/evidence) and recording deletion. */
+  evidence: EvidenceService;
   analytics: AnalyticsService;
   motion: MotionIndex;
   /** Privacy masks: what each caller gets blacked out, and lifts. */

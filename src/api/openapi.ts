@@ -156,6 +156,8 @@ export const TAGS = [
   { name: 'live', description: 'Live video: the WebSocket for MSE, the HLS fallback, snapshots.' },
   { name: 'analytics', description: 'Motion periods and the analytics status of a camera.' },
   { name: 'events', description: 'Detected events, their snapshots and clips.' },
+  { name: 'evidence', description: 'Evidence locks: events and time ranges kept whatever retention says.' },
+  { name: 'approvals', description: 'Four-eyes approval of sensitive actions.' },
   { name: 'notifications', description: 'The push WebSocket: events, motion, counts, camera status.' },
   { name: 'api', description: 'This description.' },
 ] as const;

@@ -11,6 +11,8 @@ import type {
 import type { CameraListResponse, CameraView, ProbeResponse } from '../contract/cameras.js';
 import type { ApiErrorBody } from '../contract/errors.js';
 import type { EventView, EventsPage } from '../contract/events.js';
+import type { ApprovalKind, ApprovalList, ApprovalState, ApprovalView } from '../contract/approvals.js';
+import type { EvidenceLockList, EvidenceLockView } from '../contract/evidence.js';
 import type {
   AnalyticsStatusResponse,
   MotionPeriodsResponse,
@@ -287,7 +289,25 @@ const streamStatusView = closed(streamStatusFields, 'What the stream is doing no
 const recorderStatusView = closed(
   {
     recording: Type.Boolean(),
-    lastError: nullable(closed({ message: Type.String(), atMs: Type.Number() })),
+    lastError: nullable(
+      closed({
+        message: Type.String(),
+        atMs: Type.Number(),
+        code: Type.Optional(
+          Type.String({ description: 'A catalogue error code, e.g. `EVIDENCE_ONLY_LEFT`.' }),
+        ),
+      }),
+    ),
+    stopped: nullable(
+      closed(
+        {
+          code: Type.String({ description: '`EVIDENCE_ONLY_LEFT`.' }),
+          message: Type.String(),
+          sinceMs: Type.Number(),
+        },
+        'Recording stopped on purpose: storage is full and all this camera could give back is locked evidence.',
+      ),
+    ),
     segmentCount: count('Segments written since start.'),
     droppedFragmentCount: count('Fragments that could not be written.'),
   },
@@ -614,6 +634,83 @@ export const systemResponse = closed(
   'SystemResponse',
 );
 
+// --- evidence and approvals -----------------------------------------------------------------
+
+export const evidenceLockView = closed(
+  {
+    id: Type.Integer(),
+    cameraId: Type.String(),
+    eventId: nullable(Type.Integer({ description: 'The locked event; null for a plain time range.' })),
+    startTimeMs: ms('Start of the locked range, UTC ms.'),
+    endTimeMs: ms('End of the locked range, UTC ms.'),
+    reason: Type.String(),
+    expiresAtMs: nullable(ms('The lock lapses then; null: until unlocked.')),
+    createdBy: Type.String(),
+    createdAtMs: Type.Number(),
+    unlockedBy: nullable(Type.String()),
+    unlockedAtMs: nullable(Type.Number()),
+    state: Type.Union([Type.Literal('locked'), Type.Literal('expired'), Type.Literal('unlocked')], {
+      description: '`locked` protects the range; `expired` and `unlocked` no longer do.',
+    }),
+  },
+  'An evidence lock: a range of recording kept whatever retention and a full disk say.',
+  'EvidenceLockView',
+);
+
+export const evidenceLockList = closed(
+  { locks: Type.Array(ref(evidenceLockView), { description: 'Oldest first, by start time.' }) },
+  'Evidence locks.',
+  'EvidenceLockList',
+);
+
+const approvalState = Type.Union(
+  ['pending', 'approved', 'refused', 'cancelled', 'expired', 'failed'].map((s) => Type.Literal(s)),
+) as unknown as TUnsafe<ApprovalState>;
+
+export const approvalView = closed(
+  {
+    id: Type.Integer(),
+    kind: Type.Unsafe<ApprovalKind>(
+      Type.String({
+        description:
+          '`mask.lift`, `export.unredacted`, `evidence.unlock`, `events.delete`, `recordings.delete`.',
+      }),
+    ),
+    cameraId: nullable(Type.String()),
+    params: Type.Record(Type.String(), Type.Unknown(), { description: "The action's parameters." }),
+    summary: Type.String({ description: 'What the action does, in words.' }),
+    reason: Type.String({ description: 'Why the requester asks.' }),
+    state: approvalState,
+    requestedBy: Type.String(),
+    requestedAtMs: Type.Number(),
+    expiresAtMs: Type.Number(),
+    decidedBy: nullable(Type.String()),
+    decidedAtMs: nullable(Type.Number()),
+    decisionReason: nullable(Type.String({ description: "A refusal's reason, or why executing failed." })),
+    result: Type.Unknown({ description: 'What the executed action returned.' }),
+  },
+  'A four-eyes approval request.',
+  'ApprovalView',
+);
+
+export const approvalList = closed(
+  { requests: Type.Array(ref(approvalView), { description: 'Newest first.' }) },
+  'Approval requests the caller made or may decide.',
+  'ApprovalList',
+);
+
+export const approvalOutcome = closed(
+  {
+    status: Type.Union([Type.Literal('done'), Type.Literal('pending')], {
+      description: '`done`: carried out now; `pending`: waits for a second user (see `request`).',
+    }),
+    result: Type.Optional(Type.Unknown({ description: 'What the action returned (status done).' })),
+    request: Type.Optional(ref(approvalView)),
+  },
+  'An action that may need a second user: done at once, or a pending request.',
+  'ApprovalOutcome',
+);
+
 export const privacyNoticeResponse = closed(
   {
     site: closed({
@@ -669,6 +766,11 @@ export const namedSchemas = [
   eventsPage,
   healthResponse,
   systemResponse,
+  evidenceLockView,
+  evidenceLockList,
+  approvalView,
+  approvalList,
+  approvalOutcome,
   privacyNoticeResponse,
   liftView,
   liftList,
@@ -709,5 +811,9 @@ export type SchemasMatchContract = [
   Expect<Same<Static<typeof liftView>, LiftView>>,
   Expect<Same<Static<typeof liftList>, LiftListResponse>>,
   Expect<Same<Static<typeof systemResponse>, SystemResponse>>,
+  Expect<Same<Static<typeof evidenceLockView>, EvidenceLockView>>,
+  Expect<Same<Static<typeof evidenceLockList>, EvidenceLockList>>,
+  Expect<Same<Static<typeof approvalView>, ApprovalView>>,
+  Expect<Same<Static<typeof approvalList>, ApprovalList>>,
   Expect<Same<Static<typeof privacyNoticeResponse>, PrivacyNoticeResponse>>,
 ];

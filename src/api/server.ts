@@ -23,6 +23,8 @@ import { auditRoutes } from './routes/audit.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { privacyRoutes } from './routes/privacy.js';
 import { eventRoutes } from './routes/events.js';
+import { approvalRoutes } from './routes/approvals.js';
+import { evidenceRoutes } from './routes/evidence.js';
 import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { mediaRoutes } from './routes/media.js';
@@ -155,10 +157,26 @@ export async function buildServer(
     analyticsRoutes({ cameras, motion: services.motion, analytics: services.analytics, clock }),
   );
   await app.register(
-    eventRoutes({ events: services.events, playback, audit, masks: services.masks, maskedVideo }),
+    eventRoutes({
+      events: services.events,
+      playback,
+      audit,
+      masks: services.masks,
+      maskedVideo,
+      approvals: services.approvals,
+    }),
   );
   await app.register(privacyRoutes({ masks: services.masks, cameras }));
-  await app.register(wsRoutes({ bus: services.events.bus, version: services.version, log: services.log }));
+  await app.register(evidenceRoutes({ evidence: services.evidence, approvals: services.approvals }));
+  await app.register(approvalRoutes({ approvals: services.approvals }));
+  await app.register(
+    wsRoutes({
+      bus: services.events.bus,
+      approvals: services.approvals,
+      version: services.version,
+      log: services.log,
+    }),
+  );
   await app.register(apiDescriptionRoutes());
   await app.register(metricsRoutes({ metrics: services.metrics, allowFrom: services.metricsAllowFrom }));
   await app.register(webRoutes());

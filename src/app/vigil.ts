@@ -11,6 +11,8 @@ import { detectConfigFor, parseListen, type LoadedConfig, type VigilConfig } fro
 import { NetworkList } from '../config/url.js';
 import { VigilError } from '../errors/catalogue.js';
 import { startEvents, type EventServices } from '../events/index.js';
+import { ApprovalService } from '../approvals/approval-service.js';
+import { EvidenceService } from '../evidence/evidence-service.js';
 import { ffmpegWarning, locateFfmpeg, type FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { VigilMetrics } from '../metrics/vigil-metrics.js';
 import { LiftStore } from '../privacy/lift-store.js';
@@ -58,6 +60,9 @@ export interface RunningVigil {
   masks: MaskService;
   /** Video with privacy masks: its live transcoders are watched by tests and benchmarks. */
   maskedVideo: MaskedVideo;
+  /** Four-eyes approval: modules register their sensitive actions here. */
+  approvals: ApprovalService;
+  evidence: EvidenceService;
   close(): Promise<void>;
 }
 
@@ -188,6 +193,33 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
     });
     modules.add({ stop: () => events.close() });
     cameras.onConnectivity((change) => events.bus.cameraStatus({ ...change, timeMs: change.atMs }));
+    // Storage holding only a camera's evidence stops that camera's recording (retention decides).
+    cameras.onRecordingStop(({ atMs, ...change }) =>
+      events.bus.publish('recording', { ...change, timeMs: atMs }),
+    );
+    retention.onEvidenceOnlyChange((ids) => cameras.setEvidenceOnly(ids));
+    cameras.setEvidenceOnly(new Set(retention.status().evidenceOnlyCameras));
+    const approvals = new ApprovalService({
+      db: storage.db,
+      clock,
+      log: log.child({ component: 'approvals' }),
+      config: config.approvals,
+      record: auth.record,
+      getUser: (id) => auth.store.getUser(id),
+    });
+    approvals.start();
+    modules.add({ stop: async () => approvals.stop() });
+    const evidence = new EvidenceService({
+      db: storage.db,
+      index: storage.index,
+      storageRoot: storage.root,
+      events: events.store,
+      deleteEvent: (id) => events.manager.deleteEvent(id),
+      clock,
+      log: log.child({ component: 'evidence' }),
+      record: auth.record,
+      approvals,
+    });
     const analytics = modules.add(
       startAnalytics({ ffmpeg, events: events.manager, motion: storage.motion, cameras, log }),
     ).service;
@@ -259,6 +291,8 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           playback,
           maskedVideo,
           events,
+          approvals,
+          evidence,
           analytics,
           motion: storage.motion,
           masks,
@@ -286,6 +320,8 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       auth,
       masks,
       maskedVideo,
+      approvals,
+      evidence,
       close: () => {
         closing ??= modules.stopAll();
         return closing;

@@ -30,6 +30,14 @@ export const AUDIT_ACTIONS = [
   'privacy.lift.start', // target camera; details.liftId, details.reason, details.durationMs, details.expiresAtMs
   'privacy.lift.end', // ended early; details.liftId, details.user (whose lift), details.remainingMs
   'privacy.lift.expire', // its time ran out (actor system); details.liftId, details.user, details.expiresAtMs
+  'evidence.lock', // target evidence lock; details.cameraId, fromMs, toMs, eventId, reason, expiresAtMs
+  'evidence.unlock', // target evidence lock; details.cameraId, requestedBy (the approved requester)
+  'recordings.delete', // target camera; details.fromMs, toMs, segmentCount, keptLockedCount
+  'approval.request', // target approval; details.kind, cameraId, reason, summary
+  'approval.approve', // target approval; details.kind, requestedBy, outcome ('executed' or 'failed')
+  'approval.refuse', // target approval; details.kind, requestedBy, reason
+  'approval.cancel', // target approval; details.kind
+  'approval.expire', // target approval; details.kind, requestedBy (the system expired it)
   'audit.export', // someone exported the audit log (details: the filter)
   'audit.retention', // retention deleted old entries (details: throughSeq, deletedCount)
 ] as const;
@@ -74,6 +82,8 @@ export const auditTarget = {
   token: (tokenId: number): string => `token:${tokenId}`,
   event: (eventId: number): string => `event:${eventId}`,
   config: (path: string): string => `config:${path}`,
+  evidence: (lockId: number): string => `evidence:${lockId}`,
+  approval: (requestId: number): string => `approval:${requestId}`,
 };
 
 /** Who asked for a change, as the audit log records them: the actor and their address. */

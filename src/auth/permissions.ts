@@ -13,6 +13,8 @@ export const PERMISSIONS = [
   'events.view', // events, their snapshots and clips, motion periods
   'events.delete',
   'unmask', // see through a camera's liftable privacy masks, during a lift (reason, time limit, audited)
+  'evidence.lock', // lock an event or a time range against retention and deletion
+  'recordings.delete', // delete a camera's recordings in a time range (never locked evidence)
   // Global.
   'cameras.manage', // add, change, remove cameras; probe URLs
   'users.manage', // users, roles, camera grants, other users' tokens and sessions
@@ -32,6 +34,8 @@ export const CAMERA_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>([
   'events.view',
   'events.delete',
   'unmask',
+  'evidence.lock',
+  'recordings.delete',
 ]);
 
 export const ROLES = ['admin', 'operator', 'viewer', 'auditor'] as const;
@@ -39,7 +43,7 @@ export type Role = (typeof ROLES)[number];
 
 /**
  * The issue's roles, exactly: viewer watches live and sees events; operator also plays back,
- * exports and handles (deletes) events; auditor reads the audit log and sees no video at all;
+ * exports, handles (deletes) events and locks evidence; auditor reads the audit log and sees no video at all;
  * admin does everything. Anyone signed in may also manage their own password, second factor,
  * sessions and tokens (routes declare those with `signedIn`).
  */
@@ -52,6 +56,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
     'export.create',
     'events.view',
     'events.delete',
+    'evidence.lock',
   ]),
   viewer: new Set<Permission>(['cameras.view', 'live.view', 'events.view']),
   auditor: new Set<Permission>(['audit.view']),

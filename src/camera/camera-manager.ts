@@ -18,6 +18,23 @@ import { StreamRuntime } from './stream-runtime.js';
 
 export type CameraSource = 'config' | 'api';
 
+/** A stream's recording stopped on purpose, or went on again. */
+export interface RecordingStopChange {
+  cameraId: string;
+  stream: string;
+  stopped: boolean;
+  code: string | null;
+  reason: string | null;
+  atMs: number;
+}
+
+const EVIDENCE_ONLY_STOP = {
+  code: 'EVIDENCE_ONLY_LEFT',
+  message:
+    "recording stopped: storage is full and all of this camera's recordings are locked evidence; " +
+    'unlock evidence, add space or raise storage.maxBytes, and recording resumes by itself',
+};
+
 export interface CameraManagerDeps {
   index: SegmentIndex;
   storageRoot: string;
@@ -65,6 +82,9 @@ export class CameraManager {
   private readonly connectivityListeners: Array<(change: ConnectivityChange) => void> = [];
   private readonly diskFullListeners: Array<() => void> = [];
   private readonly changeListeners: Array<(cameraId: string) => void> = [];
+  private readonly recordingStopListeners: Array<(change: RecordingStopChange) => void> = [];
+  /** Cameras whose recording is stopped because storage holds only their evidence (retention says). */
+  private evidenceOnly: ReadonlySet<string> = new Set();
 
   constructor(private readonly deps: CameraManagerDeps) {
     this.connectivity = new ConnectivityLog(deps.clock, (change) => {
@@ -90,6 +110,37 @@ export class CameraManager {
   /** A camera was added, changed or removed (its definition is read back with config()). */
   onCameraChanged(listener: (cameraId: string) => void): void {
     this.changeListeners.push(listener);
+  }
+
+  /** A camera's recording stopped for lack of space it may take, or resumed (for /api/ws). */
+  onRecordingStop(listener: (change: RecordingStopChange) => void): void {
+    this.recordingStopListeners.push(listener);
+  }
+
+  /**
+   * The cameras that must not record now: storage is full and all they could give back is
+   * locked evidence (retention decides, see planRetention). The others record (again).
+   */
+  setEvidenceOnly(cameraIds: ReadonlySet<string>): void {
+    const before = this.evidenceOnly;
+    this.evidenceOnly = new Set(cameraIds);
+    for (const camera of this.cameras.values()) {
+      const id = camera.config.id;
+      const stopped = cameraIds.has(id);
+      if (stopped === before.has(id)) continue;
+      for (const stream of camera.streams.values()) {
+        stream.recorder.setStopped(stopped ? EVIDENCE_ONLY_STOP : null);
+        const change: RecordingStopChange = {
+          cameraId: id,
+          stream: stream.name,
+          stopped,
+          code: stopped ? EVIDENCE_ONLY_STOP.code : null,
+          reason: stopped ? EVIDENCE_ONLY_STOP.message : null,
+          atMs: this.deps.clock.nowMs(),
+        };
+        for (const listener of this.recordingStopListeners) listener(change);
+      }
+    }
   }
 
   /** A camera's definition, undefined for an unknown id. */
@@ -214,6 +265,7 @@ export class CameraManager {
       },
       ...(deps.segmentFiles ? { files: deps.segmentFiles } : {}),
     });
+    if (this.evidenceOnly.has(cameraId)) recorder.setStopped(EVIDENCE_ONLY_STOP);
     const runtime = new StreamRuntime(name, config, supervisor, recorder);
     runtime.subscribe(this.connectivity.subscriberFor(cameraId, name, log));
     runtime.start();

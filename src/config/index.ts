@@ -19,6 +19,7 @@ export type {
   StorageConfig,
   RecordingConfig,
   RetentionConfig,
+  ApprovalsConfig,
   SiteConfig,
   IngestConfig,
   DetectConfig,

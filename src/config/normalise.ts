@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
+import type { ApprovalKind } from '../contract/approvals.js';
 import { closestKey, joinPath, schemaProblems, sortProblems, type ConfigProblem } from './problems.js';
 import {
   CameraSchema,
@@ -13,6 +14,7 @@ import {
   MqttSchema,
   RecordingSchema,
   RetentionSchema,
+  ApprovalsSchema,
   SecuritySchema,
   SiteSchema,
   ServerSchema,
@@ -175,6 +177,11 @@ export interface SecurityConfig {
   readonly cameraNetworks?: readonly string[];
 }
 
+export interface ApprovalsConfig {
+  readonly require: readonly ApprovalKind[];
+  readonly expiryMs: number;
+}
+
 /** The configuration after loading: defaults applied, sizes in bytes, paths absolute, frozen. */
 export interface VigilConfig {
   readonly site: SiteConfig;
@@ -187,6 +194,7 @@ export interface VigilConfig {
   readonly mqtt?: MqttConfig;
   /** Undefined: no security limits set. */
   readonly security?: SecurityConfig;
+  readonly approvals: ApprovalsConfig;
   readonly cameras: readonly CameraConfig[];
 }
 
@@ -771,6 +779,7 @@ export function normaliseConfig(
 
   const recording = defaulted['recording'];
   const retention = defaulted['retention'];
+  const approvals = defaulted['approvals'];
   const site = defaulted['site'];
   if (Value.Check(RetentionSchema, retention)) retentionProblems(retention, problems);
   if (
@@ -781,6 +790,7 @@ export function normaliseConfig(
     !ingest ||
     !Value.Check(RecordingSchema, recording) ||
     !Value.Check(RetentionSchema, retention) ||
+    !Value.Check(ApprovalsSchema, approvals) ||
     !Value.Check(SiteSchema, site) ||
     (mqttInput !== undefined && !mqtt) ||
     !security
@@ -801,6 +811,7 @@ export function normaliseConfig(
     ingest,
     ...(mqtt ? { mqtt } : {}),
     ...(security.cameraNetworks ? { security } : {}),
+    approvals: { require: present(approvals.require), expiryMs: present(approvals.expiryMs) },
     cameras,
   };
   return { config: deepFreeze(config), problems };

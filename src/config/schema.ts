@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { APPROVAL_KINDS } from '../contract/approvals.js';
 import { COCO_LABELS } from './coco-labels.js';
 import { SIZE_TEXT_PATTERN } from './size.js';
 
@@ -658,6 +659,30 @@ export const MqttSchema = Type.Object(
   },
 );
 
+export const ApprovalsSchema = Type.Object(
+  {
+    require: optional(
+      Type.Array(Type.Union(APPROVAL_KINDS.map((kind) => Type.Literal(kind))), {
+        uniqueItems: true,
+        default: ['evidence.unlock'],
+        description:
+          'Actions that wait for a second user holding the same permission (four-eyes approval): ' +
+          '`mask.lift`, `export.unredacted`, `evidence.unlock`, `events.delete`, `recordings.delete`. ' +
+          'An empty list lets every action happen at once.',
+      }),
+    ),
+    expiryMs: optional(
+      Type.Integer({
+        minimum: 60000,
+        maximum: 30 * 86400000,
+        default: 86400000,
+        description: 'How long a request waits for approval before it expires (and must be made again).',
+      }),
+    ),
+  },
+  { additionalProperties: false, default: {}, description: 'Four-eyes approval of sensitive actions.' },
+);
+
 export const SecuritySchema = Type.Object(
   {
     cameraNetworks: Type.Optional(
@@ -732,6 +757,7 @@ export const VigilConfigSchema = Type.Object(
     ingest: Type.Optional(IngestSchema),
     mqtt: Type.Optional(MqttSchema),
     security: Type.Optional(SecuritySchema),
+    approvals: Type.Optional(ApprovalsSchema),
     cameras: Type.Optional(
       Type.Array(CameraSchema, {
         default: [],

@@ -31,7 +31,10 @@ export interface StreamStatusView {
 
 export interface RecorderStatusView {
   recording: boolean;
-  lastError: { message: string; atMs: number } | null;
+  /** `code`: a catalogue error code when the error has one (e.g. EVIDENCE_ONLY_LEFT). */
+  lastError: { message: string; atMs: number; code?: string } | null;
+  /** Recording stopped on purpose: storage is full and holds only this camera's locked evidence. */
+  stopped: { code: string; message: string; sinceMs: number } | null;
   segmentCount: number;
   droppedFragmentCount: number;
 }

@@ -3,6 +3,7 @@
  * happens on the cameras the client follows; the client may send 'subscribe'. Close codes:
  * close-codes.ts. The payloads are also what the server's in-process event bus carries.
  */
+import type { ApprovalView } from './approvals.js';
 import type { EventChangeType, EventView } from './events.js';
 
 /** Motion on a camera started or stopped. */
@@ -18,6 +19,20 @@ export interface CameraStatusChange {
   stream: string;
   state: string;
   /** What went wrong, in words; null when online. */
+  reason: string | null;
+  timeMs: number;
+}
+
+/**
+ * A stream's recording stopped on purpose (storage is full and all this camera could give back
+ * is locked evidence: code EVIDENCE_ONLY_LEFT) or went on again. Live view goes on meanwhile.
+ */
+export interface RecordingStopChange {
+  cameraId: string;
+  stream: string;
+  stopped: boolean;
+  /** A catalogue error code while stopped; null when recording again. */
+  code: string | null;
   reason: string | null;
   timeMs: number;
 }
@@ -56,6 +71,20 @@ export interface WsObjectsMessage extends ObjectCounts {
   type: 'objects';
 }
 
+export interface WsRecordingMessage extends RecordingStopChange {
+  type: 'recording';
+}
+
+/**
+ * An approval request was made, decided, cancelled or expired. Sent only to users who may
+ * approve it (the permission of its action, on its camera) and to its requester.
+ */
+export interface WsApprovalMessage {
+  type: 'approval';
+  change: 'requested' | 'approved' | 'refused' | 'cancelled' | 'expired' | 'failed';
+  request: ApprovalView;
+}
+
 /** A client message the server could not use; the socket stays open. */
 export interface WsErrorMessage {
   type: 'error';
@@ -75,6 +104,8 @@ export type WsServerMessage =
   | WsMotionMessage
   | WsCameraMessage
   | WsObjectsMessage
+  | WsRecordingMessage
+  | WsApprovalMessage
   | WsSubscribedMessage
   | WsErrorMessage;
 

@@ -48,6 +48,26 @@ export const errorCatalogue = {
     httpStatus: 404,
     summary: 'No event has this id (it may have been deleted by retention).',
   },
+  EVIDENCE_LOCKED: {
+    httpStatus: 409,
+    summary:
+      'Locked evidence covers this: unlock it first (unlocking needs a second person when approvals require it).',
+  },
+  EVIDENCE_LOCK_NOT_FOUND: { httpStatus: 404, summary: 'No evidence lock has this id.' },
+  EVIDENCE_ONLY_LEFT: {
+    httpStatus: 507,
+    summary:
+      'Recording stopped: storage is full and everything this camera could give back is locked evidence.',
+  },
+  APPROVAL_NOT_FOUND: { httpStatus: 404, summary: 'No approval request has this id.' },
+  APPROVAL_NOT_PENDING: {
+    httpStatus: 409,
+    summary: 'The approval request was already approved, refused, cancelled, or it expired.',
+  },
+  APPROVAL_SELF: {
+    httpStatus: 403,
+    summary: 'A request must be approved by another user than the one who made it.',
+  },
   SNAPSHOT_NOT_FOUND: { httpStatus: 404, summary: 'The event has no snapshot (yet).' },
   LIFT_NOT_FOUND: { httpStatus: 404, summary: 'No active privacy-mask lift has this id on this camera.' },
   LIFT_ACTIVE: {

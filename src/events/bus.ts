@@ -1,5 +1,10 @@
 import type { Logger } from 'pino';
-import type { CameraStatusChange, MotionChange, ObjectCounts } from '../contract/push.js';
+import type {
+  CameraStatusChange,
+  MotionChange,
+  ObjectCounts,
+  RecordingStopChange,
+} from '../contract/push.js';
 import type { EventChange } from './types.js';
 
 /** What travels on the bus, by channel. */
@@ -8,6 +13,7 @@ export interface BusMessages {
   motion: MotionChange;
   camera: CameraStatusChange;
   objects: ObjectCounts;
+  recording: RecordingStopChange;
 }
 
 export type BusChannel = keyof BusMessages;
@@ -24,6 +30,7 @@ export class EventBus {
     motion: new Set(),
     camera: new Set(),
     objects: new Set(),
+    recording: new Set(),
   };
 
   constructor(private readonly log?: Logger) {}

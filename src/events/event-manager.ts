@@ -297,6 +297,8 @@ export class EventManager {
    * again). False when there is no such event.
    */
   async deleteEvent(id: number): Promise<boolean> {
+    // Before anything ends: a locked event keeps going and stays.
+    await this.options.store.assertNotLocked(id, this.options.clock.nowMs());
     for (const camera of this.cameras.values()) {
       for (const event of camera.open) {
         if (event.record?.id !== id) continue;

@@ -3,6 +3,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { sql, type Selectable } from 'kysely';
 import { VigilError } from '../errors/catalogue.js';
 import type { Db } from '../storage/db.js';
+import { EvidenceLockStore } from '../storage/evidence-locks.js';
 import type { EventTable } from '../storage/schema.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
 import type { EventBox, EventPathPoint, EventView } from '../contract/events.js';
@@ -174,12 +175,25 @@ export interface EventStoreOptions {
  */
 export class EventStore {
   readonly storageRoot: string;
+  private readonly locks: EvidenceLockStore;
 
   constructor(
     private readonly db: Db,
     private readonly options: EventStoreOptions,
   ) {
     this.storageRoot = options.storageRoot;
+    this.locks = new EvidenceLockStore(db);
+  }
+
+  /** EVIDENCE_LOCKED when an active evidence lock keeps this event. */
+  async assertNotLocked(id: number, nowMs: number): Promise<void> {
+    if (await this.locks.eventLocked(id, nowMs)) {
+      throw new VigilError(
+        'EVIDENCE_LOCKED',
+        `event ${id} is locked as evidence; unlock it first (GET /api/evidence?event=${id} lists its locks)`,
+        { eventId: id },
+      );
+    }
   }
 
   /** Absolute path of a stored file path; refuses anything outside the storage folder. */
@@ -324,10 +338,27 @@ export class EventStore {
    */
   async deleteExpired(nowMs: number, batch = 500): Promise<number> {
     const cutoffMs = nowMs - this.options.eventsDays * DAY_MS;
+    // Events locked as evidence stay, however old (their lock keeps their recording too).
     const rows = await this.db
       .selectFrom('events')
       .select('id')
       .where('end_time_ms', '<', cutoffMs)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('evidence_locks')
+              .select('evidence_locks.id')
+              .whereRef('evidence_locks.event_id', '=', 'events.id')
+              .where('evidence_locks.unlocked_at_ms', 'is', null)
+              .where((eb) =>
+                eb.or([
+                  eb('evidence_locks.expires_at_ms', 'is', null),
+                  eb('evidence_locks.expires_at_ms', '>', nowMs),
+                ]),
+              ),
+          ),
+        ),
+      )
       .orderBy('end_time_ms')
       .limit(batch)
       .execute();

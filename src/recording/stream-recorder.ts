@@ -48,7 +48,10 @@ interface OpenSegment {
 
 export interface RecorderStatus {
   recording: boolean;
-  lastError: { message: string; atMs: number } | null;
+  /** `code` names a catalogue error when there is one (EVIDENCE_ONLY_LEFT). */
+  lastError: { message: string; atMs: number; code?: string } | null;
+  /** Why recording is stopped on purpose (storage holds only this camera's evidence); null: not stopped. */
+  stopped: { code: string; message: string; sinceMs: number } | null;
   segmentCount: number;
   droppedFragmentCount: number;
 }
@@ -83,6 +86,7 @@ export class StreamRecorder {
   private writtenBytes = 0;
   /** Fragments were dropped since the last one written: the open segment must end there. */
   private gapPending = false;
+  private stopped: RecorderStatus['stopped'] = null;
   private readonly files: SegmentFiles;
   /** The decode timeline being recorded: an ingest connection, split where the camera's timestamps jump. */
   private timeline: { connectionId: number; timelineId: number; endTicks: number } | null = null;
@@ -92,8 +96,29 @@ export class StreamRecorder {
     this.files = opts.files ?? nodeSegmentFiles;
   }
 
+  /**
+   * Stops recording on purpose (with the reason the status shows) or, with null, lets it go on.
+   * Stopping ends the open segment; recording resumes with a new segment at the next keyframe.
+   */
+  setStopped(reason: { code: string; message: string } | null): void {
+    if (reason === null) {
+      if (this.stopped !== null && this.lastError?.code === this.stopped.code) this.lastError = null;
+      this.stopped = null;
+      return;
+    }
+    if (this.stopped?.code === reason.code) return;
+    const nowMs = this.opts.clock.nowMs();
+    this.stopped = { ...reason, sinceMs: nowMs };
+    this.lastError = { message: reason.message, atMs: nowMs, code: reason.code };
+    void this.endConnection();
+  }
+
   /** Queues a fragment; fragments are written strictly in arrival order. */
   handle(fragment: IngestFragment): void {
+    if (this.stopped !== null) {
+      this.gapPending = true;
+      return;
+    }
     if (this.unwritten.length >= MAX_QUEUED_FRAGMENTS) {
       this.droppedFragmentCount += 1;
       if (!this.gapPending) {
@@ -136,6 +161,7 @@ export class StreamRecorder {
     return {
       recording: this.open !== null,
       lastError: this.lastError,
+      stopped: this.stopped,
       segmentCount: this.segmentCount,
       droppedFragmentCount: this.droppedFragmentCount,
     };

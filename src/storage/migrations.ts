@@ -315,6 +315,57 @@ export const migrations: Record<string, Migration> = {
       await sql`ALTER TABLE events ADD COLUMN crop_region_json TEXT`.execute(db);
     },
   },
+  '0009_evidence_locks': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Evidence: a camera's time range (or an event's clip) kept whatever retention and the disk
+      // say. Its recording is protected by a retention hold ('evidence', 'evidence:<id>'); the
+      // lock row says who locked it, why and until when, and keeps its event from deletion.
+      await sql`
+        CREATE TABLE evidence_locks (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,        -- never reused: an unlocked lock's id stays its own
+          camera_id TEXT NOT NULL,
+          event_id INTEGER,                            -- the locked event; NULL for a plain time range
+          start_time_ms INTEGER NOT NULL,              -- UTC ms (recording timeline)
+          end_time_ms INTEGER NOT NULL CHECK (end_time_ms > start_time_ms),
+          reason TEXT NOT NULL,
+          expires_at_ms INTEGER,                       -- the lock lapses then; NULL = until unlocked
+          created_by TEXT NOT NULL,                    -- user name
+          created_at_ms INTEGER NOT NULL,
+          unlocked_by TEXT,                            -- who lifted it (the requester of the approved unlock)
+          unlocked_at_ms INTEGER                       -- NULL while locked
+        ) STRICT`.execute(db);
+      await sql`CREATE INDEX evidence_locks_by_camera_time ON evidence_locks (camera_id, start_time_ms)`.execute(
+        db,
+      );
+      await sql`CREATE INDEX evidence_locks_by_event ON evidence_locks (event_id)`.execute(db);
+    },
+  },
+  '0010_approval_requests': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Four-eyes approval: an action one user asked for and a second must approve.
+      await sql`
+        CREATE TABLE approval_requests (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          kind TEXT NOT NULL,                          -- 'evidence.unlock', 'events.delete'…
+          camera_id TEXT,                              -- the camera the action touches; NULL = none
+          params_json TEXT NOT NULL,                   -- the action's parameters, as registered
+          summary TEXT NOT NULL,                       -- what the action does, in words
+          reason TEXT NOT NULL,                        -- why the requester asks
+          state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'refused', 'cancelled', 'expired', 'failed')),
+          requested_by_id INTEGER NOT NULL,            -- users.id of the requester
+          requested_by TEXT NOT NULL,                  -- their name
+          requested_at_ms INTEGER NOT NULL,
+          expires_at_ms INTEGER NOT NULL,
+          decided_by TEXT,                             -- who approved, refused or cancelled
+          decided_at_ms INTEGER,
+          decision_reason TEXT,                        -- a refusal's reason, or why executing failed
+          result_json TEXT                             -- what the executed action returned
+        ) STRICT`.execute(db);
+      await sql`CREATE INDEX approval_requests_by_state ON approval_requests (state, requested_at_ms)`.execute(
+        db,
+      );
+    },
+  },
   '0013_event_search': {
     async up(db: Kysely<unknown>): Promise<void> {
       // MAX(end - start) from this index bounds a time-window search (src/events/store.ts).

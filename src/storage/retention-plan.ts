@@ -22,6 +22,8 @@ export interface RetentionHold {
   endTimeMs: number;
   /** The hold lapses at this time; null = until removed. */
   untilMs: number | null;
+  /** What holds it: 'evidence', 'event'… (absent where it does not matter). */
+  kind?: string;
 }
 
 export interface RetentionInput {
@@ -37,7 +39,16 @@ export interface RetentionInput {
   /** Free bytes on the storage file system. */
   freeBytes: number;
   minFreeBytes: number;
+  /** Cameras stopped by the previous pass (evidence only): they resume only with room to spare. */
+  stoppedCameras?: ReadonlySet<string>;
 }
+
+/**
+ * A stopped camera records again when the budget has this fraction free and the free space is
+ * twice the floor: with less, another camera's next segment brings the pressure back and the
+ * camera would start and stop every few seconds.
+ */
+export const RESUME_BUDGET_FRACTION = 0.1;
 
 export type DeletionReason = 'age' | 'quota' | 'free-space';
 
@@ -45,6 +56,13 @@ export interface RetentionPlan {
   deletions: Array<{ id: number; reason: DeletionReason }>;
   /** Bytes still needed after deleting everything allowed: > 0 means holds keep the disk full. */
   shortfallBytes: number;
+  /**
+   * Cameras that must stop recording: storage is under pressure (this pass deletes for the
+   * budget or the floor, or cannot meet them) and every recording the camera has is held, so it
+   * has nothing of its own to give back. Recording on would take space from other cameras'
+   * history or, once that is gone, from evidence.
+   */
+  evidenceOnlyCameras: string[];
 }
 
 export function isHeld(segment: RetentionSegment, holds: readonly RetentionHold[], nowMs: number): boolean {
@@ -81,5 +99,26 @@ export function planRetention(input: RetentionInput): RetentionPlan {
     deletions.push({ id: segment.id, reason: quota > 0 ? 'quota' : 'free-space' });
     freedBytes += segment.byteLength;
   }
-  return { deletions, shortfallBytes: Math.max(0, overBudget(), underFloor()) };
+  const shortfallBytes = Math.max(0, overBudget(), underFloor());
+  const underPressure = shortfallBytes > 0 || deletions.some((d) => d.reason !== 'age');
+  const roomToResume =
+    (input.maxBytes === null ||
+      input.usedBytes - freedBytes <= input.maxBytes * (1 - RESUME_BUDGET_FRACTION)) &&
+    input.freeBytes + freedBytes >= 2 * input.minFreeBytes;
+  const onlyHeld = camerasWithOnlyHeld(input.segments, unheld);
+  const stopped = input.stoppedCameras ?? new Set<string>();
+  return {
+    deletions,
+    shortfallBytes,
+    evidenceOnlyCameras: onlyHeld.filter((id) => underPressure || (stopped.has(id) && !roomToResume)),
+  };
+}
+
+/** Cameras with recordings, all of them held; sorted. */
+function camerasWithOnlyHeld(
+  segments: readonly RetentionSegment[],
+  unheld: readonly RetentionSegment[],
+): string[] {
+  const withUnheld = new Set(unheld.map((s) => s.cameraId));
+  return [...new Set(segments.map((s) => s.cameraId))].filter((id) => !withUnheld.has(id)).sort();
 }

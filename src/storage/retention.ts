@@ -21,6 +21,8 @@ export interface RetentionStatus {
   shortfallBytes: number;
   freeBytes: number | null;
   usedBytes: number | null;
+  /** Cameras stopped because all they could give back is held (evidence): see planRetention. */
+  evidenceOnlyCameras: string[];
 }
 
 /** Left free when the space reserve is made again, so that making it does not fill the disk. */
@@ -46,7 +48,9 @@ export class RetentionRunner {
     shortfallBytes: 0,
     freeBytes: null,
     usedBytes: null,
+    evidenceOnlyCameras: [],
   };
+  private readonly evidenceOnlyListeners: Array<(cameraIds: ReadonlySet<string>) => void> = [];
 
   constructor(
     private readonly index: SegmentIndex,
@@ -72,7 +76,15 @@ export class RetentionRunner {
   }
 
   status(): RetentionStatus {
-    return { ...this.state };
+    return { ...this.state, evidenceOnlyCameras: [...this.state.evidenceOnlyCameras] };
+  }
+
+  /**
+   * Told after every pass whose set of evidence-only cameras differs from the last: the cameras
+   * that must stop recording (the others may record again).
+   */
+  onEvidenceOnlyChange(listener: (cameraIds: ReadonlySet<string>) => void): void {
+    this.evidenceOnlyListeners.push(listener);
   }
 
   /** One pass; concurrent calls share the pass under way. */
@@ -104,6 +116,7 @@ export class RetentionRunner {
       freeBytes,
       // Without its reserve, the floor includes room to make it again.
       minFreeBytes: this.settings.minFreeBytes + (reserved ? 0 : SPACE_RESERVE_BYTES),
+      stoppedCameras: new Set(this.state.evidenceOnlyCameras),
     });
     // Below the floor the disk may be full to the last block: the database needs the reserve's
     // room to record the deletions.
@@ -126,11 +139,29 @@ export class RetentionRunner {
     if (plan.shortfallBytes > 0 && this.state.shortfallBytes === 0) {
       this.log.warn({ shortfallBytes: plan.shortfallBytes }, 'storage over budget and the rest is protected');
     }
+    this.reportEvidenceOnly(plan.evidenceOnlyCameras);
     this.state.lastRunAtMs = nowMs;
     this.state.deletedSegmentCount += plan.deletions.length;
     this.state.shortfallBytes = plan.shortfallBytes;
     this.state.freeBytes = freeBytes;
     this.state.usedBytes = usedBytes;
+  }
+
+  private reportEvidenceOnly(cameraIds: string[]): void {
+    const before = this.state.evidenceOnlyCameras;
+    this.state.evidenceOnlyCameras = cameraIds;
+    if (before.join('\n') === cameraIds.join('\n')) return;
+    for (const id of cameraIds.filter((c) => !before.includes(c))) {
+      this.log.error(
+        { camera: id, code: 'EVIDENCE_ONLY_LEFT' },
+        "storage full and all of this camera's recordings are locked evidence: recording stopped",
+      );
+    }
+    for (const id of before.filter((c) => !cameraIds.includes(c))) {
+      this.log.info({ camera: id }, 'space for this camera again: recording resumes');
+    }
+    const set = new Set(cameraIds);
+    for (const listener of this.evidenceOnlyListeners) listener(set);
   }
 
   /**

@@ -151,6 +151,40 @@ export interface AuditCheckpointTable {
   signature: string | null;
 }
 
+export interface EvidenceLockTable {
+  id: Generated<number>;
+  camera_id: string;
+  event_id: number | null;
+  start_time_ms: number;
+  end_time_ms: number;
+  reason: string;
+  expires_at_ms: number | null;
+  created_by: string;
+  created_at_ms: number;
+  unlocked_by: string | null;
+  unlocked_at_ms: number | null;
+}
+
+export type ApprovalState = 'pending' | 'approved' | 'refused' | 'cancelled' | 'expired' | 'failed';
+
+export interface ApprovalRequestTable {
+  id: Generated<number>;
+  kind: string;
+  camera_id: string | null;
+  params_json: string;
+  summary: string;
+  reason: string;
+  state: ApprovalState;
+  requested_by_id: number;
+  requested_by: string;
+  requested_at_ms: number;
+  expires_at_ms: number;
+  decided_by: string | null;
+  decided_at_ms: number | null;
+  decision_reason: string | null;
+  result_json: string | null;
+}
+
 export interface DatabaseSchema {
   segments: SegmentTable;
   garbage: GarbageTable;
@@ -165,4 +199,6 @@ export interface DatabaseSchema {
   audit_log: AuditLogTable;
   audit_checkpoint: AuditCheckpointTable;
   privacy_lifts: PrivacyLiftTable;
+  evidence_locks: EvidenceLockTable;
+  approval_requests: ApprovalRequestTable;
 }

@@ -176,6 +176,7 @@ export class SegmentIndex {
       startTimeMs: r.start_time_ms,
       endTimeMs: r.end_time_ms,
       untilMs: r.until_ms,
+      kind: r.kind,
     }));
   }
 

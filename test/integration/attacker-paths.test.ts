@@ -5,6 +5,7 @@ import type { RegisteredRoute } from '../../src/api/server.js';
 import { requestTargetProblem, pathOf } from '../../src/api/request-target.js';
 import { ROLE_PERMISSIONS, type RouteAccess, type Role } from '../../src/auth/permissions.js';
 import { mutate, seededRandom, spellings } from '../helpers/path-corpus.js';
+import { principalFor } from '../../src/auth/store.js';
 import { rawRequest, WEBSOCKET_UPGRADE, type RawResponse } from '../helpers/raw-http.js';
 import { startTestVigil, tempDir, waitFor, type TestVigil } from '../helpers/vigil.js';
 
@@ -46,13 +47,16 @@ const STATE_CHANGING_ACTIONS = [
   'setup',
   'config',
   'privacy',
+  'evidence',
+  'approval',
+  'recordings.delete',
 ];
 
 describe('an attacker gets nothing through any spelling of any route', { timeout: 600_000 }, () => {
   let vigil: TestVigil;
   let port: number;
   const callers: Caller[] = [];
-  const ids = { viewerUser: 0, adminUser: 0, adminToken: 0, segment: 1, lift: 0 };
+  const ids = { viewerUser: 0, adminUser: 0, adminToken: 0, segment: 1, lift: 0, lock: 0, approval: 0 };
 
   /** A concrete path for a route: real ids, so a request that got through would change something real. */
   function concrete(route: RegisteredRoute): string {
@@ -64,6 +68,8 @@ describe('an attacker gets nothing through any spelling of any route', { timeout
       .replace(/^\/api\/cameras\/:id/, `/api/cameras/${camera}`)
       .replace(/^\/api\/users\/:id/, `/api/users/${ids.viewerUser}`)
       .replace(/^\/api\/tokens\/:id/, `/api/tokens/${ids.adminToken}`)
+      .replace(/^\/api\/evidence\/:id/, `/api/evidence/${ids.lock}`)
+      .replace(/^\/api\/approvals\/:id/, `/api/approvals/${ids.approval}`)
       .replace(':id', '999999');
   }
 
@@ -80,6 +86,9 @@ describe('an attacker gets nothing through any spelling of any route', { timeout
       'POST /api/setup': { name: 'mallory', password: 'correct horse battery staple 9' },
       'POST /api/session/password': { currentPassword: PASSWORD, newPassword: 'pwned pwned pwned 99' },
       'POST /api/cameras/:id/privacy/lifts': { reason: 'peek', durationMs: 3_600_000 },
+      'POST /api/evidence': { cameraId: 'cam', startTimeMs: 0, endTimeMs: 1000, reason: 'attack' },
+      'POST /api/evidence/:id/unlock': { reason: 'attack' },
+      'POST /api/approvals/:id/refuse': { reason: 'attack' },
     };
     return JSON.stringify(bodies[`${route.method} ${route.url}`] ?? {});
   }
@@ -111,6 +120,10 @@ describe('an attacker gets nothing through any spelling of any route', { timeout
         .list()
         .map((c) => `${c.config.id} ${c.config.enabled} ${JSON.stringify(c.config.streams)}`),
       events: (await vigil.events.store.query({ limit: 500 })).events.length,
+      locks: (await vigil.evidence.locks.list({ cameras: null, limit: 1000 })).map(
+        (l) => `${l.id} ${l.unlockedAtMs}`,
+      ),
+      approvals: (await vigil.approvals.list(adminPrincipal())).map((r) => `${r.id} ${r.state}`),
       stateChanges: audit.entries
         .filter((e) => STATE_CHANGING_ACTIONS.some((a) => e.action === a || e.action.startsWith(`${a}.`)))
         .map((e) => `${e.seq} ${e.action} ${e.target}`),
@@ -173,6 +186,29 @@ cameras:
     );
     assert.equal(lift.statusCode, 201, lift.body);
     ids.lift = (JSON.parse(lift.body) as { id: number }).id;
+    // A real lock with a pending unlock request: an attack that got through would lift it.
+    const adminUser = await vigil.auth.store.getUser(ids.adminUser);
+    const lock = await vigil.evidence.lockRange(
+      { principal: principalFor(adminUser!), ip: null },
+      { cameraId: 'cam', startTimeMs: 0, endTimeMs: 1000, reason: 'attack target', expiresAtMs: null },
+    );
+    ids.lock = lock.id;
+    const asked = await vigil.evidence.requestUnlock(
+      { principal: principalFor(adminUser!), ip: null },
+      lock.id,
+      'x',
+    );
+    ids.approval = asked.status === 'pending' ? asked.request.id : 0;
+  });
+
+  const adminPrincipal = () => ({
+    userId: ids.adminUser,
+    name: 'admin',
+    role: 'admin' as const,
+    cameras: null,
+    scopes: null,
+    via: 'session' as const,
+    tokenId: null,
   });
 
   after(async () => {

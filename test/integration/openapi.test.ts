@@ -461,6 +461,48 @@ cameras:
     assert.equal((await call('POST', '/api/session/logout-everywhere', { session: dev })).status, 204);
     assert.equal((await call('DELETE', `/api/users/${devId}`, { session: admin })).status, 204);
     assert.equal((await call('DELETE', `/api/users/${devId}`, { session: admin })).status, 404);
+    // Evidence and four-eyes approval: the event locked, then unlocked by a second administrator.
+    const lock = await call('POST', '/api/evidence', { body: { eventId: event.id, reason: 'openapi test' } });
+    assert.equal(lock.status, 201);
+    const lockId = (lock.json as { id: number }).id;
+    assert.equal((await call('GET', '/api/evidence?camera=cam')).status, 200);
+    assert.equal((await call('GET', `/api/evidence/${lockId}`)).status, 200);
+    assert.equal((await call('DELETE', `/api/events/${event.id}`)).status, 409, 'locked');
+    const unlock = await call('POST', `/api/evidence/${lockId}/unlock`, { body: { reason: 'done' } });
+    assert.equal(unlock.status, 202);
+    const requestId = (unlock.json as { request: { id: number } }).request.id;
+    assert.equal((await call('GET', '/api/approvals?state=pending')).status, 200);
+    assert.equal((await call('GET', `/api/approvals/${requestId}`)).status, 200);
+    await vigil.auth.store.createUser({ name: 'second', role: 'admin', password: PASSWORD, cameras: null });
+    const second = await signIn('second', PASSWORD);
+    assert.equal(
+      (await call('POST', `/api/approvals/${requestId}/approve`, { session: second })).status,
+      200,
+    );
+    const rangeLock = async () => {
+      const created = await call('POST', '/api/evidence', {
+        body: {
+          cameraId: 'cam',
+          startTimeMs: to - 4000,
+          endTimeMs: to,
+          reason: 'openapi test',
+          expiresAtMs: null,
+        },
+      });
+      const asked = await call('POST', `/api/evidence/${(created.json as { id: number }).id}/unlock`, {
+        body: { reason: 'x' },
+      });
+      return (asked.json as { request: { id: number } }).request.id;
+    };
+    const toRefuse = await rangeLock();
+    assert.equal(
+      (await call('POST', `/api/approvals/${toRefuse}/refuse`, { session: second, body: { reason: 'no' } }))
+        .status,
+      200,
+    );
+    assert.equal((await call('POST', `/api/approvals/${await rangeLock()}/cancel`)).status, 200);
+    assert.equal((await call('DELETE', `/api/cameras/cam/recordings?from=0&to=1000`)).status, 200);
+
     assert.equal((await call('DELETE', `/api/events/${event.id}`)).status, 204);
     assert.equal((await call('DELETE', `/api/events/${event.id}`)).status, 404);
     assert.equal((await call('DELETE', '/api/session', { session: admin })).status, 204);

@@ -120,6 +120,7 @@ cameras:
               'export.create',
               'events.view',
               'events.delete',
+              'evidence.lock',
             ],
             viewer: ['cameras.view', 'live.view', 'events.view'],
             auditor: ['audit.view'],

@@ -61,6 +61,7 @@ test('an empty file gives every default', () => {
     recording: { segmentDurationMs: 60000 },
     retention: { continuousDays: 3, checkIntervalMs: 10000, eventsDays: 14 },
     ingest: { retryInitialMs: 1000, retryMaxMs: 5000, stallTimeoutMs: 10000 },
+    approvals: { require: ['evidence.unlock'], expiryMs: 86_400_000 },
     cameras: [],
   });
 });

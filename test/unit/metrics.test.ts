@@ -23,6 +23,7 @@ function idleMetrics(bus = new EventBus()): VigilMetrics {
         shortfallBytes: 0,
         freeBytes: null,
         usedBytes: null,
+        evidenceOnlyCameras: [],
       }),
     },
     cameras: { list: () => [] },

@@ -102,5 +102,40 @@ test('a hold for all cameras (null camera) protects every camera', () => {
 
 test('nothing to do within limits', () => {
   const plan = planRetention(input({ segments: [seg(1, 'a', 1)], maxBytes: 1000, usedBytes: 100 }));
-  assert.deepEqual(plan, { deletions: [], shortfallBytes: 0 });
+  assert.deepEqual(plan, { deletions: [], shortfallBytes: 0, evidenceOnlyCameras: [] });
+});
+
+test('under pressure, a camera whose recordings are all held must stop; one with its own to give back records on', () => {
+  const segments = [seg(1, 'locked', 5), seg(2, 'locked', 4), seg(3, 'free', 5), seg(4, 'free', 4)];
+  const holds = [{ cameraId: 'locked', startTimeMs: NOW - 6 * HOUR, endTimeMs: NOW, untilMs: null }];
+  const squeezed = planRetention(input({ segments, holds, maxBytes: 300, usedBytes: 400 }));
+  assert.deepEqual(squeezed.deletions, [{ id: 3, reason: 'quota' }]);
+  assert.deepEqual(squeezed.evidenceOnlyCameras, ['locked']);
+  // Everything the free camera had is gone and the budget is still not met: still only 'locked'
+  // (a camera with no recording at all has nothing locked either).
+  const full = planRetention(input({ segments: segments.slice(0, 3), holds, maxBytes: 100, usedBytes: 300 }));
+  assert.equal(full.shortfallBytes, 100);
+  assert.deepEqual(full.evidenceOnlyCameras, ['locked']);
+  // No pressure: nobody stops, however much is held.
+  assert.deepEqual(
+    planRetention(input({ segments, holds, maxBytes: 1000, usedBytes: 400 })).evidenceOnlyCameras,
+    [],
+  );
+  // Age deletions alone are no pressure either.
+  const aged = planRetention(input({ segments: [...segments, seg(5, 'free', 100)], holds, usedBytes: 500 }));
+  assert.deepEqual(aged.evidenceOnlyCameras, []);
+  // An expired hold protects nothing: the camera has its own to give back.
+  const lapsed = [{ ...holds[0]!, untilMs: NOW - 1 }];
+  assert.deepEqual(
+    planRetention(input({ segments, holds: lapsed, maxBytes: 300, usedBytes: 400 })).evidenceOnlyCameras,
+    [],
+  );
+  // A stopped camera stays stopped until there is room to spare, not merely no pressure now.
+  const stoppedCameras = new Set(['locked']);
+  const calm = { segments, holds, stoppedCameras, maxBytes: 1000 };
+  assert.deepEqual(planRetention(input({ ...calm, usedBytes: 950 })).evidenceOnlyCameras, ['locked']);
+  assert.deepEqual(planRetention(input({ ...calm, usedBytes: 400 })).evidenceOnlyCameras, []);
+  const floor = { segments, holds, stoppedCameras, minFreeBytes: 100 };
+  assert.deepEqual(planRetention(input({ ...floor, freeBytes: 150 })).evidenceOnlyCameras, ['locked']);
+  assert.deepEqual(planRetention(input({ ...floor, freeBytes: 200 })).evidenceOnlyCameras, []);
 });

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } fro
 import type { SessionResponse } from '@contract/auth';
 import { api, ApiError, setAuthRequiredHandler } from './api';
 import { AccountPage } from './pages/AccountPage';
+import { ApprovalsPage, usePendingApprovals } from './pages/ApprovalsPage';
 import { AuditPage } from './pages/AuditPage';
 import { CamerasPage } from './pages/CamerasPage';
 import { EventsPage } from './pages/EventsPage';
@@ -175,11 +176,15 @@ function SignedInApp(props: {
             Vigil
           </a>
           <nav aria-label="Sections">
-            {sections.map((s) => (
-              <a key={s.id} href={href([s.id])} aria-current={section === s.id ? 'page' : undefined}>
-                {s.label}
-              </a>
-            ))}
+            {sections.map((s) =>
+              s.id === 'approvals' ? (
+                <ApprovalsLink key={s.id} current={section === s.id} />
+              ) : (
+                <a key={s.id} href={href([s.id])} aria-current={section === s.id ? 'page' : undefined}>
+                  {s.label}
+                </a>
+              ),
+            )}
           </nav>
           <UserMenu user={user} onSignOut={signOut} current={section === 'account'} />
           {props.themeToggle}
@@ -189,6 +194,21 @@ function SignedInApp(props: {
         </main>
       </div>
     </SessionContext.Provider>
+  );
+}
+
+/** The Approvals link with the number of requests waiting for this user. */
+function ApprovalsLink(props: { current: boolean }) {
+  const count = usePendingApprovals(true);
+  return (
+    <a href={href(['approvals'])} aria-current={props.current ? 'page' : undefined}>
+      Approvals
+      {count > 0 && (
+        <span className="nav-badge" aria-label={`${count} waiting`}>
+          {count}
+        </span>
+      )}
+    </a>
   );
 }
 
@@ -209,6 +229,8 @@ function View(props: { section: string; route: Route }) {
       return <UsersPage />;
     case 'audit':
       return <AuditPage query={route.query} />;
+    case 'approvals':
+      return <ApprovalsPage />;
     case 'live':
       return <LivePage focus={route.path[1]} layout={route.query.get('layout')} />;
     default:

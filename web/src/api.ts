@@ -21,6 +21,8 @@ import type { ApiErrorBody } from '@contract/errors';
 import type { MotionPeriodsResponse, RecordingsResponse } from '@contract/recordings';
 import type { EventsPage, EventView } from '@contract/events';
 import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '@contract/system';
+import type { ApprovalList, ApprovalOutcome, ApprovalView } from '@contract/approvals';
+import type { EvidenceLockList, EvidenceLockView } from '@contract/evidence';
 
 /** An API error as the server words it: the code for logic, the message for people. */
 export class ApiError extends Error {
@@ -186,7 +188,44 @@ export const api = {
     return request<EventsPage>('GET', `/api/events?${params.toString()}`);
   },
   event: (id: number) => request<EventView>('GET', `/api/events/${id}`),
-  deleteEvent: (id: number) => request<void>('DELETE', `/api/events/${id}`),
+  /** Answers the pending request when deleting events needs a second user's approval. */
+  deleteEvent: (id: number, reason = '') =>
+    request<ApprovalOutcome | undefined>(
+      'DELETE',
+      `/api/events/${id}${reason ? `?reason=${encodeURIComponent(reason)}` : ''}`,
+    ),
+  evidence: (query: { camera?: string; fromMs?: number; toMs?: number; eventId?: number }) => {
+    const params = new URLSearchParams();
+    if (query.camera) params.set('camera', query.camera);
+    if (query.fromMs !== undefined) params.set('from', String(Math.floor(query.fromMs)));
+    if (query.toMs !== undefined) params.set('to', String(Math.ceil(query.toMs)));
+    if (query.eventId !== undefined) params.set('event', String(query.eventId));
+    return request<EvidenceLockList>('GET', `/api/evidence?${params.toString()}`).then((r) => r.locks);
+  },
+  lockEvent: (eventId: number, reason: string, expiresAtMs: number | null) =>
+    request<EvidenceLockView>('POST', '/api/evidence', { eventId, reason, expiresAtMs }),
+  lockRange: (
+    cameraId: string,
+    startTimeMs: number,
+    endTimeMs: number,
+    reason: string,
+    expiresAtMs: number | null,
+  ) =>
+    request<EvidenceLockView>('POST', '/api/evidence', {
+      cameraId,
+      startTimeMs,
+      endTimeMs,
+      reason,
+      expiresAtMs,
+    }),
+  requestUnlock: (lockId: number, reason: string) =>
+    request<ApprovalOutcome>('POST', `/api/evidence/${lockId}/unlock`, { reason }),
+  approvals: (state?: string) =>
+    request<ApprovalList>('GET', `/api/approvals${state ? `?state=${state}` : ''}`).then((r) => r.requests),
+  approve: (id: number) => request<ApprovalView>('POST', `/api/approvals/${id}/approve`),
+  refuse: (id: number, reason: string) =>
+    request<ApprovalView>('POST', `/api/approvals/${id}/refuse`, { reason }),
+  cancelApproval: (id: number) => request<ApprovalView>('POST', `/api/approvals/${id}/cancel`),
   motion: (cameraId: string, fromMs: number, toMs: number) =>
     request<MotionPeriodsResponse>(
       'GET',

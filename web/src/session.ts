@@ -33,6 +33,8 @@ export const SECTIONS = [
   { id: 'system', label: 'System', permission: 'system.view' },
   { id: 'users', label: 'Users', permission: 'users.manage' },
   { id: 'audit', label: 'Audit', permission: 'audit.view' },
+  // Who may decide requests: evidence.lock (operators and admins) is the widest approvable permission.
+  { id: 'approvals', label: 'Approvals', permission: 'evidence.lock' },
 ] as const;
 
 export function allowedSections(permissions: readonly string[]) {

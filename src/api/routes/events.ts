@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { assertCan, cameraFilter, type Permission } from '../../auth/permissions.js';
-import { actorOf, auditTarget } from '../../audit/entry.js';
 import { auditMedia } from '../audit-media.js';
 import { clientIp, principalOf } from '../auth-hooks.js';
 import { VigilError } from '../../errors/catalogue.js';
@@ -14,7 +13,8 @@ import type { EventServices } from '../../events/index.js';
 import type { PlaybackService } from '../../recording/playback.js';
 import type { MediaAudit } from '../audit-media.js';
 import { errors, json, media, mp4Download, noBody, type Tag } from '../openapi.js';
-import { eventView as eventViewSchema, eventsPage } from '../response-schemas.js';
+import { approvalOutcome, eventView as eventViewSchema, eventsPage } from '../response-schemas.js';
+import type { ApprovalService } from '../../approvals/approval-service.js';
 import { sendMaskedMp4, sendMp4 } from '../send-mp4.js';
 import { maskStill } from '../../privacy/mask-overlay.js';
 import type { MaskPolicy } from '../../privacy/mask-policy.js';
@@ -58,6 +58,13 @@ const snapshotQuery = Type.Object({
 });
 type SnapshotQuery = Static<typeof snapshotQuery>;
 
+const deleteQuery = Type.Object({
+  reason: Type.Optional(
+    Type.String({ maxLength: 500, description: 'Why; required when deleting events needs approval.' }),
+  ),
+});
+type DeleteQuery = Static<typeof deleteQuery>;
+
 function timeRange(query: EventsQuery): { fromMs?: number; toMs?: number } {
   const fromMs = query.from === undefined ? undefined : parseTimeParam('from', query.from);
   const toMs = query.to === undefined ? undefined : parseTimeParam('to', query.to);
@@ -70,17 +77,19 @@ function timeRange(query: EventsQuery): { fromMs?: number; toMs?: number } {
 /** Events: list and search, one event, its snapshots and clip, delete. */
 /** What the event routes use. */
 export interface EventRouteDeps {
-  events: Pick<EventServices, 'store' | 'manager'>;
+  events: Pick<EventServices, 'store'>;
   playback: Pick<PlaybackService, 'exportMp4'>;
   audit: MediaAudit & Pick<AuthServices, 'record'>;
   /** The privacy masks each caller gets blacked out. */
   masks: Pick<MaskPolicy, 'masksFor'>;
   /** Callers who must not see under a privacy mask get the clip re-encoded with it. */
   maskedVideo: Pick<MaskedVideo, 'masksFor' | 'playback'>;
+  /** Deleting goes through approvals ('events.delete', registered by the evidence module). */
+  approvals: Pick<ApprovalService, 'perform'>;
 }
 
 export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
-  const { store, manager } = ctx.events;
+  const { store } = ctx.events;
 
   /** The event, when the caller may see (or delete) events of its camera. */
   async function visibleEvent(request: FastifyRequest<{ Params: EventParams }>, permission: Permission) {
@@ -229,35 +238,36 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
       },
     );
 
-    app.delete<{ Params: EventParams }>(
+    app.delete<{ Params: EventParams; Querystring: DeleteQuery }>(
       '/api/events/:id',
       {
         schema: {
           operationId: 'deleteEvent',
           summary: 'Delete an event',
           description:
-            'Deletes the event, its snapshots and the hold on its clip. An event still going on stops.',
+            'Deletes the event, its snapshots and the hold on its clip. An event still going on stops. A ' +
+            'locked event is refused (EVIDENCE_LOCKED). When `approvals.require` lists `events.delete`, the ' +
+            'answer is 202 with a request another user holding `events.delete` must approve (give `reason`).',
           tags,
           params: eventParams,
-          response: { 204: noBody('Deleted.'), ...errors('EVENT_NOT_FOUND') },
+          querystring: deleteQuery,
+          response: {
+            204: noBody('Deleted.'),
+            202: json(approvalOutcome, 'Waiting for a second user.'),
+            ...errors('EVENT_NOT_FOUND', 'EVIDENCE_LOCKED'),
+          },
         },
         config: { access: { permission: 'events.delete', camera: 'in-handler' } },
       },
       async (request, reply) => {
         const event = await visibleEvent(request, 'events.delete');
-        if (!(await manager.deleteEvent(event.id))) {
-          throw new VigilError(
-            'EVENT_NOT_FOUND',
-            `no event ${request.params.id}; GET /api/events lists them`,
-          );
-        }
-        ctx.audit.record({
-          actor: actorOf(principalOf(request)),
-          action: 'event.delete',
-          target: auditTarget.event(event.id),
-          details: { cameraId: event.cameraId, label: event.label, startTimeMs: event.startTimeMs },
-          ip: clientIp(request),
-        });
+        const outcome = await ctx.approvals.perform(
+          { principal: principalOf(request), ip: clientIp(request) },
+          'events.delete',
+          { eventId: event.id },
+          request.query.reason ?? '',
+        );
+        if (outcome.status === 'pending') return reply.code(202).send(outcome);
         return reply.code(204).send();
       },
     );

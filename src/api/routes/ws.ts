@@ -3,7 +3,8 @@ import type { WebSocket } from 'ws';
 import type { WsErrorMessage, WsServerMessage } from '../../contract/push.js';
 import type { Logger } from 'pino';
 import type { EventServices } from '../../events/index.js';
-import { cameraFilter } from '../../auth/permissions.js';
+import { cameraFilter, type Principal } from '../../auth/permissions.js';
+import type { ApprovalService } from '../../approvals/approval-service.js';
 import { principalOf } from '../auth-hooks.js';
 import { noBody, type Tag } from '../openapi.js';
 
@@ -20,6 +21,8 @@ interface Client {
   cameras: Set<string> | null;
   /** The cameras its user may see events of; null: every camera. */
   granted: ReadonlySet<string> | null;
+  /** Who is listening, for approval requests (sent only to those who may decide them, and the requester). */
+  principal: Principal;
   droppedCount: number;
 }
 
@@ -61,6 +64,7 @@ function cameraOf(message: WsServerMessage): string | null {
     case 'motion':
     case 'camera':
     case 'objects':
+    case 'recording':
       return message.cameraId;
     default:
       return null;
@@ -74,6 +78,7 @@ function cameraOf(message: WsServerMessage): string | null {
 /** What the push socket uses. */
 export interface WsRouteDeps {
   bus: EventServices['bus'];
+  approvals: Pick<ApprovalService, 'onChange' | 'visibleTo'>;
   version: string;
   log: Logger;
 }
@@ -87,6 +92,9 @@ export function wsRoutes(ctx: WsRouteDeps): FastifyPluginAsync {
     const camera = cameraOf(message);
     if (camera !== null && client.cameras !== null && !client.cameras.has(camera)) return;
     if (camera !== null && client.granted !== null && !client.granted.has(camera)) return;
+    sendDirect(client, message);
+  };
+  const sendDirect = (client: Client, message: WsServerMessage): void => {
     if (client.socket.readyState !== client.socket.OPEN) return;
     if (client.socket.bufferedAmount > WS_MAX_BUFFERED_BYTES) {
       client.droppedCount += 1;
@@ -107,6 +115,13 @@ export function wsRoutes(ctx: WsRouteDeps): FastifyPluginAsync {
       bus.on('motion', (motion) => broadcast({ type: 'motion', ...motion })),
       bus.on('camera', (status) => broadcast({ type: 'camera', ...status })),
       bus.on('objects', (counts) => broadcast({ type: 'objects', ...counts })),
+      bus.on('recording', (change) => broadcast({ type: 'recording', ...change })),
+      // Not by camera subscription: a request waits for whoever may decide it, wherever they look.
+      ctx.approvals.onChange((message) => {
+        for (const client of clients) {
+          if (ctx.approvals.visibleTo(client.principal, message.request)) sendDirect(client, message);
+        }
+      }),
     ];
     app.addHook('onClose', async () => {
       for (const off of unsubscribe) off();
@@ -124,7 +139,9 @@ export function wsRoutes(ctx: WsRouteDeps): FastifyPluginAsync {
           description:
             'A WebSocket: send this GET with `Upgrade: websocket`. JSON text messages as things happen ' +
             '(src/contract/push.ts): `hello` first, then `event` (new, update, end), `motion`, `objects` ' +
-            '(counts per label) and `camera` (stream state). Send `{"type":"subscribe","cameras":[…]}` to ' +
+            '(counts per label), `camera` (stream state), `recording` (recording stopped because storage holds only ' +
+            "the camera's locked evidence, or resumed) and `approval` (requests the user may decide, or made). " +
+            'Send `{"type":"subscribe","cameras":[…]}` to ' +
             'follow only some cameras (`subscribed` answers). No history: read `GET /api/events` for that. ' +
             'Close code 4401: the access ended. Without an Upgrade header the answer is 404 with an empty body.',
           tags: ['notifications' satisfies Tag],
@@ -134,11 +151,18 @@ export function wsRoutes(ctx: WsRouteDeps): FastifyPluginAsync {
       },
       (socket, request) => {
         const granted = cameraFilter(principalOf(request), 'events.view');
-        const client: Client = { socket, cameras: null, granted, droppedCount: 0 };
+        const client: Client = {
+          socket,
+          cameras: null,
+          granted,
+          principal: principalOf(request),
+          droppedCount: 0,
+        };
         clients.add(client);
         // Grants changed while open (src/api/connections.ts closes the socket if none are left).
         request.openResponse?.onPrincipalChange((principal) => {
           client.granted = cameraFilter(principal, 'events.view');
+          client.principal = principal;
         });
         send(client, { type: 'hello', version: ctx.version });
         socket.on('message', (data, isBinary) => {

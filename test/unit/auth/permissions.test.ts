@@ -42,6 +42,7 @@ describe('roles', () => {
       'cameras.view',
       'events.delete',
       'events.view',
+      'evidence.lock',
       'export.create',
       'live.view',
       'playback.view',

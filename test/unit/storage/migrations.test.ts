@@ -156,6 +156,29 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
       assert.equal(lift.reason, 'incident 7 on the pavement');
     },
   },
+  '0009_evidence_locks': {
+    insert: [
+      `INSERT INTO evidence_locks (camera_id, event_id, start_time_ms, end_time_ms, reason, expires_at_ms,
+        created_by, created_at_ms) VALUES ('door', 1, 1000, 2000, 'case 12', NULL, 'Alice', 5)`,
+    ],
+    check: async (db) => {
+      const lock = await db.selectFrom('evidence_locks').selectAll().executeTakeFirstOrThrow();
+      assert.equal(lock.reason, 'case 12');
+      assert.equal(lock.unlocked_at_ms, null);
+    },
+  },
+  '0010_approval_requests': {
+    insert: [
+      `INSERT INTO approval_requests (kind, camera_id, params_json, summary, reason, state, requested_by_id,
+        requested_by, requested_at_ms, expires_at_ms) VALUES ('evidence.unlock', 'door', '{"lockId":1}',
+        'unlock', 'case closed', 'pending', 1, 'Alice', 5, 10)`,
+    ],
+    check: async (db) => {
+      const request = await db.selectFrom('approval_requests').selectAll().executeTakeFirstOrThrow();
+      assert.equal(request.state, 'pending');
+      assert.equal(request.params_json, '{"lockId":1}');
+    },
+  },
 };
 
 async function scopesOf(db: Db, hash: string): Promise<string[] | null> {

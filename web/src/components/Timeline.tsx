@@ -1,6 +1,7 @@
 import { useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import type { MotionPeriodView, TimeSpanView } from '@contract/recordings';
 import type { EventView } from '@contract/events';
+import type { EvidenceLockView } from '@contract/evidence';
 import { formatTime } from '../format';
 
 export interface TimelineProps {
@@ -11,6 +12,8 @@ export interface TimelineProps {
   motion: readonly MotionPeriodView[];
   /** Marked above the recordings; clicking one plays it from its clip's start. */
   events: readonly EventView[];
+  /** Evidence locks: drawn as a band above the recordings. */
+  locks?: readonly EvidenceLockView[];
   /** The instant being played, drawn as the playhead. */
   cursorMs: number | null;
   selection: { fromMs: number; toMs: number } | null;
@@ -31,6 +34,9 @@ function tickStepMs(spanMs: number): number {
  */
 export function Timeline(props: TimelineProps) {
   const { viewStartMs, viewEndMs, recordings, motion, events, cursorMs, selection, nowMs, onSeek } = props;
+  const locks = (props.locks ?? []).filter(
+    (l) => l.state === 'locked' && l.endTimeMs >= viewStartMs && l.startTimeMs <= viewEndMs,
+  );
   const barRef = useRef<HTMLDivElement>(null);
   const [dragMs, setDragMs] = useState<number | null>(null);
   const spanMs = viewEndMs - viewStartMs;
@@ -115,6 +121,20 @@ export function Timeline(props: TimelineProps) {
               }}
             />
           ))}
+        {locks.map((l) => (
+          <div
+            key={`l${l.id}`}
+            className="timeline-lock"
+            role="img"
+            aria-label={`Locked evidence from ${formatTime(l.startTimeMs)} to ${formatTime(l.endTimeMs)}`}
+            data-lock-id={l.id}
+            title={`Locked evidence: ${formatTime(l.startTimeMs)} – ${formatTime(l.endTimeMs)}, by ${l.createdBy}: ${l.reason}`}
+            style={{
+              left: pct(Math.max(l.startTimeMs, viewStartMs)),
+              width: `${(((Math.min(l.endTimeMs, viewEndMs) - Math.max(l.startTimeMs, viewStartMs)) / spanMs) * 100).toFixed(4)}%`,
+            }}
+          />
+        ))}
         {events
           .filter((e) => e.startTimeMs >= viewStartMs && e.startTimeMs <= viewEndMs)
           .map((e) => (

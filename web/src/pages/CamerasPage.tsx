@@ -83,6 +83,11 @@ function StreamStatusCell(props: { camera: CameraView }) {
       {main.status.state !== 'online' && main.status.lastError && (
         <div className="reason">{main.status.lastError.message}</div>
       )}
+      {main.recording.stopped && (
+        <div className="reason" role="alert" data-code={main.recording.stopped.code}>
+          <span className="lock-badge">Not recording</span> {main.recording.stopped.message}
+        </div>
+      )}
     </div>
   );
 }

@@ -187,6 +187,7 @@ function EventDetail(props: { id: number; initial: EventView | undefined; onDele
   const { can } = useSession();
   const [event, setEvent] = useState<EventView | null>(props.initial ?? null);
   const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   useEffect(() => {
     api.event(props.id).then(setEvent, (err: unknown) => setError((err as Error).message));
   }, [props.id]);
@@ -199,8 +200,15 @@ function EventDetail(props: { id: number; initial: EventView | undefined; onDele
       )
     )
       return;
-    await api.deleteEvent(event.id);
-    props.onDeleted();
+    setNotice(null);
+    try {
+      const result = await deleteEvent(event.id);
+      if (result === 'deleted') props.onDeleted();
+      else if (result === 'pending')
+        setNotice('Deleting this event needs a second person: your request is on the Approvals page.');
+    } catch (err) {
+      setNotice((err as Error).message);
+    }
   };
   return (
     <div className="event-detail" role="region" aria-label={`Event ${event.id}`}>
@@ -231,7 +239,117 @@ function EventDetail(props: { id: number; initial: EventView | undefined; onDele
             </button>
           )}
         </p>
+        {notice && (
+          <p className="muted" role="status">
+            {notice}
+          </p>
+        )}
+        {can('playback.view') && <EvidencePanel event={event} />}
       </div>
+    </div>
+  );
+}
+
+/** Deletes an event, asking why when the installation makes deleting wait for a second person. */
+async function deleteEvent(id: number): Promise<'deleted' | 'pending' | 'cancelled'> {
+  try {
+    const outcome = await api.deleteEvent(id);
+    return outcome?.status === 'pending' ? 'pending' : 'deleted';
+  } catch (err) {
+    if (!(err instanceof ApiError && err.details.parameter === 'reason')) throw err;
+  }
+  const why = reasonFor('delete this event');
+  if (!why) return 'cancelled';
+  const outcome = await api.deleteEvent(id, why);
+  return outcome?.status === 'pending' ? 'pending' : 'deleted';
+}
+
+/** Asks why (an approval request needs a reason); empty when the user gives none. */
+function reasonFor(action: string): string {
+  return window.prompt(`Why ${action}? (a second person may need to approve it)`)?.trim() ?? '';
+}
+
+/** The event's evidence locks: a badge, and for users with evidence.lock a lock form or an unlock request. */
+function EvidencePanel(props: { event: EventView }) {
+  const { can } = useSession();
+  const { event } = props;
+  const locks = usePoll(() => api.evidence({ eventId: event.id }), 10_000, [event.id]);
+  const [reason, setReason] = useState('');
+  const [expires, setExpires] = useState('');
+  const [message, setMessage] = useState<string | null>(null);
+  const active = (locks.data ?? []).filter((l) => l.state === 'locked');
+  const mayLock = can('evidence.lock');
+
+  const lock = async () => {
+    setMessage(null);
+    try {
+      const expiresAtMs = expires ? new Date(expires).getTime() : null;
+      await api.lockEvent(event.id, reason.trim(), expiresAtMs);
+      setReason('');
+      setExpires('');
+      locks.refresh();
+    } catch (err) {
+      setMessage((err as Error).message);
+    }
+  };
+  const askUnlock = async (lockId: number) => {
+    const why = reasonFor('unlock this evidence');
+    if (!why) return;
+    try {
+      const outcome = await api.requestUnlock(lockId, why);
+      setMessage(
+        outcome.status === 'pending'
+          ? 'Unlocking needs a second person: your request is on the Approvals page.'
+          : 'Unlocked.',
+      );
+      locks.refresh();
+    } catch (err) {
+      setMessage((err as Error).message);
+    }
+  };
+
+  return (
+    <div className="evidence" aria-label="Evidence">
+      {active.map((l) => (
+        <p key={l.id}>
+          <span className="lock-badge" data-lock-id={l.id}>
+            🔒 Locked as evidence
+          </span>{' '}
+          by {l.createdBy}: {l.reason}
+          {l.expiresAtMs !== null && <> (until {formatDateTime(l.expiresAtMs)})</>}{' '}
+          {mayLock && (
+            <button type="button" className="ghost" onClick={() => void askUnlock(l.id)}>
+              Ask to unlock
+            </button>
+          )}
+        </p>
+      ))}
+      {mayLock && active.length === 0 && (
+        <form
+          className="lock-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void lock();
+          }}
+        >
+          <label>
+            Reason{' '}
+            <input value={reason} required maxLength={500} onChange={(e) => setReason(e.target.value)} />
+          </label>{' '}
+          <label>
+            Expires (optional){' '}
+            <input type="datetime-local" value={expires} onChange={(e) => setExpires(e.target.value)} />
+          </label>{' '}
+          <button type="submit" disabled={reason.trim() === ''}>
+            Lock as evidence
+          </button>
+        </form>
+      )}
+      {message && (
+        <p className="muted" role="status">
+          {message}
+        </p>
+      )}
     </div>
   );
 }

@@ -131,9 +131,21 @@ function CameraTile(props: { camera: CameraView; showBoxes: boolean }) {
       <figcaption>
         <span className="tile-name">{camera.name}</span>
         <StatusBadge state={live.state} />
+        <NotRecording camera={camera} />
         {can('playback.view') && <a href={href(['playback', camera.id])}>Playback</a>}
       </figcaption>
     </figure>
+  );
+}
+
+/** Live goes on while recording is stopped (storage holds only this camera's evidence): say so. */
+function NotRecording(props: { camera: CameraView }) {
+  const stopped = props.camera.streams.main?.recording.stopped;
+  if (!stopped) return null;
+  return (
+    <span className="lock-badge" role="alert" title={stopped.message} data-code={stopped.code}>
+      Not recording
+    </span>
   );
 }
 
@@ -164,6 +176,7 @@ function FocusView(props: { camera: CameraView; showBoxes: boolean; toggle: Reac
         </a>
         <h1>{camera.name}</h1>
         <StatusBadge state={live.state} />
+        <NotRecording camera={camera} />
         {can('playback.view') && (
           <a className="button" href={href(['playback', camera.id])}>
             Playback

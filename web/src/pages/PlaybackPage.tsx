@@ -91,6 +91,12 @@ function Playback(props: {
     [cameraId, dayStartMs],
   );
 
+  const locks = usePoll(
+    () => api.evidence({ camera: cameraId, fromMs: dayStartMs, toMs: dayEndMs }),
+    10_000,
+    [cameraId, dayStartMs],
+  );
+
   useEffect(() => {
     const timer = window.setInterval(() => setNowMs(Date.now()), 1000);
     return () => window.clearInterval(timer);
@@ -335,6 +341,7 @@ function Playback(props: {
         recordings={spans}
         motion={motion.data?.periods ?? []}
         events={events}
+        locks={locks.data ?? []}
         cursorMs={cursorMs}
         selection={selection}
         nowMs={nowMs}
