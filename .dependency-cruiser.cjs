@@ -21,6 +21,7 @@ const belowApi = [
   'system',
   'metrics',
   'privacy',
+  'export',
   'contract',
 ];
 
@@ -61,13 +62,15 @@ const layers = {
   ],
   // Privacy masks and redaction: pictures and video changed before they leave the server.
   privacy: ['errors', 'time', 'media', 'config', 'auth', 'ingest', 'contract'],
+  // Signed export bundles: the copy export, transforms, manifest, signature, zip, share links, verify.
+  export: ['errors', 'time', 'media', 'config', 'storage', 'audit', 'auth', 'recording', 'contract'],
   // Routes over every module below them.
   api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.
   app: [...belowApi, 'api'],
   // Backup and restore of what cannot be rebuilt from recordings: database, secret key, config.
   backup: ['errors', 'time', 'config', 'storage', 'auth', 'contract'],
-  cli: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'backup', 'app', 'contract'],
+  cli: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'backup', 'export', 'app', 'contract'],
 };
 
 const folders = Object.keys(layers).join('|');
