@@ -4,6 +4,7 @@ import type { CameraManager } from '../camera/camera-manager.js';
 import type { AuthServices } from '../auth/service.js';
 import type { CameraService } from '../camera-admin/camera-service.js';
 import type { EventServices } from '../events/index.js';
+import type { ExportService } from '../export/service.js';
 import type { VigilMetrics } from '../metrics/vigil-metrics.js';
 import type { AddressAllowList } from '../auth/permissions.js';
 import type { PlaybackService } from '../recording/playback.js';
@@ -30,6 +31,8 @@ export interface ApiServices {
   /** Health and the system page. */
   system: SystemStatus;
   playback: PlaybackService;
+  /** Signed export bundles and their share links. */
+  exports: ExportService;
   /** Event store, manager and bus (for /api/events and /api/ws). */
   events: EventServices;
   analytics: AnalyticsService;

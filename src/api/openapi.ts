@@ -155,6 +155,7 @@ export const TAGS = [
   { name: 'live', description: 'Live video: the WebSocket for MSE, the HLS fallback, snapshots.' },
   { name: 'analytics', description: 'Motion periods and the analytics status of a camera.' },
   { name: 'events', description: 'Detected events, their snapshots and clips.' },
+  { name: 'exports', description: 'Signed export bundles, share links and bundle verification.' },
   { name: 'notifications', description: 'The push WebSocket: events, motion, counts, camera status.' },
   { name: 'api', description: 'This description.' },
 ] as const;

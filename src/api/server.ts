@@ -22,6 +22,7 @@ import { analyticsRoutes } from './routes/analytics.js';
 import { auditRoutes } from './routes/audit.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { eventRoutes } from './routes/events.js';
+import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { mediaRoutes } from './routes/media.js';
@@ -143,6 +144,7 @@ export async function buildServer(
     analyticsRoutes({ cameras, motion: services.motion, analytics: services.analytics, clock }),
   );
   await app.register(eventRoutes({ events: services.events, playback, audit }));
+  await app.register(exportRoutes({ exports: services.exports, cameras, clock }));
   await app.register(wsRoutes({ bus: services.events.bus, version: services.version, log: services.log }));
   await app.register(apiDescriptionRoutes());
   await app.register(metricsRoutes({ metrics: services.metrics, allowFrom: services.metricsAllowFrom }));

@@ -11,6 +11,7 @@ import { detectConfigFor, parseListen, type LoadedConfig, type VigilConfig } fro
 import { NetworkList } from '../config/url.js';
 import { VigilError } from '../errors/catalogue.js';
 import { startEvents, type EventServices } from '../events/index.js';
+import { ExportService } from '../export/service.js';
 import { ffmpegWarning, locateFfmpeg, type FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { VigilMetrics } from '../metrics/vigil-metrics.js';
 import { PlaybackService } from '../recording/playback.js';
@@ -186,6 +187,23 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       bus: events.bus,
     });
     modules.add(metrics);
+    const playback = new PlaybackService({
+      index: storage.index,
+      storageRoot: storage.root,
+      liveSegment: (cameraId, stream) => cameras.liveSegment(cameraId, stream),
+    });
+    const exports = new ExportService({
+      db: storage.db,
+      playback,
+      storageRoot: storage.root,
+      key: auth.signingKey,
+      clock,
+      log,
+      vigilVersion: version,
+      minFreeBytes: config.storage.minFreeBytes,
+      record: auth.record,
+    });
+    await exports.start();
     const api = modules.add(
       await startApi(
         {
@@ -205,11 +223,8 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
             retention,
             index: storage.index,
           }),
-          playback: new PlaybackService({
-            index: storage.index,
-            storageRoot: storage.root,
-            liveSegment: (cameraId, stream) => cameras.liveSegment(cameraId, stream),
-          }),
+          playback,
+          exports,
           events,
           analytics,
           motion: storage.motion,
