@@ -584,7 +584,11 @@ export const exportView = closed(
   'ExportView',
 );
 
-export const exportList = closed({ exports: Type.Array(ref(exportView)) }, 'Export bundles, newest first.', 'ExportList');
+export const exportList = closed(
+  { exports: Type.Array(ref(exportView)) },
+  'Export bundles, newest first.',
+  'ExportList',
+);
 
 export const shareView = closed(
   {
@@ -602,7 +606,11 @@ export const shareView = closed(
   'ShareView',
 );
 
-export const shareList = closed({ shares: Type.Array(ref(shareView)) }, 'Share links of a bundle.', 'ShareList');
+export const shareList = closed(
+  { shares: Type.Array(ref(shareView)) },
+  'Share links of a bundle.',
+  'ShareList',
+);
 
 export const createdShare = closed(
   {

@@ -12,6 +12,7 @@ import {
   type ManifestSegment,
 } from './manifest.js';
 import { hashFilePrefix } from './read-bundle.js';
+import { signatureFile } from './verify.js';
 import { fileCrc32, MAX_ZIP_BYTES, storedZipByteLength, writeStoredZip } from './zip.js';
 
 /**
@@ -179,7 +180,7 @@ export async function buildBundle(request: BundleRequest): Promise<BuiltBundle> 
       zipPath,
       [
         { name: BUNDLE_FILES.manifest, bytes: signed },
-        { name: BUNDLE_FILES.signature, bytes: request.key.sign(signed) },
+        { name: BUNDLE_FILES.signature, bytes: signatureFile(signed, request.key.sign(signed)) },
         { name: BUNDLE_FILES.publicKey, bytes: Buffer.from(request.key.view.pem, 'latin1') },
         { name: BUNDLE_FILES.video, path: videoPath, ...video },
       ],

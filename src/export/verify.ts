@@ -1,4 +1,4 @@
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { fingerprintOf, publicKeyPem } from '../auth/signing-key.js';
 import { canonicalJson } from '../audit/chain.js';
 import { BUNDLE_FILES, manifestProblems, type BundlePart, type ExportManifest } from './manifest.js';
@@ -60,6 +60,39 @@ export interface TrustedKeys {
 }
 
 const SIGNATURE_BYTES = 64;
+const DIGEST_BYTES = 32;
+/**
+ * manifest.sig: the Ed25519 signature over manifest.json, then the SHA-256 of manifest.json. The
+ * digest adds no security (the signature covers the manifest); it tells which of the two was
+ * changed, in an unpacked folder too, where no zip CRC-32 is there to tell.
+ */
+export const SIGNATURE_FILE_BYTES = SIGNATURE_BYTES + DIGEST_BYTES;
+
+/** The contents of manifest.sig for a manifest and its signature. */
+export function signatureFile(manifestBytes: Buffer, signature: Buffer): Buffer {
+  return Buffer.concat([signature, createHash('sha256').update(manifestBytes).digest()]);
+}
+
+function signatureFailure(sigFile: Buffer, manifestBytes: Buffer, key: KeyObject): Failure | null {
+  const signature = sigFile.subarray(0, SIGNATURE_BYTES);
+  const digest = sigFile.subarray(SIGNATURE_BYTES);
+  const manifestIntact = createHash('sha256').update(manifestBytes).digest().equals(digest);
+  if (verify(null, manifestBytes, key, signature)) {
+    return manifestIntact
+      ? null
+      : {
+          part: BUNDLE_FILES.signature,
+          message: 'its manifest digest was changed (the signature itself holds)',
+        };
+  }
+  return manifestIntact
+    ? { part: BUNDLE_FILES.signature, message: 'the signature does not verify: it was changed' }
+    : {
+        part: BUNDLE_FILES.manifest,
+        message:
+          'it differs from the manifest that was signed (SHA-256 and signature do not match): it was changed',
+      };
+}
 
 function parseKey(part: ReadPart): { key: KeyObject | null; problem: string | null } {
   if (!part.intact)
@@ -126,19 +159,11 @@ export function verifyBundleParts(parts: BundleParts, trusted: TrustedKeys = {})
   if (!parts.signature) missing(BUNDLE_FILES.signature);
   else if (!parts.signature.intact) {
     fail(BUNDLE_FILES.signature, 'its bytes differ from the CRC-32 in the zip: it was changed');
-  } else if (parts.signature.bytes.length !== SIGNATURE_BYTES) {
-    fail(BUNDLE_FILES.signature, `it has ${parts.signature.bytes.length} bytes, not ${SIGNATURE_BYTES}`);
+  } else if (parts.signature.bytes.length !== SIGNATURE_FILE_BYTES) {
+    fail(BUNDLE_FILES.signature, `it has ${parts.signature.bytes.length} bytes, not ${SIGNATURE_FILE_BYTES}`);
   } else if (key && parts.manifest && parts.manifest.intact) {
-    if (!verify(null, parts.manifest.bytes, key, parts.signature.bytes)) {
-      // Both parts read intact (or there is no CRC: a folder), so either may have been changed.
-      fail(
-        parts.kind === 'zip' ? BUNDLE_FILES.signature : BUNDLE_FILES.manifest,
-        `the signature does not match ${BUNDLE_FILES.manifest} under ${BUNDLE_FILES.publicKey}: ` +
-          (parts.kind === 'zip'
-            ? 'the signature was changed, or the whole bundle was re-made'
-            : 'the manifest or its signature was changed'),
-      );
-    }
+    const failed = signatureFailure(parts.signature.bytes, parts.manifest.bytes, key);
+    if (failed) fail(failed.part, failed.message);
   }
   if (manifest && key && manifest.key.fingerprint !== fingerprintOf(key)) {
     fail(BUNDLE_FILES.publicKey, 'it is not the key the manifest names (fingerprint differs)');

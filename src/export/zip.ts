@@ -234,8 +234,12 @@ async function readDirectory(handle: FileHandle, size: number): Promise<ZipReadi
   const count = end.readUInt16LE(10);
   const centralBytes = end.readUInt32LE(12);
   const centralOffset = end.readUInt32LE(16);
-  if (centralOffset + centralBytes !== size - END_RECORD_BYTES || count === 0) {
-    return fail('the zip end record does not match the central directory');
+  if (
+    centralOffset + centralBytes !== size - END_RECORD_BYTES ||
+    count === 0 ||
+    !endRecord(count, centralBytes, centralOffset).equals(end)
+  ) {
+    return fail('the zip end record was changed (or the file was cut or extended)');
   }
   const central = await readAt(handle, centralOffset, centralBytes);
   const entries: ZipEntry[] = [];

@@ -131,20 +131,27 @@ function sendBundle(reply: FastifyReply, path: string, record: ExportRecord) {
     .type(ZIP)
     .header('content-length', record.byteLength)
     .header('cache-control', 'no-store')
-    .header('content-disposition', `attachment; filename="vigil-${record.cameraId}-${stamp}-${record.id}.zip"`)
+    .header(
+      'content-disposition',
+      `attachment; filename="vigil-${record.cameraId}-${stamp}-${record.id}.zip"`,
+    )
     .send(createReadStream(path));
 }
 
 /** Copies an upload to a file, refusing it past `maxBytes` (the route's own body limit). */
 async function saveUpload(body: unknown, path: string, maxBytes: number): Promise<void> {
   if (!(body instanceof Readable)) {
-    throw new VigilError('REQUEST_INVALID', `send the bundle file itself as the body, with content-type ${ZIP}`);
+    throw new VigilError(
+      'REQUEST_INVALID',
+      `send the bundle file itself as the body, with content-type ${ZIP}`,
+    );
   }
   let received = 0;
   const cap = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       received += chunk.length;
-      if (received > maxBytes) done(new VigilError('BODY_TOO_LARGE', `a bundle is smaller than ${maxBytes} bytes`));
+      if (received > maxBytes)
+        done(new VigilError('BODY_TOO_LARGE', `a bundle is smaller than ${maxBytes} bytes`));
       else done(null, chunk);
     },
   });
@@ -292,7 +299,11 @@ export function exportRoutes(ctx: ExportRouteDeps): FastifyPluginAsync {
           createdBy: principal.name,
           requester: requesterOf(request),
         });
-        const answer: CreatedShare = { share: shareViewOf(share), token, path: `/api/shares/${token}/bundle.zip` };
+        const answer: CreatedShare = {
+          share: shareViewOf(share),
+          token,
+          path: `/api/shares/${token}/bundle.zip`,
+        };
         return reply.code(201).send(answer);
       },
     );
@@ -305,14 +316,19 @@ export function exportRoutes(ctx: ExportRouteDeps): FastifyPluginAsync {
           summary: 'Revoke a share link',
           tags,
           params: shareIdParams,
-          response: { 200: json(createdShare.properties.share), ...errors('EXPORT_NOT_FOUND', 'SHARE_NOT_FOUND') },
+          response: {
+            200: json(createdShare.properties.share),
+            ...errors('EXPORT_NOT_FOUND', 'SHARE_NOT_FOUND'),
+          },
         },
         config: { access: { permission: 'export.create', camera: 'in-handler' } },
       },
       async (request): Promise<ShareView> => {
         const record = await ctx.exports.get(request.params.id);
         assertMayUse(principalOf(request), record);
-        return shareViewOf(await ctx.exports.revokeShare(record, request.params.shareId, requesterOf(request)));
+        return shareViewOf(
+          await ctx.exports.revokeShare(record, request.params.shareId, requesterOf(request)),
+        );
       },
     );
 
