@@ -20,7 +20,8 @@ import { verifyBundleParts, type Verdict } from './verify.js';
 /** The folder under storage.path that holds bundles (and their work folders while they are built). */
 export const EXPORTS_DIR = 'exports';
 const SHARE_TOKEN_PREFIX = 'vgs_';
-const SHARE_TOKEN_PATTERN = /^vgs_[A-Za-z0-9_-]{43}$/;
+// Hex: API paths are lower case (request-target.ts), and the token travels in the path.
+const SHARE_TOKEN_PATTERN = /^vgs_[0-9a-f]{64}$/;
 /** A share link lives at most this long: a link is a copy of the video outside anyone's control. */
 export const MAX_SHARE_LIFETIME_MS = 30 * 24 * 3_600_000;
 const LIST_LIMIT = 200;
@@ -200,7 +201,7 @@ export class ExportService {
       );
     }
     await this.bundlePath(record);
-    const token = SHARE_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const token = SHARE_TOKEN_PREFIX + randomBytes(32).toString('hex');
     const nowMs = this.deps.clock.nowMs();
     const share = await this.store.insertShare({
       exportId: record.id,

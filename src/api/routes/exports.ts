@@ -30,6 +30,7 @@ import {
   exportList,
   exportView,
   shareList,
+  shareView,
   signingKeyResponse,
   verifyResponse,
 } from '../response-schemas.js';
@@ -317,7 +318,7 @@ export function exportRoutes(ctx: ExportRouteDeps): FastifyPluginAsync {
           tags,
           params: shareIdParams,
           response: {
-            200: json(createdShare.properties.share),
+            200: json(shareView),
             ...errors('EXPORT_NOT_FOUND', 'SHARE_NOT_FOUND'),
           },
         },
