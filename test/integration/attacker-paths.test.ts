@@ -51,6 +51,7 @@ describe('an attacker gets nothing through any spelling of any route', { timeout
     return route.url
       .replace(':segmentId', String(ids.segment))
       .replace(':range', '0-10.m4s')
+    .replace(':shareId', '1')
       .replace(/^\/api\/cameras\/:id/, `/api/cameras/${camera}`)
       .replace(/^\/api\/users\/:id/, `/api/users/${ids.viewerUser}`)
       .replace(/^\/api\/tokens\/:id/, `/api/tokens/${ids.adminToken}`)

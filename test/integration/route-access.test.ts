@@ -19,6 +19,7 @@ function concrete(url: string, camera = 'cam'): string {
   return url
     .replace(':segmentId', '1')
     .replace(':range', '0-10.m4s')
+    .replace(':shareId', '1')
     .replace(/^\/api\/cameras\/:id/, `/api/cameras/${camera}`)
     .replace(':id', '999999');
 }

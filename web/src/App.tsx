@@ -10,6 +10,7 @@ import { PlaybackPage } from './pages/PlaybackPage';
 import { AuthFrame, SetupPage, SignInPage } from './pages/SignInPage';
 import { SystemPage } from './pages/SystemPage';
 import { UsersPage } from './pages/UsersPage';
+import { VerifyPage } from './pages/VerifyPage';
 import { href, useRoute, type Route } from './router';
 import {
   allowedSections,
@@ -204,6 +205,8 @@ function View(props: { section: string; route: Route }) {
       return <SystemPage />;
     case 'account':
       return <AccountPage />;
+    case 'verify':
+      return <VerifyPage />;
     case 'users':
       return <UsersPage />;
     case 'audit':
