@@ -49,8 +49,8 @@ export function ExportBundleDialog(props: {
     <div className="dialog" role="dialog" aria-modal="false" aria-labelledby="bundle-title">
       <h2 id="bundle-title">Signed export</h2>
       <p className="muted">
-        {formatDateTime(props.fromMs)} – {formatDateTime(props.toMs)}: the video, a manifest with the
-        SHA-256 of every recorded segment, and this installation's signature.
+        {formatDateTime(props.fromMs)} – {formatDateTime(props.toMs)}: the video, a manifest with the SHA-256
+        of every recorded segment, and this installation's signature.
       </p>
       {bundle === null ? (
         <form onSubmit={(e) => void create(e)}>
@@ -103,7 +103,8 @@ function BundleReady(props: { bundle: ExportView; onClose: () => void }) {
   return (
     <div data-testid="bundle-ready">
       <p>
-        Bundle {bundle.id} ({formatBytes(bundle.byteLength)}), SHA-256 <code>{bundle.sha256.slice(0, 16)}…</code>
+        Bundle {bundle.id} ({formatBytes(bundle.byteLength)}), SHA-256{' '}
+        <code>{bundle.sha256.slice(0, 16)}…</code>
       </p>
       <a className="button" href={bundle.downloadPath} download>
         Download bundle
@@ -143,7 +144,12 @@ function BundleReady(props: { bundle: ExportView; onClose: () => void }) {
       {share && (
         <p data-testid="share-link">
           For {share.share.recipient}, until {formatDateTime(share.share.expiresAtMs)} (shown once):{' '}
-          <input readOnly value={`${location.origin}${share.path}`} size={60} aria-label="Share link address" />
+          <input
+            readOnly
+            value={`${location.origin}${share.path}`}
+            size={60}
+            aria-label="Share link address"
+          />
         </p>
       )}
       <button type="button" onClick={props.onClose}>

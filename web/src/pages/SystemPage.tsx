@@ -19,7 +19,8 @@ function SigningKeyCard() {
         <a href="/api/system/signing-key.pem" download>
           Download the public key
         </a>{' '}
-        for recipients (<code>vigil verify BUNDLE --key FILE</code>), or <a href="#/verify">verify a bundle</a>.
+        for recipients (<code>vigil verify BUNDLE --key FILE</code>), or{' '}
+        <a href="#/verify">verify a bundle</a>.
       </p>
     </div>
   );

@@ -72,7 +72,9 @@ function Verdict(props: { verdict: VerifyResponse }) {
   const m = verdict.manifest;
   return (
     <div className={`card verdict ${verdict.ok ? 'ok' : 'failed'}`} data-testid="verdict" role="status">
-      <h2>{verdict.ok ? 'Verified: exactly as signed' : 'Failed: the bundle was changed or is not authentic'}</h2>
+      <h2>
+        {verdict.ok ? 'Verified: exactly as signed' : 'Failed: the bundle was changed or is not authentic'}
+      </h2>
       {verdict.failures.length > 0 && (
         <ul data-testid="failures">
           {verdict.failures.map((f, i) => (
