@@ -37,7 +37,16 @@ function allowed(access: RouteAccess, caller: Caller): boolean {
   return ROLE_PERMISSIONS[caller.role].has(access.permission);
 }
 
-const STATE_CHANGING_ACTIONS = ['user', 'token', 'camera', 'event.delete', 'logout', 'setup', 'config'];
+const STATE_CHANGING_ACTIONS = [
+  'user',
+  'token',
+  'camera',
+  'event.delete',
+  'logout',
+  'setup',
+  'config',
+  'export',
+];
 
 describe('an attacker gets nothing through any spelling of any route', { timeout: 600_000 }, () => {
   let vigil: TestVigil;
@@ -51,7 +60,7 @@ describe('an attacker gets nothing through any spelling of any route', { timeout
     return route.url
       .replace(':segmentId', String(ids.segment))
       .replace(':range', '0-10.m4s')
-    .replace(':shareId', '1')
+      .replace(':shareId', '1')
       .replace(/^\/api\/cameras\/:id/, `/api/cameras/${camera}`)
       .replace(/^\/api\/users\/:id/, `/api/users/${ids.viewerUser}`)
       .replace(/^\/api\/tokens\/:id/, `/api/tokens/${ids.adminToken}`)
