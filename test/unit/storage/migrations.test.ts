@@ -116,6 +116,20 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
       assert.deepEqual(await scopes('t1'), []);
     },
   },
+  '0006_metrics_view': {
+    insert: [
+      `INSERT INTO api_tokens (token_hash, user_id, label, scopes_json, created_at_ms)
+       VALUES ('t4', 2, 'prometheus', '["metrics.view"]', 1)`,
+    ],
+    check: async (db) => {
+      const token = await db
+        .selectFrom('api_tokens')
+        .select('scopes_json')
+        .where('token_hash', '=', 't4')
+        .executeTakeFirstOrThrow();
+      assert.equal(token.scopes_json, '["metrics.view"]');
+    },
+  },
 };
 
 const versions = Object.keys(migrations).sort();
