@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { ExportView, SigningKeyResponse } from '../../src/contract/exports.js';
+import { readBundle } from '../../src/export/read-bundle.js';
+import { verifyBundleParts } from '../../src/export/verify.js';
 import { browserMissing, launchChromium, openWatchedPage, type WatchedPage } from '../helpers/browser.js';
 import { apiFetch, startTestVigil, tempDir, TEST_ADMIN, waitFor, type TestVigil } from '../helpers/vigil.js';
 
-/** The verify page in Chromium: a user picks a bundle file and reads the verdict. */
-describe('the verify page', { skip: browserMissing ?? false, timeout: 180_000 }, () => {
+/**
+ * Signed exports in Chromium: the playback page's export dialog builds a bundle and a share link,
+ * and the verify page takes a bundle file and shows the verdict.
+ */
+describe('signed exports in the web UI', { skip: browserMissing ?? false, timeout: 180_000 }, () => {
   let vigil: TestVigil;
   let browser: Browser;
   let watched: WatchedPage;
@@ -62,6 +67,35 @@ cameras:
   after(async () => {
     await browser?.close();
     await vigil?.close();
+  });
+
+  test('the playback page builds a signed bundle (reason required) and a share link', async () => {
+    const segment = (await vigil.index.inRange('yard', 'main', 0, Date.now())).find(
+      (r) => r.state !== 'open',
+    );
+    assert.ok(segment);
+    await page.goto(`${vigil.url}/#/playback/yard?t=${segment.start_time_ms}`);
+    await page.click('button:has-text("Signed export…")', { timeout: 20_000 });
+    const create = page.locator('button:has-text("Create bundle")');
+    assert.equal(await create.isDisabled(), true, 'no bundle without a reason');
+    await page.fill('textarea[name="reason"]', 'broken window, claim 77');
+    await create.click();
+    await page.waitForSelector('[data-testid="bundle-ready"]', { timeout: 30_000 });
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('a:has-text("Download bundle")'),
+    ]);
+    const path = join(files, 'from-dialog.zip');
+    await download.saveAs(path);
+    const verdict = verifyBundleParts(await readBundle(path));
+    assert.equal(verdict.ok, true);
+    assert.equal(verdict.manifest?.reason, 'broken window, claim 77');
+    await page.fill('input[name="recipient"]', 'adjuster@insurer.example');
+    await page.click('button:has-text("Make link")');
+    const link = await page.inputValue('input[aria-label="Share link address"]');
+    const fetched = await fetch(link);
+    assert.equal(fetched.status, 200, 'the link works without an account');
+    assert.ok(Buffer.from(await fetched.arrayBuffer()).equals(readFileSync(path)));
   });
 
   test('a bundle as it was signed is verified, with who, why and "exactly the recorded segments"', async () => {
