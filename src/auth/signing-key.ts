@@ -6,9 +6,10 @@ import {
   sign,
   type KeyObject,
 } from 'node:crypto';
-import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chmod, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { VigilError } from '../errors/catalogue.js';
+import { createKeyFile } from './secrets.js';
 
 /**
  * The installation's Ed25519 key that signs export bundles, next to the secret key. It is a key of
@@ -82,25 +83,13 @@ function signingKeyFrom(privateKey: KeyObject): SigningKey {
 export async function loadOrCreateSigningKey(
   path: string,
 ): Promise<{ key: SigningKey; created: boolean; permissionsTightened: boolean }> {
-  let created = false;
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  let created: boolean;
   try {
-    const handle = await open(path, 'wx', 0o600);
-    try {
-      const { privateKey } = generateKeyPairSync('ed25519');
-      await handle.writeFile(privateKey.export({ type: 'pkcs8', format: 'pem' }));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    created = true;
+    created = await createKeyFile(path, () =>
+      generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    );
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new VigilError(
-        'SIGNING_KEY_INVALID',
-        `cannot create the signing key file ${path}: ${String(err)}`,
-      );
-    }
+    throw new VigilError('SIGNING_KEY_INVALID', `cannot create the signing key file ${path}: ${String(err)}`);
   }
   let permissionsTightened = false;
   let privateKey: KeyObject;

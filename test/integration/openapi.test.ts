@@ -90,7 +90,7 @@ describe('the OpenAPI description', { timeout: 240_000 }, () => {
       method,
       headers,
       ...(options.body !== undefined
-        ? { body: file ? (options.body as Buffer) : JSON.stringify(options.body) }
+        ? { body: file ? new Uint8Array(options.body as Buffer) : JSON.stringify(options.body) }
         : {}),
     });
     const bytes = Buffer.from(await res.arrayBuffer());
