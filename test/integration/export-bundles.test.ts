@@ -298,6 +298,29 @@ cameras:
     assert.equal(tooLong.status, 400);
   });
 
+  test('the exporter still reaches their own bundle when no longer granted its camera', async () => {
+    const olga = await vigil.auth.store.findUser('olga');
+    assert.ok(olga);
+    await vigil.auth.store.updateUser(olga.id, { cameras: ['other'] });
+    assert.equal(
+      (await call('POST', '/api/cameras/cam1/exports', operator, { from: '0', to: '1000', reason: 'x' }))
+        .status,
+      403,
+    );
+    assert.equal((await call('GET', bundle.downloadPath, operator)).status, 200);
+    assert.equal((await call('GET', `/api/exports/${bundle.id}/shares`, operator)).status, 200);
+    const listed = (await (await call('GET', '/api/exports', operator)).json()) as ExportList;
+    assert.deepEqual(
+      listed.exports.map((e) => e.id),
+      [bundle.id],
+    );
+    assert.equal(
+      (await call('GET', bundle.downloadPath, guard)).status,
+      403,
+      'another user of that grant is not',
+    );
+  });
+
   test('the signing key is private to Vigil (mode 0600) next to the secret key', () => {
     const path = join(work, 'data', 'signing.key');
     assert.equal(statSync(path).mode & 0o777, 0o600);
