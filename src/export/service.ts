@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, statfs } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
@@ -16,6 +16,7 @@ import { manifestBytes } from './manifest.js';
 import { readBundle } from './read-bundle.js';
 import { ExportStore, type ExportRecord, type ShareRecord } from './store.js';
 import { verifyBundleParts, type Verdict } from './verify.js';
+import { MAX_ZIP_BYTES } from './zip.js';
 
 /** The folder under storage.path that holds bundles (and their work folders while they are built). */
 export const EXPORTS_DIR = 'exports';
@@ -270,6 +271,15 @@ export class ExportService {
       details: { shareId: share.id, recipient: share.recipient, sha256: record.sha256 },
     });
     return { record, path, share };
+  }
+
+  /**
+   * The largest bundle an upload to verify may be: what fits above storage.minFreeBytes, and at
+   * most what a bundle can be. Uploads land on the storage volume; recording must not run out.
+   */
+  async uploadLimitBytes(): Promise<number> {
+    const fs = await statfs(this.deps.storageRoot);
+    return Math.max(0, Math.min(MAX_ZIP_BYTES, fs.bavail * fs.bsize - this.deps.minFreeBytes));
   }
 
   /** Verifies an uploaded bundle against this installation's key. */

@@ -20,7 +20,6 @@ import { VigilError } from '../../errors/catalogue.js';
 import type { ExportService } from '../../export/service.js';
 import type { ExportRecord, ShareRecord } from '../../export/store.js';
 import { describeVerdict, type Verdict } from '../../export/verify.js';
-import { MAX_ZIP_BYTES } from '../../export/zip.js';
 import { parseRangeParams } from '../../time/parse.js';
 import type { Clock } from '../../time/clock.js';
 import { clientIp, principalOf, requesterOf } from '../auth-hooks.js';
@@ -411,7 +410,14 @@ export function exportRoutes(ctx: ExportRouteDeps): FastifyPluginAsync {
         const dir = await mkdtemp(join(ctx.exports.exportsDir, '.work-verify-'));
         try {
           const path = join(dir, 'upload.zip');
-          await saveUpload(request.body, path, MAX_ZIP_BYTES);
+          const limitBytes = await ctx.exports.uploadLimitBytes();
+          if (Number(request.headers['content-length'] ?? 0) > limitBytes) {
+            throw new VigilError(
+              'BODY_TOO_LARGE',
+              `a bundle to verify here may be ${limitBytes} bytes at most`,
+            );
+          }
+          await saveUpload(request.body, path, limitBytes);
           return verdictView(await ctx.exports.verifyFile(path));
         } finally {
           await rm(dir, { recursive: true, force: true });
