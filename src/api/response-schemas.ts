@@ -24,7 +24,7 @@ import type {
   SigningKeyResponse,
   VerifyResponse,
 } from '../contract/exports.js';
-import type { HealthResponse, SystemResponse } from '../contract/system.js';
+import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '../contract/system.js';
 import { errorCatalogue, type VigilError } from '../errors/catalogue.js';
 
 /**
@@ -163,7 +163,11 @@ const tokenFields = {
   id: Type.Integer(),
   userName: Type.String({ description: 'Whose token it is.' }),
   label: Type.String(),
-  scopes: Type.Array(Type.String(), { description: 'Permissions the token holds (a subset of the role).' }),
+  scopes: Type.Union([Type.Array(Type.String()), Type.Null()], {
+    description:
+      "Permissions the token holds (a subset of the role); null: the whole of the owner's role, " +
+      'including what the role gains later.',
+  }),
   createdAtMs: ms('When the token was created.'),
   lastUsedAtMs: nullable(ms('Last use, updated at most once a minute.')),
   expiresAtMs: nullable(ms('When the token stops working; null = never.')),
@@ -663,6 +667,34 @@ export const verifyResponse = closed(
   'VerifyResponse',
 );
 
+export const privacyNoticeResponse = closed(
+  {
+    site: closed({
+      name: Type.String(),
+      controller: nullable(Type.String()),
+      purpose: nullable(Type.String()),
+      contact: nullable(Type.String()),
+    }),
+    missing: Type.Array(Type.String(), {
+      description: 'Settings a notice needs that are not set yet, as config keys (`site.contact`…).',
+    }),
+    cameras: Type.Array(
+      closed({
+        id: Type.String(),
+        name: Type.String(),
+        continuousDays: Type.Number(),
+        justification: nullable(Type.String()),
+        detects: Type.Array(Type.String(), { description: 'Object labels detected; empty: no detection.' }),
+      }),
+    ),
+    eventsDays: Type.Number(),
+    justification: nullable(Type.String()),
+    generatedAtMs: Type.Number(),
+  },
+  'What a sign at the site must tell the people it records: who, why, how long, whom to ask.',
+  'PrivacyNoticeResponse',
+);
+
 /** The named schemas, for Fastify's addSchema: each becomes components.schemas.<$id>. */
 export const namedSchemas = [
   apiErrorBody,
@@ -697,6 +729,7 @@ export const namedSchemas = [
   createdShare,
   signingKeyResponse,
   verifyResponse,
+  privacyNoticeResponse,
 ];
 
 // --- the proof ------------------------------------------------------------------------------
@@ -738,4 +771,5 @@ export type SchemasMatchContract = [
   Expect<Same<Static<typeof createdShare>, CreatedShare>>,
   Expect<Same<Static<typeof signingKeyResponse>, SigningKeyResponse>>,
   Expect<Same<Static<typeof verifyResponse>, VerifyResponse>>,
+  Expect<Same<Static<typeof privacyNoticeResponse>, PrivacyNoticeResponse>>,
 ];

@@ -222,6 +222,8 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
             cameras,
             retention,
             index: storage.index,
+            site: config.site,
+            retentionConfig: config.retention,
           }),
           playback,
           exports,

@@ -70,7 +70,7 @@ export interface Principal {
   role: Role;
   /** Cameras this user may see; null = all. Ignored for admins. */
   cameras: ReadonlySet<string> | null;
-  /** For an API token: its scopes, which only ever narrow the role. Null for sessions. */
+  /** For an API token made with scopes: they only ever narrow the role. Null for sessions and whole-role tokens. */
   scopes: ReadonlySet<Permission> | null;
   via: 'session' | 'token';
   tokenId: number | null;

@@ -12,7 +12,8 @@ export interface ApiTokenRecord {
   id: number;
   userId: number;
   label: string;
-  scopes: Permission[];
+  /** Null: the whole of the owner's role, whatever it holds when the token is used. */
+  scopes: Permission[] | null;
   createdAtMs: number;
   lastUsedAtMs: number | null;
   expiresAtMs: number | null;
@@ -27,7 +28,8 @@ export interface TokenStoreOptions {
 }
 
 function tokenFromRow(row: Selectable<ApiTokenTable>): ApiTokenRecord {
-  const scopes = (JSON.parse(row.scopes_json) as string[]).filter(isPermission);
+  const stored = JSON.parse(row.scopes_json) as string[] | null;
+  const scopes = stored === null ? null : stored.filter(isPermission);
   return {
     id: row.id,
     userId: row.user_id,
@@ -56,8 +58,9 @@ export class TokenStore {
   }
 
   /**
-   * A new API token for a user, shown to the caller once and stored only as a hash. Scopes
-   * default to the role's permissions; asking for more than the role has is REQUEST_INVALID.
+   * A new API token for a user, shown to the caller once and stored only as a hash. Without
+   * scopes it holds the whole role, including what the role gains in later versions; asking for
+   * more than the role has is REQUEST_INVALID.
    */
   async createToken(
     userId: number,
@@ -76,9 +79,9 @@ export class TokenStore {
       );
     }
     const role = ROLE_PERMISSIONS[user.role];
-    const scopes = input.scopes ?? [...role];
-    const beyond = scopes.filter((s) => !role.has(s));
-    if (beyond.length > 0 || scopes.length === 0) {
+    const scopes = input.scopes ?? null;
+    const beyond = (scopes ?? []).filter((s) => !role.has(s));
+    if (beyond.length > 0 || scopes?.length === 0) {
       throw new VigilError(
         'REQUEST_INVALID',
         beyond.length > 0
@@ -95,7 +98,7 @@ export class TokenStore {
         token_hash: hashSecret(token),
         user_id: userId,
         label,
-        scopes_json: JSON.stringify([...new Set(scopes)].sort()),
+        scopes_json: JSON.stringify(scopes === null ? null : [...new Set(scopes)].sort()),
         created_at_ms: nowMs,
         last_used_at_ms: null,
         expires_at_ms: input.expiresAtMs ?? null,

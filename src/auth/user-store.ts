@@ -54,14 +54,14 @@ export function assertUserName(name: string): void {
 /** The principal of a user, through a session or a token. */
 export function principalFor(
   user: UserRecord,
-  token: { id: number; scopes: readonly Permission[] } | null = null,
+  token: { id: number; scopes: readonly Permission[] | null } | null = null,
 ): Principal {
   return {
     userId: user.id,
     name: user.name,
     role: user.role,
     cameras: user.cameras === null ? null : new Set(user.cameras),
-    scopes: token ? new Set(token.scopes) : null,
+    scopes: token?.scopes ? new Set(token.scopes) : null,
     via: token ? 'token' : 'session',
     tokenId: token ? token.id : null,
   };

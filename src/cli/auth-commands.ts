@@ -517,7 +517,7 @@ async function tokenCreate(loaded: LoadedConfig, options: AuthCommandOptions): P
     console.log(created.token);
     console.error(
       `created API token ${created.record.id} '${created.record.label}' of ${user.role} '${user.name}' ` +
-        `(scopes: ${created.record.scopes.join(', ')}; ${expiresAtMs === null ? 'never expires' : `expires ${when(expiresAtMs)}`}).\n` +
+        `(scopes: ${scopeText(created.record.scopes)}; ${expiresAtMs === null ? 'never expires' : `expires ${when(expiresAtMs)}`}).\n` +
         'It is shown only now: keep it like a password. Send it as the header `Authorization: Bearer TOKEN`; ' +
         `\`vigil token revoke ${created.record.id}\` ends it.`,
     );
@@ -551,7 +551,7 @@ async function tokenList(loaded: LoadedConfig, options: AuthCommandOptions): Pro
         when(token.lastUsedAtMs),
         when(token.expiresAtMs),
         tokenState(token, nowMs),
-        token.scopes.join(','),
+        token.scopes?.join(',') ?? 'all of the role',
       ]);
     }
     console.log(table(rows));
@@ -648,4 +648,8 @@ export async function runAuthCommand(
           : `unknown command 'vigil ${command} ${sub}'`,
       );
   }
+}
+
+function scopeText(scopes: readonly string[] | null): string {
+  return scopes === null ? 'all of the role' : scopes.join(', ');
 }

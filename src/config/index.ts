@@ -1,6 +1,14 @@
 export { loadConfigFile, parseConfigText, parseConfigObject, demoConfig } from './load.js';
 export type { LoadedConfig, ParseOptions } from './load.js';
-export { validateCamera, retentionDaysFor, redactCamera, parseListen, detectConfigFor } from './normalise.js';
+export {
+  validateCamera,
+  retentionDaysFor,
+  redactCamera,
+  parseListen,
+  detectConfigFor,
+  EDPB_CONTINUOUS_DAYS,
+  EDPB_EVENTS_DAYS,
+} from './normalise.js';
 export type {
   VigilConfig,
   CameraConfig,
@@ -9,6 +17,7 @@ export type {
   StorageConfig,
   RecordingConfig,
   RetentionConfig,
+  SiteConfig,
   IngestConfig,
   DetectConfig,
   LabelFilterConfig,

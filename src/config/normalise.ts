@@ -13,6 +13,7 @@ import {
   RecordingSchema,
   RetentionSchema,
   SecuritySchema,
+  SiteSchema,
   ServerSchema,
   StorageSchema,
   StreamSchema,
@@ -20,6 +21,13 @@ import {
 } from './schema.js';
 import { parseSize } from './size.js';
 import { parseCidr, parseStreamUrl, redactUrl, type UrlOrigin } from './url.js';
+
+/**
+ * The EDPB guidelines on video devices (3/2019): continuous recording kept a few days, 72 hours
+ * when nothing happened; events long enough to be handled. Longer needs a reason on record.
+ */
+export const EDPB_CONTINUOUS_DAYS = 3;
+export const EDPB_EVENTS_DAYS = 14;
 
 export type AudioMode = 'auto' | 'copy' | 'aac' | 'off';
 export type RtspTransport = 'tcp' | 'udp';
@@ -74,7 +82,7 @@ export interface CameraConfig {
   readonly enabled: boolean;
   readonly streams: { readonly main: StreamConfig; readonly sub?: StreamConfig };
   /** This camera's overrides only; retentionDaysFor() gives the days that apply. */
-  readonly retention?: { readonly continuousDays: number };
+  readonly retention?: { readonly continuousDays: number; readonly justification?: string };
   /**
    * Always set by the loader; cameras stored through the API before detection existed lack it,
    * so read it through detectConfigFor().
@@ -112,6 +120,16 @@ export interface RetentionConfig {
   readonly continuousDays: number;
   readonly checkIntervalMs: number;
   readonly eventsDays: number;
+  /** Why recordings are kept longer than the EDPB guidance; required when they are. */
+  readonly justification?: string;
+}
+
+/** Who records and why, for the privacy notice. */
+export interface SiteConfig {
+  readonly name: string;
+  readonly controller?: string;
+  readonly purpose?: string;
+  readonly contact?: string;
 }
 
 /** The MQTT broker to publish to. */
@@ -140,6 +158,7 @@ export interface SecurityConfig {
 
 /** The configuration after loading: defaults applied, sizes in bytes, paths absolute, frozen. */
 export interface VigilConfig {
+  readonly site: SiteConfig;
   readonly server: ServerConfig;
   readonly storage: StorageConfig;
   readonly recording: RecordingConfig;
@@ -411,12 +430,24 @@ function normaliseCamera(
   if (!Value.Check(CameraSchema, camera) || !main || (camera.streams.sub && !sub) || !detect)
     return undefined;
   const continuousDays = camera.retention?.continuousDays;
+  const justification = camera.retention?.justification;
+  if (continuousDays !== undefined && continuousDays > EDPB_CONTINUOUS_DAYS && justification === undefined) {
+    problems.push({
+      path: joinPath(joinPath(path, 'retention'), 'justification'),
+      message:
+        `is needed: continuousDays ${continuousDays} keeps recording longer than the 72 hours the EDPB ` +
+        "guidance allows without a reason; write why (e.g. 'the shop is closed for two weeks in August')",
+    });
+    return undefined;
+  }
   return {
     id: camera.id,
     name: camera.name ?? camera.id,
     enabled: present(camera.enabled),
     streams: sub ? { main, sub } : { main },
-    ...(continuousDays !== undefined ? { retention: { continuousDays } } : {}),
+    ...(continuousDays !== undefined
+      ? { retention: { continuousDays, ...(justification !== undefined ? { justification } : {}) } }
+      : {}),
     detect,
   };
 }
@@ -676,6 +707,8 @@ export function normaliseConfig(
 
   const recording = defaulted['recording'];
   const retention = defaulted['retention'];
+  const site = defaulted['site'];
+  if (Value.Check(RetentionSchema, retention)) retentionProblems(retention, problems);
   if (
     problems.length > 0 ||
     camerasIncomplete ||
@@ -684,12 +717,14 @@ export function normaliseConfig(
     !ingest ||
     !Value.Check(RecordingSchema, recording) ||
     !Value.Check(RetentionSchema, retention) ||
+    !Value.Check(SiteSchema, site) ||
     (mqttInput !== undefined && !mqtt) ||
     !security
   ) {
     return { problems };
   }
   const config: VigilConfig = {
+    site: { ...site, name: present(site.name) },
     server,
     storage,
     recording: { segmentDurationMs: present(recording.segmentDurationMs) },
@@ -697,6 +732,7 @@ export function normaliseConfig(
       continuousDays: present(retention.continuousDays),
       checkIntervalMs: present(retention.checkIntervalMs),
       eventsDays: present(retention.eventsDays),
+      ...(retention.justification !== undefined ? { justification: retention.justification } : {}),
     },
     ingest,
     ...(mqtt ? { mqtt } : {}),
@@ -704,6 +740,28 @@ export function normaliseConfig(
     cameras,
   };
   return { config: deepFreeze(config), problems };
+}
+
+function retentionProblems(
+  retention: { continuousDays?: number; eventsDays?: number; justification?: string },
+  problems: ConfigProblem[],
+): void {
+  if (retention.justification !== undefined) return;
+  const longer = [
+    (retention.continuousDays ?? EDPB_CONTINUOUS_DAYS) > EDPB_CONTINUOUS_DAYS
+      ? `continuousDays ${retention.continuousDays} (guidance: 72 hours)`
+      : undefined,
+    (retention.eventsDays ?? EDPB_EVENTS_DAYS) > EDPB_EVENTS_DAYS
+      ? `eventsDays ${retention.eventsDays} (guidance: 14 days)`
+      : undefined,
+  ].filter((text) => text !== undefined);
+  if (longer.length === 0) return;
+  problems.push({
+    path: 'retention.justification',
+    message:
+      `is needed: ${longer.join(' and ')} ${longer.length === 1 ? 'keeps' : 'keep'} recordings longer than the ` +
+      'EDPB guidance allows without a reason; write why (e.g. "incidents are reported up to a month later")',
+  });
 }
 
 /** The days of continuous recording kept for a camera: its override, else the global setting. */

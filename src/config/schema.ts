@@ -131,6 +131,15 @@ export const CameraRetentionSchema = Type.Object(
         description: "Days to keep this camera's continuous recording; overrides `retention.continuousDays`.",
       }),
     ),
+    justification: Type.Optional(
+      Type.String({
+        minLength: 10,
+        maxLength: 1000,
+        description:
+          'Why this camera keeps continuous recording longer than 72 hours (the EDPB guidance); required ' +
+          'when `continuousDays` is above 3. Shown on the privacy notice.',
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -483,6 +492,15 @@ export const RetentionSchema = Type.Object(
           '`continuousDays`); fractions allowed.',
       }),
     ),
+    justification: Type.Optional(
+      Type.String({
+        minLength: 10,
+        maxLength: 1000,
+        description:
+          'Why recordings are kept longer than the EDPB guidance (continuous 72 hours, events 14 days); ' +
+          'required when `continuousDays` is above 3 or `eventsDays` above 14. Shown on the privacy notice.',
+      }),
+    ),
   },
   { additionalProperties: false, default: {}, description: 'How long recordings are kept.' },
 );
@@ -595,8 +613,52 @@ export const SecuritySchema = Type.Object(
   { additionalProperties: false, description: 'Limits on what Vigil connects to.' },
 );
 
+export const SiteSchema = Type.Object(
+  {
+    name: optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        default: 'Vigil',
+        description: 'The place the cameras watch, as people there know it, e.g. `Town hall, main entrance`.',
+      }),
+    ),
+    controller: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 500,
+        description:
+          'Who records and is responsible for the recordings (the data controller): name and address.',
+      }),
+    ),
+    purpose: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1000,
+        description:
+          'Why the cameras record, e.g. `protection of the building and of visitors against theft`.',
+      }),
+    ),
+    contact: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 500,
+        description:
+          'Whom people ask about the recordings or to see their own (a data-protection contact): name, e-mail, ' +
+          'telephone.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    default: {},
+    description: 'Who records and why: printed on the privacy notice (System → Privacy notice).',
+  },
+);
+
 export const VigilConfigSchema = Type.Object(
   {
+    site: Type.Optional(SiteSchema),
     server: Type.Optional(ServerSchema),
     storage: Type.Optional(StorageSchema),
     recording: Type.Optional(RecordingSchema),

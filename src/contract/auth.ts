@@ -51,7 +51,8 @@ export interface TokenView {
   id: number;
   userName: string;
   label: string;
-  scopes: string[];
+  /** Null: the whole of the owner's role, including permissions the role gains later. */
+  scopes: string[] | null;
   createdAtMs: number;
   lastUsedAtMs: number | null;
   expiresAtMs: number | null;

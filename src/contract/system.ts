@@ -65,3 +65,23 @@ export interface SystemResponse {
   cameras: SystemCameraView[];
   connectivity: ConnectivityChangeView[];
 }
+
+/** GET /api/system/privacy-notice: what a sign at the site must tell the people it records. */
+export interface PrivacyNoticeResponse {
+  site: { name: string; controller: string | null; purpose: string | null; contact: string | null };
+  /** Settings a notice cannot do without that are not set yet, as config keys (`site.contact`…). */
+  missing: string[];
+  cameras: {
+    id: string;
+    name: string;
+    continuousDays: number;
+    /** Null when the camera keeps no more than the EDPB guidance. */
+    justification: string | null;
+    /** COCO object labels detected; empty when object detection is off. */
+    detects: string[];
+  }[];
+  eventsDays: number;
+  /** Why recordings are kept beyond the EDPB guidance, site-wide; null when they are not. */
+  justification: string | null;
+  generatedAtMs: number;
+}

@@ -1,6 +1,6 @@
 import { rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { VigilError } from '../errors/catalogue.js';
 import type { Db } from '../storage/db.js';
 import type { EventTable } from '../storage/schema.js';
@@ -257,7 +257,11 @@ export class EventStore {
     if (query.toMs !== undefined) select = select.where('start_time_ms', '<', query.toMs);
     const fromMs = query.fromMs;
     if (fromMs !== undefined) {
-      select = select.where((eb) => eb.or([eb('end_time_ms', 'is', null), eb('end_time_ms', '>=', fromMs)]));
+      // The lower bound keeps the scan of the time index to the window and the longest event
+      // before it; without it, a quiet window is searched down to the oldest event.
+      select = select
+        .where('start_time_ms', '>=', await this.earliestStartOverlapping(fromMs))
+        .where((eb) => eb.or([eb('end_time_ms', 'is', null), eb('end_time_ms', '>=', fromMs)]));
     }
     if (query.cursor !== undefined) {
       const after = decodeCursor(query.cursor);
@@ -279,6 +283,19 @@ export class EventStore {
       events,
       nextCursor: rows.length > limit && last ? encodeCursor(last.startTimeMs, last.id) : null,
     };
+  }
+
+  /**
+   * The earliest start an event overlapping [fromMs, …) can have: the longest finished event
+   * (an index on the duration answers at once) or the oldest ongoing one.
+   */
+  private async earliestStartOverlapping(fromMs: number): Promise<number> {
+    const { rows } = await sql<{ longestMs: number | null; oldestOngoingMs: number | null }>`
+      SELECT (SELECT MAX(end_time_ms - start_time_ms) FROM events) AS longestMs,
+             (SELECT MIN(start_time_ms) FROM events WHERE end_time_ms IS NULL) AS oldestOngoingMs
+    `.execute(this.db);
+    const bounds = rows[0];
+    return Math.min(fromMs - (bounds?.longestMs ?? 0), bounds?.oldestOngoingMs ?? Number.POSITIVE_INFINITY);
   }
 
   /** Ongoing events, e.g. left by a crash. */

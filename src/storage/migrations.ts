@@ -10,6 +10,17 @@ export const ADMIN_ROLE_BEFORE_METRICS: readonly string[] = (
 ).split(' ');
 
 /**
+ * Every role's permissions as of migration 0007, frozen for the same reason: a token that held all
+ * of its owner's role that day is the token made "without scopes".
+ */
+const ROLES_AT_WHOLE_ROLE_TOKENS: Readonly<Record<string, readonly string[]>> = {
+  admin: [...ADMIN_ROLE_BEFORE_METRICS, 'metrics.view'],
+  operator: 'cameras.view live.view playback.view export.create events.view events.delete'.split(' '),
+  viewer: ['cameras.view', 'live.view', 'events.view'],
+  auditor: ['audit.view'],
+};
+
+/**
  * Schema history. Never edit a migration that has shipped; add a new one. Comments on columns
  * live here because SQLite has no COMMENT statement.
  */
@@ -266,6 +277,22 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0007_whole_role_tokens': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // scopes_json = 'null' now means "the whole of the owner's role, as it is when used", so a
+      // permission added to a role later reaches its unscoped tokens without a migration like
+      // 0006. Tokens that held exactly their role's permissions were made without scopes.
+      const tokens = await sql<{ id: number; scopes_json: string; role: string }>`
+        SELECT t.id, t.scopes_json, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id`.execute(db);
+      for (const token of tokens.rows) {
+        const scopes = JSON.parse(token.scopes_json) as string[] | null;
+        const role = ROLES_AT_WHOLE_ROLE_TOKENS[token.role];
+        if (scopes === null || role === undefined) continue;
+        if (role.length !== scopes.length || !role.every((p) => scopes.includes(p))) continue;
+        await sql`UPDATE api_tokens SET scopes_json = 'null' WHERE id = ${token.id}`.execute(db);
+      }
+    },
+  },
   '0011_export_bundles': {
     async up(db: Kysely<unknown>): Promise<void> {
       // Signed export bundles (src/export): one row per bundle built, kept after its file is gone
@@ -303,6 +330,14 @@ export const migrations: Record<string, Migration> = {
           last_download_at_ms INTEGER
         ) STRICT`.execute(db);
       await sql`CREATE INDEX export_shares_by_export ON export_shares (export_id)`.execute(db);
+    },
+  },
+  '0013_event_search': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // MAX(end - start) from this index bounds a time-window search (src/events/store.ts).
+      await sql`CREATE INDEX events_by_duration ON events (end_time_ms - start_time_ms)`.execute(db);
+      // The events page filters by label (a rare one must not walk every newer event).
+      await sql`CREATE INDEX events_by_label_time ON events (label, start_time_ms, id)`.execute(db);
     },
   },
 };

@@ -1,5 +1,7 @@
 import { statfs } from 'node:fs/promises';
-import type { HealthResponse, SystemResponse } from '../contract/system.js';
+import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '../contract/system.js';
+import type { RetentionConfig, SiteConfig } from '../config/index.js';
+import { privacyNotice } from './privacy-notice.js';
 import type { CameraManager } from '../camera/camera-manager.js';
 import { ffmpegWarning, type FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import type { RetentionRunner } from '../storage/retention.js';
@@ -18,6 +20,8 @@ export interface SystemStatusDeps {
   cameras: Pick<CameraManager, 'list' | 'viewStreams' | 'connectivityLog'>;
   retention: Pick<RetentionRunner, 'status'>;
   index: Pick<SegmentIndex, 'usedBytes' | 'usageByCamera'>;
+  site: SiteConfig;
+  retentionConfig: RetentionConfig;
 }
 
 async function totalBytesOf(path: string): Promise<number | null> {
@@ -52,6 +56,16 @@ export class SystemStatus {
         streamsTotal: streams.length,
       },
     };
+  }
+
+  privacyNotice(): PrivacyNoticeResponse {
+    const { deps } = this;
+    return privacyNotice(
+      deps.site,
+      deps.retentionConfig,
+      deps.cameras.list().map((camera) => camera.config),
+      deps.clock.nowMs(),
+    );
   }
 
   async system(): Promise<SystemResponse> {

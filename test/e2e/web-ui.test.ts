@@ -81,6 +81,11 @@ describe('web UI in Chromium', { skip: browserMissing ?? false, timeout: 300_000
     cameras = await startCameras({ count: 2, user: 'admin', password: PASSWORD });
     process.env.VIGIL_E2E_CAM_PASSWORD = PASSWORD;
     vigil = await startTestVigil(`
+site:
+  name: Example Primary School, east gate
+  controller: Exampleton School Board, 1 School Lane, Exampleton
+  purpose: protection of pupils, staff and the building against intrusion and vandalism
+  contact: dpo@exampleton-schools.example, 01234 567890
 storage: { path: ./data, minFreeBytes: 1MB }
 cameras:
   - id: yard
@@ -393,6 +398,29 @@ cameras:
     assert.match(text, /Yard/);
     assert.match(text, /kbit\/s/);
     await page.screenshot({ path: join(GUIDE_IMAGES, 'system.jpg'), quality: 80, fullPage: true });
+    assertNoConsoleErrors(watched);
+  });
+
+  test('the privacy notice says who records, why, how long and whom to ask, and prints alone', async () => {
+    const { page } = watched;
+    await page.goto(`${page.url().split('#')[0]}#/system`);
+    await page.click('a:has-text("Privacy notice for the site")');
+    await page.waitForSelector('.notice-sheet');
+    const sheet = (await page.textContent('.notice-sheet')) ?? '';
+    assert.match(sheet, /Exampleton School Board/);
+    assert.match(sheet, /protection of pupils/);
+    assert.match(sheet, /Yard: 3 days/, 'the default retention, per camera');
+    assert.match(sheet, /kept 14 days/);
+    assert.match(sheet, /dpo@exampleton-schools\.example/);
+    assert.equal(await page.locator('[data-testid="notice-missing"]').count(), 0, 'nothing is missing');
+    await page.emulateMedia({ media: 'print' });
+    try {
+      assert.equal(await page.locator('.topbar').isVisible(), false, 'printing leaves out the navigation');
+      assert.equal(await page.locator('.notice-sheet').isVisible(), true);
+      await page.screenshot({ path: join(GUIDE_IMAGES, 'privacy-notice.jpg'), quality: 80, fullPage: true });
+    } finally {
+      await page.emulateMedia({ media: 'screen' });
+    }
     assertNoConsoleErrors(watched);
   });
 });

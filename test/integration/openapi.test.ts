@@ -286,6 +286,7 @@ cameras:
       '/api/audit/verify',
       '/api/health',
       '/api/system',
+      '/api/system/privacy-notice',
       '/api/cameras',
       '/api/cameras/cam',
       '/api/cameras/cam/status',

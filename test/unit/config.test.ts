@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   demoConfig,
@@ -55,6 +55,7 @@ cameras:
 test('an empty file gives every default', () => {
   const { config } = parse('');
   assert.deepEqual(config, {
+    site: { name: 'Vigil' },
     server: { listen: '127.0.0.1:8080', host: '127.0.0.1', port: 8080, metricsAllowFrom: [] },
     storage: { path: '/etc/vigil/data', minFreeBytes: 5e9 },
     recording: { segmentDurationMs: 60000 },
@@ -548,4 +549,58 @@ test('a variable value is not scanned again for references', () => {
     N: 'x ${HOME} $${y}',
   });
   assert.equal(config.cameras[0]?.name, 'x ${HOME} $${y}');
+});
+
+describe('retention beyond the EDPB guidance needs a reason on record', () => {
+  test('longer continuous recording or events without a justification are refused, naming both', () => {
+    const message = problemAt(
+      problems('retention: { continuousDays: 30, eventsDays: 60 }'),
+      'retention.justification',
+    );
+    assert.match(message, /continuousDays 30/);
+    assert.match(message, /eventsDays 60/);
+  });
+
+  test('the guidance itself and anything shorter need none', () => {
+    assert.equal(
+      parse('retention: { continuousDays: 3, eventsDays: 14 }').config.retention.continuousDays,
+      3,
+    );
+    assert.equal(parse('retention: { continuousDays: 0.5, eventsDays: 2 }').config.retention.eventsDays, 2);
+  });
+
+  test('with a justification, longer retention loads and keeps the reason', () => {
+    const { config } = parse(
+      "retention: { eventsDays: 30, justification: 'thefts are reported up to a month later' }",
+    );
+    assert.equal(config.retention.justification, 'thefts are reported up to a month later');
+  });
+
+  test('a one-word excuse is not a justification', () => {
+    problemAt(
+      problems("retention: { continuousDays: 7, justification: 'policy' }"),
+      'retention.justification',
+    );
+  });
+
+  test('a camera keeping more than 72 hours needs its own reason, in the file and through the API', () => {
+    const yaml = (extra: string) => `
+cameras:
+  - id: gate
+    streams: { main: { url: rtsp://10.0.0.5/main } }
+    retention: { continuousDays: 10${extra} }
+`;
+    assert.match(problemAt(problems(yaml('')), 'cameras[0].retention.justification'), /72 hours/);
+    const accepted = parse(yaml(", justification: 'the gate is checked on the weekly round only'"));
+    assert.equal(
+      accepted.config.cameras[0]?.retention?.justification,
+      'the gate is checked on the weekly round only',
+    );
+    const api = validateCamera(
+      { id: 'gate', streams: { main: { url: 'rtsp://10.0.0.5/main' } }, retention: { continuousDays: 10 } },
+      '',
+      { origin: 'api' },
+    );
+    assert.equal(api.ok, false);
+  });
 });

@@ -8,6 +8,7 @@ import { EventsPage } from './pages/EventsPage';
 import { LivePage } from './pages/LivePage';
 import { PlaybackPage } from './pages/PlaybackPage';
 import { AuthFrame, SetupPage, SignInPage } from './pages/SignInPage';
+import { PrivacyNoticePage } from './pages/PrivacyNoticePage';
 import { SystemPage } from './pages/SystemPage';
 import { UsersPage } from './pages/UsersPage';
 import { VerifyPage } from './pages/VerifyPage';
@@ -202,7 +203,7 @@ function View(props: { section: string; route: Route }) {
     case 'cameras':
       return <CamerasPage editing={route.path[1]} />;
     case 'system':
-      return <SystemPage />;
+      return route.path[1] === 'notice' ? <PrivacyNoticePage /> : <SystemPage />;
     case 'account':
       return <AccountPage />;
     case 'verify':

@@ -29,7 +29,7 @@ import type {
 } from '@contract/exports';
 import type { MotionPeriodsResponse, RecordingsResponse } from '@contract/recordings';
 import type { EventsPage, EventView } from '@contract/events';
-import type { HealthResponse, SystemResponse } from '@contract/system';
+import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '@contract/system';
 
 /** An API error as the server words it: the code for logic, the message for people. */
 export class ApiError extends Error {
@@ -165,6 +165,7 @@ export const api = {
   verifyAudit: () => request<AuditVerifyResponse>('GET', '/api/audit/verify'),
   health: () => request<HealthResponse>('GET', '/api/health'),
   system: () => request<SystemResponse>('GET', '/api/system'),
+  privacyNotice: () => request<PrivacyNoticeResponse>('GET', '/api/system/privacy-notice'),
   cameras: () => request<CameraListResponse>('GET', '/api/cameras').then((r) => r.cameras),
   addCamera: (camera: CameraInput) => request<CameraView>('POST', '/api/cameras', camera),
   updateCamera: (camera: CameraInput) => request<CameraView>('PUT', `/api/cameras/${camera.id}`, camera),

@@ -233,7 +233,10 @@ describe('auth store', () => {
       hasCode('REQUEST_INVALID'),
     );
     const all = await f.store.createToken(frank.id, { label: 'everything' });
-    assert.equal(all.record.scopes.length, 6, "defaults to the role's permissions");
+    assert.equal(all.record.scopes, null, 'without scopes a token holds the whole role');
+    const principal = (await f.store.resolveToken(all.token))?.principal;
+    assert.equal(principal?.scopes, null);
+    assert.ok(principal && can(principal, 'export.create'), 'and so every permission of the role');
 
     const expiring = await f.store.createToken(frank.id, {
       label: 'short',

@@ -92,6 +92,23 @@ describe('event store', () => {
     await f.store.delete(ongoing.id);
   });
 
+  test('a long event that began well before a window is found in it, a short one is not', async () => {
+    const parked = await f.store.insert(
+      newEvent({ cameraId: 'dock', startTimeMs: T0 - 5 * 3_600_000, endTimeMs: T0 + 60_000 }),
+    );
+    const passing = await f.store.insert(
+      newEvent({ cameraId: 'dock', startTimeMs: T0 - 3_600_000, endTimeMs: T0 - 3_590_000 }),
+    );
+    const page = await f.store.query({ cameraId: 'dock', fromMs: T0, toMs: T0 + 1000 });
+    assert.deepEqual(
+      page.events.map((e) => e.id),
+      [parked.id],
+      'the five-hour event overlaps; the ten-second one an hour earlier does not',
+    );
+    await f.store.delete(parked.id);
+    await f.store.delete(passing.id);
+  });
+
   test('each event holds its clip range until clipEnd + eventsDays; save moves it, delete removes it', async () => {
     const event = await f.store.insert(newEvent({ cameraId: 'held', startTimeMs: T0, endTimeMs: null }));
     const holdsOf = async () =>

@@ -97,40 +97,68 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
        VALUES ('t3', 2, 'uptime', '["system.view"]', 1)`,
     ],
     check: async (db) => {
-      const scopes = async (hash: string) =>
-        JSON.parse(
-          (
-            await db
-              .selectFrom('api_tokens')
-              .select('scopes_json')
-              .where('token_hash', '=', hash)
-              .executeTakeFirstOrThrow()
-          ).scopes_json,
-        ) as string[];
-      assert.deepEqual(
-        await scopes('t2'),
-        [...ADMIN_ROLE_BEFORE_METRICS, 'metrics.view'].sort(),
-        'still the whole role',
-      );
-      assert.deepEqual(await scopes('t3'), ['system.view'], 'a narrowed token stays narrow');
-      assert.deepEqual(await scopes('t1'), []);
+      assert.equal(await scopesOf(db, 't2'), null, 'still the whole role, now whatever it holds');
+      assert.deepEqual(await scopesOf(db, 't3'), ['system.view'], 'a narrowed token stays narrow');
+      assert.deepEqual(await scopesOf(db, 't1'), []);
     },
   },
   '0006_metrics_view': {
     insert: [
-      `INSERT INTO api_tokens (token_hash, user_id, label, scopes_json, created_at_ms)
-       VALUES ('t4', 2, 'prometheus', '["metrics.view"]', 1)`,
+      `INSERT INTO users (name, role, password_hash, password_changed_at_ms, all_cameras, created_at_ms, updated_at_ms)
+       VALUES ('Vera', 'viewer', '$argon2id$x', 1, 1, 1, 1)`,
+      // Alice (operator) and Vera (viewer): one token each with the whole role, one narrowed.
+      `INSERT INTO api_tokens (token_hash, user_id, label, scopes_json, created_at_ms) VALUES ('t4', 1, 'ops',
+       '["cameras.view","events.delete","events.view","export.create","live.view","playback.view"]', 1)`,
+      `INSERT INTO api_tokens (token_hash, user_id, label, scopes_json, created_at_ms) VALUES ('t5', 3, 'wall',
+       '["cameras.view","events.view","live.view"]', 1)`,
+      `INSERT INTO api_tokens (token_hash, user_id, label, scopes_json, created_at_ms) VALUES ('t6', 3, 'list',
+       '["cameras.view"]', 1)`,
     ],
     check: async (db) => {
-      const token = await db
-        .selectFrom('api_tokens')
-        .select('scopes_json')
-        .where('token_hash', '=', 't4')
-        .executeTakeFirstOrThrow();
-      assert.equal(token.scopes_json, '["metrics.view"]');
+      assert.equal(await scopesOf(db, 't4'), null, 'an operator token with the whole role follows the role');
+      assert.equal(await scopesOf(db, 't5'), null);
+      assert.deepEqual(await scopesOf(db, 't6'), ['cameras.view'], 'a narrowed token stays narrow');
+    },
+  },
+  '0007_whole_role_tokens': {
+    insert: [
+      `INSERT INTO events (camera_id, label, track_id, start_time_ms, end_time_ms, max_score, box_json, path_json,
+        zones_json, snapshot_path, crop_path, snapshot_time_ms, clip_start_ms, clip_end_ms, created_at_ms,
+        updated_at_ms)
+       VALUES ('door', 'car', 4, 10000, 70000, 0.8, '{}', '[]', '[]', NULL, NULL, NULL, 5000, 75000, 1, 2)`,
+    ],
+    check: async (db) => {
+      const longest = await sql<{
+        ms: number;
+      }>`SELECT MAX(end_time_ms - start_time_ms) AS ms FROM events`.execute(db);
+      assert.equal(longest.rows[0]?.ms, 60000, 'the duration index covers the events stored before it');
+    },
+  },
+  '0011_export_bundles': {
+    insert: [
+      `INSERT INTO export_bundles (camera_id, stream, from_ms, to_ms, user_id, user_name, reason, created_at_ms,
+       path, byte_length, sha256, manifest_json) VALUES ('door', 'main', 0, 1000, 1, 'Alice', 'claim', 5,
+       'exports/door.zip', 10, '${'b'.repeat(64)}', '{}')`,
+      `INSERT INTO export_shares (export_id, token_hash, recipient, created_by, created_at_ms, expires_at_ms)
+       VALUES (1, 'h1', 'someone', 'Alice', 5, 99)`,
+    ],
+    check: async (db) => {
+      const bundle = await db.selectFrom('export_bundles').selectAll().executeTakeFirstOrThrow();
+      assert.equal(bundle.reason, 'claim');
+      const share = await db.selectFrom('export_shares').selectAll().executeTakeFirstOrThrow();
+      assert.equal(share.download_count, 0);
     },
   },
 };
+
+async function scopesOf(db: Db, hash: string): Promise<string[] | null> {
+  const row = await db
+    .selectFrom('api_tokens')
+    .select('scopes_json')
+    .where('token_hash', '=', hash)
+    .executeTakeFirstOrThrow();
+  return JSON.parse(row.scopes_json) as string[] | null;
+}
 
 const versions = Object.keys(migrations).sort();
 

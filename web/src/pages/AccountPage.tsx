@@ -256,7 +256,7 @@ function TokensSection() {
 function TokenRow(props: { token: TokenView; showOwner: boolean; onRevoked: () => void }) {
   const { token } = props;
   const { user } = useSession();
-  const everything = token.userName === user.name && user.permissions.every((p) => token.scopes.includes(p));
+  const scopes = token.scopes;
   const [error, setError] = useState<string | null>(null);
   const nowMs = Date.now();
   const expired = token.expiresAtMs !== null && token.expiresAtMs <= nowMs;
@@ -282,7 +282,13 @@ function TokenRow(props: { token: TokenView; showOwner: boolean; onRevoked: () =
         <strong>{token.label}</strong>
       </td>
       {props.showOwner && <td>{token.userName}</td>}
-      <td className="scopes-cell">{everything ? 'everything you may do' : token.scopes.join(', ')}</td>
+      <td className="scopes-cell">
+        {scopes === null
+          ? token.userName === user.name
+            ? 'everything you may do'
+            : 'everything its owner may do'
+          : scopes.join(', ')}
+      </td>
       <td>{formatDateTime(token.createdAtMs)}</td>
       <td>{token.lastUsedAtMs ? formatDateTime(token.lastUsedAtMs) : 'never'}</td>
       <td className={token.revokedAtMs || expired ? 'muted' : undefined}>{state}</td>

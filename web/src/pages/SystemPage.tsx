@@ -2,6 +2,7 @@ import { api } from '../api';
 import { Forbidden } from '../components/FormError';
 import { StatusBadge } from '../components/StatusBadge';
 import { formatBytes, formatDateTime, formatDuration } from '../format';
+import { href } from '../router';
 import { usePoll } from '../usePoll';
 
 /** The public key export bundles are signed with: what recipients compare a bundle's key with. */
@@ -41,6 +42,10 @@ export function SystemPage() {
   return (
     <section aria-label="System" className="system">
       <h1>System</h1>
+      <p>
+        <a href={href(['system', 'notice'])}>Privacy notice for the site</a>{' '}
+        <span className="muted">(to print and post where the cameras record)</span>
+      </p>
       <div className="cards">
         <div className="card">
           <h2>Storage</h2>
