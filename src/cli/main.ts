@@ -32,7 +32,7 @@ Usage:
                                                      check a signed export bundle (zip or unpacked folder)
                                                      offline: exit 0 exactly as signed, 1 a part was changed
                                                      (it is named) or signed by another key than --key
-                                                     (a PEM file or the raw base64 key), 2 not a bundle;
+                                                     (a PEM file or the raw base64 key), 2 no such file;
                                                      with --config, on the server: is it this installation's
                                                      key, and do the stored segments still match
 

@@ -12,7 +12,8 @@ import { UsageError } from './auth-commands.js';
  * `vigil verify BUNDLE [--key PUBKEY] [--config FILE]`, offline: nothing but the bundle (and the
  * key given) is needed. Exit codes: 0 the bundle is exactly as signed (and by the key given);
  * 1 a check failed (the failing part is named), or a stored segment differs from its manifest
- * entry; 2 usage mistakes and files that cannot be read as a bundle at all.
+ * entry; 2 usage mistakes and a bundle path that cannot be read (a file that is no
+ * zip fails with 1, naming `zip`).
  */
 export const EXIT_VERIFIED = 0;
 export const EXIT_NOT_VERIFIED = 1;
