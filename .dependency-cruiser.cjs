@@ -23,6 +23,7 @@ const belowApi = [
   'privacy',
   'approvals',
   'evidence',
+  'export',
   'contract',
 ];
 
@@ -82,13 +83,15 @@ const layers = {
   approvals: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'contract'],
   // Evidence locks, and the destructive actions that must respect them (event and recording deletion).
   evidence: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'events', 'approvals', 'contract'],
+  // Signed export bundles: the copy export, transforms, manifest, signature, zip, share links, verify.
+  export: ['errors', 'time', 'media', 'config', 'storage', 'audit', 'auth', 'recording', 'contract'],
   // Routes over every module below them.
   api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.
   app: [...belowApi, 'api'],
   // Backup and restore of what cannot be rebuilt from recordings: database, secret key, config.
   backup: ['errors', 'time', 'config', 'storage', 'auth', 'contract'],
-  cli: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'backup', 'app', 'contract'],
+  cli: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'backup', 'export', 'app', 'contract'],
 };
 
 const folders = Object.keys(layers).join('|');

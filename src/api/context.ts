@@ -7,6 +7,7 @@ import type { CameraService } from '../camera-admin/camera-service.js';
 import type { EventServices } from '../events/index.js';
 import type { ApprovalService } from '../approvals/approval-service.js';
 import type { EvidenceService } from '../evidence/evidence-service.js';
+import type { ExportService } from '../export/service.js';
 import type { VigilMetrics } from '../metrics/vigil-metrics.js';
 import type { AddressAllowList } from '../auth/permissions.js';
 import type { MaskService } from '../privacy/mask-service.js';
@@ -36,6 +37,8 @@ export interface ApiServices {
   playback: PlaybackService;
   /** Video with privacy masks burnt in, for callers who must not see under them. */
   maskedVideo: MaskedVideo;
+  /** Signed export bundles and their share links. */
+  exports: ExportService;
   /** Event store, manager and bus (for /api/events and /api/ws). */
   events: EventServices;
   /** Four-eyes approval (GET/POST /api/approvals) and what waits on it. */

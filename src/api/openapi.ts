@@ -158,6 +158,7 @@ export const TAGS = [
   { name: 'events', description: 'Detected events, their snapshots and clips.' },
   { name: 'evidence', description: 'Evidence locks: events and time ranges kept whatever retention says.' },
   { name: 'approvals', description: 'Four-eyes approval of sensitive actions.' },
+  { name: 'exports', description: 'Signed export bundles, share links and bundle verification.' },
   { name: 'notifications', description: 'The push WebSocket: events, motion, counts, camera status.' },
   { name: 'api', description: 'This description.' },
 ] as const;

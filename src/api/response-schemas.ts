@@ -19,6 +19,14 @@ import type {
   RecordingsResponse,
 } from '../contract/recordings.js';
 import type { LiftListResponse, LiftView } from '../contract/privacy.js';
+import type {
+  CreatedShare,
+  ExportList,
+  ExportView,
+  ShareList,
+  SigningKeyResponse,
+  VerifyResponse,
+} from '../contract/exports.js';
 import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '../contract/system.js';
 import { errorCatalogue, type VigilError } from '../errors/catalogue.js';
 
@@ -711,6 +719,106 @@ export const approvalOutcome = closed(
   'ApprovalOutcome',
 );
 
+// --- export bundles -------------------------------------------------------------------------
+
+export const exportView = closed(
+  {
+    id: Type.Integer(),
+    cameraId: Type.String(),
+    stream: Type.String(),
+    fromMs: ms('Start of the range asked for.'),
+    toMs: ms('End of the range asked for.'),
+    userId: nullable(Type.Integer()),
+    userName: Type.String({ description: 'Who exported it.' }),
+    reason: Type.String({ description: 'Why, as they wrote it.' }),
+    createdAtMs: ms('When the bundle was built.'),
+    byteLength: count('Size of the bundle file.'),
+    sha256: Type.String({ description: 'SHA-256 of the bundle file (the zip).' }),
+    downloadPath: Type.String(),
+  },
+  'A signed export bundle.',
+  'ExportView',
+);
+
+export const exportList = closed(
+  { exports: Type.Array(ref(exportView)) },
+  'Export bundles, newest first.',
+  'ExportList',
+);
+
+export const shareView = closed(
+  {
+    id: Type.Integer(),
+    exportId: Type.Integer(),
+    recipient: Type.String(),
+    createdBy: Type.String(),
+    createdAtMs: ms('When the link was made.'),
+    expiresAtMs: ms('When the link stops working.'),
+    revokedAtMs: nullable(ms('When the link was revoked.')),
+    downloadCount: count('Downloads through the link.'),
+    lastDownloadAtMs: nullable(ms('The last download.')),
+  },
+  'A share link of an export bundle (without its token).',
+  'ShareView',
+);
+
+export const shareList = closed(
+  { shares: Type.Array(ref(shareView)) },
+  'Share links of a bundle.',
+  'ShareList',
+);
+
+export const createdShare = closed(
+  {
+    share: ref(shareView),
+    token: Type.String({ description: 'Shown once; only its hash is kept.' }),
+    path: Type.String({ description: "The link's path: prefix the server's address." }),
+  },
+  'A new share link.',
+  'CreatedShare',
+);
+
+export const signingKeyResponse = closed(
+  {
+    algorithm: Type.Literal('Ed25519'),
+    pem: Type.String({ description: 'SubjectPublicKeyInfo PEM.' }),
+    rawBase64: Type.String({ description: 'The 32 raw key bytes, base64.' }),
+    fingerprint: Type.String({ description: 'SHA-256 of the raw key, hex in groups of four.' }),
+  },
+  "The installation's public key, which signs export bundles.",
+  'SigningKeyResponse',
+);
+
+const bundlePart = oneOf(['manifest.json', 'manifest.sig', 'public-key.pem', 'video.mp4', 'zip'] as const);
+
+export const verifyResponse = closed(
+  {
+    ok: Type.Boolean(),
+    failures: Type.Array(closed({ part: bundlePart, message: Type.String() })),
+    content: nullable(oneOf(['copy', 'transformed'] as const)),
+    keyTrust: oneOf(['installation', 'given', 'mismatch', 'other', 'unchecked'] as const),
+    fingerprint: nullable(Type.String()),
+    manifest: nullable(
+      closed({
+        cameraId: Type.String(),
+        cameraName: Type.String(),
+        stream: Type.String(),
+        fromMs: Type.Number(),
+        toMs: Type.Number(),
+        exportedBy: closed({ userId: Type.Integer(), name: Type.String() }),
+        reason: Type.String(),
+        createdAtMs: Type.Number(),
+        vigilVersion: Type.String(),
+        transforms: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+        segmentCount: Type.Integer(),
+      }),
+    ),
+    lines: Type.Array(Type.String()),
+  },
+  'The verdict on a bundle.',
+  'VerifyResponse',
+);
+
 export const privacyNoticeResponse = closed(
   {
     site: closed({
@@ -771,6 +879,13 @@ export const namedSchemas = [
   approvalView,
   approvalList,
   approvalOutcome,
+  exportView,
+  exportList,
+  shareView,
+  shareList,
+  createdShare,
+  signingKeyResponse,
+  verifyResponse,
   privacyNoticeResponse,
   liftView,
   liftList,
@@ -815,5 +930,11 @@ export type SchemasMatchContract = [
   Expect<Same<Static<typeof evidenceLockList>, EvidenceLockList>>,
   Expect<Same<Static<typeof approvalView>, ApprovalView>>,
   Expect<Same<Static<typeof approvalList>, ApprovalList>>,
+  Expect<Same<Static<typeof exportView>, ExportView>>,
+  Expect<Same<Static<typeof exportList>, ExportList>>,
+  Expect<Same<Static<typeof shareList>, ShareList>>,
+  Expect<Same<Static<typeof createdShare>, CreatedShare>>,
+  Expect<Same<Static<typeof signingKeyResponse>, SigningKeyResponse>>,
+  Expect<Same<Static<typeof verifyResponse>, VerifyResponse>>,
   Expect<Same<Static<typeof privacyNoticeResponse>, PrivacyNoticeResponse>>,
 ];

@@ -25,6 +25,7 @@ import { privacyRoutes } from './routes/privacy.js';
 import { eventRoutes } from './routes/events.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { evidenceRoutes } from './routes/evidence.js';
+import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { mediaRoutes } from './routes/media.js';
@@ -167,6 +168,7 @@ export async function buildServer(
     }),
   );
   await app.register(privacyRoutes({ masks: services.masks, cameras }));
+  await app.register(exportRoutes({ exports: services.exports, cameras, clock, masks: services.masks }));
   await app.register(evidenceRoutes({ evidence: services.evidence, approvals: services.approvals }));
   await app.register(approvalRoutes({ approvals: services.approvals }));
   await app.register(

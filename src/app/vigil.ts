@@ -13,13 +13,14 @@ import { VigilError } from '../errors/catalogue.js';
 import { startEvents, type EventServices } from '../events/index.js';
 import { ApprovalService } from '../approvals/approval-service.js';
 import { EvidenceService } from '../evidence/evidence-service.js';
+import { ExportService } from '../export/service.js';
 import { ffmpegWarning, locateFfmpeg, type FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { VigilMetrics } from '../metrics/vigil-metrics.js';
 import { LiftStore } from '../privacy/lift-store.js';
 import { maskStill } from '../privacy/mask-overlay.js';
 import { MaskService } from '../privacy/mask-service.js';
 import type { MaskPolicy } from '../privacy/mask-policy.js';
-import { MaskedRecording, MaskedVideo } from '../privacy/masked-video/index.js';
+import { MaskedRecording, MaskedVideo, maskTransform } from '../privacy/masked-video/index.js';
 import { PlaybackService } from '../recording/playback.js';
 import type { SegmentFiles } from '../recording/segment-files.js';
 import type { RetentionRunner } from '../storage/retention.js';
@@ -266,6 +267,22 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       maskedTranscoders: () => maskedVideo.transcoders(),
     });
     modules.add(metrics);
+    const exports = new ExportService({
+      db: storage.db,
+      playback,
+      storageRoot: storage.root,
+      key: auth.signingKey,
+      clock,
+      log,
+      vigilVersion: version,
+      minFreeBytes: config.storage.minFreeBytes,
+      record: auth.record,
+      transformsFor: (principal, cameraId) => {
+        const polygons = masks.masksFor(principal, cameraId);
+        return polygons.length === 0 ? [] : [maskTransform(polygons, ffmpeg)];
+      },
+    });
+    await exports.start();
     const api = modules.add(
       await startApi(
         {
@@ -290,6 +307,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           }),
           playback,
           maskedVideo,
+          exports,
           events,
           approvals,
           evidence,

@@ -25,6 +25,11 @@ export const AUDIT_ACTIONS = [
   'live.stop', // details.durationMs
   'playback.view', // target camera; details.fromMs, details.toMs, details.stream
   'export.create', // target camera; details.fromMs, details.toMs (details.eventId for an event clip)
+  'export.bundle', // a signed export bundle was built: target export; details: camera, range, reason, sha256
+  'export.download', // a bundle was downloaded by a user: target export
+  'export.share', // a share link was made: target export; details.recipient, details.expiresAtMs
+  'export.share.revoke', // target export; details.shareId, details.recipient
+  'export.share.download', // a bundle fetched through a share link (no account): details.recipient, ip
   'snapshot.view', // target camera; details.stream (a live picture) or details.eventId (an event's)
   'event.delete', // target event; details.cameraId
   'privacy.lift.start', // target camera; details.liftId, details.reason, details.durationMs, details.expiresAtMs
@@ -81,6 +86,7 @@ export const auditTarget = {
   user: (name: string): string => `user:${name}`,
   token: (tokenId: number): string => `token:${tokenId}`,
   event: (eventId: number): string => `event:${eventId}`,
+  export: (exportId: number): string => `export:${exportId}`,
   config: (path: string): string => `config:${path}`,
   evidence: (lockId: number): string => `evidence:${lockId}`,
   approval: (requestId: number): string => `approval:${requestId}`,

@@ -31,33 +31,42 @@ export function secretKeyPath(storageRoot: string): string {
 }
 
 /**
+ * Writes a new key file (mode 0600, its folder 0700) unless one exists; true when this call made
+ * it. Creation is exclusive ('wx'), so two processes starting at once cannot each write their own
+ * key: the loser finds the winner's. The key is made only when the file is new.
+ */
+export async function createKeyFile(path: string, makeKey: () => Buffer | string): Promise<boolean> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  let handle;
+  try {
+    handle = await open(path, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    await handle.writeFile(makeKey());
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+/**
  * Reads the key file, creating it (32 random bytes, mode 0600) when it does not exist. Creation
  * is exclusive ('wx'), so two processes starting at once cannot each write their own key; the
  * loser reads the winner's. A file of the wrong length is refused rather than replaced: replacing
  * it would make every sealed secret unreadable for good.
  */
 export async function loadOrCreateSecretKey(path: string): Promise<SecretKeyFile> {
-  let created = false;
+  let created: boolean;
   try {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    const handle = await open(path, 'wx', 0o600);
-    try {
-      await handle.writeFile(randomBytes(SECRET_KEY_BYTES));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    created = true;
+    created = await createKeyFile(path, () => randomBytes(SECRET_KEY_BYTES));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new VigilError(
-        'SECRET_KEY_INVALID',
-        `cannot create the secret key file ${path}: ${String(err)}`,
-        {
-          path,
-        },
-      );
-    }
+    throw new VigilError('SECRET_KEY_INVALID', `cannot create the secret key file ${path}: ${String(err)}`, {
+      path,
+    });
   }
   let key: Buffer;
   let permissionsTightened = false;

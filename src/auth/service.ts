@@ -8,6 +8,7 @@ import { AccountService } from './accounts.js';
 import { LoginThrottle } from './rate-limit.js';
 import { loadOrCreateSecretKey, SecretBox, secretKeyPath } from './secrets.js';
 import { SignInService } from './sign-in.js';
+import { loadOrCreateSigningKey, signingKeyPath, type SigningKey } from './signing-key.js';
 import { AuthStore } from './store.js';
 
 const HOUR_MS = 3_600_000;
@@ -17,6 +18,8 @@ export interface AuthServices {
   audit: AuditLog;
   throttle: LoginThrottle;
   secrets: SecretBox;
+  /** The installation's Ed25519 key that signs export bundles. */
+  signingKey: SigningKey;
   /** Accounts and API tokens, changed with their audit entries. */
   accounts: AccountService;
   /** Sign-in and out, first-run setup, password changes. */
@@ -47,6 +50,14 @@ export async function startAuth(options: {
   if (keyFile.created) log.info('created the secret key for camera passwords and second factors');
   if (keyFile.permissionsTightened) log.warn('the secret key file was readable by others; it is now 0600');
   const secrets = new SecretBox(keyFile.key);
+  const signing = await loadOrCreateSigningKey(signingKeyPath(options.storageRoot));
+  if (signing.created) {
+    log.info(
+      { fingerprint: signing.key.view.fingerprint },
+      'created the signing key for export bundles: back it up (vigil backup) with the secret key',
+    );
+  }
+  if (signing.permissionsTightened) log.warn('the signing key file was readable by others; it is now 0600');
   const store = new AuthStore(db, { clock, secrets });
   const audit = new AuditLog(db, { clock, checkpointKey: secrets.deriveKey(AUDIT_CHECKPOINT_KEY_PURPOSE) });
   const throttle = new LoginThrottle();
@@ -77,6 +88,7 @@ export async function startAuth(options: {
     audit,
     throttle,
     secrets,
+    signingKey: signing.key,
     accounts: new AccountService({ store, record }),
     signIn: new SignInService({ store, throttle, record, clock }),
     record,

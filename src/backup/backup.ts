@@ -13,6 +13,7 @@ import {
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SECRET_KEY_FILE } from '../auth/secrets.js';
+import { SIGNING_KEY_FILE } from '../auth/signing-key.js';
 import { VigilError } from '../errors/catalogue.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../storage/file-modes.js';
 import { migrations } from '../storage/migrations.js';
@@ -74,7 +75,8 @@ function copyPrivate(from: string, to: string): void {
  * The names a backup may hold. A manifest is read from a folder that may come from anywhere:
  * a name like '../../etc/x' must not make restore write outside storage.path.
  */
-const BACKUP_FILE_NAME = /^(index\.sqlite|secret\.key|config\.yaml|tls\/[A-Za-z0-9][A-Za-z0-9._-]*)$/;
+const BACKUP_FILE_NAME =
+  /^(index\.sqlite|secret\.key|signing\.key|config\.yaml|tls\/[A-Za-z0-9][A-Za-z0-9._-]*)$/;
 
 export interface BackupRequest {
   storageRoot: string;
@@ -89,7 +91,7 @@ export interface BackupRequest {
 /**
  * Backs up what cannot be rebuilt from the recordings: the index database (users, sessions,
  * tokens, audit log, API-added cameras, events, the recording index), the secret key that seals
- * camera passwords and second factors, the config file and the TLS certificate. The database is
+ * camera passwords and second factors, the key that signs export bundles, the config file and the TLS certificate. The database is
  * copied with SQLite's online backup, page by page, so it is consistent while Vigil records
  * into it. Recordings and event snapshots are media: copy them with rsync or a file backup.
  */
@@ -123,10 +125,13 @@ export async function backupInstallation(request: BackupRequest): Promise<Backup
     source.close();
   }
   const names = [INDEX_FILE];
-  const keyPath = join(storageRoot, SECRET_KEY_FILE);
-  if (existsSync(keyPath)) {
-    copyPrivate(keyPath, join(outDir, SECRET_KEY_FILE));
-    names.push(SECRET_KEY_FILE);
+  // The signing key too: a restored installation must sign with the key its public half was
+  // handed out as, or its new bundles would not match what recipients keep.
+  for (const keyFile of [SECRET_KEY_FILE, SIGNING_KEY_FILE]) {
+    const keyPath = join(storageRoot, keyFile);
+    if (!existsSync(keyPath)) continue;
+    copyPrivate(keyPath, join(outDir, keyFile));
+    names.push(keyFile);
   }
   if (request.configPath !== undefined) {
     copyPrivate(request.configPath, join(outDir, BACKUP_CONFIG_FILE));
@@ -230,7 +235,14 @@ export function restoreInstallation(backupDir: string, storageRoot: string, nowM
   };
   // The -wal and -shm files belong to the database beside them: they go aside with it, or SQLite
   // would replay the old write-ahead log into the restored database.
-  for (const name of [INDEX_FILE, `${INDEX_FILE}-wal`, `${INDEX_FILE}-shm`, SECRET_KEY_FILE]) moveAside(name);
+  for (const name of [
+    INDEX_FILE,
+    `${INDEX_FILE}-wal`,
+    `${INDEX_FILE}-shm`,
+    SECRET_KEY_FILE,
+    SIGNING_KEY_FILE,
+  ])
+    moveAside(name);
   const restoresTls = manifest.files.some((f) => f.name.startsWith(`${TLS_DIR}/`));
   if (restoresTls) {
     moveAside(TLS_DIR);

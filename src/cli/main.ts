@@ -10,6 +10,7 @@ import { acquireStorageLock } from '../storage/lock.js';
 import { SegmentIndex } from '../storage/segment-index.js';
 import { runBackup, runRestore } from './backup-commands.js';
 import { createLogger, type LoggerChoice } from './logger.js';
+import { runVerify } from './verify-command.js';
 import { EXIT_BAD_INPUT, UsageError, describeError, isInputError, runAuthCommand } from './auth-commands.js';
 
 const USAGE = `vigil ${vigilVersion()} — network video recorder
@@ -26,6 +27,14 @@ Usage:
                                                      certificate (safe while Vigil runs; not recordings)
   vigil restore DIR [--config FILE]                  restore a backup (Vigil stopped); what was there is
                                                      moved aside; default config: the backup's own
+
+  vigil verify BUNDLE [--key PUBKEY] [--config FILE]
+                                                     check a signed export bundle (zip or unpacked folder)
+                                                     offline: exit 0 exactly as signed, 1 a part was changed
+                                                     (it is named) or signed by another key than --key
+                                                     (a PEM file or the raw base64 key), 2 no such file;
+                                                     with --config, on the server: is it this installation's
+                                                     key, and do the stored segments still match
 
 Users, API tokens and the audit log (they take --config FILE too, and work while Vigil runs):
   vigil user add NAME --role admin|operator|viewer|auditor --password-stdin [--cameras a,b]
@@ -144,6 +153,7 @@ async function main(argv: string[]): Promise<void> {
       scopes: { type: 'string' },
       'expires-days': { type: 'string' },
       anchor: { type: 'string' },
+      key: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
       'log-format': { type: 'string' },
@@ -189,6 +199,13 @@ async function main(argv: string[]): Promise<void> {
     case 'restore':
       process.exitCode = await runRestore(rest[0], values.config, loadForStorageOrExit);
       return;
+    case 'verify': {
+      const storageRoot = values.config
+        ? (await loadForStorageOrExit(values.config)).config.storage.path
+        : undefined;
+      process.exitCode = await runVerify(rest[0], { key: values.key, storageRoot });
+      return;
+    }
     case 'user':
     case 'token':
     case 'audit':

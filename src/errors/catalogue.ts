@@ -132,6 +132,26 @@ export const errorCatalogue = {
     summary:
       'The secret key file is unreadable, damaged, or not the one the stored secrets were encrypted with.',
   },
+  SIGNING_KEY_INVALID: {
+    httpStatus: 500,
+    summary: 'The export signing key file is unreadable or damaged; restore it from a backup.',
+  },
+  EXPORT_NOT_FOUND: { httpStatus: 404, summary: 'No export bundle has this id (or its file was removed).' },
+  EXPORT_TOO_LARGE: {
+    httpStatus: 413,
+    summary: 'The export bundle would exceed its size limit or the free space; export a shorter range.',
+  },
+  EXPORT_FAILED: { httpStatus: 500, summary: 'Building the export bundle failed; the log has details.' },
+  SHARE_NOT_FOUND: {
+    httpStatus: 404,
+    summary: 'The share link is unknown or its token is wrong; ask the sender for the link again.',
+  },
+  SHARE_EXPIRED: { httpStatus: 410, summary: 'The share link has expired; ask the sender for a new one.' },
+  SHARE_REVOKED: { httpStatus: 410, summary: 'The share link was revoked; ask the sender for a new one.' },
+  BUNDLE_INVALID: {
+    httpStatus: 400,
+    summary: 'The file is not a Vigil export bundle (a zip or folder with manifest, signature, key, video).',
+  },
   TLS_INVALID: {
     httpStatus: 500,
     summary: 'TLS cannot start: the certificate or key is unreadable or mismatched, or openssl is missing.',

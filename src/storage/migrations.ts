@@ -366,6 +366,45 @@ export const migrations: Record<string, Migration> = {
       );
     },
   },
+  '0011_export_bundles': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Signed export bundles (src/export): one row per bundle built, kept after its file is gone
+      // so that the record of who exported what outlives the file.
+      await sql`
+        CREATE TABLE export_bundles (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          camera_id TEXT NOT NULL,
+          stream TEXT NOT NULL,
+          from_ms INTEGER NOT NULL,                    -- the range asked for, UTC epoch ms
+          to_ms INTEGER NOT NULL,
+          user_id INTEGER,                             -- who exported it; NULL once the user is deleted
+          user_name TEXT NOT NULL,                     -- their name then (the manifest says the same)
+          reason TEXT NOT NULL,                        -- why, as they wrote it
+          created_at_ms INTEGER NOT NULL,
+          path TEXT NOT NULL,                          -- the zip, relative to storage.path
+          byte_length INTEGER NOT NULL,
+          sha256 TEXT NOT NULL,                        -- of the zip file
+          manifest_json TEXT NOT NULL,                 -- the signed manifest, canonical JSON
+          deleted_at_ms INTEGER                        -- the file was removed (NULL: it is there)
+        ) STRICT`.execute(db);
+      await sql`CREATE INDEX export_bundles_by_time ON export_bundles (created_at_ms)`.execute(db);
+      // Share links: one recipient, until a time, revocable. The token itself is shown once.
+      await sql`
+        CREATE TABLE export_shares (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          export_id INTEGER NOT NULL REFERENCES export_bundles (id) ON DELETE CASCADE,
+          token_hash TEXT NOT NULL UNIQUE,             -- SHA-256 hex of the token; the token is never stored
+          recipient TEXT NOT NULL,                     -- who the link is for (an address or a name)
+          created_by TEXT NOT NULL,                    -- user name of who made it
+          created_at_ms INTEGER NOT NULL,
+          expires_at_ms INTEGER NOT NULL,
+          revoked_at_ms INTEGER,
+          download_count INTEGER NOT NULL DEFAULT 0,
+          last_download_at_ms INTEGER
+        ) STRICT`.execute(db);
+      await sql`CREATE INDEX export_shares_by_export ON export_shares (export_id)`.execute(db);
+    },
+  },
   '0013_event_search': {
     async up(db: Kysely<unknown>): Promise<void> {
       // MAX(end - start) from this index bounds a time-window search (src/events/store.ts).

@@ -185,6 +185,36 @@ export interface ApprovalRequestTable {
   result_json: string | null;
 }
 
+export interface ExportBundleTable {
+  id: Generated<number>;
+  camera_id: string;
+  stream: string;
+  from_ms: number;
+  to_ms: number;
+  user_id: number | null;
+  user_name: string;
+  reason: string;
+  created_at_ms: number;
+  path: string;
+  byte_length: number;
+  sha256: string;
+  manifest_json: string;
+  deleted_at_ms: number | null;
+}
+
+export interface ExportShareTable {
+  id: Generated<number>;
+  export_id: number;
+  token_hash: string;
+  recipient: string;
+  created_by: string;
+  created_at_ms: number;
+  expires_at_ms: number;
+  revoked_at_ms: number | null;
+  download_count: Generated<number>;
+  last_download_at_ms: number | null;
+}
+
 export interface DatabaseSchema {
   segments: SegmentTable;
   garbage: GarbageTable;
@@ -201,4 +231,6 @@ export interface DatabaseSchema {
   privacy_lifts: PrivacyLiftTable;
   evidence_locks: EvidenceLockTable;
   approval_requests: ApprovalRequestTable;
+  export_bundles: ExportBundleTable;
+  export_shares: ExportShareTable;
 }

@@ -50,6 +50,7 @@ const STATE_CHANGING_ACTIONS = [
   'evidence',
   'approval',
   'recordings.delete',
+  'export',
 ];
 
 describe('an attacker gets nothing through any spelling of any route', { timeout: 600_000 }, () => {
@@ -65,6 +66,7 @@ describe('an attacker gets nothing through any spelling of any route', { timeout
       .replace(':segmentId', String(ids.segment))
       .replace(':range', '0-10.m4s')
       .replace(':liftId', String(ids.lift))
+      .replace(':shareId', '1')
       .replace(/^\/api\/cameras\/:id/, `/api/cameras/${camera}`)
       .replace(/^\/api\/users\/:id/, `/api/users/${ids.viewerUser}`)
       .replace(/^\/api\/tokens\/:id/, `/api/tokens/${ids.adminToken}`)

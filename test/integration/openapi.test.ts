@@ -82,11 +82,16 @@ describe('the OpenAPI description', { timeout: 240_000 }, () => {
       headers.set('cookie', options.session.cookie);
       if (method !== 'GET') headers.set('x-csrf-token', options.session.csrf);
     }
-    if (options.body !== undefined) headers.set('content-type', 'application/json');
+    // A Buffer is a file upload (a bundle to verify); anything else goes as JSON.
+    const file = options.body instanceof Buffer;
+    if (options.body !== undefined)
+      headers.set('content-type', file ? 'application/zip' : 'application/json');
     const res = await fetch(`${options.base ?? vigil.url}${path}`, {
       method,
       headers,
-      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+      ...(options.body !== undefined
+        ? { body: file ? new Uint8Array(options.body as Buffer) : JSON.stringify(options.body) }
+        : {}),
     });
     const bytes = Buffer.from(await res.arrayBuffer());
     const contentType = res.headers.get('content-type');
@@ -320,6 +325,28 @@ cameras:
     assert.equal((await call('GET', `/api/events/${event.id}/clip.mp4`)).status, 200);
     assert.equal((await call('GET', '/api/audit.csv?action=login')).status, 200);
     assert.equal((await call('GET', '/metrics')).status, 200);
+
+    // Export bundles: build, list, download, share links, verify, the signing key.
+    const bundle = await call('POST', '/api/cameras/cam/exports', {
+      body: { from: String(to - 4000), to: String(to), reason: 'checking the description' },
+    });
+    assert.equal(bundle.status, 201);
+    const exportId = (bundle.json as { id: number }).id;
+    assert.equal((await call('GET', '/api/exports')).status, 200);
+    const zip = await call('GET', `/api/exports/${exportId}/bundle.zip`);
+    assert.equal(zip.status, 200);
+    const shared = await call('POST', `/api/exports/${exportId}/shares`, {
+      body: { recipient: 'someone', expiresInMs: 60_000 },
+    });
+    assert.equal(shared.status, 201);
+    const link = shared.json as { share: { id: number }; path: string };
+    assert.equal((await call('GET', `/api/exports/${exportId}/shares`)).status, 200);
+    assert.equal((await call('GET', link.path, { token: null })).status, 200);
+    assert.equal((await call('DELETE', `/api/exports/${exportId}/shares/${link.share.id}`)).status, 200);
+    assert.equal((await call('GET', link.path, { token: null })).status, 410);
+    assert.equal((await call('POST', '/api/verify', { body: zip.bytes })).status, 200);
+    assert.equal((await call('GET', '/api/system/signing-key')).status, 200);
+    assert.equal((await call('GET', '/api/system/signing-key.pem')).status, 200);
 
     // WebSockets: the upgrade, and a refusal before it.
     assert.equal(await upgrade('/api/ws'), 101);

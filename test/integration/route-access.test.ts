@@ -20,6 +20,7 @@ function concrete(url: string, camera = 'cam'): string {
     .replace(':segmentId', '1')
     .replace(':range', '0-10.m4s')
     .replace(':liftId', '999999')
+    .replace(':shareId', '1')
     .replace(/^\/api\/cameras\/:id/, `/api/cameras/${camera}`)
     .replace(':id', '999999');
 }

@@ -12,6 +12,7 @@ import { AuthFrame, SetupPage, SignInPage } from './pages/SignInPage';
 import { PrivacyNoticePage } from './pages/PrivacyNoticePage';
 import { SystemPage } from './pages/SystemPage';
 import { UsersPage } from './pages/UsersPage';
+import { VerifyPage } from './pages/VerifyPage';
 import { href, useRoute, type Route } from './router';
 import {
   allowedSections,
@@ -225,6 +226,8 @@ function View(props: { section: string; route: Route }) {
       return route.path[1] === 'notice' ? <PrivacyNoticePage /> : <SystemPage />;
     case 'account':
       return <AccountPage />;
+    case 'verify':
+      return <VerifyPage />;
     case 'users':
       return <UsersPage />;
     case 'audit':

@@ -18,6 +18,16 @@ import type {
   StreamName,
 } from '@contract/cameras';
 import type { ApiErrorBody } from '@contract/errors';
+import type {
+  CreatedShare,
+  CreateExportBody,
+  ExportList,
+  ExportView,
+  ShareList,
+  ShareView,
+  SigningKeyResponse,
+  VerifyResponse,
+} from '@contract/exports';
 import type { MotionPeriodsResponse, RecordingsResponse } from '@contract/recordings';
 import type { EventsPage, EventView } from '@contract/events';
 import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '@contract/system';
@@ -68,14 +78,16 @@ export function forgetSession(): void {
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  // A file goes as it is (a bundle to verify); anything else as JSON.
+  const file = body instanceof Blob;
   const headers: Record<string, string> = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined) headers['content-type'] = file ? 'application/zip' : 'application/json';
   if (STATE_CHANGING.has(method) && csrfToken) headers['x-csrf-token'] = csrfToken;
   const response = await fetch(path, {
     method,
     headers,
     credentials: 'same-origin',
-    body: body === undefined ? null : JSON.stringify(body),
+    body: body === undefined ? null : file ? body : JSON.stringify(body),
   });
   if (response.status === 204) return undefined as T;
   const text = await response.text();
@@ -231,6 +243,17 @@ export const api = {
       'GET',
       `/api/cameras/${cameraId}/motion?from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}`,
     ),
+  createExport: (cameraId: string, body: CreateExportBody) =>
+    request<ExportView>('POST', `/api/cameras/${cameraId}/exports`, body),
+  exports: () => request<ExportList>('GET', '/api/exports').then((r) => r.exports),
+  shares: (exportId: number) =>
+    request<ShareList>('GET', `/api/exports/${exportId}/shares`).then((r) => r.shares),
+  createShare: (exportId: number, recipient: string, expiresInMs: number) =>
+    request<CreatedShare>('POST', `/api/exports/${exportId}/shares`, { recipient, expiresInMs }),
+  revokeShare: (exportId: number, shareId: number) =>
+    request<ShareView>('DELETE', `/api/exports/${exportId}/shares/${shareId}`),
+  signingKey: () => request<SigningKeyResponse>('GET', '/api/system/signing-key'),
+  verifyBundle: (file: Blob) => request<VerifyResponse>('POST', '/api/verify', file),
   recordings: (cameraId: string, fromMs: number, toMs: number) =>
     request<RecordingsResponse>(
       'GET',

@@ -10,7 +10,7 @@ import { MaskedLive } from './masked-live.js';
 import { MaskedPlayback } from './masked-playback.js';
 import type { MaskedRecording } from './masked-recording.js';
 
-export { maskMp4, type MaskedFile } from './masked-playback.js';
+export { maskMp4, maskTransform, type MaskedFile } from './masked-playback.js';
 export { maskKey } from './mask-args.js';
 export { MaskedRecording, masksAtRecording } from './masked-recording.js';
 export type { MaskedLive } from './masked-live.js';

@@ -227,3 +227,21 @@ async function readAll(stream: Readable): Promise<Buffer> {
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
+
+/**
+ * The privacy masks as an export transform (src/export: a bundle's video, declared in its
+ * manifest): the polygons hidden from the exporter, blacked out by re-encoding.
+ */
+export function maskTransform(
+  polygons: readonly MaskPolygon[],
+  ffmpeg: { path: string; major: number },
+): { describe(): Record<string, unknown>; apply(inputPath: string, outputPath: string): Promise<void> } {
+  return {
+    describe: () => ({
+      name: 'privacy-masks',
+      description: 'areas under privacy masks blacked out, re-encoded with H.264',
+      polygons: polygons.map((polygon) => polygon.map(([x, y]) => [x, y])),
+    }),
+    apply: (inputPath, outputPath) => maskMp4(inputPath, outputPath, polygons, ffmpeg.path, ffmpeg.major),
+  };
+}

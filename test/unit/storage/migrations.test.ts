@@ -179,6 +179,21 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
       assert.equal(request.params_json, '{"lockId":1}');
     },
   },
+  '0011_export_bundles': {
+    insert: [
+      `INSERT INTO export_bundles (camera_id, stream, from_ms, to_ms, user_id, user_name, reason, created_at_ms,
+       path, byte_length, sha256, manifest_json) VALUES ('door', 'main', 0, 1000, 1, 'Alice', 'claim', 5,
+       'exports/door.zip', 10, '${'b'.repeat(64)}', '{}')`,
+      `INSERT INTO export_shares (export_id, token_hash, recipient, created_by, created_at_ms, expires_at_ms)
+       VALUES (1, 'h1', 'someone', 'Alice', 5, 99)`,
+    ],
+    check: async (db) => {
+      const bundle = await db.selectFrom('export_bundles').selectAll().executeTakeFirstOrThrow();
+      assert.equal(bundle.reason, 'claim');
+      const share = await db.selectFrom('export_shares').selectAll().executeTakeFirstOrThrow();
+      assert.equal(share.download_count, 0);
+    },
+  },
 };
 
 async function scopesOf(db: Db, hash: string): Promise<string[] | null> {

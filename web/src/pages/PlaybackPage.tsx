@@ -1,6 +1,7 @@
 import Hls from 'hls.js/light';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, exportUrl, vodUrl } from '../api';
+import { ExportBundleDialog } from '../components/ExportBundleDialog';
 import { Forbidden } from '../components/FormError';
 import { Timeline } from '../components/Timeline';
 import { formatDateTime, formatTime, localDateValue, startOfLocalDay } from '../format';
@@ -57,6 +58,7 @@ function Playback(props: {
   const [dayStartMs, setDayStartMs] = useState(() => startOfLocalDay(props.startAtMs ?? Date.now()));
   const [zoom, setZoom] = useState<number>(DAY_MS);
   const [cursorMs, setCursorMs] = useState<number | null>(null);
+  const [bundling, setBundling] = useState(false);
   const [playing, setPlaying] = useState<{ fromMs: number; seq: number } | null>(null);
   const [speed, setSpeed] = useState(1);
   const [selection, setSelection] = useState<{ fromMs: number; toMs: number } | null>(null);
@@ -382,11 +384,22 @@ function Playback(props: {
               <a className="button" href={exportUrl(cameraId, selection.fromMs, selection.toMs)} download>
                 Download MP4
               </a>
+              <button type="button" onClick={() => setBundling(true)}>
+                Signed export…
+              </button>
             </>
           ) : (
             <span className="muted">Play something, then set the range to export.</span>
           )}
         </div>
+      )}
+      {mayExport && bundling && selection && (
+        <ExportBundleDialog
+          cameraId={cameraId}
+          fromMs={selection.fromMs}
+          toMs={selection.toMs}
+          onClose={() => setBundling(false)}
+        />
       )}
     </section>
   );

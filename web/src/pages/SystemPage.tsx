@@ -5,6 +5,28 @@ import { formatBytes, formatDateTime, formatDuration } from '../format';
 import { href } from '../router';
 import { usePoll } from '../usePoll';
 
+/** The public key export bundles are signed with: what recipients compare a bundle's key with. */
+function SigningKeyCard() {
+  const key = usePoll(api.signingKey, 600_000);
+  if (!key.data) return null;
+  return (
+    <div className="card" data-testid="signing-key">
+      <h2>Export signing key</h2>
+      <p>
+        Ed25519 fingerprint <code>{key.data.fingerprint}</code>
+      </p>
+      <pre>{key.data.pem}</pre>
+      <p>
+        <a href="/api/system/signing-key.pem" download>
+          Download the public key
+        </a>{' '}
+        for recipients (<code>vigil verify BUNDLE --key FILE</code>), or{' '}
+        <a href="#/verify">verify a bundle</a>.
+      </p>
+    </div>
+  );
+}
+
 export function SystemPage() {
   const system = usePoll(api.system, 5000);
   const data = system.data;
@@ -112,6 +134,7 @@ export function SystemPage() {
           )}
         </tbody>
       </table>
+      <SigningKeyCard />
       <h2>Privacy masks in video</h2>
       {data.maskedTranscoders.length === 0 ? (
         <p className="muted">No one watches video with privacy masks now: nothing is re-encoded.</p>
