@@ -60,7 +60,10 @@ const layers = {
     'contract',
   ],
   // Privacy masks and redaction: pictures and video changed before they leave the server.
-  privacy: ['errors', 'time', 'media', 'config', 'auth', 'ingest', 'contract'],
+  // Redaction runs the analytics detectors (the tfjs runtime, the person detector, the image and
+  // box helpers) on exported video, so privacy sits above analytics; analytics must never import
+  // privacy (masks reach analytics as polygons through the composition root).
+  privacy: ['errors', 'time', 'media', 'config', 'auth', 'ingest', 'analytics', 'contract'],
   // Routes over every module below them.
   api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.
