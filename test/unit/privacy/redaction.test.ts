@@ -38,8 +38,8 @@ test('pixelation leaves each block one colour inside the box and the rest of the
         continue;
       }
       const bx = Math.floor(x / block) * block;
-      const by = Math.floor(y / block) * block;
-      const corner = (by * width + bx) * 3;
+      const by: number = Math.floor(y / block) * block;
+      const corner: number = (by * width + bx) * 3;
       assert.deepEqual([...data.subarray(i, i + 3)], [...data.subarray(corner, corner + 3)]);
     }
   }
