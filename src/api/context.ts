@@ -4,6 +4,7 @@ import type { CameraManager } from '../camera/camera-manager.js';
 import type { AuthServices } from '../auth/service.js';
 import type { CameraService } from '../camera-admin/camera-service.js';
 import type { EventServices } from '../events/index.js';
+import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import type { VigilMetrics } from '../metrics/vigil-metrics.js';
 import type { AddressAllowList } from '../auth/permissions.js';
 import type { PlaybackService } from '../recording/playback.js';
@@ -36,6 +37,8 @@ export interface ApiServices {
   motion: MotionIndex;
   /** The ffmpeg that encodes snapshots. */
   ffmpegPath: string;
+  /** The same ffmpeg with its version, for redacted exports (decode and re-encode). */
+  ffmpeg: FfmpegBinary;
   /** Prometheus metrics: GET /metrics renders them, every response is timed into them. */
   metrics: Pick<VigilMetrics, 'render' | 'observeHttpRequest'>;
   /** server.metricsAllowFrom: addresses that may read /metrics without a token. */

@@ -25,6 +25,7 @@ import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { mediaRoutes } from './routes/media.js';
+import { redactedExportRoutes } from './routes/redacted-export.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { sessionRoutes } from './routes/session.js';
 import { systemRoutes } from './routes/system.js';
@@ -138,6 +139,16 @@ export async function buildServer(
   await app.register(systemRoutes(services.system));
   await app.register(cameraRoutes(services.cameraAdmin));
   await app.register(mediaRoutes({ cameras, playback, clock, ffmpegPath: services.ffmpegPath, audit }));
+  await app.register(
+    redactedExportRoutes({
+      cameras,
+      playback,
+      events: services.events.store,
+      clock,
+      ffmpeg: services.ffmpeg,
+      audit,
+    }),
+  );
   await app.register(liveRoutes({ cameras, playback, clock, audit }));
   await app.register(
     analyticsRoutes({ cameras, motion: services.motion, analytics: services.analytics, clock }),

@@ -214,6 +214,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           analytics,
           motion: storage.motion,
           ffmpegPath: ffmpeg.path,
+          ffmpeg,
           metrics,
           metricsAllowFrom: new NetworkList(config.server.metricsAllowFrom, 'server.metricsAllowFrom'),
         },
