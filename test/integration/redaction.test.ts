@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { Box } from '../../src/analytics/geometry.js';
 import { locateFfmpeg, type FfmpegBinary } from '../../src/ingest/ffmpeg-binary.js';
+import { CenterNetDetector } from '../../src/analytics/detector/centernet.js';
 import { BlazeFaceDetector } from '../../src/privacy/redaction/blazeface.js';
 import { redactMp4 } from '../../src/privacy/redaction/redact.js';
 import { decodeFrames, probeVideoSize } from '../../src/privacy/redaction/video-io.js';
@@ -175,3 +176,96 @@ test(
     }
   },
 );
+
+const VTEST_SUB = resolve(repoRoot, '..', 'shared', 'footage', 'vtest-sub.mp4');
+
+test(
+  'everyone but one tracked person: the others are pixelated, the kept person is not',
+  { skip: existsSync(VTEST_SUB) ? false : 'needs people: ../shared/footage/vtest-sub.mp4 is not here' },
+  async () => {
+    const input = join(dir, 'people.mp4');
+    await execFileAsync(ffmpeg.path, [
+      ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-ss', '20', '-t', '4', '-i', VTEST_SUB, '-an'],
+      ...['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-y', input],
+    ]);
+    const personDetector = await CenterNetDetector.create({ minScore: 0.3 });
+    const faceDetector = await BlazeFaceDetector.create();
+    try {
+      // The kept track, as an event would store it: the centre of one person's box every 5 frames.
+      const clipStartTimeMs = 1_700_000_000_000;
+      const size = await probeVideoSize(ffmpeg, input);
+      const people: Array<{ frame: number; boxes: Box[] }> = [];
+      const times = await decodeFrames(ffmpeg, input, size, async (rgb, frame) => {
+        if (frame % 5 !== 0) return;
+        const [found = []] = await personDetector.detect([{ data: rgb, ...size }]);
+        people.push({
+          frame,
+          boxes: found.filter((d) => d.label === 'person' && d.score >= 0.5).map((d) => d.box),
+        });
+      });
+      const firstBoxes = people[0]!.boxes;
+      assert.ok(firstBoxes.length >= 2, `${firstBoxes.length} people on the first frame`);
+      // The tallest (nearest) person: the easiest to follow by box centres.
+      let subject = firstBoxes.reduce((a, b) => (b.height > a.height ? b : a));
+      const path = [];
+      for (const { frame, boxes } of people) {
+        const nearest = boxes.reduce<Box | null>(
+          (best, b) => (!best || centreDistance(b, subject) < centreDistance(best, subject) ? b : best),
+          null,
+        );
+        if (!nearest || centreDistance(nearest, subject) > subject.height) continue;
+        subject = nearest;
+        path.push({
+          timeMs: clipStartTimeMs + times[frame]! - times[0]!,
+          x: (subject.x + subject.width / 2) / size.width,
+          y: (subject.y + subject.height / 2) / size.height,
+        });
+      }
+      assert.ok(path.length >= 6, `the kept person was followed on ${path.length} frames`);
+
+      const report = await redactMp4(
+        input,
+        join(dir, 'people-redacted.mp4'),
+        { mode: 'all-except-track', keep: { eventId: 1, path }, clipStartTimeMs },
+        { ffmpeg, faceDetector, personDetector, reportBoxes: true },
+      );
+      assert.ok(report.personDetectionCount > 0);
+      let keptVisible = 0;
+      let othersTotal = 0;
+      let othersBlurred = 0;
+      for (const { frame, boxes } of people) {
+        const blurred = report.boxes![frame]!;
+        const t = clipStartTimeMs + times[frame]! - times[0]!;
+        const point = path.find((p) => p.timeMs === t);
+        if (point) {
+          const centre = { x: point.x * size.width, y: point.y * size.height };
+          if (!blurred.some((b) => inside(centre, b))) keptVisible++;
+          for (const other of boxes) {
+            if (inside(centre, other)) continue;
+            othersTotal++;
+            if (coveredShare(other, blurred, size) >= 0.9) othersBlurred++;
+          }
+        }
+      }
+      console.log(
+        `all-except-track: kept person visible on ${keptVisible} of ${path.length} sampled frames; ` +
+          `${othersBlurred} of ${othersTotal} other people ≥ 90% pixelated`,
+      );
+      assert.ok(keptVisible >= path.length - 1, `kept person visible on ${keptVisible} of ${path.length}`);
+      assert.ok(othersTotal > 0 && othersBlurred / othersTotal >= 0.9, `${othersBlurred} of ${othersTotal}`);
+    } finally {
+      faceDetector.close();
+      await personDetector.close();
+    }
+  },
+);
+
+function centreDistance(a: Box, b: Box): number {
+  return Math.hypot(a.x + a.width / 2 - (b.x + b.width / 2), a.y + a.height / 2 - (b.y + b.height / 2));
+}
+
+function inside(point: { x: number; y: number }, box: Box): boolean {
+  return (
+    point.x >= box.x && point.x <= box.x + box.width && point.y >= box.y && point.y <= box.y + box.height
+  );
+}
