@@ -16,6 +16,7 @@ import {
   type FollowedTrack,
   type RedactionOptions,
 } from '../../privacy/redaction/index.js';
+import type { RedactedExportRequest } from '../../contract/recordings.js';
 import type { PlaybackService } from '../../recording/playback.js';
 import type { Clock } from '../../time/clock.js';
 import { parseRangeParams } from '../../time/parse.js';
@@ -148,7 +149,8 @@ export function redactedExportRoutes(ctx: RedactedExportDeps): FastifyPluginAsyn
       async (request, reply) => {
         const camera = ctx.cameras.get(request.params.id);
         const cameraId = camera.config.id;
-        const body = request.body;
+        // The wire type the UI compiles against: the schema must accept what it sends.
+        const body: RedactedExportRequest = request.body;
         const { fromMs, toMs } = parseRangeParams(body, ctx.clock.nowMs(), {
           defaultSpanMs: MAX_REDACTED_SPAN_MS,
           maxSpanMs: MAX_REDACTED_SPAN_MS,
