@@ -77,12 +77,7 @@ export function keptPersonBox(
   let best: Box | null = null;
   let bestDistance = Infinity;
   for (const box of persons) {
-    const inside =
-      centrePx.x >= box.x &&
-      centrePx.x <= box.x + box.width &&
-      centrePx.y >= box.y &&
-      centrePx.y <= box.y + box.height;
-    if (!inside) continue;
+    if (!boxContains(box, centrePx)) continue;
     const c = boxCentre(box);
     const distance = Math.hypot(c.x - centrePx.x, c.y - centrePx.y);
     if (distance < bestDistance) {
@@ -91,4 +86,11 @@ export function keptPersonBox(
     }
   }
   return best;
+}
+
+/** Whether a point (pixels) lies in a box, edges included. */
+export function boxContains(box: Box, point: { x: number; y: number }): boolean {
+  return (
+    point.x >= box.x && point.x <= box.x + box.width && point.y >= box.y && point.y <= box.y + box.height
+  );
 }

@@ -3,7 +3,7 @@ import type { Detector, RgbImage } from '../../analytics/detector/index.js';
 import { VigilError } from '../../errors/catalogue.js';
 import type { FfmpegBinary } from '../../ingest/ffmpeg-binary.js';
 import type { FaceDetector } from './blazeface.js';
-import { keptPersonBox, manualBoxAt, pathCentreAt } from './follow.js';
+import { boxContains, keptPersonBox, manualBoxAt, pathCentreAt } from './follow.js';
 import { DEFAULT_HOLD_OPTIONS, heldBoxes, linkDetections, type HoldOptions } from './hold.js';
 import {
   DEFAULT_HOLD_FRAMES,
@@ -101,13 +101,27 @@ export async function redactMp4(
     frameCount > 1 ? ((ptsMs[frameCount - 1]! - ptsMs[0]!) * frameCount) / (frameCount - 1) : 0;
   const outputFramesPerSecond = durationMs > 0 ? (frameCount * 1000) / durationMs : 25;
   const encoder = startEncoder(deps.ffmpeg, outputPath, size, outputFramesPerSecond);
+  let encodedFrames = 0;
   try {
     await decodeFrames(deps.ffmpeg, inputPath, size, async (rgb, frame) => {
       const image: RgbImage = { data: rgb, width: size.width, height: size.height };
-      pixelateBoxes(image, plan[frame] ?? []);
+      const boxes = plan[frame];
+      // The second decode must give the frames the first did: a frame outside the plan is never sent.
+      if (!boxes)
+        throw new VigilError(
+          'REDACTION_FAILED',
+          `${inputPath} gave more frames on the second decode than on the first`,
+        );
+      pixelateBoxes(image, boxes);
       await encoder.write(rgb);
+      encodedFrames++;
       deps.onProgress?.({ pass: 2, frame });
     });
+    if (encodedFrames !== frameCount)
+      throw new VigilError(
+        'REDACTION_FAILED',
+        `${inputPath} gave ${encodedFrames} frames on the second decode, ${frameCount} on the first`,
+      );
     await encoder.finish();
   } catch (error) {
     encoder.abort();
@@ -204,19 +218,13 @@ function boxesForFrame(
     const centre = options.keep ? pathCentreAt(options.keep.path, options.clipStartTimeMs! + atMs) : null;
     const kept = keptPersonBox(persons, centre && { x: centre.x * size.width, y: centre.y * size.height });
     boxes.push(...persons.filter((p) => p !== kept));
-    boxes.push(...faces.filter((face) => !kept || !contains(kept, boxCentre(face))));
+    boxes.push(...faces.filter((face) => !kept || !boxContains(kept, boxCentre(face))));
   }
   for (const manual of options.manualBoxes ?? []) {
     const box = manualBoxAt(manual, atMs, size, options.clipStartTimeMs);
     if (box) boxes.push(box);
   }
   return boxes;
-}
-
-function contains(box: Box, point: { x: number; y: number }): boolean {
-  return (
-    point.x >= box.x && point.x <= box.x + box.width && point.y >= box.y && point.y <= box.y + box.height
-  );
 }
 
 const MODES = new Set(['faces', 'all-except-track', 'manual']);

@@ -109,6 +109,12 @@ export async function decodeFrames(
   const [code] = await closed;
   if (code !== 0)
     throw new VigilError('REDACTION_FAILED', `ffmpeg could not decode ${inputPath}: ${tail(stderrTail)}`);
+  // Every frame needs its time: a frame without one would fall outside the plan, and go unblurred.
+  if (ptsMs.length < index)
+    throw new VigilError(
+      'REDACTION_FAILED',
+      `ffmpeg reported times for ${ptsMs.length} of ${index} frames of ${inputPath}`,
+    );
   return ptsMs.slice(0, index);
 }
 
