@@ -63,6 +63,9 @@ const layers = {
     'contract',
   ],
   // Privacy masks and redaction: pictures and video changed before they leave the server.
+  // Redaction runs the analytics detectors (the tfjs runtime, the person detector, the image and
+  // box helpers) on exported video, so privacy sits above analytics; analytics must never import
+  // privacy (masks reach analytics as polygons through the composition root).
   // Lifts of liftable masks are stored (storage) and audited (audit); masked video subscribes to the
   // camera runtime like live view, and reads recordings like playback.
   privacy: [
@@ -77,6 +80,7 @@ const layers = {
     'recording',
     'live',
     'camera',
+    'analytics',
     'contract',
   ],
   // Four-eyes approval: actions registered by the modules above, run when a second user approves.

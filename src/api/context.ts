@@ -8,6 +8,7 @@ import type { EventServices } from '../events/index.js';
 import type { ApprovalService } from '../approvals/approval-service.js';
 import type { EvidenceService } from '../evidence/evidence-service.js';
 import type { ExportService } from '../export/service.js';
+import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import type { VigilMetrics } from '../metrics/vigil-metrics.js';
 import type { AddressAllowList } from '../auth/permissions.js';
 import type { MaskService } from '../privacy/mask-service.js';
@@ -51,6 +52,8 @@ export interface ApiServices {
   masks: MaskService;
   /** The ffmpeg that encodes snapshots. */
   ffmpegPath: string;
+  /** The same ffmpeg with its version, for redacted exports (decode and re-encode). */
+  ffmpeg: FfmpegBinary;
   /** Prometheus metrics: GET /metrics renders them, every response is timed into them. */
   metrics: Pick<VigilMetrics, 'render' | 'observeHttpRequest'>;
   /** server.metricsAllowFrom: addresses that may read /metrics without a token. */

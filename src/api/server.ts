@@ -29,6 +29,7 @@ import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { mediaRoutes } from './routes/media.js';
+import { redactedExportRoutes } from './routes/redacted-export.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { sessionRoutes } from './routes/session.js';
 import { systemRoutes } from './routes/system.js';
@@ -154,6 +155,17 @@ export async function buildServer(
     }),
   );
   await app.register(liveRoutes({ cameras, playback, clock, audit, maskedVideo }));
+  await app.register(
+    redactedExportRoutes({
+      cameras,
+      playback,
+      events: services.events.store,
+      clock,
+      ffmpeg: services.ffmpeg,
+      audit,
+      masks: services.masks,
+    }),
+  );
   await app.register(
     analyticsRoutes({ cameras, motion: services.motion, analytics: services.analytics, clock }),
   );

@@ -315,6 +315,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           motion: storage.motion,
           masks,
           ffmpegPath: ffmpeg.path,
+          ffmpeg,
           metrics,
           metricsAllowFrom: new NetworkList(config.server.metricsAllowFrom, 'server.metricsAllowFrom'),
         },

@@ -45,3 +45,20 @@ export interface AnalyticsStatusResponse {
     error: string | null;
   } | null;
 }
+
+/** POST /api/cameras/:id/redacted-export: the body (docs/ref/api.md). The answer is the MP4. */
+export interface RedactedExportRequest {
+  /** ISO-8601 or epoch ms, as strings. */
+  from: string;
+  to: string;
+  stream?: 'main' | 'sub';
+  redaction: {
+    mode: 'faces' | 'all-except-track' | 'manual';
+    keepEventId?: number;
+    manualBoxes?: Array<{
+      keys: Array<{ atMs: number; box: { x: number; y: number; width: number; height: number } }>;
+      followEventId?: number;
+    }>;
+    holdFrames?: number;
+  };
+}

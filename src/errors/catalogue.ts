@@ -35,6 +35,14 @@ export const errorCatalogue = {
     summary: 'Two connection tests are running already; retry after the time given.',
   },
   STREAM_NOT_FOUND: { httpStatus: 404, summary: 'The camera has no stream of this name.' },
+  REDACTION_INVALID: {
+    httpStatus: 400,
+    summary: 'The redaction options are incomplete or contradict each other.',
+  },
+  REDACTION_FAILED: {
+    httpStatus: 500,
+    summary: 'ffmpeg could not decode or re-encode the video being redacted.',
+  },
   NO_RECORDINGS: { httpStatus: 404, summary: 'Nothing was recorded in the requested range.' },
   SNAPSHOT_UNAVAILABLE: { httpStatus: 503, summary: 'The stream has not delivered a frame yet.' },
   MASKED_VIDEO_FAILED: {

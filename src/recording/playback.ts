@@ -170,7 +170,12 @@ export class PlaybackService {
    * One progressive MP4 of [fromMs, toMs) built from the stored segments without copying them:
    * its moov is computed from the fragments' sample tables, its mdat read from the files.
    */
-  async exportMp4(cameraId: string, stream: string, fromMs: number, toMs: number): Promise<VirtualMp4> {
+  async exportMp4(
+    cameraId: string,
+    stream: string,
+    fromMs: number,
+    toMs: number,
+  ): Promise<VirtualMp4 & { startTimeMs: number }> {
     const segments = await this.segments(cameraId, stream, fromMs, toMs);
     const pieces: ExportPiece[] = [];
     for (const segment of segments) {
@@ -187,7 +192,11 @@ export class PlaybackService {
         `camera '${cameraId}' has no ${stream} recording between ${new Date(fromMs).toISOString()} and ${new Date(toMs).toISOString()}`,
       );
     }
-    return buildProgressiveMp4(pieces);
+    const mp4 = buildProgressiveMp4(pieces);
+    // Wall time of the first frame shown: the keyframe at or before fromMs.
+    const first = mp4.videoStart ? segments[mp4.videoStart.pieceIndex] : undefined;
+    const startTimeMs = first && mp4.videoStart ? ticksToMs(first, mp4.videoStart.decodeTicks) : fromMs;
+    return Object.assign(mp4, { startTimeMs });
   }
 
   /** The init segment of a segment found by segment(). */

@@ -219,6 +219,14 @@ cameras:
     t.diagnostic(`export: ${info.format.duration} s, ${frames} frames`);
     assert.ok(frames > 10, `${frames} frames decoded from the export`);
     assertNoConsoleErrors(watched);
+
+    // The blurred export: its request reaches the server with the session's CSRF token, and the
+    // server's answer shows. An event that does not exist is refused before any video is read.
+    await page.selectOption('select[aria-label="Blur"]', 'all-except-track');
+    await page.fill('input[aria-label="Event number"]', '987654');
+    await page.click('button:has-text("Download blurred MP4")');
+    await page.waitForSelector('.redacted-export .error:has-text("no event 987654")');
+    assert.equal(await page.isEnabled('button:has-text("Download blurred MP4")'), true);
   });
 
   test('adding a camera through the form: test connection, wrong password, then the right one', async () => {

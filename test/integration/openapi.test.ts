@@ -320,6 +320,17 @@ cameras:
     assert.equal((await call('GET', exportPath, { headers: { range: 'bytes=0-99' } })).status, 206);
     assert.equal((await call('GET', exportPath, { headers: { 'if-none-match': etag } })).status, 304);
     assert.equal((await call('GET', exportPath, { headers: { range: 'bytes=999999999-' } })).status, 416);
+    const redacted = await call('POST', '/api/cameras/cam/redacted-export', {
+      body: {
+        from: String(to - 2000),
+        to: String(to),
+        redaction: {
+          mode: 'manual',
+          manualBoxes: [{ keys: [{ atMs: 0, box: { x: 0, y: 0, width: 0.5, height: 0.5 } }] }],
+        },
+      },
+    });
+    assert.equal(redacted.status, 200);
     assert.equal((await call('GET', `/api/events/${event.id}/snapshot.jpg`)).status, 200);
     assert.equal((await call('GET', `/api/events/${event.id}/snapshot.jpg?crop=1`)).status, 200);
     assert.equal((await call('GET', `/api/events/${event.id}/clip.mp4`)).status, 200);

@@ -28,7 +28,7 @@ import type {
   SigningKeyResponse,
   VerifyResponse,
 } from '@contract/exports';
-import type { MotionPeriodsResponse, RecordingsResponse } from '@contract/recordings';
+import type { MotionPeriodsResponse, RecordingsResponse, RedactedExportRequest } from '@contract/recordings';
 import type { EventsPage, EventView } from '@contract/events';
 import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '@contract/system';
 import type { ApprovalList, ApprovalOutcome, ApprovalView } from '@contract/approvals';
@@ -77,18 +77,22 @@ export function forgetSession(): void {
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+function send(method: string, path: string, body?: unknown): Promise<Response> {
   // A file goes as it is (a bundle to verify); anything else as JSON.
   const file = body instanceof Blob;
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = file ? 'application/zip' : 'application/json';
   if (STATE_CHANGING.has(method) && csrfToken) headers['x-csrf-token'] = csrfToken;
-  const response = await fetch(path, {
+  return fetch(path, {
     method,
     headers,
     credentials: 'same-origin',
     body: body === undefined ? null : file ? body : JSON.stringify(body),
   });
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await send(method, path, body);
   if (response.status === 204) return undefined as T;
   const text = await response.text();
   let json: unknown = null;
@@ -260,6 +264,19 @@ export const api = {
       `/api/cameras/${cameraId}/recordings?from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}`,
     ),
 };
+
+/** A redacted MP4 of a range (faces or everyone but one event's person pixelated), as a file to save. */
+export async function redactedExport(cameraId: string, body: RedactedExportRequest): Promise<Blob> {
+  const response = await send('POST', `/api/cameras/${cameraId}/redacted-export`, body);
+  if (response.ok) return response.blob();
+  const error = ((await response.json().catch(() => null)) as ApiErrorBody | null)?.error;
+  throw new ApiError(
+    error?.code ?? 'HTTP',
+    error?.message ?? `${response.status} ${response.statusText}`,
+    response.status,
+    error?.details ?? {},
+  );
+}
 
 export function vodUrl(cameraId: string, fromMs: number, toMs: number): string {
   return `/api/cameras/${cameraId}/vod.m3u8?from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}`;

@@ -1,19 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
 import { boxFromCorners, clampBox } from '../geometry.js';
 import { cocoLabel } from './coco-labels.js';
 import { cropResizeRgb } from './image.js';
+import { defaultModelDir, loadModel } from './tfjs-models.js';
 import type { Detection, Detector, DetectorInput } from './types.js';
 
-/**
- * The one model file this detector loads, from @vladmandic/human's models folder. That package
- * also ships age, gender, emotion and face-recognition models: Vigil never loads them (refused
- * by design), which is why the name is fixed here and not configurable.
- */
 const MODEL_FILE = 'centernet.json';
 const INPUT_NODE = 'tower_0/images';
 const OUTPUT_NODE = 'tower_0/detections';
@@ -27,66 +20,6 @@ export interface CenterNetOptions {
   modelDir?: string;
   /** Raw detections below this score are dropped inside the detector; the label filters come after. */
   minScore?: number;
-}
-
-const require = createRequire(import.meta.url);
-
-/** The models folder of @vladmandic/human, found without importing (and so without running) the package. */
-export function defaultModelDir(): string {
-  return join(dirname(require.resolve('@vladmandic/human')), '..', 'models');
-}
-
-let backendReady: Promise<void> | null = null;
-
-/**
- * Select tfjs's WebAssembly backend, with the .wasm binaries read from the installed package
- * (no fetch, no network). Once per process (tfjs keeps one global backend); safe to call again.
- * In Node the wasm backend is single-threaded (tfjs disables its threads there): one inference
- * uses one core.
- */
-export function initWasmBackend(): Promise<void> {
-  backendReady ??= (async () => {
-    const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
-    // A prefix, not a folder: tfjs appends the file name to it.
-    setWasmPaths(`${wasmDir}/`);
-    const ok = await tf.setBackend('wasm');
-    if (!ok) throw new Error('tfjs could not initialise its WebAssembly backend');
-    await tf.ready();
-  })();
-  backendReady.catch(() => {
-    backendReady = null;
-  });
-  return backendReady;
-}
-
-/** A tfjs IOHandler that reads a graph model's JSON and single weights file from a folder. */
-async function loadModelArtifacts(modelDir: string): Promise<tf.io.ModelArtifacts> {
-  const manifest = JSON.parse(await readFile(join(modelDir, MODEL_FILE), 'utf8')) as {
-    modelTopology: object;
-    weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
-    format?: string;
-    generatedBy?: string;
-    convertedBy?: string;
-    signature?: object;
-  };
-  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-  const buffers: Buffer[] = [];
-  for (const group of manifest.weightsManifest) {
-    weightSpecs.push(...group.weights);
-    // Weight file names come from the manifest; keep them inside the model folder.
-    for (const path of group.paths)
-      buffers.push(await readFile(join(modelDir, path.replace(/^.*[\\/]/, ''))));
-  }
-  const weights = Buffer.concat(buffers);
-  return {
-    modelTopology: manifest.modelTopology,
-    weightSpecs,
-    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
-    format: manifest.format,
-    generatedBy: manifest.generatedBy,
-    convertedBy: manifest.convertedBy,
-    signature: manifest.signature,
-  };
 }
 
 /**
@@ -114,9 +47,8 @@ export class CenterNetDetector implements Detector {
   }
 
   static async create(options: CenterNetOptions = {}): Promise<CenterNetDetector> {
-    await initWasmBackend();
     const modelDir = options.modelDir ?? defaultModelDir();
-    const model = await loadGraphModel({ load: () => loadModelArtifacts(modelDir) });
+    const model = await loadModel(MODEL_FILE, modelDir);
     if (!model.outputNodes.includes(OUTPUT_NODE) && !model.outputs.some((o) => o.name === OUTPUT_NODE)) {
       model.dispose();
       throw new Error(`${join(modelDir, MODEL_FILE)} has no output ${OUTPUT_NODE}: not the CenterNet model`);

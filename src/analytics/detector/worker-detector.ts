@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { CenterNetOptions } from './centernet.js';
+import { workerEntryUrl } from './worker-entry.js';
 import type { Detection, Detector, DetectorInput } from './types.js';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
 
@@ -30,7 +31,7 @@ export class WorkerDetector implements Detector {
   }
 
   static create(options: CenterNetOptions = {}): Promise<WorkerDetector> {
-    const worker = new Worker(workerEntry(), { workerData: options });
+    const worker = new Worker(workerEntryUrl(import.meta.url, 'detector-worker'), { workerData: options });
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error);
       worker.once('error', onError);
@@ -87,17 +88,4 @@ export class WorkerDetector implements Detector {
     for (const pending of this.pending.values()) pending.reject(this.failure);
     this.pending.clear();
   }
-}
-
-/**
- * The worker's entry module, next to this one. Built (.js), that is the file itself. Run from the
- * TypeScript sources under tsx (tests, benchmarks), a worker on Node 20 does not inherit tsx's
- * loader hooks, so a small bootstrap registers them before importing the .ts entry.
- */
-function workerEntry(): URL {
-  if (!import.meta.url.endsWith('.ts')) return new URL('./detector-worker.js', import.meta.url);
-  const entry = new URL('./detector-worker.ts', import.meta.url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(entry)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`);
 }

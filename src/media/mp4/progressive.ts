@@ -56,6 +56,8 @@ export interface VirtualMp4 {
   /** The mdat payload, in order. */
   ranges: ExportRange[];
   tracks: ExportTrackSummary[];
+  /** The first frame shown: which piece it comes from and its decode time there (the piece's ticks). */
+  videoStart: { pieceIndex: number; decodeTicks: number } | null;
   /** Bytes start..endInclusive of the file, read from the header and the stored files as the consumer pulls. */
   createReadStream(start: number, endInclusive: number): Readable;
 }
@@ -135,14 +137,16 @@ export function buildProgressiveMp4(
   const tracks: { video: OutTrack | null; audio: OutTrack | null } = { video: null, audio: null };
   const ranges: ExportRange[] = [];
   let payloadByteLength = 0;
+  let videoStart: VirtualMp4['videoStart'] = null;
 
-  for (const piece of pieces) {
+  for (const [pieceIndex, piece] of pieces.entries()) {
     const videoInfo = piece.scanned.init.tracks.find((t) => t.kind === 'video');
     if (!videoInfo) continue;
     let selected = selectVideo(candidates(piece, videoInfo), piece.startTicks, piece.endTicks);
     if (!selected) continue;
     const first = (selected[0] as Candidate).sample;
     if (!tracks.video) {
+      videoStart = { pieceIndex, decodeTicks: first.decodeTime };
       // Open-GOP leading frames (shown before the keyframe) need the GOP before it: at the very
       // start they cannot be decoded, and nothing else refers to them.
       const keyframeShownAt = presentationTicks(selected[0] as Candidate);
@@ -236,7 +240,7 @@ export function buildProgressiveMp4(
       'the export has no video frames: the pieces are empty or trimmed away',
     );
   }
-  return assemble(outTracks, ranges, payloadByteLength, opts);
+  return { ...assemble(outTracks, ranges, payloadByteLength, opts), videoStart };
 }
 
 /**
@@ -458,7 +462,7 @@ function assemble(
   ranges: ExportRange[],
   payloadByteLength: number,
   opts: ProgressiveOptions,
-): VirtualMp4 {
+): Omit<VirtualMp4, 'videoStart'> {
   const creationTime = opts.creationTimeMs ? Math.floor(opts.creationTimeMs / 1000) + MP4_EPOCH_OFFSET_S : 0;
   const video = tracks.find((t) => t.kind === 'video');
   const ftyp = buildFtyp(video?.info.codec === 'h264');

@@ -1,6 +1,6 @@
 import Hls from 'hls.js/light';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, exportUrl, vodUrl } from '../api';
+import { api, exportUrl, redactedExport, vodUrl } from '../api';
 import { ExportBundleDialog } from '../components/ExportBundleDialog';
 import { Forbidden } from '../components/FormError';
 import { Timeline } from '../components/Timeline';
@@ -387,6 +387,7 @@ function Playback(props: {
               <button type="button" onClick={() => setBundling(true)}>
                 Signed export…
               </button>
+              <RedactedExport cameraId={cameraId} fromMs={selection.fromMs} toMs={selection.toMs} />
             </>
           ) : (
             <span className="muted">Play something, then set the range to export.</span>
@@ -402,5 +403,65 @@ function Playback(props: {
         />
       )}
     </section>
+  );
+}
+
+/**
+ * "Blur faces" / "Blur everyone except event #…": asks for a redacted copy of the range and saves
+ * it. It takes a while (the server decodes, detects and re-encodes), so the button says so.
+ */
+function RedactedExport(props: { cameraId: string; fromMs: number; toMs: number }) {
+  const [mode, setMode] = useState<'faces' | 'all-except-track'>('faces');
+  const [eventId, setEventId] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const keep = Number(eventId);
+  const ready = mode === 'faces' || (Number.isInteger(keep) && keep > 0);
+
+  async function download() {
+    setBusy(true);
+    setError(null);
+    try {
+      const blob = await redactedExport(props.cameraId, {
+        from: String(Math.floor(props.fromMs)),
+        to: String(Math.ceil(props.toMs)),
+        redaction: mode === 'faces' ? { mode } : { mode, keepEventId: keep },
+      });
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(blob);
+      link.download = `${props.cameraId}-${new Date(props.fromMs).toISOString().replace(/[:.]/g, '-')}-redacted.mp4`;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <span className="redacted-export">
+      <select
+        aria-label="Blur"
+        value={mode}
+        onChange={(e) => setMode(e.target.value as 'faces' | 'all-except-track')}
+      >
+        <option value="faces">Blur faces</option>
+        <option value="all-except-track">Blur everyone except event #</option>
+      </select>
+      {mode === 'all-except-track' && (
+        <input
+          aria-label="Event number"
+          inputMode="numeric"
+          size={6}
+          value={eventId}
+          onChange={(e) => setEventId(e.target.value.trim())}
+        />
+      )}
+      <button type="button" disabled={busy || !ready} onClick={() => void download()}>
+        {busy ? 'Blurring… (this takes a while)' : 'Download blurred MP4'}
+      </button>
+      {error && <span className="error">{error}</span>}
+    </span>
   );
 }
