@@ -60,7 +60,7 @@ export function initWasmBackend(): Promise<void> {
 }
 
 /** A tfjs IOHandler that reads a graph model's JSON and single weights file from a folder. */
-async function loadModelArtifacts(modelDir: string): Promise<tf.io.ModelArtifacts> {
+export async function loadModelArtifacts(modelDir: string): Promise<tf.io.ModelArtifacts> {
   const manifest = JSON.parse(await readFile(join(modelDir, MODEL_FILE), 'utf8')) as {
     modelTopology: object;
     weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
