@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { CenterNetOptions } from './centernet.js';
+import type { CenterNetOptions } from './centernet-io.js';
 import type { Detection, Detector, DetectorInput } from './types.js';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
 
@@ -9,8 +9,8 @@ interface Pending {
 }
 
 /**
- * The CenterNet detector in a worker thread. tfjs runs inference synchronously (about 200 ms per
- * input): on the main thread that would stall ingest, live view and the API for as long. The
+ * The CenterNet detector in a worker thread. Inference blocks its thread (tfjs: about 200 ms per
+ * input; onnxruntime's binding also holds the event loop while it copies): on the main thread that would stall ingest, live view and the API for as long. The
  * worker gets a copy of each input (transferred, not cloned again), so callers may reuse their
  * buffers as soon as `detect` returns its promise.
  */
@@ -23,6 +23,10 @@ export class WorkerDetector implements Detector {
     private readonly worker: Worker,
     readonly name: string,
     readonly inputSize: number,
+    /** Set when onnxruntime was wanted (`auto`) but tfjs runs: why. For the log. */
+    readonly fallbackReason?: string,
+    /** Where the converted model came from (cache or conversion). For the log. */
+    readonly modelNote?: string,
   ) {
     worker.on('message', (reply: WorkerReply) => this.onReply(reply));
     worker.on('error', (error) => this.fail(error));
@@ -37,7 +41,15 @@ export class WorkerDetector implements Detector {
       worker.once('message', (reply: WorkerReply) => {
         worker.off('error', onError);
         if (reply.type === 'ready')
-          resolve(new WorkerDetector(worker, `${reply.name}, worker thread`, reply.inputSize));
+          resolve(
+            new WorkerDetector(
+              worker,
+              `${reply.name}, worker thread`,
+              reply.inputSize,
+              reply.fallbackReason,
+              reply.modelNote,
+            ),
+          );
         else {
           void worker.terminate();
           reject(

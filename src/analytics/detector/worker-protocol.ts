@@ -8,7 +8,7 @@ export interface WorkerRequest {
 
 /** Worker → main thread. */
 export type WorkerReply =
-  | { type: 'ready'; name: string; inputSize: number }
+  | { type: 'ready'; name: string; inputSize: number; fallbackReason?: string; modelNote?: string }
   | { type: 'failed'; message: string }
   | { type: 'result'; id: number; detections: Detection[][] }
   | { type: 'error'; id: number; message: string };
