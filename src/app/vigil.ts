@@ -161,7 +161,14 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
     modules.add({ stop: () => events.close() });
     cameras.onConnectivity((change) => events.bus.cameraStatus({ ...change, timeMs: change.atMs }));
     const analytics = modules.add(
-      startAnalytics({ ffmpeg, events: events.manager, motion: storage.motion, cameras, log }),
+      startAnalytics({
+        ffmpeg,
+        events: events.manager,
+        motion: storage.motion,
+        cameras,
+        log,
+        detector: config.analytics.detector,
+      }),
     ).service;
     const cameraAdmin = await startCameraAdmin({
       fileCameras: config.cameras,

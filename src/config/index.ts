@@ -18,6 +18,7 @@ export type {
   RecordingConfig,
   RetentionConfig,
   SiteConfig,
+  AnalyticsConfig,
   IngestConfig,
   DetectConfig,
   LabelFilterConfig,

@@ -1,8 +1,10 @@
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
+import type { Static } from '@sinclair/typebox';
 import { closestKey, joinPath, schemaProblems, sortProblems, type ConfigProblem } from './problems.js';
 import {
+  AnalyticsSchema,
   CameraSchema,
   DEFAULT_DETECT_LABELS,
   DETECT_LABELS,
@@ -151,6 +153,15 @@ export interface IngestConfig {
   readonly stallTimeoutMs: number;
 }
 
+export interface AnalyticsConfig {
+  readonly detector: {
+    readonly backend: 'auto' | 'onnx' | 'tfjs';
+    readonly threads: number;
+    /** Absolute; undefined: the user's cache folder (defaultCacheDir). */
+    readonly cacheDir?: string;
+  };
+}
+
 export interface SecurityConfig {
   /** CIDR blocks camera connections must resolve into; undefined: anywhere. */
   readonly cameraNetworks?: readonly string[];
@@ -164,6 +175,7 @@ export interface VigilConfig {
   readonly recording: RecordingConfig;
   readonly retention: RetentionConfig;
   readonly ingest: IngestConfig;
+  readonly analytics: AnalyticsConfig;
   /** Undefined: MQTT off. */
   readonly mqtt?: MqttConfig;
   /** Undefined: no security limits set. */
@@ -705,6 +717,10 @@ export function normaliseConfig(
   const mqtt = mqttInput === undefined ? undefined : normaliseMqtt(mqttInput, problems);
   const security = normaliseSecurity(defaulted['security'], problems);
 
+  const analyticsInput = defaulted['analytics'];
+  const analytics = Value.Check(AnalyticsSchema, analyticsInput)
+    ? normaliseAnalytics(analyticsInput, opts.baseDir)
+    : undefined;
   const recording = defaulted['recording'];
   const retention = defaulted['retention'];
   const site = defaulted['site'];
@@ -715,6 +731,7 @@ export function normaliseConfig(
     !server ||
     !storage ||
     !ingest ||
+    !analytics ||
     !Value.Check(RecordingSchema, recording) ||
     !Value.Check(RetentionSchema, retention) ||
     !Value.Check(SiteSchema, site) ||
@@ -735,11 +752,25 @@ export function normaliseConfig(
       ...(retention.justification !== undefined ? { justification: retention.justification } : {}),
     },
     ingest,
+    analytics,
     ...(mqtt ? { mqtt } : {}),
     ...(security.cameraNetworks ? { security } : {}),
     cameras,
   };
   return { config: deepFreeze(config), problems };
+}
+
+function normaliseAnalytics(input: Static<typeof AnalyticsSchema>, baseDir: string): AnalyticsConfig {
+  const detector = present(input.detector);
+  const cacheDir =
+    detector.cacheDir === undefined ? undefined : resolve(baseDir, expandHome(detector.cacheDir));
+  return {
+    detector: {
+      backend: present(detector.backend),
+      threads: present(detector.threads),
+      ...(cacheDir !== undefined ? { cacheDir } : {}),
+    },
+  };
 }
 
 function retentionProblems(
