@@ -17,7 +17,7 @@ type ITensorProto = onnxProto.onnx.ITensorProto;
 type IAttributeProto = onnxProto.onnx.IAttributeProto;
 type IValueInfoProto = onnxProto.onnx.IValueInfoProto;
 
-/** Opset 18: ReduceMean takes its axes as an input and Resize takes `axes`. */
+/** Opset 18: ReduceMean takes its axes as an input; Shape takes start/end. */
 export const ONNX_OPSET = 18;
 const DT = onnx.TensorProto.DataType;
 const TO_NCHW = [0, 3, 1, 2];
@@ -413,17 +413,20 @@ class GraphBuilder {
           ? 'tf_half_pixel_for_nn'
           : 'half_pixel'
         : 'asymmetric';
-    const attributes = [
-      str('mode', mode),
-      str('coordinate_transformation_mode', transform),
-      ints('axes', [2, 3]),
-    ];
+    const attributes = [str('mode', mode), str('coordinate_transformation_mode', transform)];
     // TF rounds nearest-neighbour coordinates down, except with align_corners.
     if (mode === 'nearest')
       attributes.push(str('nearest_mode', alignCorners ? 'round_prefer_ceil' : 'floor'));
-    const sizes = this.int64Const(this.constInts(inputs[1]!));
+    const x = this.toNchw(inputs[0]!);
+    // Full-rank sizes [N, C, H, W] (N and C from the input's shape), not opset 18's `axes`:
+    // onnxruntime's transpose optimiser loses `axes`-style sizes when it moves the Transposes.
+    const batchChannels = this.fresh(`${node.name}/nc`);
+    const sizes = this.fresh(`${node.name}/sizes`);
+    this.emit('Shape', [x], [batchChannels], [int('end', 2)], DT.INT64);
+    const hw = this.int64Const(this.constInts(inputs[1]!));
+    this.emit('Concat', [batchChannels, hw], [sizes], [int('axis', 0)], DT.INT64);
     const out = this.fresh(`${node.name}/nchw`);
-    this.emit('Resize', [this.toNchw(inputs[0]!), '', '', sizes], [out], attributes);
+    this.emit('Resize', [x, '', '', sizes], [out], attributes);
     this.emit('Transpose', [out], [node.name], [ints('perm', TO_NHWC)]);
   }
 
