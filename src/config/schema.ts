@@ -622,7 +622,7 @@ export const AnalyticsSchema = Type.Object(
             Type.Union([Type.Literal('auto'), Type.Literal('onnx'), Type.Literal('tfjs')], {
               default: 'auto',
               description:
-                'What runs the object detector. `onnx`: onnxruntime on the CPU, about four times faster than ' +
+                'What runs the object detector. `onnx`: onnxruntime on the CPU, measured 2–4 times faster than ' +
                 '`tfjs`, the model converted from the shipped TFJS files at first start and cached. `tfjs`: ' +
                 "tfjs's WebAssembly backend (one core). `auto`: onnx, and tfjs where onnxruntime cannot load " +
                 '(the reason is logged).',
