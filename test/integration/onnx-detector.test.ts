@@ -27,6 +27,7 @@ import {
   OrtCenterNetDetector,
 } from '../../src/analytics/detector/onnx/ort-detector.js';
 import type { Detection, RgbImage } from '../../src/analytics/detector/types.js';
+import { WorkerDetector } from '../../src/analytics/detector/worker-detector.js';
 import { locateFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
 import { footagePaths } from '../helpers/footage.js';
 
@@ -196,4 +197,16 @@ test('auto falls back to tfjs, with the reason, when the model has an op the con
   } finally {
     await rm(modelDir, { recursive: true, force: true });
   }
+});
+
+test('closing the worker during an onnxruntime inference lets it finish (no abort)', async () => {
+  const worker = await WorkerDetector.create({ backend: 'onnx', cacheDir, threads: 1 });
+  assert.match(worker.name, /onnxruntime/);
+  assert.match(worker.modelNote ?? '', /cached/);
+  const running = worker.detect([frames[0]!]);
+  await worker.close();
+  // Terminating the thread here would abort this whole process: the answer arrives instead.
+  const [detections] = await running;
+  assert.ok(Array.isArray(detections));
+  await assert.rejects(worker.detect([frames[0]!]), /closed/);
 });

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CenterNetOptions } from './centernet-io.js';
 import { createCenterNet } from './create-detector.js';
-import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
+import type { WorkerClose, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('detector-worker.ts must run in a worker thread');
@@ -24,12 +24,25 @@ created.then(
   (error: Error) => port.postMessage({ type: 'failed', message: error.message } satisfies WorkerReply),
 );
 
-port.on('message', (request: WorkerRequest) => {
-  void ready
+/** Settles when every request received so far is answered. */
+let inFlight: Promise<unknown> = Promise.resolve();
+
+port.on('message', (message: WorkerRequest | WorkerClose) => {
+  if ('type' in message) {
+    void inFlight
+      .then(() => ready)
+      .then((detector) => detector.close())
+      .catch(() => undefined)
+      .finally(() => process.exit(0));
+    return;
+  }
+  const request = message;
+  const job = ready
     .then((detector) => detector.detect(request.inputs))
     .then(
       (detections) => port.postMessage({ type: 'result', id: request.id, detections } satisfies WorkerReply),
       (error: Error) =>
         port.postMessage({ type: 'error', id: request.id, message: error.message } satisfies WorkerReply),
     );
+  inFlight = Promise.allSettled([inFlight, job]);
 });

@@ -1,7 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import type { CenterNetOptions } from './centernet-io.js';
 import type { Detection, Detector, DetectorInput } from './types.js';
-import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
+import type { WorkerClose, WorkerReply, WorkerRequest } from './worker-protocol.js';
+
+/** How long close() lets the worker finish an inference before terminating it. */
+const CLOSE_TIMEOUT_MS = 10_000;
 
 interface Pending {
   resolve: (detections: Detection[][]) => void;
@@ -18,6 +21,7 @@ export class WorkerDetector implements Detector {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private failure: Error | null = null;
+  private exited = false;
 
   private constructor(
     private readonly worker: Worker,
@@ -30,7 +34,10 @@ export class WorkerDetector implements Detector {
   ) {
     worker.on('message', (reply: WorkerReply) => this.onReply(reply));
     worker.on('error', (error) => this.fail(error));
-    worker.on('exit', (code) => this.fail(new Error(`detector worker exited with code ${code}`)));
+    worker.on('exit', (code) => {
+      this.exited = true;
+      this.fail(new Error(`detector worker exited with code ${code}`));
+    });
   }
 
   static create(options: CenterNetOptions = {}): Promise<WorkerDetector> {
@@ -80,9 +87,18 @@ export class WorkerDetector implements Detector {
     });
   }
 
+  /**
+   * Lets the worker finish what it runs, free the model and exit; terminates it only after
+   * CLOSE_TIMEOUT_MS (terminating during an onnxruntime inference aborts the process).
+   */
   async close(): Promise<void> {
     this.failure ??= new Error('detector is closed');
-    await this.worker.terminate();
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage({ type: 'close' } satisfies WorkerClose);
+    const timer = setTimeout(() => void this.worker.terminate(), CLOSE_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
   }
 
   private onReply(reply: WorkerReply): void {

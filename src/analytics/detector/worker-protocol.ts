@@ -6,6 +6,14 @@ export interface WorkerRequest {
   inputs: DetectorInput[];
 }
 
+/**
+ * Main thread → worker: finish the inferences under way, free the model, exit. Terminating a
+ * worker while onnxruntime runs aborts the whole process (its binding throws during teardown).
+ */
+export interface WorkerClose {
+  type: 'close';
+}
+
 /** Worker → main thread. */
 export type WorkerReply =
   | { type: 'ready'; name: string; inputSize: number; fallbackReason?: string; modelNote?: string }
