@@ -124,7 +124,7 @@ async function benchDetector(ffmpeg: string): Promise<void> {
   );
   await detector.close();
 
-  const worker = await WorkerDetector.create();
+  const worker = await WorkerDetector.create({ backend: 'tfjs' });
   for (let i = 0; i < 3; i++) await worker.detect([crop]);
   const workerSamples: number[] = [];
   for (let i = 0; i < RUNS; i++) {

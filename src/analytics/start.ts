@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { CameraManager } from '../camera/camera-manager.js';
-import { detectConfigFor, privacyConfigFor } from '../config/index.js';
+import { detectConfigFor, privacyConfigFor, type AnalyticsConfig } from '../config/index.js';
 import type { EventManager } from '../events/event-manager.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import type { MotionIndex } from '../storage/motion-index.js';
@@ -12,6 +12,8 @@ export interface AnalyticsModuleDeps {
   motion: MotionIndex;
   cameras: Pick<CameraManager, 'use'>;
   log: Logger;
+  /** analytics.detector from the config; default: auto backend, 2 threads, the user's cache folder. */
+  detector?: AnalyticsConfig['detector'];
 }
 
 export interface AnalyticsModule {
@@ -30,6 +32,7 @@ export function startAnalytics(deps: AnalyticsModuleDeps): AnalyticsModule {
     ffmpeg: deps.ffmpeg,
     events: deps.events,
     log,
+    ...(deps.detector ? { detector: deps.detector } : {}),
     onMotionPeriod: (cameraId, period) =>
       void deps.motion
         .add(cameraId, period)

@@ -222,7 +222,14 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       approvals,
     });
     const analytics = modules.add(
-      startAnalytics({ ffmpeg, events: events.manager, motion: storage.motion, cameras, log }),
+      startAnalytics({
+        ffmpeg,
+        events: events.manager,
+        motion: storage.motion,
+        cameras,
+        log,
+        detector: config.analytics.detector,
+      }),
     ).service;
     const maskPolicy = opts.maskPolicy ?? masks;
     // Registered before any camera starts: a camera with privacy.maskAtRecording records masked from its first segment.

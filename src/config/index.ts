@@ -21,6 +21,7 @@ export type {
   RetentionConfig,
   ApprovalsConfig,
   SiteConfig,
+  AnalyticsConfig,
   IngestConfig,
   DetectConfig,
   LabelFilterConfig,

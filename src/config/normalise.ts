@@ -2,8 +2,10 @@ import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import type { ApprovalKind } from '../contract/approvals.js';
+import type { Static } from '@sinclair/typebox';
 import { closestKey, joinPath, schemaProblems, sortProblems, type ConfigProblem } from './problems.js';
 import {
+  AnalyticsSchema,
   CameraSchema,
   DEFAULT_DETECT_LABELS,
   DETECT_LABELS,
@@ -172,6 +174,15 @@ export interface IngestConfig {
   readonly stallTimeoutMs: number;
 }
 
+export interface AnalyticsConfig {
+  readonly detector: {
+    readonly backend: 'auto' | 'onnx' | 'tfjs';
+    readonly threads: number;
+    /** Absolute; undefined: the user's cache folder (defaultCacheDir). */
+    readonly cacheDir?: string;
+  };
+}
+
 export interface SecurityConfig {
   /** CIDR blocks camera connections must resolve into; undefined: anywhere. */
   readonly cameraNetworks?: readonly string[];
@@ -190,6 +201,7 @@ export interface VigilConfig {
   readonly recording: RecordingConfig;
   readonly retention: RetentionConfig;
   readonly ingest: IngestConfig;
+  readonly analytics: AnalyticsConfig;
   /** Undefined: MQTT off. */
   readonly mqtt?: MqttConfig;
   /** Undefined: no security limits set. */
@@ -777,6 +789,10 @@ export function normaliseConfig(
   const mqtt = mqttInput === undefined ? undefined : normaliseMqtt(mqttInput, problems);
   const security = normaliseSecurity(defaulted['security'], problems);
 
+  const analyticsInput = defaulted['analytics'];
+  const analytics = Value.Check(AnalyticsSchema, analyticsInput)
+    ? normaliseAnalytics(analyticsInput, opts.baseDir)
+    : undefined;
   const recording = defaulted['recording'];
   const retention = defaulted['retention'];
   const approvals = defaulted['approvals'];
@@ -788,6 +804,7 @@ export function normaliseConfig(
     !server ||
     !storage ||
     !ingest ||
+    !analytics ||
     !Value.Check(RecordingSchema, recording) ||
     !Value.Check(RetentionSchema, retention) ||
     !Value.Check(ApprovalsSchema, approvals) ||
@@ -809,12 +826,26 @@ export function normaliseConfig(
       ...(retention.justification !== undefined ? { justification: retention.justification } : {}),
     },
     ingest,
+    analytics,
     ...(mqtt ? { mqtt } : {}),
     ...(security.cameraNetworks ? { security } : {}),
     approvals: { require: present(approvals.require), expiryMs: present(approvals.expiryMs) },
     cameras,
   };
   return { config: deepFreeze(config), problems };
+}
+
+function normaliseAnalytics(input: Static<typeof AnalyticsSchema>, baseDir: string): AnalyticsConfig {
+  const detector = present(input.detector);
+  const cacheDir =
+    detector.cacheDir === undefined ? undefined : resolve(baseDir, expandHome(detector.cacheDir));
+  return {
+    detector: {
+      backend: present(detector.backend),
+      threads: present(detector.threads),
+      ...(cacheDir !== undefined ? { cacheDir } : {}),
+    },
+  };
 }
 
 function retentionProblems(

@@ -704,6 +704,54 @@ export const SecuritySchema = Type.Object(
   { additionalProperties: false, description: 'Limits on what Vigil connects to.' },
 );
 
+export const AnalyticsSchema = Type.Object(
+  {
+    detector: optional(
+      Type.Object(
+        {
+          backend: optional(
+            Type.Union([Type.Literal('auto'), Type.Literal('onnx'), Type.Literal('tfjs')], {
+              default: 'auto',
+              description:
+                'What runs the object detector. `onnx`: onnxruntime on the CPU, measured 2–4 times faster than ' +
+                '`tfjs`, the model converted from the shipped TFJS files at first start and cached. `tfjs`: ' +
+                "tfjs's WebAssembly backend (one core). `auto`: onnx, and tfjs where onnxruntime cannot load " +
+                '(the reason is logged).',
+            }),
+          ),
+          threads: optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 64,
+              default: 2,
+              description:
+                'Threads onnxruntime uses for one inference. More is faster on an idle machine; on a busy one, 1 ' +
+                'leaves cores to recording.',
+            }),
+          ),
+          cacheDir: optional(
+            computedDefault(
+              Type.String({
+                minLength: 1,
+                description:
+                  'Folder for the converted ONNX model (about 8 MB). Relative paths are resolved against the config ' +
+                  "file's folder. Not inside `storage.path`: fsck would take the files for orphan recordings.",
+              }),
+              '`$XDG_CACHE_HOME/vigil/models`, else `~/.cache/vigil/models`',
+            ),
+          ),
+        },
+        {
+          additionalProperties: false,
+          default: {},
+          description: 'The object detector shared by all cameras.',
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false, default: {}, description: 'Object detection, for all cameras.' },
+);
+
 export const SiteSchema = Type.Object(
   {
     name: optional(
@@ -756,6 +804,7 @@ export const VigilConfigSchema = Type.Object(
     retention: Type.Optional(RetentionSchema),
     ingest: Type.Optional(IngestSchema),
     mqtt: Type.Optional(MqttSchema),
+    analytics: optional(AnalyticsSchema),
     security: Type.Optional(SecuritySchema),
     approvals: Type.Optional(ApprovalsSchema),
     cameras: Type.Optional(

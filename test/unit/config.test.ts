@@ -62,6 +62,7 @@ test('an empty file gives every default', () => {
     retention: { continuousDays: 3, checkIntervalMs: 10000, eventsDays: 14 },
     ingest: { retryInitialMs: 1000, retryMaxMs: 5000, stallTimeoutMs: 10000 },
     approvals: { require: ['evidence.unlock'], expiryMs: 86_400_000 },
+    analytics: { detector: { backend: 'auto', threads: 2 } },
     cameras: [],
   });
 });
@@ -605,4 +606,21 @@ cameras:
     );
     assert.equal(api.ok, false);
   });
+});
+
+test('analytics.detector: backend, threads and a cache folder resolved against the config folder', () => {
+  const { config } = parse(
+    'analytics:\n  detector:\n    backend: tfjs\n    threads: 1\n    cacheDir: models\n',
+  );
+  assert.equal(config.analytics.detector.backend, 'tfjs');
+  assert.equal(config.analytics.detector.threads, 1);
+  assert.equal(config.analytics.detector.cacheDir, '/etc/vigil/models');
+});
+
+test('analytics.detector.backend only takes auto, onnx or tfjs', () => {
+  const found = problems('analytics:\n  detector:\n    backend: cuda\n');
+  assert.ok(
+    found.some((p) => p.path.startsWith('analytics.detector.backend')),
+    JSON.stringify(found),
+  );
 });

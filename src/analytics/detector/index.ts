@@ -1,6 +1,6 @@
-// CenterNetDetector is not re-exported: importing it loads tfjs. Import './centernet.js' where the
-// model runs (the worker), and use WorkerDetector everywhere else.
-export type { CenterNetOptions } from './centernet.js';
+// CenterNetDetector and OrtCenterNetDetector are not re-exported: importing them loads tfjs or
+// onnxruntime. Import them where the model runs (the worker); use WorkerDetector everywhere else.
+export type { CenterNetOptions } from './centernet-io.js';
 export { COCO_LABELS, cocoLabel } from './coco-labels.js';
 export {
   DEFAULT_DETECTION_FILTERS,

@@ -4,22 +4,11 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { defaultModelDir, type ModelFile } from './model-files.js';
 
-/**
- * The only model files Vigil loads from @vladmandic/human's models folder: the COCO object
- * detector (analytics) and the BlazeFace face *detector* (redaction only: it finds where faces
- * are so they can be blurred). That package also ships age, gender, emotion and face-recognition
- * models: Vigil never loads them (refused by design), which is why this is a closed list and not
- * a configurable name.
- */
-export type ModelFile = 'centernet.json' | 'blazeface.json';
+export { defaultModelDir, type ModelFile } from './model-files.js';
 
 const require = createRequire(import.meta.url);
-
-/** The models folder of @vladmandic/human, found without importing (and so without running) the package. */
-export function defaultModelDir(): string {
-  return join(dirname(require.resolve('@vladmandic/human')), '..', 'models');
-}
 
 let backendReady: Promise<void> | null = null;
 
@@ -45,7 +34,10 @@ export function initWasmBackend(): Promise<void> {
 }
 
 /** A tfjs IOHandler that reads a graph model's JSON and single weights file from a folder. */
-async function loadModelArtifacts(modelDir: string, modelFile: ModelFile): Promise<tf.io.ModelArtifacts> {
+export async function loadModelArtifacts(
+  modelDir: string,
+  modelFile: ModelFile,
+): Promise<tf.io.ModelArtifacts> {
   const manifest = JSON.parse(await readFile(join(modelDir, modelFile), 'utf8')) as {
     modelTopology: object;
     weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;

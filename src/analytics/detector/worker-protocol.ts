@@ -6,9 +6,17 @@ export interface WorkerRequest {
   inputs: DetectorInput[];
 }
 
+/**
+ * Main thread → worker: finish the inferences under way, free the model, exit. Terminating a
+ * worker while onnxruntime runs aborts the whole process (its binding throws during teardown).
+ */
+export interface WorkerClose {
+  type: 'close';
+}
+
 /** Worker → main thread. */
 export type WorkerReply =
-  | { type: 'ready'; name: string; inputSize: number }
+  | { type: 'ready'; name: string; inputSize: number; fallbackReason?: string; modelNote?: string }
   | { type: 'failed'; message: string }
   | { type: 'result'; id: number; detections: Detection[][] }
   | { type: 'error'; id: number; message: string };

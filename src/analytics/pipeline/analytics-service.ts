@@ -5,7 +5,7 @@ import type { FfmpegBinary } from '../../ingest/ffmpeg-binary.js';
 import type { IngestFragment } from '../../ingest/fragment.js';
 import type { StreamStatus } from '../../ingest/supervisor.js';
 import type { LiveDetectionsMessage } from '../../contract/live.js';
-import { WorkerDetector, type Detector } from '../detector/index.js';
+import { WorkerDetector, type CenterNetOptions, type Detector } from '../detector/index.js';
 import { boxToNormalised, type NormalisedPolygon } from '../geometry.js';
 import { CameraAnalytics, type CameraAnalyticsStats, type SkippedFrames } from './camera-analytics.js';
 import { DetectorScheduler, type InferenceSample } from './detector-scheduler.js';
@@ -19,6 +19,8 @@ export interface AnalyticsServiceDeps {
   onMotionPeriod: (cameraId: string, period: MotionPeriod) => void;
   /** The object detector; default: CenterNet in a worker thread, loaded when a camera first needs it. */
   createDetector?: () => Promise<Detector>;
+  /** Options of the default detector (backend, threads, cache folder); ignored with createDetector. */
+  detector?: CenterNetOptions;
 }
 
 /** What analytics hears from the stream it analyses. */
@@ -178,9 +180,20 @@ export class AnalyticsService {
     if (scheduler) await (await scheduler.catch(() => null))?.close();
   }
 
+  private async createWorkerDetector(): Promise<Detector> {
+    const detector = await WorkerDetector.create(this.deps.detector ?? {});
+    if (detector.fallbackReason)
+      this.deps.log.warn(
+        { reason: detector.fallbackReason },
+        'onnxruntime could not run the object detector: using tfjs-wasm (about four times slower)',
+      );
+    if (detector.modelNote) this.deps.log.info({ model: detector.modelNote }, 'object detector model (ONNX)');
+    return detector;
+  }
+
   private sharedScheduler(): Promise<DetectorScheduler> {
     this.scheduler ??= (async () => {
-      const detector = await (this.deps.createDetector ?? (() => WorkerDetector.create()))();
+      const detector = await (this.deps.createDetector ?? (() => this.createWorkerDetector()))();
       this.detectorName = detector.name;
       this.deps.log.info({ detector: detector.name }, 'object detector loaded');
       this.loaded = new DetectorScheduler(detector, (sample) => {

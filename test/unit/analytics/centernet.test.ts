@@ -130,7 +130,9 @@ test(
   async () => {
     const frame = await frameAt(join(footageDir!, 'vtest-main.mp4'), 5, 1280, 960);
     const crop = cropResizeRgb(frame, { x: 600, y: 200, width: 512, height: 512 }, 512, 512);
-    const worker = await WorkerDetector.create();
+    // tfjs in the worker too: the same runtime gives bit-identical results (onnx vs tfjs is
+    // test/integration/onnx-detector.test.ts).
+    const worker = await WorkerDetector.create({ backend: 'tfjs' });
     try {
       // A Buffer, as ffmpeg output is: the caller's bytes must stay usable after the call.
       const input = { ...crop, data: Buffer.from(crop.data) };
