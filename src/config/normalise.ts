@@ -31,6 +31,7 @@ export const EDPB_EVENTS_DAYS = 14;
 
 export type AudioMode = 'auto' | 'copy' | 'aac' | 'off';
 export type RtspTransport = 'tcp' | 'udp';
+export type IngestKind = 'ffmpeg' | 'native';
 
 /**
  * A stream after loading. Credentials live in `user` and `password`, never in `url`, whichever
@@ -42,6 +43,8 @@ export interface StreamConfig {
   /** Only used for rtsp and rtsps. */
   readonly transport: RtspTransport;
   readonly audio: AudioMode;
+  /** What pulls the stream: an ffmpeg process, or Vigil's own RTSP client (rtsp:// over TCP). */
+  readonly ingest: IngestKind;
   /** Percent-decoded, as the camera expects it. */
   readonly user?: string;
   /** Percent-decoded. A secret: keep out of logs and API responses (see redactCamera). */
@@ -289,11 +292,27 @@ function normaliseStream(
   if (stream.transport === 'udp' && scheme !== 'rtsp' && scheme !== 'rtsps') {
     streamProblem(problems, path, 'transport', `applies to rtsp:// and rtsps:// URLs only, not ${scheme}:`);
   }
+  if (stream.ingest === 'native' && scheme !== 'rtsp') {
+    streamProblem(
+      problems,
+      path,
+      'ingest',
+      `native ingest pulls rtsp:// URLs only, not ${scheme}:; use ingest: ffmpeg`,
+    );
+  } else if (stream.ingest === 'native' && stream.transport === 'udp') {
+    streamProblem(
+      problems,
+      path,
+      'ingest',
+      'native ingest pulls RTSP over TCP only: use transport: tcp, or ingest: ffmpeg',
+    );
+  }
   if (problems.length > before) return undefined;
   return {
     url,
     transport: present(stream.transport),
     audio: present(stream.audio),
+    ingest: present(stream.ingest),
     ...(user !== undefined ? { user } : {}),
     ...(password !== undefined ? { password } : {}),
   };
