@@ -107,7 +107,14 @@ export class H264Fragmenter {
     const previous = this.last;
     this.last = sample;
     if (!previous) return;
-    const step = decodeTimestamp - previous.timestamp;
+    let step = decodeTimestamp - previous.timestamp;
+    if (step <= 0 && step > -this.clockRate / 2) {
+      // A repeated timestamp (the emulator sends its first IDR twice) or a frame slightly out of
+      // order: decode times must increase, so it follows one tick later, as ffmpeg places it.
+      sample.timestamp = previous.timestamp + 1;
+      sample.compositionOffsetTicks = unit.timestamp - sample.timestamp;
+      step = 1;
+    }
     const jumped = step <= 0 || step > (MAX_FRAME_STEP_MS * this.clockRate) / 1000;
     previous.durationTicks = jumped ? this.lastStepTicks : step;
     if (!jumped) this.lastStepTicks = step;
@@ -123,6 +130,21 @@ export class H264Fragmenter {
       // Decode times cannot go below zero: start again from zero (the recorder sees a jump back).
       this.baseTimestamp = decodeTimestamp;
     }
+  }
+
+  /** At the end of a stream: everything held back, the last frame lasting as long as the one before. */
+  flush(): FragmenterOutput[] {
+    const out: FragmenterOutput[] = [];
+    for (const unit of this.waiting.splice(0)) {
+      this.addSample(unit, this.sortedTimestamps.shift() as number, out);
+    }
+    if (this.last) {
+      this.last.durationTicks = this.lastStepTicks;
+      this.pending.push(this.last);
+      this.last = null;
+    }
+    this.flushPending(out);
+    return out;
   }
 
   /** Sequence number of the next fragment (the first is 1). */

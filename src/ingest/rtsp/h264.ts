@@ -124,8 +124,7 @@ export class H264Depacketiser {
       this.fragment.parts.push(body);
       this.fragment.byteLength += body.length;
     } else {
-      // The start of this unit was lost (or came before we joined): nothing to attach to.
-      if (end) this.stats.droppedNalUnits += 1;
+      // The start of this unit was lost (counted then) or came before we joined: nothing to attach to.
       return;
     }
     if (end) {
