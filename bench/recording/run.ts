@@ -55,7 +55,9 @@ const MiB = 2 ** 20;
 /** Runs spoilt by an emulator crash are repeated up to this many times in all. */
 const MAX_ATTEMPTS = 3;
 
-type System = 'vigil' | 'baseline';
+/** 'vigil' pulls every camera with ffmpeg, 'vigil-native' with its own RTSP client (`ingest: native`). */
+type System = 'vigil' | 'vigil-native' | 'baseline';
+type IngestMode = 'ffmpeg' | 'native' | 'both';
 
 interface CameraOutcome {
   id: string;
@@ -72,7 +74,7 @@ interface CameraOutcome {
 interface SystemResult {
   system: System;
   n: number;
-  /** 1 if this system ran first for this N, 2 if second. */
+  /** 1 if this system ran first for this N, 2 if second, 3 if third. */
   position: number;
   windowMs: number;
   usage: TreeUsage;
@@ -96,6 +98,8 @@ interface Options {
   vigilMode: VigilMode;
   /** Extra node options for Vigil's process, for investigation (--cpu-prof, V8 heap flags). */
   vigilNodeArgs: string[];
+  /** Which ingest the Vigil runs use; 'both' runs Vigil twice per N, to compare them in one run. */
+  ingest: IngestMode;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -106,12 +110,13 @@ function parseOptions(argv: string[]): Options {
       seconds: { type: 'string', default: '60' },
       vigil: { type: 'string', default: 'auto' },
       'vigil-node-args': { type: 'string', default: '' },
+      ingest: { type: 'string', default: 'ffmpeg' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     console.log(
-      'npm run bench:recording -- [--cameras 1,8,16,32] [--seconds 60] [--vigil auto|dist|build|src] [--vigil-node-args="--cpu-prof ..."]',
+      'npm run bench:recording -- [--cameras 1,8,16,32] [--seconds 60] [--vigil auto|dist|build|src] [--vigil-node-args="--cpu-prof ..."] [--ingest ffmpeg|native|both]',
     );
     process.exit(0);
   }
@@ -130,7 +135,11 @@ function parseOptions(argv: string[]): Options {
     throw new Error(`--vigil must be auto, src, dist or build, got '${vigilMode}'`);
   }
   const vigilNodeArgs = values['vigil-node-args'].split(/\s+/).filter((a) => a !== '');
-  return { cameraCounts, seconds, vigilMode, vigilNodeArgs };
+  const ingest = values.ingest;
+  if (ingest !== 'ffmpeg' && ingest !== 'native' && ingest !== 'both') {
+    throw new Error(`--ingest must be ffmpeg, native or both, got '${ingest}'`);
+  }
+  return { cameraCounts, seconds, vigilMode, vigilNodeArgs, ingest };
 }
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, Math.max(0, ms)));
@@ -373,7 +382,7 @@ async function getJson<T>(url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-function vigilYaml(n: number, cameras: TestCameras, dataDir: string): string {
+function vigilYaml(n: number, cameras: TestCameras, dataDir: string, native: boolean): string {
   const lines = ['storage:', `  path: ${JSON.stringify(dataDir)}`, '  minFreeBytes: 1GB', 'cameras:'];
   for (let k = 1; k <= n; k += 1) {
     lines.push(
@@ -381,6 +390,7 @@ function vigilYaml(n: number, cameras: TestCameras, dataDir: string): string {
       '    streams:',
       '      main:',
       `        url: ${JSON.stringify(cameraUrl(cameras, k))}`,
+      ...(native ? ['        ingest: native'] : []),
     );
   }
   return `${lines.join('\n')}\n`;
@@ -472,10 +482,11 @@ async function runVigil(
   command: VigilCommand,
   ticksPerSecond: number,
   nodeArgs: string[],
+  system: 'vigil' | 'vigil-native' = 'vigil',
 ): Promise<Omit<SystemResult, 'position'>> {
   const dir = tempDir('vigil-bench-');
   const configPath = join(dir, 'vigil.yaml');
-  writeFileSync(configPath, vigilYaml(n, emulator.cameras, join(dir, 'data')));
+  writeFileSync(configPath, vigilYaml(n, emulator.cameras, join(dir, 'data'), system === 'vigil-native'));
   const warnings: LogLine[] = [];
   let inWindow = false;
   // Every API route needs sign-in: an administrator and a token first, as a user would make them.
@@ -597,7 +608,7 @@ async function runVigil(
       );
     }
     return {
-      system: 'vigil',
+      system,
       n,
       windowMs,
       usage: meter.result(),
@@ -836,7 +847,7 @@ function describe(r: SystemResult): string[] {
     .join(', ');
   const lost = r.cameras.filter((c) => c.lost);
   const lines = [
-    `N=${r.n} ${r.system} (ran ${r.position === 1 ? 'first' : 'second'}): window ${(r.windowMs / 1000).toFixed(2)} s, ` +
+    `N=${r.n} ${r.system} (ran ${['first', 'second', 'third'][r.position - 1] ?? r.position}): window ${(r.windowMs / 1000).toFixed(2)} s, ` +
       `${r.onlineAtStart}/${r.n} cameras online at its start`,
     `  CPU ${u.cpuSeconds.toFixed(2)} s = ${((100 * u.cpuSeconds) / (r.windowMs / 1000)).toFixed(1)}% of one core ` +
       `(${byComm}); ${u.processCount} processes, ${u.exitedCount} exited in the window`,
@@ -910,7 +921,12 @@ interface RunContext {
 async function runAll(options: Options, results: SystemResult[], ctx: RunContext): Promise<void> {
   const { command, ffmpeg, ffprobe, ticksPerSecond } = ctx;
   for (const [i, n] of options.cameraCounts.entries()) {
-    const order: System[] = i % 2 === 0 ? ['baseline', 'vigil'] : ['vigil', 'baseline'];
+    const vigils: System[] =
+      options.ingest === 'both'
+        ? ['vigil', 'vigil-native']
+        : [options.ingest === 'native' ? 'vigil-native' : 'vigil'];
+    const systems: System[] = ['baseline', ...vigils];
+    const order = i % 2 === 0 ? systems : [...systems].reverse();
     for (const [j, system] of order.entries()) {
       for (let attempt = 1; ; attempt += 1) {
         // A fresh emulator for each run, so both systems meet the same, unused cameras.
@@ -919,8 +935,16 @@ async function runAll(options: Options, results: SystemResult[], ctx: RunContext
         try {
           process.stdout.write(`running N=${n} ${system} on ${emulator.cameras.kind} cameras… `);
           result =
-            system === 'vigil'
-              ? await runVigil(n, options.seconds, emulator, command, ticksPerSecond, options.vigilNodeArgs)
+            system !== 'baseline'
+              ? await runVigil(
+                  n,
+                  options.seconds,
+                  emulator,
+                  command,
+                  ticksPerSecond,
+                  options.vigilNodeArgs,
+                  system,
+                )
               : await runBaseline(n, options.seconds, emulator, ffmpeg, ffprobe, ticksPerSecond);
         } finally {
           await emulator.cameras.stop();
@@ -954,7 +978,7 @@ function printSummary(options: Options, results: SystemResult[]): void {
   const rows = results.map((r) => [
     String(r.n),
     r.valid ? r.system : `${r.system} (emulator crashed)`,
-    r.position === 1 ? '1st' : '2nd',
+    ['1st', '2nd', '3rd'][r.position - 1] ?? String(r.position),
     cpuPerCameraMinute(r).toFixed(3),
     rssPerCameraMiB(r).toFixed(1),
     pssPerCameraMiB(r).toFixed(1),
@@ -963,15 +987,28 @@ function printSummary(options: Options, results: SystemResult[]): void {
   ]);
   console.log(formatTable([header, ...rows], 3));
   console.log('');
-  const ratioRows = [['N', 'Vigil/baseline: CPU', 'RSS', 'PSS']];
+  const ratioRows = [['N', 'ratio', 'CPU', 'RSS', 'PSS']];
+  const pairs: Array<[label: string, System, System]> = [
+    ['Vigil (ffmpeg ingest)/baseline', 'vigil', 'baseline'],
+    ['Vigil (native ingest)/baseline', 'vigil-native', 'baseline'],
+    ['native/ffmpeg ingest', 'vigil-native', 'vigil'],
+  ];
   for (const n of options.cameraCounts) {
-    const vigil = results.find((r) => r.n === n && r.system === 'vigil');
-    const base = results.find((r) => r.n === n && r.system === 'baseline');
-    if (!vigil || !base) continue;
-    const ratio = (f: (r: SystemResult) => number) => `${(f(vigil) / f(base)).toFixed(2)}×`;
-    ratioRows.push([String(n), ratio(cpuPerCameraMinute), ratio(rssPerCameraMiB), ratio(pssPerCameraMiB)]);
+    for (const [label, top, bottom] of pairs) {
+      const a = results.find((r) => r.n === n && r.system === top);
+      const b = results.find((r) => r.n === n && r.system === bottom);
+      if (!a || !b) continue;
+      const ratio = (f: (r: SystemResult) => number) => `${(f(a) / f(b)).toFixed(2)}×`;
+      ratioRows.push([
+        String(n),
+        label,
+        ratio(cpuPerCameraMinute),
+        ratio(rssPerCameraMiB),
+        ratio(pssPerCameraMiB),
+      ]);
+    }
   }
-  console.log(formatTable(ratioRows, 1));
+  console.log(formatTable(ratioRows, 2));
 }
 
 main().catch((err: unknown) => {

@@ -37,6 +37,7 @@ export const EDPB_EVENTS_DAYS = 14;
 
 export type AudioMode = 'auto' | 'copy' | 'aac' | 'off';
 export type RtspTransport = 'tcp' | 'udp';
+export type IngestKind = 'ffmpeg' | 'native';
 
 /**
  * A stream after loading. Credentials live in `user` and `password`, never in `url`, whichever
@@ -48,6 +49,8 @@ export interface StreamConfig {
   /** Only used for rtsp and rtsps. */
   readonly transport: RtspTransport;
   readonly audio: AudioMode;
+  /** What pulls the stream: an ffmpeg process, or Vigil's own RTSP client (rtsp:// over TCP). */
+  readonly ingest: IngestKind;
   /** Percent-decoded, as the camera expects it. */
   readonly user?: string;
   /** Percent-decoded. A secret: keep out of logs and API responses (see redactCamera). */
@@ -328,11 +331,27 @@ function normaliseStream(
   if (stream.transport === 'udp' && scheme !== 'rtsp' && scheme !== 'rtsps') {
     streamProblem(problems, path, 'transport', `applies to rtsp:// and rtsps:// URLs only, not ${scheme}:`);
   }
+  if (stream.ingest === 'native' && scheme !== 'rtsp') {
+    streamProblem(
+      problems,
+      path,
+      'ingest',
+      `native ingest pulls rtsp:// URLs only, not ${scheme}:; use ingest: ffmpeg`,
+    );
+  } else if (stream.ingest === 'native' && stream.transport === 'udp') {
+    streamProblem(
+      problems,
+      path,
+      'ingest',
+      'native ingest pulls RTSP over TCP only: use transport: tcp, or ingest: ffmpeg',
+    );
+  }
   if (problems.length > before) return undefined;
   return {
     url,
     transport: present(stream.transport),
     audio: present(stream.audio),
+    ingest: present(stream.ingest),
     ...(user !== undefined ? { user } : {}),
     ...(password !== undefined ? { password } : {}),
   };

@@ -104,6 +104,15 @@ export const StreamSchema = Type.Object(
           '`copy` always copies; `aac` always transcodes; `off` records video only.',
       }),
     ),
+    ingest: optional(
+      Type.Union([Type.Literal('ffmpeg'), Type.Literal('native')], {
+        default: 'ffmpeg',
+        description:
+          'What pulls the stream: `ffmpeg` (a child process per stream; every source and codec) or `native` ' +
+          '(Vigil itself speaks RTSP: less CPU and memory per camera; `rtsp://` over TCP with H.264 video only, ' +
+          'and it records video only: audio needs `ffmpeg`).',
+      }),
+    ),
     user: Type.Optional(
       Type.String({
         description: 'User name for the camera, instead of writing it into the URL. Not both.',

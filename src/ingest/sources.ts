@@ -15,6 +15,8 @@ export interface SourceSpec {
   url: string;
   transport: 'tcp' | 'udp';
   audio: AudioMode;
+  /** Default ffmpeg; native needs an rtsp:// URL (config validation checks it). */
+  ingest?: 'ffmpeg' | 'native' | undefined;
   user?: string | undefined;
   password?: string | undefined;
 }
@@ -125,9 +127,11 @@ export async function planSource(
     default: {
       const source = { url: urlWithCredentials(spec), transport: spec.transport, audio: spec.audio };
       const networks = options.cameraNetworks;
+      const native = spec.ingest === 'native' && url.protocol === 'rtsp:';
       return {
         ffmpegPath: ffmpeg.path,
         ...(networks ? { preflight: () => checkCameraNetwork(spec.url, networks) } : {}),
+        ...(native ? { native: { url: source.url, transport: spec.transport, ioTimeoutMs } } : {}),
         args: ({ audioNeedsTranscode }) =>
           ingestArgs(source, { ffmpegMajor: ffmpeg.major, ioTimeoutMs, audioNeedsTranscode }),
       };

@@ -11,14 +11,8 @@ import type { StreamState } from '../contract/cameras.js';
 import type { Clock } from '../time/clock.js';
 import { systemTimers, type Timer, type Timers } from '../time/timers.js';
 import { newTimelineId, type IngestFragment } from './fragment.js';
-import {
-  diesWithVigil,
-  isRunning,
-  spawnProcess,
-  terminate,
-  type IngestProcess,
-  type Spawner,
-} from './process.js';
+import { diesWithVigil, isRunning, spawnProcess, terminate, type Spawner } from './process.js';
+import { startNativeIngest, type NativeSource, type NativeStarter } from './rtsp/session.js';
 import { classifyFfmpegFailure, scrubCredentials, type StreamError } from './stream-errors.js';
 import { StreamStats } from './stream-stats.js';
 
@@ -50,6 +44,8 @@ export interface CommandPlan {
   args(attempt: { audioNeedsTranscode: boolean }): string[];
   /** Run before every connection; an error instead of starting ffmpeg (e.g. a camera network check). */
   preflight?(): Promise<StreamError | null>;
+  /** Pull the stream with Vigil's own RTSP client instead of ffmpeg (`ingest: native`). */
+  native?: NativeSource;
 }
 
 export interface SupervisorOptions {
@@ -65,6 +61,17 @@ export interface SupervisorOptions {
   timers?: Timers;
   /** Starts ffmpeg; default a child process (tests pass a fake). */
   spawn?: Spawner;
+  /** Starts native ingest when the plan asks for it; default Vigil's RTSP client. */
+  startNative?: NativeStarter;
+}
+
+/** The ingest of one connection, ffmpeg or native, as supervision needs it. */
+interface RunningIngest {
+  alive(): boolean;
+  /** Ends it at once after a failure found here; its close handler then schedules the retry. */
+  abort(): void;
+  /** Ends it for good (stop()); resolves once it has ended. */
+  end(): Promise<void>;
 }
 
 /** What a supervisor emits, with each event's arguments. */
@@ -95,7 +102,7 @@ const PERSISTENT_ERRORS = new Set([
  * Emits the SupervisorEvents: 'init', 'fragment' and 'status'.
  */
 export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
-  private child: IngestProcess | null = null;
+  private running: RunningIngest | null = null;
   private stopped = true;
   private state: StreamState = 'offline';
   private lastError: StreamStatus['lastError'] = null;
@@ -117,11 +124,13 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
 
   private readonly timers: Timers;
   private readonly spawn: Spawner;
+  private readonly startNative: NativeStarter;
 
   constructor(private readonly opts: SupervisorOptions) {
     super();
     this.timers = opts.timers ?? systemTimers;
     this.spawn = opts.spawn ?? spawnProcess;
+    this.startNative = opts.startNative ?? startNativeIngest;
   }
 
   start(): void {
@@ -136,7 +145,7 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
     this.retryTimer?.cancel();
     this.retryTimer = null;
     this.clearWatchdog();
-    if (this.child) await terminate(this.child, this.timers);
+    if (this.running) await this.running.end();
     this.setState('offline');
   }
 
@@ -166,7 +175,7 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
   private launch(): void {
     const { preflight } = this.opts.plan;
     if (!preflight) {
-      this.spawnFfmpeg();
+      this.connect();
       return;
     }
     const epoch = this.runEpoch;
@@ -174,7 +183,7 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
     void preflight().then(
       (error) => {
         if (this.stopped || epoch !== this.runEpoch) return;
-        if (error === null) this.spawnFfmpeg();
+        if (error === null) this.connect();
         else {
           this.fail(error);
           this.scheduleRetry(error.kind);
@@ -191,17 +200,62 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
     );
   }
 
-  private spawnFfmpeg(): void {
-    const { plan, log } = this.opts;
-    const args = plan.args({ audioNeedsTranscode: this.audioNeedsTranscode });
-    const [command, commandArgs] = diesWithVigil(plan.ffmpegPath, args);
+  private connect(): void {
+    const { native } = this.opts.plan;
+    if (native) this.startNativeSession(native);
+    else this.spawnFfmpeg();
+  }
+
+  private beginConnection(): void {
     this.setState('connecting');
     this.connectionId = newTimelineId();
     this.init = null;
     this.abortReason = null;
     this.stats.reset();
+  }
+
+  /** Native ingest hands over init and fragments directly: no pipe, no box splitting, no concat. */
+  private startNativeSession(source: NativeSource): void {
+    this.beginConnection();
+    const session = this.startNative(source);
+    let closed = false;
+    const ended = new Promise<void>((resolve) => session.once('close', () => resolve()));
+    const running: RunningIngest = {
+      alive: () => !closed,
+      abort: () => session.stop(),
+      end: async () => {
+        session.stop();
+        await ended;
+      },
+    };
+    this.running = running;
+    session.on('init', (bytes) => this.onInit(bytes));
+    session.on('fragment', (bytes, moofByteLength) => this.onFragment(bytes, moofByteLength));
+    session.on('close', (error) => {
+      closed = true;
+      if (this.running !== running) return;
+      this.running = null;
+      this.clearWatchdog();
+      if (this.stopped) return;
+      const reason = this.abortReason ?? error;
+      if (this.abortReason === null && reason) this.fail(reason);
+      this.scheduleRetry(reason?.kind ?? 'ended');
+    });
+    this.armWatchdog();
+  }
+
+  private spawnFfmpeg(): void {
+    const { plan, log } = this.opts;
+    const args = plan.args({ audioNeedsTranscode: this.audioNeedsTranscode });
+    const [command, commandArgs] = diesWithVigil(plan.ffmpegPath, args);
+    this.beginConnection();
     const child = this.spawn(command, commandArgs);
-    this.child = child;
+    const running: RunningIngest = {
+      alive: () => isRunning(child),
+      abort: () => child.kill('SIGKILL'),
+      end: () => terminate(child, this.timers),
+    };
+    this.running = running;
     const stderrLines: string[] = [];
     const splitter = new BoxSplitter();
     let pendingFtyp: Buffer | null = null;
@@ -245,8 +299,8 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
       stderrLines.push(err.message);
     });
     child.on('close', (code) => {
-      if (this.child !== child) return;
-      this.child = null;
+      if (this.running !== running) return;
+      this.running = null;
       this.clearWatchdog();
       if (this.stopped) return;
       if (this.abortReason) {
@@ -321,10 +375,10 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
       'stream failed',
     );
     this.setState(persistent ? 'error' : 'offline');
-    // A failure found while ffmpeg still runs (bad media, no video) ends this attempt.
-    if (this.child && isRunning(this.child)) {
+    // A failure found while ingest still runs (bad media, no video) ends this attempt.
+    if (this.running?.alive()) {
       this.abortReason = error;
-      this.child.kill('SIGKILL');
+      this.running.abort();
     }
   }
 
@@ -348,8 +402,7 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
     const connecting = this.state !== 'online';
     const timeoutMs = this.opts.stallTimeoutMs + (connecting ? CONNECT_ALLOWANCE_MS : 0);
     this.watchdog = this.timers.after(timeoutMs, () => {
-      const child = this.child;
-      if (!child) return;
+      if (!this.running) return;
       this.fail(
         connecting
           ? {

@@ -74,7 +74,7 @@ test('camera and stream defaults are applied', () => {
     name: 'front-door',
     enabled: true,
     streams: {
-      main: { url: 'rtsp://192.168.1.20:554/main', transport: 'tcp', audio: 'auto' },
+      main: { url: 'rtsp://192.168.1.20:554/main', transport: 'tcp', audio: 'auto', ingest: 'ffmpeg' },
     },
     // Without a sub stream, detection is off unless asked for.
     detect: {
@@ -330,6 +330,7 @@ test('credentials move from the URL into user and password', () => {
     url: 'rtsp://10.0.0.5:554/main?ch=1',
     transport: 'tcp',
     audio: 'auto',
+    ingest: 'ffmpeg',
     user: 'ad min',
     password: 'p@ss:w',
   });
@@ -622,5 +623,30 @@ test('analytics.detector.backend only takes auto, onnx or tfjs', () => {
   assert.ok(
     found.some((p) => p.path.startsWith('analytics.detector.backend')),
     JSON.stringify(found),
+  );
+});
+
+test('ingest: native is accepted for rtsp:// over TCP and refused elsewhere, saying why', () => {
+  const camera = (stream: string) => `
+cameras:
+  - id: cam1
+    streams:
+      main: ${stream}
+`;
+  const { config } = parse(camera('{ url: "rtsp://10.0.0.5/main", ingest: native }'));
+  assert.equal(config.cameras[0]?.streams.main.ingest, 'native');
+  assert.match(
+    problemAt(
+      problems(camera('{ url: "rtsp://10.0.0.5/main", ingest: native, transport: udp }')),
+      'cameras[0].streams.main.ingest',
+    ),
+    /native ingest pulls RTSP over TCP only/,
+  );
+  assert.match(
+    problemAt(
+      problems(camera('{ url: "http://10.0.0.5/video", ingest: native }')),
+      'cameras[0].streams.main.ingest',
+    ),
+    /native ingest pulls rtsp:\/\/ URLs only, not http:/,
   );
 });

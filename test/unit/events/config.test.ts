@@ -49,7 +49,7 @@ test('detect defaults: on with a sub stream, people, vehicles and pets, 5 s befo
     id: 'old',
     name: 'old',
     enabled: true,
-    streams: { main: { url: 'rtsp://h/x', transport: 'tcp', audio: 'auto' } },
+    streams: { main: { url: 'rtsp://h/x', transport: 'tcp', audio: 'auto', ingest: 'ffmpeg' } },
   } as const;
   assert.equal(detectConfigFor(stored).enabled, false);
   assert.equal(detectConfigFor(stored).labels.length, 8);

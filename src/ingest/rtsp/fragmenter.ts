@@ -1,0 +1,201 @@
+/**
+ * Access units to fMP4, with ffmpeg's fragment boundaries and timing: decode times count from the
+ * first frame (0) in RTP ticks, a sample lasts until the next frame's timestamp, and a fragment
+ * is cut at every keyframe and once it spans FRAGMENT_DURATION_MS (ffmpeg's `-frag_duration`).
+ * Frames before the first keyframe with known parameter sets are dropped, as ffmpeg drops them.
+ * Pure.
+ */
+import { buildH264InitSegment, buildVideoFragment, type MuxSample } from '../../media/mp4/fmp4-muxer.js';
+import { NAL_PPS, NAL_SPS, nalBytes, parseH264Sps, type AccessUnit } from './h264.js';
+
+/** ffmpeg-args.ts FRAGMENTED_MP4_FORMAT caps fragments at 100 ms: the same here. */
+export const FRAGMENT_DURATION_MS = 100;
+/** A step between frames longer than this is a jump in the camera's clock, not a slow frame. */
+const MAX_FRAME_STEP_MS = 10_000;
+/** The duration given to a frame whose successor jumped, before any step was seen: 10 fps. */
+const DEFAULT_FRAME_MS = 100;
+
+export type FragmenterOutput =
+  | { type: 'init'; bytes: Buffer; width: number; height: number }
+  | { type: 'fragment'; bytes: Buffer; moofByteLength: number }
+  /** The camera changed its parameter sets (e.g. resolution): the init no longer describes the stream. */
+  | { type: 'format-changed'; message: string };
+
+interface PendingSample extends MuxSample {
+  /** Decode timestamp in RTP ticks (unwrapped). */
+  timestamp: number;
+}
+
+/** Reorder depth assumed when the SPS does not give one and the profile allows B-frames. */
+const ASSUMED_REORDER_FRAMES = 2;
+const PROFILE_BASELINE = 66;
+
+export class H264Fragmenter {
+  private sps: Buffer | null;
+  private pps: Buffer | null;
+  private initSps: Buffer | null = null;
+  private initPps: Buffer | null = null;
+  private size = { width: 0, height: 0 };
+  private baseTimestamp: number | null = null;
+  private pending: PendingSample[] = [];
+  /** The sample whose duration is not known yet (its successor has not arrived). */
+  private last: PendingSample | null = null;
+  private lastStepTicks: number;
+  private sequenceNumber = 0;
+  /** Frames dropped while waiting for the first keyframe. */
+  droppedBeforeKeyframe = 0;
+  /**
+   * RTP carries presentation times; decode times are the same values in sorted order, which are
+   * known `reorderFrames` frames later (as ffmpeg's demuxer derives them). Access units wait here.
+   */
+  private reorderFrames = 0;
+  private readonly waiting: AccessUnit[] = [];
+  /** Presentation times of waiting units, ascending. */
+  private readonly sortedTimestamps: number[] = [];
+
+  constructor(
+    private readonly clockRate: number,
+    /** Parameter sets from the SDP (sprop-parameter-sets); in-band ones replace them. */
+    sdpParameterSets: readonly Buffer[] = [],
+  ) {
+    this.sps = sdpParameterSets.find((n) => ((n[0] as number) & 0x1f) === NAL_SPS) ?? null;
+    this.pps = sdpParameterSets.find((n) => ((n[0] as number) & 0x1f) === NAL_PPS) ?? null;
+    this.lastStepTicks = Math.round((DEFAULT_FRAME_MS * clockRate) / 1000);
+  }
+
+  push(unit: AccessUnit): FragmenterOutput[] {
+    const out: FragmenterOutput[] = [];
+    for (const nal of unit.nalUnits) {
+      if (nal.type === NAL_SPS) this.sps = nalBytes(nal);
+      else if (nal.type === NAL_PPS) this.pps = nalBytes(nal);
+    }
+    if (this.initSps === null) {
+      if (!unit.isKeyframe || !this.sps || !this.pps) {
+        this.droppedBeforeKeyframe += 1;
+        return out;
+      }
+      out.push(this.init(this.sps, this.pps));
+    } else if (unit.isKeyframe && this.changed()) {
+      const before = `${this.size.width}x${this.size.height}`;
+      const after = this.sps ? safeSize(this.sps) : '?';
+      this.flushPending(out);
+      out.push({
+        type: 'format-changed',
+        message: `the camera changed its video format (${before} to ${after})`,
+      });
+      return out;
+    }
+    this.waiting.push(unit);
+    const at = this.sortedTimestamps.findIndex((t) => t > unit.timestamp);
+    this.sortedTimestamps.splice(at < 0 ? this.sortedTimestamps.length : at, 0, unit.timestamp);
+    if (this.waiting.length <= this.reorderFrames) return out;
+    const next = this.waiting.shift() as AccessUnit;
+    const decodeTimestamp = this.sortedTimestamps.shift() as number;
+    this.addSample(next, decodeTimestamp, out);
+    return out;
+  }
+
+  private addSample(unit: AccessUnit, decodeTimestamp: number, out: FragmenterOutput[]): void {
+    this.baseTimestamp ??= decodeTimestamp;
+    const sample: PendingSample = {
+      timestamp: decodeTimestamp,
+      durationTicks: 0,
+      compositionOffsetTicks: unit.timestamp - decodeTimestamp,
+      isSync: unit.isKeyframe,
+      nalUnits: unit.nalUnits,
+    };
+    const previous = this.last;
+    this.last = sample;
+    if (!previous) return;
+    let step = decodeTimestamp - previous.timestamp;
+    if (step <= 0 && step > -this.clockRate / 2) {
+      // A repeated timestamp (the emulator sends its first IDR twice) or a frame slightly out of
+      // order: decode times must increase, so it follows one tick later, as ffmpeg places it.
+      sample.timestamp = previous.timestamp + 1;
+      sample.compositionOffsetTicks = unit.timestamp - sample.timestamp;
+      step = 1;
+    }
+    const jumped = step <= 0 || step > (MAX_FRAME_STEP_MS * this.clockRate) / 1000;
+    previous.durationTicks = jumped ? this.lastStepTicks : step;
+    if (!jumped) this.lastStepTicks = step;
+    const first = this.pending[0];
+    if (first && previous.timestamp - first.timestamp >= (FRAGMENT_DURATION_MS * this.clockRate) / 1000) {
+      this.flushPending(out);
+    }
+    this.pending.push(previous);
+    // A keyframe starts a fragment, and so does a jump: inside one fragment, decode times are the
+    // running sum of durations, so only a new fragment's base time can carry the jump.
+    if (sample.isSync || jumped) this.flushPending(out);
+    if (jumped && decodeTimestamp < (this.baseTimestamp ?? 0)) {
+      // Decode times cannot go below zero: start again from zero (the recorder sees a jump back).
+      this.baseTimestamp = decodeTimestamp;
+    }
+  }
+
+  /** At the end of a stream: everything held back, the last frame lasting as long as the one before. */
+  flush(): FragmenterOutput[] {
+    const out: FragmenterOutput[] = [];
+    for (const unit of this.waiting.splice(0)) {
+      this.addSample(unit, this.sortedTimestamps.shift() as number, out);
+    }
+    if (this.last) {
+      this.last.durationTicks = this.lastStepTicks;
+      this.pending.push(this.last);
+      this.last = null;
+    }
+    this.flushPending(out);
+    return out;
+  }
+
+  /** Sequence number of the next fragment (the first is 1). */
+  get fragmentsWritten(): number {
+    return this.sequenceNumber;
+  }
+
+  private init(sps: Buffer, pps: Buffer): FragmenterOutput {
+    const info = parseH264Sps(sps);
+    this.initSps = sps;
+    this.initPps = pps;
+    this.size = { width: info.width, height: info.height };
+    this.reorderFrames =
+      info.maxReorderFrames ?? (info.profileIdc === PROFILE_BASELINE ? 0 : ASSUMED_REORDER_FRAMES);
+    const bytes = buildH264InitSegment({
+      sps: [sps],
+      pps: [pps],
+      width: info.width,
+      height: info.height,
+      timescale: this.clockRate,
+    });
+    return { type: 'init', bytes, width: info.width, height: info.height };
+  }
+
+  private changed(): boolean {
+    return (
+      !!this.sps &&
+      !!this.pps &&
+      (!this.sps.equals(this.initSps as Buffer) || !this.pps.equals(this.initPps as Buffer))
+    );
+  }
+
+  private flushPending(out: FragmenterOutput[]): void {
+    const first = this.pending[0];
+    if (!first) return;
+    this.sequenceNumber += 1;
+    const fragment = buildVideoFragment({
+      sequenceNumber: this.sequenceNumber,
+      baseDecodeTime: first.timestamp - (this.baseTimestamp ?? first.timestamp),
+      samples: this.pending,
+    });
+    this.pending = [];
+    out.push({ type: 'fragment', ...fragment });
+  }
+}
+
+function safeSize(sps: Buffer): string {
+  try {
+    const info = parseH264Sps(sps);
+    return `${info.width}x${info.height}`;
+  } catch {
+    return 'an unreadable format';
+  }
+}

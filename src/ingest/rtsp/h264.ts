@@ -1,0 +1,332 @@
+/**
+ * H.264 over RTP (RFC 6184): single NAL unit, STAP-A and FU-A packets to access units, and the
+ * little of the SPS a sample entry needs. Pure. NAL units are kept as lists of views of the packets
+ * they came in (an FU-A NAL unit is its fragments' payloads), so nothing is copied until the muxer
+ * writes the fragment.
+ */
+import type { RtpPacket } from './rtp.js';
+
+/** One NAL unit as a list of byte ranges that, laid end to end, make the unit (header included). */
+export interface NalUnit {
+  type: number;
+  parts: Buffer[];
+  byteLength: number;
+}
+
+/** The NAL units of one picture, with its (unwrapped) RTP timestamp. */
+export interface AccessUnit {
+  timestamp: number;
+  nalUnits: NalUnit[];
+  /** It holds an IDR slice. */
+  isKeyframe: boolean;
+}
+
+export const NAL_IDR = 5;
+export const NAL_SPS = 7;
+export const NAL_PPS = 8;
+const STAP_A = 24;
+const FU_A = 28;
+
+export function nalUnit(bytes: Buffer): NalUnit {
+  return { type: (bytes[0] as number) & 0x1f, parts: [bytes], byteLength: bytes.length };
+}
+
+/** A NAL unit's bytes in one buffer (copied only when it came in fragments). */
+export function nalBytes(nal: NalUnit): Buffer {
+  return nal.parts.length === 1 ? (nal.parts[0] as Buffer) : Buffer.concat(nal.parts, nal.byteLength);
+}
+
+/** Counters of what the depacketiser had to drop, for logs and tests. */
+export interface DepacketiserStats {
+  /** NAL units dropped because a fragment of them was lost. */
+  droppedNalUnits: number;
+  /** Packets of a type RFC 6184 allows but cameras do not send (STAP-B, MTAP, FU-B), or malformed. */
+  skippedPackets: number;
+}
+
+/**
+ * Groups RTP packets (in sequence order, with the number lost before each) into access units:
+ * a unit ends at the marker bit or when the timestamp changes (some cameras never set the marker).
+ */
+export class H264Depacketiser {
+  readonly stats: DepacketiserStats = { droppedNalUnits: 0, skippedPackets: 0 };
+  private nalUnits: NalUnit[] = [];
+  private timestamp: number | null = null;
+  private fragment: NalUnit | null = null;
+
+  /** `timestamp` is the packet's unwrapped RTP timestamp; returns the access units completed. */
+  push(packet: RtpPacket, timestamp: number, lostBefore = 0): AccessUnit[] {
+    const out: AccessUnit[] = [];
+    if (lostBefore > 0 && this.fragment) {
+      this.fragment = null;
+      this.stats.droppedNalUnits += 1;
+    }
+    if (this.timestamp !== null && timestamp !== this.timestamp) this.finish(out);
+    this.timestamp = timestamp;
+    this.take(packet.payload);
+    if (packet.marker) this.finish(out);
+    return out;
+  }
+
+  /** The access unit in progress, if any (at the end of a stream). */
+  flush(): AccessUnit[] {
+    const out: AccessUnit[] = [];
+    this.finish(out);
+    return out;
+  }
+
+  private take(payload: Buffer): void {
+    if (payload.length === 0) return;
+    const type = (payload[0] as number) & 0x1f;
+    if (type >= 1 && type <= 23) {
+      this.abandonFragment();
+      this.nalUnits.push(nalUnit(payload));
+    } else if (type === STAP_A) {
+      this.abandonFragment();
+      this.takeAggregate(payload);
+    } else if (type === FU_A) {
+      this.takeFragment(payload);
+    } else {
+      this.stats.skippedPackets += 1;
+    }
+  }
+
+  private takeAggregate(payload: Buffer): void {
+    let offset = 1;
+    while (offset + 2 <= payload.length) {
+      const size = payload.readUInt16BE(offset);
+      offset += 2;
+      if (size === 0 || offset + size > payload.length) {
+        this.stats.skippedPackets += 1;
+        return;
+      }
+      this.nalUnits.push(nalUnit(payload.subarray(offset, offset + size)));
+      offset += size;
+    }
+  }
+
+  private takeFragment(payload: Buffer): void {
+    if (payload.length < 3) {
+      this.stats.skippedPackets += 1;
+      return;
+    }
+    const indicator = payload[0] as number;
+    const header = payload[1] as number;
+    const start = (header & 0x80) !== 0;
+    const end = (header & 0x40) !== 0;
+    const body = payload.subarray(2);
+    if (start) {
+      this.abandonFragment();
+      const type = header & 0x1f;
+      const nalHeader = Buffer.from([(indicator & 0xe0) | type]);
+      this.fragment = { type, parts: [nalHeader, body], byteLength: 1 + body.length };
+    } else if (this.fragment) {
+      this.fragment.parts.push(body);
+      this.fragment.byteLength += body.length;
+    } else {
+      // The start of this unit was lost (counted then) or came before we joined: nothing to attach to.
+      return;
+    }
+    if (end) {
+      this.nalUnits.push(this.fragment);
+      this.fragment = null;
+    }
+  }
+
+  private abandonFragment(): void {
+    if (!this.fragment) return;
+    this.fragment = null;
+    this.stats.droppedNalUnits += 1;
+  }
+
+  private finish(out: AccessUnit[]): void {
+    this.abandonFragment();
+    if (this.nalUnits.length > 0 && this.timestamp !== null) {
+      out.push({
+        timestamp: this.timestamp,
+        nalUnits: this.nalUnits,
+        isKeyframe: this.nalUnits.some((n) => n.type === NAL_IDR),
+      });
+    }
+    this.nalUnits = [];
+  }
+}
+
+/** The SPS facts an avc1 sample entry needs. */
+export interface H264SpsInfo {
+  profileIdc: number;
+  constraintFlags: number;
+  levelIdc: number;
+  width: number;
+  height: number;
+  /**
+   * How many frames may precede a frame in decode order but follow it in presentation order
+   * (B-frames), from the VUI's bitstream restriction; null when the SPS does not say.
+   */
+  maxReorderFrames: number | null;
+}
+
+/** The RBSP of a NAL unit: emulation prevention bytes (00 00 03) removed. */
+export function unescapeRbsp(nal: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(nal.length);
+  let n = 0;
+  let zeros = 0;
+  for (const byte of nal) {
+    if (zeros >= 2 && byte === 3) {
+      zeros = 0;
+      continue;
+    }
+    zeros = byte === 0 ? zeros + 1 : 0;
+    out[n] = byte;
+    n += 1;
+  }
+  return out.subarray(0, n);
+}
+
+/** Reads bits and Exp-Golomb codes (H.264 §9.1) from an RBSP. */
+export class BitReader {
+  private bit = 0;
+  constructor(private readonly bytes: Buffer) {}
+
+  u(count: number): number {
+    let value = 0;
+    for (let i = 0; i < count; i += 1) {
+      const byte = this.bytes[this.bit >> 3];
+      if (byte === undefined) throw new RangeError('read past the end of the parameter set');
+      value = value * 2 + ((byte >> (7 - (this.bit & 7))) & 1);
+      this.bit += 1;
+    }
+    return value;
+  }
+
+  ue(): number {
+    let zeros = 0;
+    while (this.u(1) === 0) {
+      zeros += 1;
+      if (zeros > 31) throw new RangeError('an Exp-Golomb code longer than 32 bits');
+    }
+    return 2 ** zeros - 1 + this.u(zeros);
+  }
+
+  se(): number {
+    const k = this.ue();
+    return k % 2 === 1 ? (k + 1) / 2 : -(k / 2);
+  }
+}
+
+const HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135]);
+
+/** Parses an SPS NAL unit (header byte included) far enough for its profile and picture size. */
+export function parseH264Sps(nal: Buffer): H264SpsInfo {
+  const r = new BitReader(unescapeRbsp(nal.subarray(1)));
+  const profileIdc = r.u(8);
+  const constraintFlags = r.u(8);
+  const levelIdc = r.u(8);
+  r.ue(); // seq_parameter_set_id
+  let chromaFormatIdc = 1;
+  let separateColourPlane = 0;
+  if (HIGH_PROFILES.has(profileIdc)) {
+    chromaFormatIdc = r.ue();
+    if (chromaFormatIdc === 3) separateColourPlane = r.u(1);
+    r.ue(); // bit_depth_luma_minus8
+    r.ue(); // bit_depth_chroma_minus8
+    r.u(1); // qpprime_y_zero_transform_bypass_flag
+    if (r.u(1)) {
+      const lists = chromaFormatIdc === 3 ? 12 : 8;
+      for (let i = 0; i < lists; i += 1) if (r.u(1)) skipScalingList(r, i < 6 ? 16 : 64);
+    }
+  }
+  r.ue(); // log2_max_frame_num_minus4
+  const pocType = r.ue();
+  if (pocType === 0) r.ue();
+  else if (pocType === 1) {
+    r.u(1);
+    r.se();
+    r.se();
+    const cycle = r.ue();
+    for (let i = 0; i < cycle; i += 1) r.se();
+  }
+  r.ue(); // max_num_ref_frames
+  r.u(1); // gaps_in_frame_num_value_allowed_flag
+  const widthMbs = r.ue() + 1;
+  const heightMapUnits = r.ue() + 1;
+  const frameMbsOnly = r.u(1);
+  if (!frameMbsOnly) r.u(1);
+  r.u(1); // direct_8x8_inference_flag
+  let crop = [0, 0, 0, 0];
+  if (r.u(1)) crop = [r.ue(), r.ue(), r.ue(), r.ue()];
+  const chroma = separateColourPlane ? 0 : chromaFormatIdc;
+  const subWidth = chroma === 1 || chroma === 2 ? 2 : 1;
+  const subHeight = chroma === 1 ? 2 : 1;
+  const cropUnitX = chroma === 0 ? 1 : subWidth;
+  const cropUnitY = (chroma === 0 ? 1 : subHeight) * (2 - frameMbsOnly);
+  const [left = 0, right = 0, top = 0, bottom = 0] = crop;
+  const maxReorderFrames = r.u(1) ? readVuiReorderFrames(r) : null;
+  return {
+    profileIdc,
+    constraintFlags,
+    levelIdc,
+    width: widthMbs * 16 - cropUnitX * (left + right),
+    height: (2 - frameMbsOnly) * heightMapUnits * 16 - cropUnitY * (top + bottom),
+    maxReorderFrames,
+  };
+}
+
+/** Reads the VUI (H.264 Annex E.1.1) up to max_num_reorder_frames; null without bitstream_restriction. */
+function readVuiReorderFrames(r: BitReader): number | null {
+  try {
+    if (r.u(1) && r.u(8) === 255) r.u(32); // aspect_ratio_idc, extended SAR
+    if (r.u(1)) r.u(1); // overscan
+    if (r.u(1)) {
+      r.u(4);
+      if (r.u(1)) r.u(24); // colour description
+    }
+    if (r.u(1)) {
+      r.ue();
+      r.ue();
+    }
+    if (r.u(1)) r.u(65); // num_units_in_tick, time_scale, fixed_frame_rate_flag
+    const nalHrd = r.u(1);
+    if (nalHrd) skipHrd(r);
+    const vclHrd = r.u(1);
+    if (vclHrd) skipHrd(r);
+    if (nalHrd || vclHrd) r.u(1);
+    r.u(1); // pic_struct_present_flag
+    if (!r.u(1)) return null;
+    r.u(1);
+    for (let i = 0; i < 4; i += 1) r.ue();
+    return r.ue();
+  } catch {
+    // A truncated VUI says nothing about reordering; the caller assumes the worst.
+    return null;
+  }
+}
+
+function skipHrd(r: BitReader): void {
+  const count = r.ue() + 1;
+  r.u(8);
+  for (let i = 0; i < count; i += 1) {
+    r.ue();
+    r.ue();
+    r.u(1);
+  }
+  r.u(20);
+}
+
+function skipScalingList(r: BitReader, size: number): void {
+  let last = 8;
+  let next = 8;
+  for (let j = 0; j < size; j += 1) {
+    if (next !== 0) next = (last + r.se() + 256) % 256;
+    last = next === 0 ? last : next;
+  }
+}
+
+/** sprop-parameter-sets from the SDP: base64 NAL units separated by commas. */
+export function parseSpropParameterSets(value: string | undefined): Buffer[] {
+  if (!value) return [];
+  return value
+    .split(',')
+    .map((part) => Buffer.from(part.trim(), 'base64'))
+    .filter((nal) => nal.length > 0);
+}

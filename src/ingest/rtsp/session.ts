@@ -1,0 +1,313 @@
+/**
+ * Native ingest of one camera stream: RTSP over TCP (interleaved), H.264 depacketised and muxed
+ * to the same fragmented MP4 ffmpeg would write, handed on as init and fragment events. The
+ * supervisor runs it in place of an ffmpeg process when a stream says `ingest: native`.
+ */
+import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
+import type { StreamError } from '../stream-errors.js';
+import { RtspClient, RtspFailure, expectSuccess } from './client.js';
+import { H264Fragmenter, type FragmenterOutput } from './fragmenter.js';
+import type { InterleavedFrame, RtspMessage } from './framing.js';
+import { H264Depacketiser, parseSpropParameterSets } from './h264.js';
+import {
+  Reorderer,
+  RtpError,
+  TimestampUnwrapper,
+  parseRtp,
+  parseSenderReports,
+  type SenderReport,
+} from './rtp.js';
+import { SdpError, parseSdp, resolveControl, type SdpMedia } from './sdp.js';
+
+export interface NativeSource {
+  /** rtsp:// URL; user info in it is used for authentication and never sent in request lines. */
+  url: string;
+  transport: 'tcp' | 'udp';
+  /** Connect and answer timeout, and how long the socket may stay silent. */
+  ioTimeoutMs: number;
+}
+
+export interface NativeIngestEvents {
+  init: [bytes: Buffer];
+  fragment: [bytes: Buffer, moofByteLength: number];
+  /** Once, when the session has ended: null after stop(), else why it failed. */
+  close: [error: StreamError | null];
+}
+
+/** A running native ingest as the supervisor sees it. */
+export interface NativeIngest extends EventEmitter<NativeIngestEvents> {
+  /** Ends the session (TEARDOWN, then the socket closes); 'close' follows with null. */
+  stop(): void;
+}
+
+export type NativeStarter = (source: NativeSource) => NativeIngest;
+
+export const startNativeIngest: NativeStarter = (source) => {
+  const session = new RtspSession(source);
+  session.start();
+  return session;
+};
+
+const DEFAULT_SESSION_TIMEOUT_S = 60;
+const RTP_CHANNEL = 0;
+const RTCP_CHANNEL = 1;
+
+/** The URL without user info (requests must not carry it), and the credentials it held. */
+export function splitCredentials(
+  url: string,
+): { url: string; user: string; password: string } | { url: string } {
+  const parsed = new URL(url);
+  const user = decodeURIComponent(parsed.username);
+  const password = decodeURIComponent(parsed.password);
+  parsed.username = '';
+  parsed.password = '';
+  const clean = parsed.toString();
+  return user || password ? { url: clean, user, password } : { url: clean };
+}
+
+class RtspSession extends EventEmitter<NativeIngestEvents> implements NativeIngest {
+  private readonly socket = new Socket();
+  private readonly client: RtspClient;
+  private readonly requestUrl: string;
+  private closed = false;
+  private stopping = false;
+  private keepAlive: NodeJS.Timeout | null = null;
+  private playUrl = '';
+  private media: MediaPipeline | null = null;
+  /** The newest RTCP sender report: the camera's wall clock for an RTP timestamp. */
+  lastSenderReport: SenderReport | null = null;
+
+  constructor(private readonly source: NativeSource) {
+    super();
+    const split = splitCredentials(source.url);
+    this.requestUrl = split.url;
+    this.client = new RtspClient({
+      socket: this.socket,
+      credentials: 'user' in split ? { user: split.user, password: split.password } : null,
+      onFrame: (frame) => this.onFrame(frame),
+      onError: (err) => this.fail(err),
+    });
+  }
+
+  start(): void {
+    const url = new URL(this.requestUrl);
+    this.socket.setNoDelay(true);
+    this.socket.setTimeout(this.source.ioTimeoutMs, () =>
+      this.fail(
+        new RtspFailure(
+          'timeout',
+          'connection timed out: the camera did not answer; check that it is powered and on the network',
+        ),
+      ),
+    );
+    this.socket.on('error', (err) => this.fail(err));
+    this.socket.on('close', () => this.fail(new RtspFailure('closed', 'the camera closed the connection')));
+    this.socket.connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 554) }, () => {
+      this.handshake().catch((err: unknown) => this.fail(err as Error));
+    });
+  }
+
+  stop(): void {
+    if (this.closed) return;
+    this.stopping = true;
+    if (this.client.session && this.playUrl) this.client.notify('TEARDOWN', this.playUrl);
+    this.socket.end();
+    // A camera that keeps the socket open after TEARDOWN is not waited for.
+    setTimeout(() => this.socket.destroy(), 500).unref();
+    this.finish(null);
+  }
+
+  private async handshake(): Promise<void> {
+    if (this.source.transport !== 'tcp') {
+      throw new RtspFailure(
+        'protocol',
+        'native ingest pulls RTSP over TCP only: set the stream to `transport: tcp`, or `ingest: ffmpeg` for UDP',
+      );
+    }
+    const options = await this.client.request('OPTIONS', this.requestUrl);
+    const publicMethods = (options.headers.get('public') ?? []).join(',').toUpperCase();
+    const describe = expectSuccess(
+      'DESCRIBE',
+      await this.client.request('DESCRIBE', this.requestUrl, { Accept: 'application/sdp' }),
+    );
+    const { video, base } = this.pickVideo(describe);
+    this.media = new MediaPipeline(video, (output) => this.onOutput(output));
+    const setupUrl = resolveControl(base, video.control);
+    const setup = expectSuccess(
+      'SETUP',
+      await this.client.request('SETUP', setupUrl, {
+        Transport: `RTP/AVP/TCP;unicast;interleaved=${RTP_CHANNEL}-${RTCP_CHANNEL}`,
+      }),
+    );
+    const sessionHeader = setup.headers.get('session')?.[0];
+    if (!sessionHeader)
+      throw new RtspFailure('protocol', 'the camera answered SETUP without a Session header');
+    const [id = '', ...params] = sessionHeader.split(';');
+    this.client.session = id.trim();
+    const timeoutS = Number(/timeout=(\d+)/i.exec(params.join(';'))?.[1] ?? DEFAULT_SESSION_TIMEOUT_S);
+    // PLAY applies to the aggregate (session-level control) when there is one, else to the track.
+    this.playUrl = base;
+    expectSuccess('PLAY', await this.client.request('PLAY', this.playUrl, { Range: 'npt=0.000-' }));
+    const keepAliveMethod = publicMethods.includes('GET_PARAMETER') ? 'GET_PARAMETER' : 'OPTIONS';
+    const intervalMs = Math.max(5, timeoutS > 0 ? timeoutS : DEFAULT_SESSION_TIMEOUT_S) * 500;
+    this.keepAlive = setInterval(() => this.client.notify(keepAliveMethod, this.playUrl), intervalMs);
+    this.keepAlive.unref();
+  }
+
+  private pickVideo(describe: RtspMessage): { video: SdpMedia; base: string } {
+    let sdp;
+    try {
+      sdp = parseSdp(describe.body.toString('utf8'));
+    } catch (err) {
+      if (err instanceof SdpError)
+        throw new RtspFailure('protocol', `unreadable SDP from the camera: ${err.message}`);
+      throw err;
+    }
+    const videos = sdp.media.filter((m) => m.kind === 'video');
+    if (videos.length === 0) {
+      throw new RtspFailure(
+        'no_video',
+        'no video track: the stream has no video; check the URL points at a video stream',
+      );
+    }
+    const video = videos.find((m) => m.encoding === 'H264');
+    if (!video) {
+      const codecs = videos.map((m) => m.encoding || `payload type ${m.payloadType}`).join(', ');
+      throw new RtspFailure(
+        'protocol',
+        `native ingest handles H.264 video; this stream is ${codecs}: set the stream to \`ingest: ffmpeg\``,
+      );
+    }
+    const header = (name: string) => describe.headers.get(name)?.[0];
+    const sessionBase = header('content-base') ?? header('content-location') ?? this.requestUrl;
+    const base = resolveControl(sessionBase, sdp.control);
+    return { video, base: stripUserInfo(base) };
+  }
+
+  private onFrame(frame: InterleavedFrame): void {
+    if (!this.media || this.closed) return;
+    try {
+      if (frame.channel === RTP_CHANNEL) this.media.pushRtp(frame.data);
+      else if (frame.channel === RTCP_CHANNEL) {
+        this.lastSenderReport = parseSenderReports(frame.data).at(-1) ?? this.lastSenderReport;
+      }
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
+
+  private onOutput(output: FragmenterOutput): void {
+    if (this.closed) return;
+    if (output.type === 'init') this.emit('init', output.bytes);
+    else if (output.type === 'fragment') this.emit('fragment', output.bytes, output.moofByteLength);
+    else this.fail(new RtspFailure('closed', output.message));
+  }
+
+  private fail(err: Error): void {
+    if (this.closed) return;
+    this.socket.destroy();
+    this.finish(this.stopping ? null : toStreamError(err));
+  }
+
+  private finish(error: StreamError | null): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.emit('close', error);
+  }
+}
+
+/** RTP of the chosen video track through reordering, depacketising and muxing. */
+class MediaPipeline {
+  private readonly reorderer = new Reorderer();
+  private readonly unwrapper = new TimestampUnwrapper();
+  private readonly depacketiser = new H264Depacketiser();
+  private readonly fragmenter: H264Fragmenter;
+  /** RTP packets that did not parse, counted rather than fatal (cameras send the odd broken one). */
+  badPackets = 0;
+
+  constructor(
+    private readonly video: SdpMedia,
+    private readonly emit: (output: FragmenterOutput) => void,
+  ) {
+    this.fragmenter = new H264Fragmenter(
+      video.clockRate || 90000,
+      parseSpropParameterSets(video.fmtp.get('sprop-parameter-sets')),
+    );
+  }
+
+  pushRtp(data: Buffer): void {
+    let packet;
+    try {
+      packet = parseRtp(data);
+    } catch (err) {
+      if (!(err instanceof RtpError)) throw err;
+      this.badPackets += 1;
+      return;
+    }
+    if (packet.payloadType !== this.video.payloadType) return;
+    const { packets, lost } = this.reorderer.push(packet);
+    packets.forEach((p, i) => {
+      const timestamp = this.unwrapper.unwrap(p.timestamp);
+      for (const unit of this.depacketiser.push(p, timestamp, i === 0 ? lost : 0)) {
+        for (const output of this.fragmenter.push(unit)) this.emit(output);
+      }
+    });
+  }
+}
+
+function stripUserInfo(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+const SOCKET_ERRORS: Record<string, StreamError> = {
+  ECONNREFUSED: {
+    kind: 'connection_refused',
+    message:
+      'connection refused: nothing listens at this address and port; check the port and that RTSP is enabled',
+  },
+  EHOSTUNREACH: { kind: 'unreachable', message: 'host unreachable: check the IP address and the network' },
+  ENETUNREACH: { kind: 'unreachable', message: 'host unreachable: check the IP address and the network' },
+  ETIMEDOUT: {
+    kind: 'timeout',
+    message: 'connection timed out: the camera did not answer; check that it is powered and on the network',
+  },
+  ENOTFOUND: {
+    kind: 'dns',
+    message: "host name not found: check the camera's host name or use its IP address",
+  },
+  EAI_AGAIN: {
+    kind: 'dns',
+    message: "host name not found: check the camera's host name or use its IP address",
+  },
+};
+
+/** The stream error a failure of the session means, in the same words as ffmpeg's failures. */
+export function toStreamError(err: Error): StreamError {
+  if (err instanceof RtspFailure) {
+    switch (err.kind) {
+      case 'unauthorized':
+      case 'forbidden':
+      case 'not_found':
+      case 'no_video':
+      case 'timeout':
+        return { kind: err.kind, message: err.message };
+      case 'protocol':
+        return { kind: 'invalid_data', message: `RTSP: ${err.message}` };
+      case 'closed':
+        return { kind: 'ended', message: `${err.message}: reconnecting` };
+    }
+  }
+  const code = (err as { code?: string }).code;
+  const known = code ? SOCKET_ERRORS[code] : undefined;
+  return known ?? { kind: 'exited', message: `native ingest failed: ${err.message}` };
+}
