@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import type { AuditEntry } from '../../src/audit/entry.js';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { renderSnapshots, writeFileAtomic } from '../../src/events/snapshot.js';
+import { readStoredZip, readZipEntry } from '../../src/export/zip.js';
 import { snapshotPaths } from '../../src/events/store.js';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
 import { FFMPEG } from '../helpers/media-tools.js';
@@ -50,7 +56,7 @@ async function meanLuma(jpeg: Buffer, [x1, y1, x2, y2]: Rect): Promise<number> {
   return sum / count;
 }
 
-describe('privacy masks on every still picture', { timeout: 180_000 }, () => {
+describe('privacy masks on every picture and every export', { timeout: 180_000 }, () => {
   let cameras: TestCameras;
   let vigil: TestVigil;
   let port: number;
@@ -338,5 +344,93 @@ cameras:
         ['gate', 'liftable'],
       ],
     );
+  });
+
+  /** The first frame of an MP4, as JPEG, decoded by ffmpeg. */
+  async function firstFrame(mp4: Buffer): Promise<Buffer> {
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-mask-export-'));
+    try {
+      await writeFile(join(dir, 'in.mp4'), mp4);
+      await promisify(execFile)(FFMPEG, [
+        '-v',
+        'error',
+        '-i',
+        join(dir, 'in.mp4'),
+        '-frames:v',
+        '1',
+        join(dir, 'f.jpg'),
+      ]);
+      return await sharp(join(dir, 'f.jpg')).toBuffer();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('video taken away is masked too: the MP4 export and the signed bundle, whose manifest says so', async () => {
+    const range = { from: String(Date.now() - 8000), to: String(Date.now()) };
+    const mp4 = await fetch(`${vigil.url}/api/cameras/cam/export.mp4?from=${range.from}&to=${range.to}`, {
+      headers: { authorization: `Bearer ${tokens.operator}` },
+    });
+    assert.equal(mp4.status, 200);
+    const exported = await firstFrame(Buffer.from(await mp4.arrayBuffer()));
+    assert.ok((await meanLuma(exported, PERMANENT_SAMPLE)) <= BLACK_MAX, 'export: permanent mask');
+    assert.ok((await meanLuma(exported, LIFTABLE_SAMPLE)) <= BLACK_MAX, 'export: liftable mask');
+
+    const created = await post('/api/cameras/cam/exports', tokens.operator, { ...range, reason: 'case 4' });
+    assert.equal(created.statusCode, 201, created.body);
+    const view = JSON.parse(created.body) as { id: number; downloadPath: string };
+    const zip = await fetch(`${vigil.url}${view.downloadPath}`, {
+      headers: { authorization: `Bearer ${tokens.operator}` },
+    });
+    assert.equal(zip.status, 200);
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-mask-bundle-'));
+    try {
+      const path = join(dir, 'bundle.zip');
+      await writeFile(path, Buffer.from(await zip.arrayBuffer()));
+      const { entries } = await readStoredZip(path);
+      const entry = (name: string) => entries.find((e) => e.name === name)!;
+      const video = (await readZipEntry(path, entry('video.mp4'))).bytes;
+      const frame = await firstFrame(video);
+      assert.ok((await meanLuma(frame, PERMANENT_SAMPLE)) <= BLACK_MAX, 'bundle: permanent mask');
+      assert.ok((await meanLuma(frame, LIFTABLE_SAMPLE)) <= BLACK_MAX, 'bundle: liftable mask');
+      const manifest = JSON.parse(
+        (await readZipEntry(path, entry('manifest.json'))).bytes.toString('utf8'),
+      ) as {
+        transforms: Array<{ name: string; polygons: unknown[] }>;
+      };
+      assert.deepEqual(
+        manifest.transforms.map((t) => [t.name, t.polygons.length]),
+        [['privacy-masks', 2]],
+        'the manifest declares the masks burnt in',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+
+    // An administrator's bundle made during a lift shows the liftable area: nobody who may not see
+    // it gets that bundle, whatever their export permission.
+    const lift = await post('/api/cameras/cam/privacy/lifts', tokens.admin, {
+      reason: 'case 4',
+      durationMs: 60_000,
+    });
+    assert.equal(lift.statusCode, 201, lift.body);
+    const adminBundle = await post('/api/cameras/cam/exports', tokens.admin, {
+      ...range,
+      reason: 'case 4, unmasked',
+    });
+    assert.equal(adminBundle.statusCode, 201, adminBundle.body);
+    const adminView = JSON.parse(adminBundle.body) as { downloadPath: string };
+    await rawRequest(
+      port,
+      'DELETE',
+      `/api/cameras/cam/privacy/lifts/${(JSON.parse(lift.body) as { id: number }).id}`,
+      {
+        authorization: `Bearer ${tokens.admin}`,
+      },
+    );
+    const refused = await get(adminView.downloadPath, tokens.operator);
+    assert.equal(refused.statusCode, 403, refused.body);
+    assert.match(refused.body, /privacy masks hidden from you/);
+    assert.equal((await get(adminView.downloadPath, tokens.admin)).statusCode, 200, 'its exporter still may');
   });
 });
