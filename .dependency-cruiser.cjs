@@ -81,6 +81,7 @@ const layers = {
     'live',
     'camera',
     'analytics',
+    'approvals',
     'contract',
   ],
   // Four-eyes approval: actions registered by the modules above, run when a second user approves.

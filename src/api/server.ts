@@ -179,8 +179,16 @@ export async function buildServer(
       approvals: services.approvals,
     }),
   );
-  await app.register(privacyRoutes({ masks: services.masks, cameras }));
-  await app.register(exportRoutes({ exports: services.exports, cameras, clock, masks: services.masks }));
+  await app.register(privacyRoutes({ masks: services.masks, cameras, approvals: services.approvals }));
+  await app.register(
+    exportRoutes({
+      exports: services.exports,
+      cameras,
+      clock,
+      masks: services.masks,
+      ffmpeg: services.ffmpeg,
+    }),
+  );
   await app.register(evidenceRoutes({ evidence: services.evidence, approvals: services.approvals }));
   await app.register(approvalRoutes({ approvals: services.approvals }));
   await app.register(

@@ -210,6 +210,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
     });
     approvals.start();
     modules.add({ stop: async () => approvals.stop() });
+    masks.registerApprovals(approvals);
     const evidence = new EvidenceService({
       db: storage.db,
       index: storage.index,

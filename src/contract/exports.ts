@@ -7,6 +7,8 @@ export interface CreateExportBody {
   stream?: 'main' | 'sub';
   /** Why the export is made (required): written into the signed manifest and the audit log. */
   reason: string;
+  /** Blur every face before signing (face detection only); the manifest declares it. */
+  redact?: 'faces';
 }
 
 export interface ExportView {

@@ -40,8 +40,8 @@ export interface ExportServiceDeps {
   minFreeBytes: number;
   record(input: AuditInput): void;
   /**
-   * The transforms every bundle of this camera gets (privacy masks, redaction), in order; none:
-   * the video is an exact copy of the recording.
+   * The transforms every bundle of this camera gets for this caller (their privacy masks), after
+   * the ones the request asks for; none at all: the video is an exact copy of the recording.
    */
   transformsFor?: (
     principal: Principal,
@@ -59,6 +59,8 @@ export interface CreateExportInput {
   exportedBy: { userId: number; name: string };
   /** Who asks: the privacy masks hidden from them are burnt into the video. */
   principal: Principal;
+  /** Transforms the request asks for (face redaction), applied before the caller's masks. */
+  transforms?: ExportTransform[];
   requester: AuditRequester;
 }
 
@@ -100,7 +102,10 @@ export class ExportService {
     const { playback } = this.deps;
     const mp4 = await playback.exportMp4(camera.id, stream, fromMs, toMs);
     const segments = await playback.segments(camera.id, stream, fromMs, toMs);
-    const transforms = (await this.deps.transformsFor?.(input.principal, camera.id, stream)) ?? [];
+    const transforms = [
+      ...(input.transforms ?? []),
+      ...((await this.deps.transformsFor?.(input.principal, camera.id, stream)) ?? []),
+    ];
     let built;
     try {
       built = await buildBundle({

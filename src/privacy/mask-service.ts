@@ -1,3 +1,4 @@
+import type { ApprovalService } from '../approvals/approval-service.js';
 import type { Logger } from 'pino';
 import { SYSTEM_ACTOR, actorOf, auditTarget, type AuditInput } from '../audit/entry.js';
 import { assertCan, can, type Principal } from '../auth/permissions.js';
@@ -34,6 +35,13 @@ interface ActiveLift {
 }
 
 const MAX_REASON_LENGTH = 500;
+
+/** What a request to lift masks carries until it is approved: plain data, stored as JSON. */
+export interface LiftRequest {
+  cameraId: string;
+  reason: string;
+  durationMs: number;
+}
 
 /**
  * Privacy masks for every output: which polygons to black out for whom, and the lifts that let a
@@ -132,6 +140,27 @@ export class MaskService implements MaskPolicy {
    * Checks `unmask` on the camera itself, so callers other than the route (an approval step)
    * cannot skip it. Refused when the camera has no liftable mask or the caller has a lift on it.
    */
+  /**
+   * Lifting masks as an approvable action ('mask.lift'): where the installation requires it, a
+   * second user with `unmask` approves, and the lift then starts for the requester.
+   */
+  registerApprovals(approvals: Pick<ApprovalService, 'register'>): void {
+    approvals.register<LiftRequest>('mask.lift', {
+      permission: 'unmask',
+      describe: async ({ cameraId, durationMs }) => {
+        if (!this.deps.cameraConfig(cameraId))
+          throw new VigilError('CAMERA_NOT_FOUND', `no camera '${cameraId}'; GET /api/cameras lists them`);
+        const minutes = Math.max(1, Math.round(durationMs / 60_000));
+        return {
+          cameraId,
+          summary: `see through the liftable privacy masks of camera '${cameraId}' for ${minutes} min`,
+        };
+      },
+      execute: ({ cameraId, reason, durationMs }, requestedBy, ip) =>
+        this.lift({ principal: requestedBy, ip }, cameraId, reason, durationMs),
+    });
+  }
+
   async lift(caller: LiftCaller, cameraId: string, reason: string, durationMs: number): Promise<LiftView> {
     const { principal } = caller;
     assertCan(principal, 'unmask', cameraId);

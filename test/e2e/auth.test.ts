@@ -134,6 +134,7 @@ cameras:
         'System',
         'Users',
         'Audit',
+        'Approvals',
       ]);
       assert.equal((await fetch(`${vigil.url}/api/cameras`)).status, 401, 'the API needs signing in now');
       assertNoConsoleErrors(watched);
@@ -268,7 +269,8 @@ cameras:
       await page.fill('input[name="totp"]', totpCode(key, Date.now()));
       await page.click('button[type="submit"]');
       await page.waitForSelector(`.topbar .user-name:text-is("${OPERATOR.name}")`);
-      assert.deepEqual(await sections(page), ['Live', 'Playback', 'Events']);
+      // Operators lock evidence, so they also decide others' requests to unlock it.
+      assert.deepEqual(await sections(page), ['Live', 'Playback', 'Events', 'Approvals']);
       assertNoConsoleErrors(watched);
     });
 

@@ -90,10 +90,12 @@ describe('evidence locks and four-eyes approval over the API', { timeout: 120_00
       `
 storage: { path: ./data, minFreeBytes: 1MB }
 recording: { segmentDurationMs: 2000 }
-approvals: { require: [evidence.unlock, events.delete, recordings.delete] }
+approvals: { require: [evidence.unlock, events.delete, recordings.delete, mask.lift] }
 cameras:
   - id: yard
     streams: { main: { url: "testsrc:?size=320x240&fps=5" } }
+    privacy:
+      masks: [{ id: door, kind: liftable, polygon: [[0.1, 0.1], [0.4, 0.1], [0.4, 0.4], [0.1, 0.4]] }]
   - id: gate
     streams: { main: { url: "testsrc:?size=320x240&fps=5" } }
 `,
@@ -105,6 +107,8 @@ cameras:
     await addUser('dave', 'viewer');
     await vigil.auth.store.createUser({ name: 'root2', role: 'admin', password: PASSWORD, cameras: null });
     people['root2'] = await signIn('root2');
+    await vigil.auth.store.createUser({ name: 'root4', role: 'admin', password: PASSWORD, cameras: null });
+    people['root4'] = await signIn('root4');
   });
 
   after(async () => {
@@ -352,5 +356,34 @@ cameras:
       'the locked segment stays',
     );
     assert.ok(!left.some((s) => s.id === segments.at(-1)!.id), 'an unlocked one went');
+  });
+
+  test('lifting privacy masks waits for a second user with unmask, then starts for the requester', async () => {
+    const asked = await as<ApprovalOutcome>('root2', 'POST', '/api/cameras/yard/privacy/lifts', {
+      reason: 'police request 88',
+      durationMs: 600_000,
+    });
+    assert.equal(asked.status, 202, JSON.stringify(asked.body));
+    assert.equal(asked.body.status, 'pending');
+    const id = asked.body.request!.id;
+    const lifts = async (who: string) =>
+      (await as<{ lifts: unknown[] }>(who, 'GET', '/api/cameras/yard/privacy/lifts')).body.lifts.length;
+    assert.equal(await lifts('root2'), 0, 'nothing is lifted before approval');
+    assert.equal((await as('root2', 'POST', `/api/approvals/${id}/approve`)).status, 403, 'not by oneself');
+    assert.equal(
+      (await as('alice', 'POST', `/api/approvals/${id}/approve`)).status,
+      404,
+      'not without unmask: the request is not even shown to her',
+    );
+    assert.equal(await lifts('root2'), 0);
+    const approved = await as<ApprovalView>('root4', 'POST', `/api/approvals/${id}/approve`);
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    assert.equal(approved.body.state, 'approved');
+    assert.equal(await lifts('root2'), 1, 'the lift is the requester’s, started at approval');
+    assert.ok(
+      (await vigil.auth.audit.query({ action: 'privacy.lift.start', limit: 10 })).entries.some(
+        (e) => 'name' in e.actor && e.actor.name === 'root2',
+      ),
+    );
   });
 });

@@ -321,6 +321,44 @@ cameras:
     );
   });
 
+  test('a bundle with faces blurred declares the redaction, and verify names it', async () => {
+    // An administrator: the test before took olga's grants away.
+    const admin = vigil.token as string;
+    const rows = await vigil.index.inRange('cam1', 'main', 0, Date.now() + 60_000);
+    const closed = rows.filter((r) => r.state !== 'open');
+    const range = { from: String(closed[0]?.start_time_ms), to: String(closed[0]?.end_time_ms) };
+    const res = await call('POST', '/api/cameras/cam1/exports', admin, {
+      ...range,
+      reason: 'subject access request 12',
+      redact: 'faces',
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    const redacted = (await res.json()) as ExportView;
+    const path = join(work, 'redacted.zip');
+    writeFileSync(path, Buffer.from(await (await call('GET', redacted.downloadPath, admin)).arrayBuffer()));
+    const verdict = await runCli(['verify', path]);
+    assert.equal(verdict.code, 0, verdict.stdout + verdict.stderr);
+    assert.match(verdict.stdout, /the declared transforms of the recorded segments: redaction/);
+    const { entries: zipEntries } = await readStoredZip(path);
+    const manifestEntry = zipEntries.find((e) => e.name === BUNDLE_FILES.manifest)!;
+    const manifest = JSON.parse(
+      readFileSync(path)
+        .subarray(manifestEntry.dataOffset, manifestEntry.dataOffset + manifestEntry.byteLength)
+        .toString('utf8'),
+    ) as { transforms: Array<{ name: string; mode: string; description: string }> };
+    assert.deepEqual(
+      manifest.transforms.map((t) => [t.name, t.mode]),
+      [['redaction', 'faces']],
+    );
+    assert.match(manifest.transforms[0]!.description, /face/);
+    const refused = await call('POST', '/api/cameras/cam1/exports', admin, {
+      ...range,
+      reason: 'x',
+      redact: 'everyone',
+    });
+    assert.equal(refused.status, 400, 'only the redactions the API names');
+  });
+
   test('the signing key is private to Vigil (mode 0600) next to the secret key', () => {
     const path = join(work, 'data', 'signing.key');
     assert.equal(statSync(path).mode & 0o777, 0o600);

@@ -304,7 +304,13 @@ cameras:
     }
     assert.equal((await call('GET', '/api/session', { token: null })).status, 200, 'anonymous');
 
-    // Media: playlists, segments, exports, snapshots, CSV.
+    // Media: playlists, segments, exports, snapshots, CSV. The camera has a liftable privacy mask:
+    // with a lift the administrator gets the stored video itself (Range answers and all); masked
+    // video is re-encoded per request and answered whole (test/integration/masked-video.test.ts).
+    const mediaLift = await call('POST', '/api/cameras/cam/privacy/lifts', {
+      body: { reason: 'media answers as stored', durationMs: 600_000 },
+    });
+    assert.equal(mediaLift.status, 201);
     const playlist = (await call('GET', '/api/cameras/cam/vod.m3u8')).bytes.toString('utf8');
     const init = /URI="(segments\/\d+\/init\.mp4)"/.exec(playlist)?.[1];
     const part = /^(segments\/\d+\/\d+-\d+\.m4s)$/m.exec(playlist)?.[1];
@@ -335,6 +341,8 @@ cameras:
     assert.equal((await call('GET', `/api/events/${event.id}/snapshot.jpg?crop=1`)).status, 200);
     assert.equal((await call('GET', `/api/events/${event.id}/clip.mp4`)).status, 200);
     assert.equal((await call('GET', '/api/audit.csv?action=login')).status, 200);
+    const mediaLiftId = (mediaLift.json as { id: number }).id;
+    assert.equal((await call('DELETE', `/api/cameras/cam/privacy/lifts/${mediaLiftId}`)).status, 204);
     assert.equal((await call('GET', '/metrics')).status, 200);
 
     // Export bundles: build, list, download, share links, verify, the signing key.

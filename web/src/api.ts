@@ -182,7 +182,12 @@ export const api = {
       (r) => r.lifts,
     ),
   startLift: (cameraId: string, lift: LiftRequest) =>
-    request<LiftView>('POST', `/api/cameras/${encodeURIComponent(cameraId)}/privacy/lifts`, lift),
+    // 201 with the lift, or 202 with a pending request where a second user must approve it.
+    request<LiftView | ApprovalOutcome>(
+      'POST',
+      `/api/cameras/${encodeURIComponent(cameraId)}/privacy/lifts`,
+      lift,
+    ),
   endLift: (cameraId: string, liftId: number) =>
     request<void>('DELETE', `/api/cameras/${encodeURIComponent(cameraId)}/privacy/lifts/${liftId}`),
   probe: (stream: ProbeRequest) => request<ProbeResponse>('POST', '/api/cameras/probe', stream),

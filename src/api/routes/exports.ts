@@ -1,3 +1,5 @@
+import type { FfmpegBinary } from '../../ingest/ffmpeg-binary.js';
+import { redactionTransform } from '../../privacy/redaction/index.js';
 import type { MaskPolicy } from '../../privacy/mask-policy.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -46,6 +48,8 @@ export interface ExportRouteDeps {
   clock: Clock;
   /** A bundle is masked for its exporter: others who may not see under the masks do not get it. */
   masks: Pick<MaskPolicy, 'masksFor'>;
+  /** Runs face redaction when a bundle asks for it. */
+  ffmpeg: FfmpegBinary;
 }
 
 const createExportBody = Type.Object(
@@ -54,6 +58,13 @@ const createExportBody = Type.Object(
     to: Type.String({ minLength: 1, maxLength: 40, description: 'End (excluded), ISO-8601 or epoch ms.' }),
     stream: Type.Optional(streamName),
     reason: Type.String({ minLength: 1, maxLength: 1000, description: 'Why the export is made (required).' }),
+    redact: Type.Optional(
+      Type.Literal('faces', {
+        description:
+          'Blur every face in the video (face detection, never identification) before signing; the manifest ' +
+          'declares it. Other redactions: POST /api/cameras/:id/redacted-export.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -221,6 +232,9 @@ export function exportRoutes(ctx: ExportRouteDeps): FastifyPluginAsync {
           reason: request.body.reason,
           exportedBy: { userId: principal.userId, name: principal.name },
           principal,
+          ...(request.body.redact === 'faces'
+            ? { transforms: [redactionTransform({ mode: 'faces' }, ctx.ffmpeg)] }
+            : {}),
           requester: requesterOf(request),
         });
         return reply.code(201).send(exportViewOf(record));

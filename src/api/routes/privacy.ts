@@ -1,3 +1,5 @@
+import type { ApprovalService } from '../../approvals/approval-service.js';
+import type { LiftRequest } from '../../privacy/mask-service.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { LiftListResponse, LiftView } from '../../contract/privacy.js';
@@ -6,7 +8,7 @@ import type { CameraManager } from '../../camera/camera-manager.js';
 import type { MaskService } from '../../privacy/mask-service.js';
 import { clientIp, principalOf } from '../auth-hooks.js';
 import { errors, json, noBody, type Tag } from '../openapi.js';
-import { liftList, liftView } from '../response-schemas.js';
+import { approvalOutcome, liftList, liftView } from '../response-schemas.js';
 import { cameraIdParams, type CameraIdParams } from '../schemas.js';
 
 const tags: Tag[] = ['privacy'];
@@ -36,6 +38,8 @@ type LiftParams = Static<typeof liftParams>;
 
 export interface PrivacyRouteDeps {
   masks: Pick<MaskService, 'lift' | 'endLift' | 'lifts'>;
+  /** A lift may need a second user's approval ('mask.lift' in approvals.require). */
+  approvals: Pick<ApprovalService, 'perform'>;
   cameras: Pick<CameraManager, 'get'>;
 }
 
@@ -69,26 +73,27 @@ export function privacyRoutes(ctx: PrivacyRouteDeps): FastifyPluginAsync {
           summary: "See through a camera's liftable privacy masks for a while",
           description:
             'For the caller only, until `durationMs` has passed or the lift is ended. Permanent masks stay. ' +
-            'Audited with the reason (`privacy.lift.start`, `privacy.lift.end`, `privacy.lift.expire`).',
+            'Audited with the reason (`privacy.lift.start`, `privacy.lift.end`, `privacy.lift.expire`). Where ' +
+            '`approvals.require` lists `mask.lift`, the answer is 202 with a pending request instead: the lift ' +
+            'starts when a second user with `unmask` approves it.',
           tags,
           params: cameraIdParams,
           body: liftBody,
           response: {
             201: json(liftView, 'The lift.'),
+            202: json(approvalOutcome, 'A pending request: a second user must approve the lift.'),
             ...errors('CAMERA_NOT_FOUND', 'NO_LIFTABLE_MASKS', 'LIFT_ACTIVE'),
           },
         },
         config: { access },
       },
-      async (request, reply): Promise<LiftView> => {
+      async (request, reply) => {
         const caller = { principal: principalOf(request), ip: clientIp(request) };
-        const lift = await ctx.masks.lift(
-          caller,
-          request.params.id,
-          request.body.reason,
-          request.body.durationMs,
-        );
-        return reply.code(201).send(lift);
+        const { reason, durationMs } = request.body;
+        const params: LiftRequest = { cameraId: request.params.id, reason, durationMs };
+        const outcome = await ctx.approvals.perform(caller, 'mask.lift', params, reason);
+        if (outcome.status === 'pending') return reply.code(202).send(outcome);
+        return reply.code(201).send(outcome.result as LiftView);
       },
     );
 

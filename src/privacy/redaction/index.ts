@@ -10,4 +10,4 @@ export type {
 } from './options.js';
 export type { FaceDetection, FaceDetector } from './blazeface.js';
 export { redactMp4, validateRedactionOptions, type RedactionDeps, type RedactionReport } from './redact.js';
-export { redactMp4InWorker } from './run-in-worker.js';
+export { redactionTransform, redactMp4InWorker } from './run-in-worker.js';

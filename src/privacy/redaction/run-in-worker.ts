@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { workerEntryUrl } from '../../analytics/detector/worker-entry.js';
 import { VigilError, type ErrorCode } from '../../errors/catalogue.js';
 import type { FfmpegBinary } from '../../ingest/ffmpeg-binary.js';
-import type { RedactionOptions } from './options.js';
+import { describeRedaction, type RedactionOptions } from './options.js';
 import type { RedactionReport } from './redact.js';
 import type { RedactionJob, RedactionWorkerReply } from './redaction-worker.js';
 
@@ -50,4 +50,20 @@ function toError(reply: Extract<RedactionWorkerReply, { type: 'failed' }>): Erro
   if (reply.code === 'REDACTION_INVALID' || reply.code === 'REDACTION_FAILED')
     return new VigilError(reply.code as ErrorCode, reply.message);
   return new Error(reply.message);
+}
+
+/**
+ * Face redaction as an export transform (src/export: a signed bundle's video): the options and
+ * their description go into the manifest, so a verifier reads what was done to the recording.
+ */
+export function redactionTransform(
+  options: RedactionOptions,
+  ffmpeg: FfmpegBinary,
+): { describe(): Record<string, unknown>; apply(inputPath: string, outputPath: string): Promise<void> } {
+  return {
+    describe: () => ({ name: 'redaction', mode: options.mode, description: describeRedaction(options) }),
+    apply: async (inputPath, outputPath) => {
+      await redactMp4InWorker(inputPath, outputPath, options, { ffmpeg });
+    },
+  };
 }

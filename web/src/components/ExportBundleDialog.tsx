@@ -22,6 +22,7 @@ export function ExportBundleDialog(props: {
   onClose: () => void;
 }) {
   const [reason, setReason] = useState('');
+  const [blurFaces, setBlurFaces] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [bundle, setBundle] = useState<ExportView | null>(null);
@@ -36,6 +37,7 @@ export function ExportBundleDialog(props: {
           from: String(Math.floor(props.fromMs)),
           to: String(Math.ceil(props.toMs)),
           reason,
+          ...(blurFaces ? { redact: 'faces' as const } : {}),
         }),
       );
     } catch (err) {
@@ -63,6 +65,15 @@ export function ExportBundleDialog(props: {
               value={reason}
               onChange={(e) => setReason(e.target.value)}
             />
+          </label>
+          <label className="inline">
+            <input
+              type="checkbox"
+              name="blur-faces"
+              checked={blurFaces}
+              onChange={(e) => setBlurFaces(e.target.checked)}
+            />{' '}
+            Blur every face (declared in the manifest; takes about as long as the video at 640×480)
           </label>
           {error && (
             <p className="error" role="alert">

@@ -214,6 +214,7 @@ export function PrivacyMasksEditor(props: { camera: CameraView; onSaved: () => v
 /** Lift the liftable masks for a while, with a reason; shows the time left of the caller's lift. */
 function LiftPanel(props: { cameraId: string; onChange: () => void }) {
   const [lifts, setLifts] = useState<LiftView[]>([]);
+  const [pending, setPending] = useState(false);
   const [reason, setReason] = useState('');
   const [minutes, setMinutes] = useState(5);
   const [error, setError] = useState<string | null>(null);
@@ -253,7 +254,8 @@ function LiftPanel(props: { cameraId: string; onChange: () => void }) {
   const start = async () => {
     setError(null);
     try {
-      await api.startLift(cameraId, { reason: reason.trim(), durationMs: minutes * 60_000 });
+      const answer = await api.startLift(cameraId, { reason: reason.trim(), durationMs: minutes * 60_000 });
+      setPending('status' in answer && answer.status === 'pending');
       setReason('');
       setNowMs(Date.now());
       await load();
@@ -322,6 +324,12 @@ function LiftPanel(props: { cameraId: string; onChange: () => void }) {
             {l.userName} has a lift until {new Date(l.expiresAtMs).toLocaleTimeString()}: {l.reason}
           </p>
         ))}
+      {pending && (
+        <p role="status">
+          A second person with the right to lift masks must approve this: the lift starts when they do (
+          <a href="#/approvals">Approvals</a>).
+        </p>
+      )}
       {error && (
         <p className="error" role="alert">
           {error}
