@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, stat, truncate } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, stat, truncate } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { scanSegmentFile } from '../media/mp4/index.js';
 import { RECORDINGS_DIR } from './layout.js';
@@ -41,7 +41,9 @@ async function listFiles(root: string): Promise<string[]> {
  * Compares the index with the files on disk. With `repair`: rows of missing files are dropped,
  * torn tails are cut, sizes are re-read from the files, open rows are finished, and orphan files
  * are moved to lost+found/ (never deleted: they may be someone's only copy of an incident).
- * Run it while Vigil is stopped (the storage lock guarantees that).
+ * Repair only while Vigil is stopped (the storage lock guarantees that). A check without repair
+ * may run beside recording and retention: files are listed before the index is read (a segment's
+ * row is written before its file), and what vanished meanwhile was deleted, not lost.
  */
 export async function fsck(
   index: SegmentIndex,
@@ -49,6 +51,7 @@ export async function fsck(
   opts: { repair: boolean; nowMs: number },
 ): Promise<FsckReport> {
   const problems: FsckProblem[] = [];
+  const files = await listFiles(join(storageRoot, RECORDINGS_DIR));
   const rows = await index.all();
   const indexed = new Set(rows.map((r) => r.path));
   const garbage = new Set(await index.garbage());
@@ -68,6 +71,7 @@ export async function fsck(
     try {
       fileByteLength = (await stat(absolute)).size;
     } catch {
+      if (!opts.repair && !(await stillIndexed(index, row.id))) continue;
       if (opts.repair) await index.moveToGarbage([row.id], 'missing', opts.nowMs);
       problems.push({
         kind: 'missing-file',
@@ -105,10 +109,9 @@ export async function fsck(
       repaired: opts.repair && facts !== null,
     });
   }
-  const files = await listFiles(join(storageRoot, RECORDINGS_DIR));
   for (const file of files) {
     const path = relative(storageRoot, file).split(sep).join('/');
-    if (indexed.has(path) || garbage.has(path)) continue;
+    if (indexed.has(path) || garbage.has(path) || !(await exists(file))) continue;
     if (opts.repair) {
       const target = join(storageRoot, 'lost+found', path);
       await mkdir(dirname(target), { recursive: true });
@@ -122,4 +125,16 @@ export async function fsck(
     });
   }
   return { checkedSegmentCount: rows.length, checkedFileCount: files.length, problems };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Whether a row read earlier is still there (retention may have deleted it meanwhile). */
+async function stillIndexed(index: SegmentIndex, id: number): Promise<boolean> {
+  return (await index.get(id)) !== undefined;
 }
