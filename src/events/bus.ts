@@ -5,6 +5,7 @@ import type {
   ObjectCounts,
   RecordingStopChange,
 } from '../contract/push.js';
+import type { SceneFact } from '../contract/scene.js';
 import type { EventChange } from './types.js';
 
 /** What travels on the bus, by channel. */
@@ -14,6 +15,8 @@ export interface BusMessages {
   camera: CameraStatusChange;
   objects: ObjectCounts;
   recording: RecordingStopChange;
+  /** Zones entered and left, lines crossed, occupancy, camera health: what rules and counting read. */
+  scene: SceneFact;
 }
 
 export type BusChannel = keyof BusMessages;
@@ -31,6 +34,7 @@ export class EventBus {
     camera: new Set(),
     objects: new Set(),
     recording: new Set(),
+    scene: new Set(),
   };
 
   constructor(private readonly log?: Logger) {}

@@ -1,0 +1,93 @@
+/**
+ * The scene of a camera (its zones and tripwires) and the facts the scene analyser reports about
+ * tracked objects in it. Rules (src/rules) turn facts into alerts; counting stores them.
+ *
+ * Coordinates are normalised: 0..1 of the frame's width and height, origin at the top-left.
+ */
+
+/** A point [x, y], normalised. */
+export type ScenePoint = [number, number];
+
+/** A zone: a simple polygon (not self-intersecting), at least three points. */
+export interface ZoneView {
+  id: string;
+  name: string;
+  points: ScenePoint[];
+  /** Only these labels count in the zone; empty: every label the camera detects. */
+  labels: string[];
+}
+
+/**
+ * A tripwire: a directed line from `a` to `b`. A→B is a crossing from the line's right-hand side
+ * (seen from `a` looking at `b`, y down as on screen) to its left-hand side; B→A the other way.
+ */
+export interface LineView {
+  id: string;
+  name: string;
+  a: ScenePoint;
+  b: ScenePoint;
+  /** Which crossings count. */
+  direction: LineDirectionFilter;
+  labels: string[];
+}
+
+export type LineDirection = 'a-to-b' | 'b-to-a';
+export type LineDirectionFilter = LineDirection | 'both';
+
+/** What a fact says about the object it concerns, so a rule can filter on label, size and score. */
+export interface SceneObject {
+  /** The event the object belongs to (one per object after re-identification). */
+  eventId: number;
+  trackId: number;
+  label: string;
+  /** Detection score of the latest detection, 0..1. */
+  score: number;
+  /** Box area as a fraction of the frame, 0..1. */
+  areaFraction: number;
+}
+
+/** One fact about the scene; `timeMs` is on the recording timeline. */
+export type SceneFact =
+  | { type: 'zone-entered'; cameraId: string; zoneId: string; object: SceneObject; timeMs: number }
+  | {
+      type: 'zone-left';
+      cameraId: string;
+      zoneId: string;
+      object: SceneObject;
+      /** How long the object was inside. */
+      insideMs: number;
+      timeMs: number;
+    }
+  | {
+      type: 'line-crossed';
+      cameraId: string;
+      lineId: string;
+      direction: LineDirection;
+      object: SceneObject;
+      timeMs: number;
+    }
+  | {
+      /** Sent when a zone's count of some label changes: objects inside now, by label. */
+      type: 'zone-occupancy';
+      cameraId: string;
+      zoneId: string;
+      counts: Record<string, number>;
+      timeMs: number;
+    }
+  | {
+      /** From the frames and the stream, not from objects. */
+      type: 'camera-health';
+      cameraId: string;
+      state: CameraHealthState;
+      /** In words, e.g. "the view is covered: 92 % of the picture changed and stayed so for 10 s". */
+      detail: string;
+      timeMs: number;
+    };
+
+export type CameraHealthState =
+  | 'stream-lost'
+  | 'stream-restored'
+  | 'tamper-covered'
+  | 'tamper-moved'
+  | 'tamper-defocused'
+  | 'tamper-cleared';
