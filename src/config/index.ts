@@ -9,6 +9,7 @@ export {
   EDPB_CONTINUOUS_DAYS,
   EDPB_EVENTS_DAYS,
   privacyConfigFor,
+  systemTimeZone,
 } from './normalise.js';
 export { polygonProblem } from './polygon.js';
 export type {

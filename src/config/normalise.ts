@@ -156,6 +156,27 @@ export interface SiteConfig {
   readonly controller?: string;
   readonly purpose?: string;
   readonly contact?: string;
+  /** IANA time zone of the site: rule schedules and daily counts follow it. */
+  readonly timeZone: string;
+}
+
+/** The machine's own time zone, which a site without `site.timeZone` is taken to be in. */
+export function systemTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+function siteTimeZone(site: unknown, problems: ConfigProblem[]): string {
+  const name = (site as { timeZone?: unknown } | undefined)?.timeZone;
+  if (typeof name !== 'string') return systemTimeZone();
+  try {
+    return new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    problems.push({
+      path: 'site.timeZone',
+      message: `unknown time zone '${name}': use an IANA name such as Europe/Berlin or America/New_York`,
+    });
+    return systemTimeZone();
+  }
 }
 
 /** The MQTT broker to publish to. */
@@ -817,6 +838,7 @@ export function normaliseConfig(
   const approvals = defaulted['approvals'];
   const site = defaulted['site'];
   if (Value.Check(RetentionSchema, retention)) retentionProblems(retention, problems);
+  const timeZone = siteTimeZone(site, problems);
   if (
     problems.length > 0 ||
     camerasIncomplete ||
@@ -834,7 +856,7 @@ export function normaliseConfig(
     return { problems };
   }
   const config: VigilConfig = {
-    site: { ...site, name: present(site.name) },
+    site: { ...site, name: present(site.name), timeZone },
     server,
     storage,
     recording: { segmentDurationMs: present(recording.segmentDurationMs) },

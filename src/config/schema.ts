@@ -796,6 +796,15 @@ export const SiteSchema = Type.Object(
           'telephone.',
       }),
     ),
+    timeZone: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description:
+          "The site's time zone, an IANA name such as `Europe/Berlin`: rule schedules and daily counts follow " +
+          "it, daylight-saving changes included. Default: the machine's time zone.",
+      }),
+    ),
   },
   {
     additionalProperties: false,

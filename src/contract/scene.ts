@@ -91,3 +91,42 @@ export type CameraHealthState =
   | 'tamper-moved'
   | 'tamper-defocused'
   | 'tamper-cleared';
+
+export type CountBucketSize = 'minute' | 'hour' | 'day';
+
+/**
+ * GET /api/cameras/:id/counts?from&to&bucket: crossings per line and entries and peak occupancy per
+ * zone, per bucket (hours and days in the site's time zone). Buckets without anything are left out.
+ */
+export interface SceneCounts {
+  cameraId: string;
+  bucket: CountBucketSize;
+  fromMs: number;
+  toMs: number;
+  lines: Array<{
+    lineId: string;
+    label: string;
+    direction: LineDirection;
+    buckets: Array<{ startTimeMs: number; count: number }>;
+  }>;
+  zones: Array<{
+    zoneId: string;
+    label: string;
+    buckets: Array<{ startTimeMs: number; entries: number; maxOccupancy: number }>;
+  }>;
+}
+
+/**
+ * GET /api/cameras/:id/heatmap?from&to&label: where tracked objects went, as a grid over the
+ * picture (row-major, `columns` × `rows` cells); a cell counts the events whose path passed it.
+ */
+export interface HeatMap {
+  cameraId: string;
+  fromMs: number;
+  toMs: number;
+  label: string | null;
+  columns: number;
+  rows: number;
+  cells: number[];
+  eventCount: number;
+}

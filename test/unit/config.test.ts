@@ -10,6 +10,7 @@ import {
   parseConfigObject,
   parseConfigText,
   retentionDaysFor,
+  systemTimeZone,
   validateCamera,
   type ConfigProblem,
   type LoadedConfig,
@@ -55,7 +56,7 @@ cameras:
 test('an empty file gives every default', () => {
   const { config } = parse('');
   assert.deepEqual(config, {
-    site: { name: 'Vigil' },
+    site: { name: 'Vigil', timeZone: systemTimeZone() },
     server: { listen: '127.0.0.1:8080', host: '127.0.0.1', port: 8080, metricsAllowFrom: [] },
     storage: { path: '/etc/vigil/data', minFreeBytes: 5e9 },
     recording: { segmentDurationMs: 60000 },
@@ -65,6 +66,16 @@ test('an empty file gives every default', () => {
     analytics: { detector: { backend: 'auto', threads: 2 } },
     cameras: [],
   });
+});
+
+test("the site's time zone is an IANA name, checked; without it the machine's", () => {
+  assert.equal(parse('site: { timeZone: Europe/Berlin }').config.site.timeZone, 'Europe/Berlin');
+  assert.equal(parse('site: { timeZone: america/new_york }').config.site.timeZone, 'America/New_York');
+  assert.match(
+    problemAt(problems('site: { timeZone: Mars/Olympus }'), 'site.timeZone'),
+    /unknown time zone 'Mars\/Olympus'.*IANA/,
+  );
+  assert.equal(parse('').config.site.timeZone, systemTimeZone());
 });
 
 test('camera and stream defaults are applied', () => {
