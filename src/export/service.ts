@@ -12,7 +12,8 @@ import { VigilError } from '../errors/catalogue.js';
 import type { PlaybackService } from '../recording/playback.js';
 import type { Db } from '../storage/db.js';
 import type { Clock } from '../time/clock.js';
-import { buildBundle, removeStaleWork, type ExportTransform } from './bundle.js';
+import type { VideoTransform } from '../media/video-transform.js';
+import { buildBundle, removeStaleWork } from './bundle.js';
 import { manifestBytes } from './manifest.js';
 import { readBundle } from './read-bundle.js';
 import { ExportStore, type ExportRecord, type ShareRecord } from './store.js';
@@ -47,7 +48,7 @@ export interface ExportServiceDeps {
     principal: Principal,
     cameraId: string,
     stream: string,
-  ) => Promise<ExportTransform[]> | ExportTransform[];
+  ) => Promise<VideoTransform[]> | VideoTransform[];
 }
 
 export interface CreateExportInput {
@@ -60,7 +61,7 @@ export interface CreateExportInput {
   /** Who asks: the privacy masks hidden from them are burnt into the video. */
   principal: Principal;
   /** Transforms the request asks for (face redaction), applied before the caller's masks. */
-  transforms?: ExportTransform[];
+  transforms?: VideoTransform[];
   requester: AuditRequester;
 }
 
