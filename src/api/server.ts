@@ -187,6 +187,7 @@ export async function buildServer(
       clock,
       masks: services.masks,
       ffmpeg: services.ffmpeg,
+      approvals: services.approvals,
     }),
   );
   await app.register(evidenceRoutes({ evidence: services.evidence, approvals: services.approvals }));

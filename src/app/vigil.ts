@@ -7,7 +7,13 @@ import { startAuth, type AuthServices } from '../auth/service.js';
 import type { CameraManager } from '../camera/camera-manager.js';
 import { startCameras } from '../camera/start.js';
 import { startCameraAdmin } from '../camera-admin/start.js';
-import { detectConfigFor, parseListen, type LoadedConfig, type VigilConfig } from '../config/index.js';
+import {
+  detectConfigFor,
+  parseListen,
+  privacyConfigFor,
+  type LoadedConfig,
+  type VigilConfig,
+} from '../config/index.js';
 import { NetworkList } from '../config/url.js';
 import { VigilError } from '../errors/catalogue.js';
 import { startEvents, type EventServices } from '../events/index.js';
@@ -28,6 +34,8 @@ import type { SegmentIndex } from '../storage/segment-index.js';
 import { startRetention, startStorage } from '../storage/start.js';
 import { SystemStatus } from '../system/system-status.js';
 import { MonotonicWallClock, type Clock } from '../time/clock.js';
+import { registerUnredactedExport } from '../export/unredacted-approval.js';
+import { redactionTransform } from '../privacy/redaction/index.js';
 
 const AUDIT_RETENTION_DAYS = 365;
 
@@ -168,6 +176,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
         record: auth.record,
         clock,
         log: log.child({ component: 'privacy' }),
+        exportsNeedApproval: config.approvals.require.includes('export.unredacted'),
       }),
     );
     cameras.onCameraChanged((id) => masks.cameraChanged(id));
@@ -287,13 +296,27 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       keepForMs: config.retention.exportsDays * 86_400_000,
       checkIntervalMs: config.retention.checkIntervalMs,
       record: auth.record,
-      transformsFor: (principal, cameraId) => {
-        const polygons = masks.masksFor(principal, cameraId);
+      transformsFor: (principal, cameraId, _stream, { liftableMasksShown }) => {
+        const polygons = liftableMasksShown
+          ? masks.permanentMasks(cameraId)
+          : masks.exportMasksFor(principal, cameraId);
         return polygons.length === 0 ? [] : [maskTransform(polygons, ffmpeg)];
       },
     });
     await exports.start();
     modules.add({ stop: () => exports.stop() });
+    registerUnredactedExport(approvals, {
+      exports,
+      cameraName: (id) => {
+        const camera = cameras.config(id);
+        return camera ? (camera.name ?? camera.id) : undefined;
+      },
+      hasLiftableMasks: (id) => {
+        const camera = cameras.config(id);
+        return camera !== undefined && privacyConfigFor(camera).masks.some((m) => m.kind === 'liftable');
+      },
+      faceRedaction: () => redactionTransform({ mode: 'faces' }, ffmpeg),
+    });
     const api = modules.add(
       await startApi(
         {

@@ -52,6 +52,7 @@ export interface ExportServiceDeps {
     principal: Principal,
     cameraId: string,
     stream: string,
+    opts: { liftableMasksShown: boolean },
   ) => Promise<VideoTransform[]> | VideoTransform[];
 }
 
@@ -66,6 +67,11 @@ export interface CreateExportInput {
   principal: Principal;
   /** Transforms the request asks for (face redaction), applied before the caller's masks. */
   transforms?: VideoTransform[];
+  /**
+   * A second person approved exporting what the liftable privacy masks hide (`export.unredacted`):
+   * only the permanent masks apply, whether or not the exporter has a lift now.
+   */
+  liftableMasksShown?: boolean;
   requester: AuditRequester;
 }
 
@@ -168,7 +174,9 @@ export class ExportService {
     const segments = await playback.segments(camera.id, stream, fromMs, toMs);
     const transforms = [
       ...(input.transforms ?? []),
-      ...((await this.deps.transformsFor?.(input.principal, camera.id, stream)) ?? []),
+      ...((await this.deps.transformsFor?.(input.principal, camera.id, stream, {
+        liftableMasksShown: input.liftableMasksShown ?? false,
+      })) ?? []),
     ];
     let built;
     try {

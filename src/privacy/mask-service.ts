@@ -18,6 +18,8 @@ export interface MaskServiceDeps {
   /** Appends to the audit log. */
   record(input: AuditInput): void;
   clock: Clock;
+  /** approvals.require has `export.unredacted`: exports of lifted masks wait for a second person. */
+  exportsNeedApproval: boolean;
   /** Expiry timers; default Node's. Enforcement does not wait for them: masksFor reads the clock. */
   timers?: Timers;
   log: Logger;
@@ -88,6 +90,10 @@ export class MaskService implements MaskPolicy {
     return masks.filter((m) => m.kind === 'permanent' || !seesThrough).map((m) => m.polygon);
   }
 
+  exportMasksFor(principal: Principal, cameraId: string): readonly MaskPolygon[] {
+    return this.deps.exportsNeedApproval ? this.allMasks(cameraId) : this.masksFor(principal, cameraId);
+  }
+
   permanentMasks(cameraId: string): readonly MaskPolygon[] {
     return this.masks(cameraId)
       .filter((m) => m.kind === 'permanent')
@@ -136,11 +142,6 @@ export class MaskService implements MaskPolicy {
   }
 
   /**
-   * Starts a lift: the principal sees through the camera's liftable masks for durationMs.
-   * Checks `unmask` on the camera itself, so callers other than the route (an approval step)
-   * cannot skip it. Refused when the camera has no liftable mask or the caller has a lift on it.
-   */
-  /**
    * Lifting masks as an approvable action ('mask.lift'): where the installation requires it, a
    * second user with `unmask` approves, and the lift then starts for the requester.
    */
@@ -161,6 +162,11 @@ export class MaskService implements MaskPolicy {
     });
   }
 
+  /**
+   * Starts a lift: the principal sees through the camera's liftable masks for durationMs.
+   * Checks `unmask` on the camera itself, so callers other than the route (an approval step)
+   * cannot skip it. Refused when the camera has no liftable mask or the caller has a lift on it.
+   */
   async lift(caller: LiftCaller, cameraId: string, reason: string, durationMs: number): Promise<LiftView> {
     const { principal } = caller;
     assertCan(principal, 'unmask', cameraId);

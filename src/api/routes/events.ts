@@ -17,7 +17,7 @@ import { approvalOutcome, eventView as eventViewSchema, eventsPage } from '../re
 import type { ApprovalService } from '../../approvals/approval-service.js';
 import { sendMaskedMp4, sendMp4 } from '../send-mp4.js';
 import { maskStill } from '../../privacy/mask-overlay.js';
-import type { MaskPolicy } from '../../privacy/mask-policy.js';
+import type { MaskService } from '../../privacy/mask-service.js';
 import { masksFingerprint, polygonsInRegion } from '../../privacy/mask-region.js';
 import type { MaskedVideo } from '../../privacy/masked-video/index.js';
 import { cameraIdParams } from '../schemas.js';
@@ -81,7 +81,7 @@ export interface EventRouteDeps {
   playback: Pick<PlaybackService, 'exportMp4'>;
   audit: MediaAudit & Pick<AuthServices, 'record'>;
   /** The privacy masks each caller gets blacked out. */
-  masks: Pick<MaskPolicy, 'masksFor'>;
+  masks: Pick<MaskService, 'masksFor' | 'exportMasksFor'>;
   /** Callers who must not see under a privacy mask get the clip re-encoded with it. */
   maskedVideo: Pick<MaskedVideo, 'masksFor' | 'playback'>;
   /** Deleting goes through approvals ('events.delete', registered by the evidence module). */
@@ -232,7 +232,7 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
         });
         const start = new Date(event.startTimeMs).toISOString().replace(/[:.]/g, '-');
         const filename = `${event.cameraId}-${event.label}-${start}.mp4`;
-        const masks = ctx.maskedVideo.masksFor(principalOf(request), event.cameraId);
+        const masks = ctx.masks.exportMasksFor(principalOf(request), event.cameraId);
         if (masks.length === 0) return sendMp4(request, reply, mp4, filename);
         return sendMaskedMp4(reply, await ctx.maskedVideo.playback.exportFile(mp4, masks), filename);
       },

@@ -21,13 +21,16 @@ import type {
 } from '../../contract/exports.js';
 import { VigilError } from '../../errors/catalogue.js';
 import type { ExportService } from '../../export/service.js';
+import type { UnredactedExportRequest } from '../../export/unredacted-approval.js';
+import type { ApprovalService } from '../../approvals/approval-service.js';
 import type { ExportRecord, ShareRecord } from '../../export/store.js';
 import { describeVerdict, type Verdict } from '../../export/verify.js';
 import { parseRangeParams } from '../../time/parse.js';
 import type { Clock } from '../../time/clock.js';
-import { clientIp, principalOf, requesterOf } from '../auth-hooks.js';
+import { callerOf, clientIp, principalOf, requesterOf } from '../auth-hooks.js';
 import { errors, json, media, noBody, type Tag } from '../openapi.js';
 import {
+  approvalOutcome,
   createdShare,
   exportList,
   exportView,
@@ -50,6 +53,8 @@ export interface ExportRouteDeps {
   masks: Pick<MaskPolicy, 'masksFor'>;
   /** Runs face redaction when a bundle asks for it. */
   ffmpeg: FfmpegBinary;
+  /** Unmasked bundles go through `export.unredacted` (approved, or at once where not required). */
+  approvals: Pick<ApprovalService, 'perform'>;
 }
 
 const createExportBody = Type.Object(
@@ -58,6 +63,13 @@ const createExportBody = Type.Object(
     to: Type.String({ minLength: 1, maxLength: 40, description: 'End (excluded), ISO-8601 or epoch ms.' }),
     stream: Type.Optional(streamName),
     reason: Type.String({ minLength: 1, maxLength: 1000, description: 'Why the export is made (required).' }),
+    unmasked: Type.Optional(
+      Type.Boolean({
+        description:
+          "Show what the camera's liftable privacy masks hide (permission `unmask`). Where `approvals.require` " +
+          'lists `export.unredacted` the answer is 202 and the bundle is built when a second user approves.',
+      }),
+    ),
     redact: Type.Optional(
       Type.Literal('faces', {
         description:
@@ -206,9 +218,11 @@ export function exportRoutes(ctx: ExportRouteDeps): FastifyPluginAsync {
           body: createExportBody,
           response: {
             201: json(exportView),
+            202: json(approvalOutcome, 'An unmasked bundle waiting for a second user.'),
             ...errors(
               'TIME_INVALID',
               'RANGE_INVALID',
+              'NO_LIFTABLE_MASKS',
               'CAMERA_NOT_FOUND',
               'NO_RECORDINGS',
               'EXPORT_TOO_LARGE',
@@ -225,6 +239,24 @@ export function exportRoutes(ctx: ExportRouteDeps): FastifyPluginAsync {
           maxSpanMs: 24 * HOUR_MS,
         });
         const principal = principalOf(request);
+        if (request.body.unmasked === true) {
+          const asked: UnredactedExportRequest = {
+            cameraId: camera.config.id,
+            stream: request.body.stream ?? 'main',
+            fromMs,
+            toMs,
+            reason: request.body.reason,
+            redactFaces: request.body.redact === 'faces',
+          };
+          const outcome = await ctx.approvals.perform(
+            callerOf(request),
+            'export.unredacted',
+            asked,
+            request.body.reason,
+          );
+          if (outcome.status === 'pending') return reply.code(202).send(outcome);
+          return reply.code(201).send(exportViewOf(outcome.result as ExportRecord));
+        }
         const record = await ctx.exports.create({
           camera: { id: camera.config.id, name: camera.config.name ?? camera.config.id },
           stream: request.body.stream ?? 'main',

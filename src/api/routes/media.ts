@@ -9,7 +9,7 @@ import type { Clock } from '../../time/clock.js';
 import type { MediaAudit } from '../audit-media.js';
 import { principalOf } from '../auth-hooks.js';
 import { maskStill } from '../../privacy/mask-overlay.js';
-import type { MaskPolicy } from '../../privacy/mask-policy.js';
+import type { MaskService } from '../../privacy/mask-service.js';
 import { errors, json, media, mp4Download, type Tag } from '../openapi.js';
 import { recordingsResponse } from '../response-schemas.js';
 import { sendMaskedMp4, sendMp4 } from '../send-mp4.js';
@@ -53,7 +53,7 @@ export interface MediaRouteDeps {
   ffmpegPath: string;
   audit: MediaAudit;
   /** The privacy masks each caller gets blacked out. */
-  masks: Pick<MaskPolicy, 'masksFor'>;
+  masks: Pick<MaskService, 'masksFor' | 'exportMasksFor'>;
   /** Callers who must not see under a privacy mask get parts and exports re-encoded with it. */
   maskedVideo: Pick<MaskedVideo, 'masksFor' | 'playback'>;
 }
@@ -276,7 +276,7 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
           merge: `${stream}|${fromMs}|${toMs}`,
         });
         const filename = `${camera.config.id}-${iso(fromMs).replace(/[:.]/g, '-')}.mp4`;
-        const masks = ctx.maskedVideo.masksFor(principalOf(request), camera.config.id);
+        const masks = ctx.masks.exportMasksFor(principalOf(request), camera.config.id);
         if (masks.length === 0) return sendMp4(request, reply, mp4, filename);
         return sendMaskedMp4(reply, await ctx.maskedVideo.playback.exportFile(mp4, masks), filename);
       },

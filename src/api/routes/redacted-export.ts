@@ -1,5 +1,5 @@
 import { principalOf } from '../auth-hooks.js';
-import type { MaskPolicy } from '../../privacy/mask-policy.js';
+import type { MaskService } from '../../privacy/mask-service.js';
 import { maskMp4 } from '../../privacy/masked-video/index.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
@@ -110,7 +110,7 @@ export interface RedactedExportDeps {
   ffmpeg: FfmpegBinary;
   audit: MediaAudit;
   /** The privacy masks hidden from the caller are blacked out after the redaction. */
-  masks: Pick<MaskPolicy, 'masksFor'>;
+  masks: Pick<MaskService, 'masksFor' | 'exportMasksFor'>;
 }
 
 /** POST /api/cameras/:id/redacted-export: an MP4 of a range with faces or people pixelated. */
@@ -193,7 +193,7 @@ export function redactedExportRoutes(ctx: RedactedExportDeps): FastifyPluginAsyn
           await pipeline(mp4.createReadStream(0, mp4.byteLength - 1), createWriteStream(input));
           const redacted = join(dir, 'redacted-unmasked.mp4');
           const report = await redactMp4InWorker(input, redacted, options, { ffmpeg: ctx.ffmpeg });
-          const polygons = ctx.masks.masksFor(principalOf(request), cameraId);
+          const polygons = ctx.masks.exportMasksFor(principalOf(request), cameraId);
           if (polygons.length > 0)
             await maskMp4(redacted, output, polygons, ctx.ffmpeg.path, ctx.ffmpeg.major);
           else await rename(redacted, output);

@@ -70,8 +70,9 @@ describe('MaskService: who sees through which masks', () => {
   let audit: AuditInput[];
   let cameras: Map<string, CameraConfig>;
 
-  async function service(): Promise<MaskService> {
+  async function service(exportsNeedApproval = false): Promise<MaskService> {
     return MaskService.start({
+      exportsNeedApproval,
       cameraConfig: (id) => cameras.get(id),
       lifts: new LiftStore(db),
       record: (input) => audit.push(input),
@@ -141,6 +142,21 @@ describe('MaskService: who sees through which masks', () => {
     const row = await db.selectFrom('privacy_lifts').selectAll().executeTakeFirstOrThrow();
     assert.equal(row.ended_at_ms, T0 + 10 * 60_000);
     assert.equal(row.ended_by, null);
+  });
+
+  test('exports follow the lift, unless exporting under masks needs approval: then every mask', async () => {
+    for (const needApproval of [false, true]) {
+      const masks = await service(needApproval);
+      await masks.lift(caller(admin), 'yard', 'police request 4412', 60_000);
+      assert.deepEqual(masks.masksFor(admin, 'yard'), [PERMANENT], 'watching follows the lift');
+      assert.deepEqual(
+        masks.exportMasksFor(admin, 'yard'),
+        needApproval ? [PERMANENT, LIFTABLE] : [PERMANENT],
+        `exporting, approval ${needApproval ? '' : 'not '}required`,
+      );
+      assert.deepEqual(masks.exportMasksFor(operator, 'yard'), [PERMANENT, LIFTABLE]);
+      await masks.endLift(caller(admin), 'yard', masks.lifts(admin, 'yard')[0]!.id);
+    }
   });
 
   test('the clock, not the timer, bounds a lift', async () => {
