@@ -229,6 +229,8 @@ export class CameraAnalytics {
       box: track.box,
       confirmed: true,
       stationary: track.stationary,
+      predicted: track.detection === null,
+      velocity: track.velocity,
     }));
     this.deps.events.observe(
       this.deps.cameraId,
