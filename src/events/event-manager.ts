@@ -105,7 +105,8 @@ interface ActiveEvent {
   path: EventPathPoint[];
   /** Where the object was last seen (detected), normalised: where a merging track must be. */
   lastBox: EventBox;
-  /** Velocity at the last sighting, normalised units per millisecond. */
+  /** Box at the last sighting in frame pixels, and the velocity then (pixels per millisecond). */
+  lastPixelBox: PixelBox;
   velocity: { x: number; y: number };
   /** Running colour histogram of the object (reid.ts): in memory only, dropped with the event. */
   appearance: Appearance | null;
@@ -173,11 +174,10 @@ function boxesTouch(a: EventBox, b: EventBox, grow: number): boolean {
   );
 }
 
-/** The track's velocity in normalised units per millisecond; none known is standing still. */
-function normalisedVelocity(track: TrackObservation, frame: RgbFrame): { x: number; y: number } {
+/** The track's velocity in pixels per millisecond; none known is standing still. */
+function velocityOf(track: TrackObservation): { x: number; y: number } {
   const v = track.velocity;
-  if (!v || !Number.isFinite(v.x) || !Number.isFinite(v.y)) return { x: 0, y: 0 };
-  return { x: v.x / frame.width, y: v.y / frame.height };
+  return v && Number.isFinite(v.x) && Number.isFinite(v.y) ? { x: v.x, y: v.y } : { x: 0, y: 0 };
 }
 
 /** Snapshot quality: confidence weighted by size, so a close, clear view beats a distant one. */
@@ -480,9 +480,9 @@ export class EventManager {
       );
       const pairs = assignNewcomers(
         lost.map((event) => this.lostObject(event)),
-        newcomers.map(({ track, box }) => ({
+        newcomers.map(({ track }) => ({
           label: track.label,
-          box,
+          box: track.box,
           timeMs: frame.timeMs,
           appearance: appearanceOf(frame, track.box),
         })),
@@ -501,7 +501,7 @@ export class EventManager {
   private lostObject(event: ActiveEvent): LostObject {
     return {
       label: event.label,
-      box: event.lastBox,
+      box: event.lastPixelBox,
       seenMs: event.lastSeenMs,
       velocity: event.velocity,
       appearance: event.appearance,
@@ -561,7 +561,8 @@ export class EventManager {
       box: roundBox(box),
       path: [],
       lastBox: box,
-      velocity: normalisedVelocity(track, frame),
+      lastPixelBox: { ...track.box },
+      velocity: velocityOf(track),
       appearance: appearanceOf(frame, track.box),
       renderedQuality: snapshotQuality(track.score, box),
       lastRenderMs: frame.timeMs,
@@ -591,7 +592,8 @@ export class EventManager {
     event.lastSeenMs = Math.max(event.lastSeenMs, frame.timeMs);
     event.maxScore = Math.max(event.maxScore, track.score);
     event.lastBox = box;
-    if (track.velocity) event.velocity = normalisedVelocity(track, frame);
+    event.lastPixelBox = { ...track.box };
+    event.velocity = velocityOf(track);
     const view = appearanceOf(frame, track.box);
     if (view) event.appearance = blendAppearance(event.appearance, view, APPEARANCE_WEIGHT);
     appendPathPoint(event.path, this.pathPoint(frame.timeMs, box));

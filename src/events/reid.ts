@@ -1,11 +1,10 @@
-import type { EventBox } from '../contract/events.js';
 import type { PixelBox, RgbImage } from './snapshot.js';
 
 /**
  * Re-identification across short track breaks: whether a new track is the object an event lost
  * a moment ago (behind a sign, crossing another person, a missed detection or two), scored from
  * where the lost object should be by now, how alike the colours of the two boxes are, and the
- * label. Pure: no I/O, no clock.
+ * label. Pure: no I/O, no clock. Boxes are in pixels of the camera's frame, times in milliseconds.
  *
  * The appearance is a coarse colour histogram of the clothes region of the box, compared with the
  * Bhattacharyya coefficient. It is not biometric: no face, no gait, no body measurements; it only
@@ -37,7 +36,7 @@ export type Appearance = Float32Array;
 export interface ReidOptions {
   /** Longest break between the lost object's last detection and the new track's first sighting. */
   maxGapMs: number;
-  /** How far from the predicted place a new track may be, in box sizes (each axis by the box's extent), at no gap. */
+  /** How far from where the lost object should be a new track may be, in box sizes, at no gap. */
   baseReach: number;
   /** Reach added per second of gap: the longer the break, the less certain the prediction. */
   reachPerSecond: number;
@@ -53,22 +52,22 @@ export interface ReidOptions {
 
 export const DEFAULT_REID_OPTIONS: Readonly<ReidOptions> = {
   maxGapMs: 5000,
-  baseReach: 1,
+  baseReach: 0.75,
   reachPerSecond: 0.5,
   maxAreaRatio: 2.5,
-  minSimilarity: 0.6,
+  minSimilarity: 0.75,
   appearanceWeight: 0.5,
-  minScore: 0.35,
+  minScore: 0.2,
 };
 
-/** An event whose object is not seen right now (its track ended or is coasting). Boxes normalised. */
+/** An event whose object is not seen right now (its track ended or is coasting). */
 export interface LostObject {
   label: string;
   /** Box at the last detection. */
-  box: EventBox;
+  box: PixelBox;
   /** Time of the last detection. */
   seenMs: number;
-  /** Velocity at the last detection, normalised units per millisecond. */
+  /** Velocity at the last detection (the tracker's Kalman state), pixels per millisecond. */
   velocity: { x: number; y: number };
   appearance: Appearance | null;
 }
@@ -76,13 +75,13 @@ export interface LostObject {
 /** A track that opens no event yet. */
 export interface Newcomer {
   label: string;
-  box: EventBox;
+  box: PixelBox;
   timeMs: number;
   appearance: Appearance | null;
 }
 
-/** Where a lost object is expected at `timeMs`: moved at its last velocity, same size. */
-export function predictedBox(lost: LostObject, timeMs: number): EventBox {
+/** Where a lost object is expected at `timeMs` if it kept its last velocity, same size. */
+export function predictedBox(lost: LostObject, timeMs: number): PixelBox {
   const gapMs = Math.max(0, timeMs - lost.seenMs);
   return {
     ...lost.box,
@@ -91,15 +90,24 @@ export function predictedBox(lost: LostObject, timeMs: number): EventBox {
   };
 }
 
+const centre = (box: PixelBox) => ({ x: box.x + box.width / 2, y: box.y + box.height / 2 });
+
 /**
- * How far `box`'s centre is from `predicted`'s, in predicted box sizes: dx / width and dy / height
- * combined, so a person's step sideways and a step forwards weigh the same at any distance from the
- * camera.
+ * How far `box`'s centre is from the way the lost object could have gone — anywhere between where
+ * it was last seen and where its velocity would have taken it (people slow down and stop behind
+ * things, and a velocity from a few frames is rough) — in sizes of the lost box (its larger side).
  */
-export function boxDistance(predicted: EventBox, box: EventBox): number {
-  const dx = box.x + box.width / 2 - (predicted.x + predicted.width / 2);
-  const dy = box.y + box.height / 2 - (predicted.y + predicted.height / 2);
-  return Math.hypot(dx / Math.max(predicted.width, 1e-6), dy / Math.max(predicted.height, 1e-6));
+export function distanceFromWay(lost: LostObject, box: PixelBox, timeMs: number): number {
+  const from = centre(lost.box);
+  const to = centre(predictedBox(lost, timeMs));
+  const at = centre(box);
+  const wayX = to.x - from.x;
+  const wayY = to.y - from.y;
+  const length2 = wayX * wayX + wayY * wayY;
+  const t =
+    length2 === 0 ? 0 : Math.min(1, Math.max(0, ((at.x - from.x) * wayX + (at.y - from.y) * wayY) / length2));
+  const gap = Math.hypot(at.x - (from.x + t * wayX), at.y - (from.y + t * wayY));
+  return gap / Math.max(lost.box.width, lost.box.height, 1e-6);
 }
 
 /** Bhattacharyya coefficient of two normalised histograms: 1 for the same colours, 0 for none shared. */
@@ -118,12 +126,11 @@ export function reidScore(lost: LostObject, newcomer: Newcomer, options: ReidOpt
   if (lost.label !== newcomer.label) return null;
   const gapMs = newcomer.timeMs - lost.seenMs;
   if (gapMs < 0 || gapMs > options.maxGapMs) return null;
-  const predicted = predictedBox(lost, newcomer.timeMs);
   const reach = options.baseReach + (options.reachPerSecond * gapMs) / 1000;
-  const distance = boxDistance(predicted, newcomer.box);
+  const distance = distanceFromWay(lost, newcomer.box, newcomer.timeMs);
   if (distance > reach) return null;
   const areaRatio =
-    (predicted.width * predicted.height) / Math.max(newcomer.box.width * newcomer.box.height, 1e-12);
+    (lost.box.width * lost.box.height) / Math.max(newcomer.box.width * newcomer.box.height, 1e-12);
   if (areaRatio > options.maxAreaRatio || areaRatio < 1 / options.maxAreaRatio) return null;
   const position = 1 - distance / reach;
   if (!lost.appearance || !newcomer.appearance) return position >= options.minScore ? position : null;
