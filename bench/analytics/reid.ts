@@ -56,6 +56,8 @@ function row(result: VariantResult): string[] {
     String(result.personTracks),
     String(result.trackIdSwitches),
     String(result.eventIdSwitches),
+    String(result.eventsOfSeveral),
+    String(result.peopleInSeveral),
     `${result.covered}/${result.identityFrames}`,
     vehicles || '0',
   ];
@@ -80,6 +82,8 @@ async function main(): Promise<void> {
     'person tracks',
     'track id switches',
     'event id switches',
+    'events of 2+ people',
+    'people in 2+ events',
     'covered',
     'other events',
   ];

@@ -52,10 +52,10 @@ export interface ReidOptions {
 
 export const DEFAULT_REID_OPTIONS: Readonly<ReidOptions> = {
   maxGapMs: 5000,
-  baseReach: 0.75,
+  baseReach: 1,
   reachPerSecond: 0.5,
   maxAreaRatio: 2.5,
-  minSimilarity: 0.75,
+  minSimilarity: 0.85,
   appearanceWeight: 0.5,
   minScore: 0.2,
 };

@@ -28,6 +28,7 @@ import { Tracker } from '../../src/analytics/tracking/index.js';
 import { DEFAULT_DETECT_LABELS } from '../../src/config/schema.js';
 import { EventBus } from '../../src/events/bus.js';
 import { EventManager, type TrackObservation } from '../../src/events/event-manager.js';
+import type { ReidOptions } from '../../src/events/reid.js';
 import { EventStore } from '../../src/events/store.js';
 import { locateFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
 import { openDatabase, type Db } from '../../src/storage/db.js';
@@ -50,7 +51,8 @@ export interface ReplayVariant {
   name: string;
   /** How long a confirmed track coasts on prediction before it ends (the pipeline: 2 s). */
   coastMs: number;
-  reid: boolean;
+  /** Re-identification with its default options (true), other options, or off (false). */
+  reid: boolean | Partial<ReidOptions>;
 }
 
 export interface VariantResult {
@@ -209,7 +211,7 @@ export class VariantRun {
       log: pino({ level: 'silent' }),
       cameraSettings: () => ({ labels: DEFAULT_DETECT_LABELS, preCaptureMs: 5000, postCaptureMs: 5000 }),
       tickIntervalMs: 3_600_000,
-      reid: variant.reid ? {} : false,
+      reid: variant.reid === true ? {} : variant.reid,
     });
   }
 

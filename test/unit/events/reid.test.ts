@@ -69,7 +69,7 @@ test('the predicted place at the end of a gap follows the last velocity; the siz
   assert.ok(Math.abs(distanceFromWay(walking, at(20, 200), 12_000) - 1) < 1e-9);
   assert.ok((reidScore(walking, newcomer({ box: at(300, 160), timeMs: 12_000 }), options) ?? 0) > 0.9);
   assert.equal(
-    reidScore(walking, newcomer({ box: at(-60, 232), timeMs: 12_000 }), options),
+    reidScore(walking, newcomer({ box: at(-100, 232), timeMs: 12_000 }), options),
     null,
     'going the other way for 2 s is another object',
   );
