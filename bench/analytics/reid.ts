@@ -15,14 +15,13 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { locateFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
-import { replayVtest, type ReplayVariant, type VariantResult } from '../../test/helpers/footage-events.js';
+import {
+  replayVtest,
+  VTEST_PEOPLE,
+  type ReplayVariant,
+  type VariantResult,
+} from '../../test/helpers/footage-events.js';
 import { formatMachine, machineInfo } from '../lib/machine.js';
-
-/**
- * People who appeared in one loop of vtest-main.mp4: the 21 identities p1…p21 of the annotation
- * (each a continuous stay in view), checked on contact sheets of one frame a second (README.md).
- */
-export const VTEST_PEOPLE = 21;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 

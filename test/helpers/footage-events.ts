@@ -36,6 +36,14 @@ import { SegmentIndex } from '../../src/storage/segment-index.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { repoRoot } from './footage.js';
 
+/**
+ * People who appeared in one loop of vtest-main.mp4, counted by hand: the 21 identities p1…p21 of
+ * test/fixtures/vtest-annotations.json (each one continuous stay in view; a person who leaves and
+ * comes back counts again), checked on contact sheets of one frame a second for anyone passing
+ * between annotated frames (bench/analytics/README.md, "One event per person").
+ */
+export const VTEST_PEOPLE = 21;
+
 /** The config's defaults: detect.fps, detect.minScore, and the sub stream's size for vtest. */
 export const DETECT_FPS = 5;
 const MIN_SCORE = 0.5;
