@@ -150,22 +150,30 @@ export function assignNewcomers(
   newcomers: readonly Newcomer[],
   options: ReidOptions,
 ): Array<[number, number]> {
-  const pairs: Array<{ lost: number; newcomer: number; score: number }> = [];
+  const pairs: ScoredPair[] = [];
   lost.forEach((object, i) =>
     newcomers.forEach((newcomer, j) => {
       const score = reidScore(object, newcomer, options);
-      if (score !== null) pairs.push({ lost: i, newcomer: j, score });
+      if (score !== null) pairs.push([i, j, score]);
     }),
   );
-  pairs.sort((a, b) => b.score - a.score);
-  const usedLost = new Set<number>();
-  const usedNew = new Set<number>();
+  return greedyOneToOne(pairs);
+}
+
+/** A candidate pair: index on one side, index on the other, score (higher is better). */
+export type ScoredPair = [number, number, number];
+
+/** One-to-one pairs, highest score first; each index is used once on its side. */
+export function greedyOneToOne(pairs: readonly ScoredPair[]): Array<[number, number]> {
+  const sorted = [...pairs].sort((a, b) => b[2] - a[2]);
+  const usedA = new Set<number>();
+  const usedB = new Set<number>();
   const result: Array<[number, number]> = [];
-  for (const pair of pairs) {
-    if (usedLost.has(pair.lost) || usedNew.has(pair.newcomer)) continue;
-    usedLost.add(pair.lost);
-    usedNew.add(pair.newcomer);
-    result.push([pair.lost, pair.newcomer]);
+  for (const [a, b] of sorted) {
+    if (usedA.has(a) || usedB.has(b)) continue;
+    usedA.add(a);
+    usedB.add(b);
+    result.push([a, b]);
   }
   return result;
 }

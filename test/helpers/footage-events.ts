@@ -24,11 +24,12 @@ import {
   type RgbImage,
 } from '../../src/analytics/detector/index.js';
 import { iou, type Box, type FrameSize } from '../../src/analytics/geometry.js';
+import { observationOf } from '../../src/analytics/pipeline/camera-analytics.js';
 import { Tracker } from '../../src/analytics/tracking/index.js';
 import { DEFAULT_DETECT_LABELS } from '../../src/config/schema.js';
 import { EventBus } from '../../src/events/bus.js';
 import { EventManager, type TrackObservation } from '../../src/events/event-manager.js';
-import type { ReidOptions } from '../../src/events/reid.js';
+import { greedyOneToOne, type ReidOptions, type ScoredPair } from '../../src/events/reid.js';
 import { EventStore } from '../../src/events/store.js';
 import { locateFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
 import { openDatabase, type Db } from '../../src/storage/db.js';
@@ -165,22 +166,14 @@ function matchPeople(
   tracks: readonly TrackObservation[],
   people: readonly AnnotatedPerson[],
 ): Array<[TrackObservation, AnnotatedPerson]> {
-  const pairs: Array<{ track: TrackObservation; person: AnnotatedPerson; overlap: number }> = [];
-  for (const track of tracks)
-    for (const person of people) {
+  const pairs: ScoredPair[] = [];
+  tracks.forEach((track, i) =>
+    people.forEach((person, j) => {
       const overlap = iou(track.box, person.box);
-      if (overlap >= 0.5) pairs.push({ track, person, overlap });
-    }
-  pairs.sort((a, b) => b.overlap - a.overlap);
-  const used = new Set<unknown>();
-  const result: Array<[TrackObservation, AnnotatedPerson]> = [];
-  for (const { track, person } of pairs) {
-    if (used.has(track) || used.has(person)) continue;
-    used.add(track);
-    used.add(person);
-    result.push([track, person]);
-  }
-  return result;
+      if (overlap >= 0.5) pairs.push([i, j, overlap]);
+    }),
+  );
+  return greedyOneToOne(pairs).map(([i, j]) => [tracks[i]!, people[j]!]);
 }
 
 /** One variant's tracker and event manager, fed frame by frame. */
@@ -227,16 +220,7 @@ export class VariantRun {
   step(image: RgbImage, detections: readonly Detection[], timeMs: number, people?: AnnotatedPerson[]): void {
     this.clock.set(timeMs);
     const update = this.tracker.update(detections, timeMs);
-    const observations: TrackObservation[] = update.active.map((track) => ({
-      trackId: track.id,
-      label: track.label,
-      score: track.score,
-      box: track.box,
-      confirmed: true,
-      stationary: track.stationary,
-      predicted: track.detection === null,
-      velocity: track.velocity,
-    }));
+    const observations = update.active.map(observationOf);
     for (const o of observations) if (o.label === 'person') this.personTracks.add(o.trackId);
     this.events.observe(CAMERA, { ...image, timeMs }, observations);
     for (const track of update.ended) this.events.trackEnded(CAMERA, track.id, timeMs);
