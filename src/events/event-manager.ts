@@ -370,6 +370,7 @@ export class EventManager {
         // Its tracks stay mapped to it, so a deleted event does not reopen on the next frame.
         event.deleted = true;
         event.state = 'ended';
+        event.appearance = null;
         camera.open.delete(event);
         await event.queue;
       }
@@ -657,6 +658,8 @@ export class EventManager {
   private end(camera: CameraState, event: ActiveEvent): void {
     if (event.state === 'ended') return;
     event.state = 'ended';
+    // The colours of the object go with its event (a stationary track may keep the object alive).
+    event.appearance = null;
     camera.open.delete(event);
     for (const [trackId, mapped] of camera.byTrack) {
       // A stationary track keeps its mapping so that it does not open a new event while it stands.
