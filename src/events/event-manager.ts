@@ -1,6 +1,15 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../time/clock.js';
 import type { EventBus } from './bus.js';
+import {
+  appearanceOf,
+  assignNewcomers,
+  blendAppearance,
+  DEFAULT_REID_OPTIONS,
+  type Appearance,
+  type LostObject,
+  type ReidOptions,
+} from './reid.js';
 import { renderSnapshots, writeFileAtomic, type PixelBox, type RgbImage } from './snapshot.js';
 import { eventView, snapshotPaths, type EventRecord, type EventStore } from './store.js';
 import type { EventBox, EventChangeType, EventPathPoint, EventView } from '../contract/events.js';
@@ -18,6 +27,13 @@ export interface TrackObservation {
   box: PixelBox;
   confirmed: boolean;
   stationary: boolean;
+  /**
+   * The box is the tracker's prediction: no detection matched the track in this frame (it is
+   * coasting). Such a frame keeps the event going but is not a sighting.
+   */
+  predicted?: boolean;
+  /** The tracker's velocity estimate, frame pixels per millisecond (Kalman state). */
+  velocity?: { x: number; y: number };
 }
 
 /** What the event manager needs to know about a camera (a DetectConfig fits). */
@@ -45,6 +61,11 @@ export interface EventManagerOptions {
   trackStaleMs?: number;
   /** How often cool-downs and stale tracks are checked without frames (camera offline). */
   tickIntervalMs?: number;
+  /**
+   * Re-identification of a lost object by a new track (see reid.ts); false: the merge before it,
+   * a new track whose box touches a cooling event's last box (the baseline of bench/analytics/reid.ts).
+   */
+  reid?: Partial<ReidOptions> | false;
 }
 
 export const DEFAULT_COOL_DOWN_MS = 3000;
@@ -55,10 +76,18 @@ export const DEFAULT_TRACK_STALE_MS = 10_000;
 export const MAX_PATH_POINTS = 200;
 /** A better detection must beat the rendered one by this factor to be worth a new snapshot. */
 const SNAPSHOT_GAIN = 1.1;
-/** A cooling event's box is grown by this fraction on each side when looking for a track to merge. */
+/** A cooling event's box is grown by this fraction on each side when looking for a track to merge (re-id off). */
 const MERGE_GROW = 0.5;
+/** Weight of each new view in an event's running colour histogram: about the last 5 sightings count. */
+const APPEARANCE_WEIGHT = 0.2;
 
 type EventState = 'active' | 'cooling' | 'ended';
+
+/** A confirmed track of a watched label with no event yet, in one frame. */
+interface Newcomer {
+  track: TrackObservation;
+  box: EventBox;
+}
 
 interface ActiveEvent {
   cameraId: string;
@@ -74,8 +103,13 @@ interface ActiveEvent {
   /** Box of the last rendered snapshot, normalised. */
   box: EventBox;
   path: EventPathPoint[];
-  /** Where the object was last seen, normalised: where a merging track must be. */
+  /** Where the object was last seen (detected), normalised: where a merging track must be. */
   lastBox: EventBox;
+  /** Box at the last sighting in frame pixels, and the velocity then (pixels per millisecond). */
+  lastPixelBox: PixelBox;
+  velocity: { x: number; y: number };
+  /** Running colour histogram of the object (reid.ts): in memory only, dropped with the event. */
+  appearance: Appearance | null;
   renderedQuality: number;
   lastRenderMs: number;
   lastPublishMs: number;
@@ -93,6 +127,11 @@ interface CameraState {
   byTrack: Map<number, ActiveEvent>;
   /** Events active or cooling down. */
   open: Set<ActiveEvent>;
+  /**
+   * Tracks a new track took over from while they coasted (re-identified): ignored while they
+   * coast, treated as new tracks if they find an object again.
+   */
+  superseded: Set<number>;
   /** Confirmed tracks of watched labels in the last frame: track id → label, when last seen (wall). */
   confirmed: Map<number, { label: string; seenWallMs: number }>;
   counts: Record<string, number>;
@@ -133,6 +172,12 @@ function boxesTouch(a: EventBox, b: EventBox, grow: number): boolean {
     a.y - ay < b.y + b.height &&
     b.y < a.y + a.height + ay
   );
+}
+
+/** The track's velocity in pixels per millisecond; none known is standing still. */
+function velocityOf(track: TrackObservation): { x: number; y: number } {
+  const v = track.velocity;
+  return v && Number.isFinite(v.x) && Number.isFinite(v.y) ? { x: v.x, y: v.y } : { x: 0, y: 0 };
 }
 
 /** Snapshot quality: confidence weighted by size, so a close, clear view beats a distant one. */
@@ -200,6 +245,7 @@ export class EventManager {
   private readonly snapshotIntervalMs: number;
   private readonly updateIntervalMs: number;
   private readonly trackStaleMs: number;
+  private readonly reid: ReidOptions | false;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -208,6 +254,7 @@ export class EventManager {
     this.snapshotIntervalMs = options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS;
     this.updateIntervalMs = options.updateIntervalMs ?? DEFAULT_UPDATE_INTERVAL_MS;
     this.trackStaleMs = options.trackStaleMs ?? DEFAULT_TRACK_STALE_MS;
+    this.reid = options.reid === false ? false : { ...DEFAULT_REID_OPTIONS, ...options.reid };
     this.timer = setInterval(() => this.tick(), options.tickIntervalMs ?? 1000);
     this.timer.unref();
   }
@@ -239,6 +286,7 @@ export class EventManager {
       camera.lastFrameMs = frame.timeMs;
       this.endCooledDown(camera, frame.timeMs, wallMs);
       const seen = new Set<number>();
+      const newcomers: Newcomer[] = [];
       for (const track of Array.isArray(tracks) ? tracks : []) {
         if (!validTrack(track)) {
           this.options.log.warn(
@@ -248,10 +296,17 @@ export class EventManager {
           continue;
         }
         if (!track.confirmed || !settings.labels.includes(track.label)) continue;
+        if (camera.superseded.has(track.trackId)) {
+          if (track.predicted) continue;
+          camera.superseded.delete(track.trackId);
+        }
         seen.add(track.trackId);
         camera.confirmed.set(track.trackId, { label: track.label, seenWallMs: wallMs });
-        this.follow(cameraId, camera, settings, frame, track);
+        const box = normalisedBox(track.box, frame.width, frame.height);
+        if (!this.follow(camera, frame, track, box)) newcomers.push({ track, box });
       }
+      // After every known track has been followed: an event seen in this frame is not lost.
+      this.placeNewcomers(cameraId, camera, settings, frame, newcomers);
       // A confirmed track missing from the list is no longer active for the pipeline.
       for (const trackId of camera.confirmed.keys()) if (!seen.has(trackId)) camera.confirmed.delete(trackId);
       this.publishCounts(cameraId, camera, settings, frame.timeMs);
@@ -267,6 +322,7 @@ export class EventManager {
       if (!camera) return;
       const event = camera.byTrack.get(trackId);
       camera.byTrack.delete(trackId);
+      camera.superseded.delete(trackId);
       if (camera.confirmed.delete(trackId)) {
         const settings = this.settingsOf(cameraId);
         if (settings) this.publishCounts(cameraId, camera, settings, timeMs);
@@ -277,6 +333,15 @@ export class EventManager {
     } catch (err) {
       this.options.log.error({ err, camera: cameraId }, 'event manager: trackEnded failed');
     }
+  }
+
+  /**
+   * The event a track feeds, named by the id of the track that opened it (the event's trackId),
+   * or null: tracks merged into an event later map to the same id.
+   */
+  eventTrackIdOf(cameraId: string, trackId: number): number | null {
+    const event = this.cameras.get(cameraId)?.byTrack.get(trackId);
+    return event && !event.deleted ? event.trackId : null;
   }
 
   /** Motion on a camera started (true) or stopped; published only when it changes. */
@@ -305,6 +370,7 @@ export class EventManager {
         // Its tracks stay mapped to it, so a deleted event does not reopen on the next frame.
         event.deleted = true;
         event.state = 'ended';
+        event.appearance = null;
         camera.open.delete(event);
         await event.queue;
       }
@@ -362,6 +428,7 @@ export class EventManager {
     if (!camera) {
       camera = {
         byTrack: new Map(),
+        superseded: new Set(),
         open: new Set(),
         confirmed: new Map(),
         counts: {},
@@ -373,35 +440,95 @@ export class EventManager {
     return camera;
   }
 
-  private follow(
-    cameraId: string,
-    camera: CameraState,
-    settings: EventCameraSettings,
-    frame: RgbFrame,
-    track: TrackObservation,
-  ): void {
-    const box = normalisedBox(track.box, frame.width, frame.height);
+  /**
+   * Feeds a track's frame to its event. False when the track has none and needs one (merged
+   * into a lost event or a new one); true when it is taken care of.
+   */
+  private follow(camera: CameraState, frame: RgbFrame, track: TrackObservation, box: EventBox): boolean {
     const mapped = camera.byTrack.get(track.trackId);
     if (mapped && mapped.state !== 'ended') {
       if (track.stationary) {
         // A parked car or a person waiting is not news for hours: the event ends, and a new one
         // opens if the object moves again after the cool-down.
         if (mapped.state === 'active') this.startCoolDown(mapped, mapped.lastSeenMs);
-        return;
+        return true;
       }
       mapped.state = 'active';
       this.update(mapped, frame, track, box);
-      return;
+      return true;
     }
-    if (track.stationary || mapped?.deleted) return;
-    const merged = this.coolingMatch(camera, track.label, box);
-    if (merged) {
-      merged.state = 'active';
-      camera.byTrack.set(track.trackId, merged);
-      this.update(merged, frame, track, box);
-      return;
+    return track.stationary || mapped?.deleted === true;
+  }
+
+  /** New tracks of the frame: each continues a lost event it re-identifies, or opens its own. */
+  private placeNewcomers(
+    cameraId: string,
+    camera: CameraState,
+    settings: EventCameraSettings,
+    frame: RgbFrame,
+    newcomers: readonly Newcomer[],
+  ): void {
+    if (newcomers.length === 0) return;
+    const taken = new Map<Newcomer, ActiveEvent>();
+    if (this.reid === false) {
+      for (const newcomer of newcomers) {
+        const merged = this.coolingMatch(camera, newcomer.track.label, newcomer.box);
+        if (merged) taken.set(newcomer, merged);
+      }
+    } else {
+      const lost = [...camera.open].filter(
+        (event) => !event.deleted && event.state !== 'ended' && event.lastSeenMs < frame.timeMs,
+      );
+      const pairs = assignNewcomers(
+        lost.map((event) => this.lostObject(event)),
+        newcomers.map(({ track }) => ({
+          label: track.label,
+          box: track.box,
+          timeMs: frame.timeMs,
+          appearance: appearanceOf(frame, track.box),
+        })),
+        this.reid,
+      );
+      for (const [i, j] of pairs) taken.set(newcomers[j]!, lost[i]!);
     }
-    camera.byTrack.set(track.trackId, this.open(cameraId, camera, settings, frame, track, box));
+    for (const newcomer of newcomers) {
+      const { track, box } = newcomer;
+      const event = taken.get(newcomer);
+      if (event) this.merge(camera, event, frame, track, box);
+      else camera.byTrack.set(track.trackId, this.open(cameraId, camera, settings, frame, track, box));
+    }
+  }
+
+  private lostObject(event: ActiveEvent): LostObject {
+    return {
+      label: event.label,
+      box: event.lastPixelBox,
+      seenMs: event.lastSeenMs,
+      velocity: event.velocity,
+      appearance: event.appearance,
+    };
+  }
+
+  /**
+   * A new track continues `event`. Tracks still coasting on it lose it: the new one has the
+   * object now; they are ignored while they coast (see CameraState.superseded).
+   */
+  private merge(
+    camera: CameraState,
+    event: ActiveEvent,
+    frame: RgbFrame,
+    track: TrackObservation,
+    box: EventBox,
+  ): void {
+    for (const [trackId, mapped] of camera.byTrack) {
+      if (mapped !== event) continue;
+      camera.byTrack.delete(trackId);
+      camera.superseded.add(trackId);
+      camera.confirmed.delete(trackId);
+    }
+    event.state = 'active';
+    camera.byTrack.set(track.trackId, event);
+    this.update(event, frame, track, box);
   }
 
   private coolingMatch(camera: CameraState, label: string, box: EventBox): ActiveEvent | undefined {
@@ -435,6 +562,9 @@ export class EventManager {
       box: roundBox(box),
       path: [],
       lastBox: box,
+      lastPixelBox: { ...track.box },
+      velocity: velocityOf(track),
+      appearance: appearanceOf(frame, track.box),
       renderedQuality: snapshotQuality(track.score, box),
       lastRenderMs: frame.timeMs,
       lastPublishMs: frame.timeMs,
@@ -458,9 +588,15 @@ export class EventManager {
   }
 
   private update(event: ActiveEvent, frame: RgbFrame, track: TrackObservation, box: EventBox): void {
+    // A coasting track keeps its event going; where and when the object was last seen stay.
+    if (track.predicted) return;
     event.lastSeenMs = Math.max(event.lastSeenMs, frame.timeMs);
     event.maxScore = Math.max(event.maxScore, track.score);
     event.lastBox = box;
+    event.lastPixelBox = { ...track.box };
+    event.velocity = velocityOf(track);
+    const view = appearanceOf(frame, track.box);
+    if (view) event.appearance = blendAppearance(event.appearance, view, APPEARANCE_WEIGHT);
     appendPathPoint(event.path, this.pathPoint(frame.timeMs, box));
     const quality = snapshotQuality(track.score, box);
     const renderDue =
@@ -522,6 +658,8 @@ export class EventManager {
   private end(camera: CameraState, event: ActiveEvent): void {
     if (event.state === 'ended') return;
     event.state = 'ended';
+    // The colours of the object go with its event (a stationary track may keep the object alive).
+    event.appearance = null;
     camera.open.delete(event);
     for (const [trackId, mapped] of camera.byTrack) {
       // A stationary track keeps its mapping so that it does not open a new event while it stands.

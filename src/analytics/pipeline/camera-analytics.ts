@@ -60,6 +60,20 @@ export interface SkippedFrames {
   decoderBehindFragments: number;
 }
 
+/** A confirmed track as the event manager sees it. */
+export function observationOf(track: Track): TrackObservation {
+  return {
+    trackId: track.id,
+    label: track.label,
+    score: track.score,
+    box: track.box,
+    confirmed: true,
+    stationary: track.stationary,
+    predicted: track.detection === null,
+    velocity: track.velocity,
+  };
+}
+
 function filtersFrom(detect: DetectConfig): DetectionFilters {
   return {
     labels: detect.labels,
@@ -222,14 +236,7 @@ export class CameraAnalytics {
     for (const { track, box } of assumed) detections.push({ box, label: track.label, score: track.score });
     const update = this.tracker.update(detections, timeMs);
     for (const track of update.ended) this.lastCheckedMs.delete(track.id);
-    const observations: TrackObservation[] = update.active.map((track) => ({
-      trackId: track.id,
-      label: track.label,
-      score: track.score,
-      box: track.box,
-      confirmed: true,
-      stationary: track.stationary,
-    }));
+    const observations = update.active.map(observationOf);
     this.deps.events.observe(
       this.deps.cameraId,
       { data: frame.rgb, width: frame.width, height: frame.height, timeMs },

@@ -77,6 +77,8 @@ export interface Track {
   readonly stationary: boolean;
   /** The detection matched in the last update, or null when the track was missed. */
   readonly detection: TrackerDetection | null;
+  /** Velocity of the box's centre from the Kalman state, frame pixels per millisecond. */
+  readonly velocity: { x: number; y: number };
 }
 
 export interface TrackerUpdate {
@@ -102,6 +104,7 @@ class TrackRecord implements Track {
   path: PathPoint[] = [];
   stationary = false;
   detection: TrackerDetection | null;
+  velocity = { x: 0, y: 0 };
   readonly filter: BoxKalmanFilter;
   /** Time the filter's state refers to. */
   filterTimeMs: number;
@@ -275,6 +278,11 @@ export class Tracker {
   private hit(track: TrackRecord, detection: TrackerDetection, timestampMs: number): void {
     track.filter.update(detection.box);
     track.box = track.filter.box();
+    // The filter's unit of time is one frame interval.
+    track.velocity = {
+      x: track.filter.x[4]! / this.options.frameIntervalMs,
+      y: track.filter.x[5]! / this.options.frameIntervalMs,
+    };
     track.hits += 1;
     track.misses = 0;
     track.detection = detection;

@@ -167,6 +167,88 @@ describe('event manager', () => {
     await events.close();
   });
 
+  test('re-identification: a new track taking over a coasting one, or a lost one, continues its event; other clothes do not', async () => {
+    const changes = collect(f.bus, 'event');
+    const events = manager(f);
+    const start = T0 + 8 * DAY_MS;
+    const RED = [200, 30, 30];
+    const BLACK = [20, 20, 25];
+    /** A frame with each track's box painted in its clothes' colour. */
+    const frame = (timeMs: number, people: Array<[TrackObservation, number[]]>) => {
+      const image = testFrame(timeMs);
+      for (const [t, rgb] of people)
+        for (let y = t.box.y; y < t.box.y + t.box.height; y++)
+          for (let x = t.box.x; x < t.box.x + t.box.width; x++)
+            image.data.set(rgb, (y * image.width + x) * 3);
+      return image;
+    };
+    const walking = { velocity: { x: 0.02, y: 0 } };
+    let timeMs = start;
+    for (let i = 0; i < 10; i++, timeMs += 200) {
+      const t = track(1, 20 + i * 4, walking);
+      events.observe('yard', frame(timeMs, [[t, RED]]), [t]);
+    }
+    const lastSeenOne = timeMs - 200;
+    // Track 1 loses the person and coasts; the tracker starts track 2 on them further on.
+    for (let i = 0; i < 5; i++, timeMs += 200) {
+      const coasting = track(1, 60 + i * 4, { ...walking, predicted: true });
+      const taking = track(2, 64 + i * 4, walking);
+      events.observe('yard', frame(timeMs, [[taking, RED]]), [coasting, taking]);
+    }
+    assert.equal(events.eventTrackIdOf('yard', 2), 1, 'track 2 feeds the event track 1 opened');
+    assert.equal(events.eventTrackIdOf('yard', 1), null, 'the coasting track feeds nothing');
+    events.trackEnded('yard', 1, timeMs);
+    const lastSeenTwo = timeMs - 200;
+    events.trackEnded('yard', 2, lastSeenTwo + 400);
+    // 1 s later, someone in black where the red person would be: a person of their own.
+    timeMs = lastSeenTwo + 1000;
+    for (let i = 0; i < 5; i++, timeMs += 200) {
+      const t = track(3, 104 + i * 4, walking);
+      events.observe('yard', frame(timeMs, [[t, BLACK]]), [t]);
+    }
+    events.trackEnded('yard', 3, timeMs);
+    events.observe('yard', testFrame(timeMs + 10_000), []);
+    await events.idle();
+    const opened = changes.filter((c) => c.type === 'new').map((c) => c.after.trackId);
+    assert.deepEqual(
+      opened.sort((x, y) => x - y),
+      [1, 3],
+    );
+    const first = changes.find((c) => c.type === 'end' && c.after.trackId === 1)!.after;
+    assert.ok(lastSeenTwo > lastSeenOne);
+    assert.equal(first.endTimeMs, lastSeenTwo, 'ends at the last detection, not after coasting');
+    await events.close();
+  });
+
+  test('re-identification: a lost person picked up again after a break, ahead on their way, is one event', async () => {
+    // Re-id on, then the merge before it (boxes must touch), on the same walk.
+    for (const [day, reid, expected] of [
+      [9, undefined, [1]],
+      [10, false as const, [1, 2]],
+    ] as const) {
+      const changes = collect(f.bus, 'event');
+      const events = manager(f, { reid });
+      const lastMs = walk(events, T0 + day * DAY_MS, 10, (i) => [
+        track(1, 20 + i * 4, { velocity: { x: 0.02, y: 0 } }),
+      ]);
+      events.trackEnded('yard', 1, lastMs + 2000);
+      // 3 s later, 60 px further on: more than a box away from where it was lost, on its way.
+      walk(events, lastMs + 3000, 5, (i) => [track(2, 116 + i * 4)]);
+      events.trackEnded('yard', 2, lastMs + 4000);
+      events.observe('yard', testFrame(lastMs + 20_000), []);
+      await events.idle();
+      assert.deepEqual(
+        changes
+          .filter((c) => c.type === 'new')
+          .map((c) => c.after.trackId)
+          .sort((x, y) => x - y),
+        expected,
+        `reid ${String(reid)}`,
+      );
+      await events.close();
+    }
+  });
+
   test('an event whose object stops moving ends; it does not reopen while the object stands', async () => {
     const changes = collect(f.bus, 'event');
     const events = manager(f);
