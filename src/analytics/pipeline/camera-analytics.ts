@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DetectConfig } from '../../config/index.js';
+import { tamperConfigFor, type DetectConfig } from '../../config/index.js';
 import type { EventManager, TrackObservation } from '../../events/event-manager.js';
 import type { IngestFragment } from '../../ingest/fragment.js';
 import {
@@ -13,6 +13,7 @@ import {
 } from '../detector/index.js';
 import { scaleBox, standsInAny, type FrameSize, type NormalisedPolygon } from '../geometry.js';
 import { LumaDownscaler, lumaFromRgb, MotionDetector } from '../motion/index.js';
+import { TamperDetector, type TamperChange } from '../tamper/index.js';
 import { Tracker, type Track } from '../tracking/index.js';
 import type { DetectorScheduler } from './detector-scheduler.js';
 import { FrameDecoder, type DecodedFrame } from './frame-decoder.js';
@@ -39,6 +40,8 @@ export interface CameraAnalyticsDeps {
   onMotionPeriod: (period: MotionPeriod) => void;
   /** The confirmed tracks after each detection, boxes normalised (drawn over live view). */
   onTracks?: (timeMs: number, tracks: readonly TrackObservation[], frame: FrameSize) => void;
+  /** The view was found covered, defocused or moved, or as usual again (detect.tamper). */
+  onTamper?: (change: TamperChange) => void;
   log: Logger;
 }
 
@@ -85,6 +88,8 @@ export class CameraAnalytics {
     luma: Uint8Array;
     small: Uint8Array;
   } | null = null;
+  /** Kept when the stream goes away: the reference view is still the camera's usual one. */
+  private tamper: TamperDetector | null = null;
   private readonly lastCheckedMs = new Map<number, number>();
   private stopped = false;
   private readonly skippedFrames = { notRecorded: 0, detectorBusy: 0 };
@@ -161,6 +166,7 @@ export class CameraAnalytics {
       { data: motion.luma, width: frame.width, height: frame.height },
       motion.small,
     );
+    this.watchTamper(motion.small, motion.detector.width, motion.detector.height, timeMs);
     const result = motion.detector.detect(motion.small);
     const plane = { width: motion.detector.width, height: motion.detector.height };
     const motionBoxes = result.recalibrated ? [] : result.boxes.map((b) => scaleBox(b, plane, size));
@@ -237,6 +243,17 @@ export class CameraAnalytics {
     );
     for (const track of update.ended) this.deps.events.trackEnded(this.deps.cameraId, track.id, timeMs);
     this.deps.onTracks?.(timeMs, observations, size);
+  }
+
+  /** Tamper detection reads the motion plane (half the analysis size): no decoding of its own. */
+  private watchTamper(plane: Uint8Array, width: number, height: number, timeMs: number): void {
+    const settings = tamperConfigFor(this.deps.detect);
+    if (!settings.enabled || !this.deps.onTamper) return;
+    if (this.tamper?.width !== width || this.tamper.height !== height) {
+      this.tamper = new TamperDetector(width, height, settings);
+    }
+    const change = this.tamper.update(plane, timeMs);
+    if (change) this.deps.onTamper(change);
   }
 
   private motionFor(size: FrameSize) {
