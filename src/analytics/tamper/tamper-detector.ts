@@ -154,15 +154,20 @@ export class TamperDetector {
   update(luma: Uint8Array, timeMs: number): TamperChange | null {
     if (this.lastFrameMs !== null && timeMs - this.lastFrameMs > MAX_GAP_MS) this.pending = null;
     this.lastFrameMs = timeMs;
-    this.firstFrameMs ??= timeMs;
     const stats = this.measureFrame(luma);
-    if (timeMs - this.firstFrameMs < WARM_UP_MS || this.reference.frames === 0) {
+    // A picture without contrast shows nothing, whatever the reference: covered (or the lens is
+    // painted, or it is pitch dark without infrared). Never learned as the reference, so a camera
+    // that starts covered is reported and learns its view once it has one.
+    const flat = stats.deviation < this.thresholds.flatDeviation;
+    if (!flat && (this.firstFrameMs === null || timeMs - this.firstFrameMs < WARM_UP_MS)) {
+      this.firstFrameMs ??= timeMs;
       this.learn(stats, 1 / (this.reference.frames + 1));
-      return null;
+      // Covered from the start: the first picture seen ends it.
+      return this.active ? this.whileActive(null, null, stats, timeMs) : null;
     }
     const measure = this.compare(stats);
     this.lastMeasure = measure;
-    const kind = this.classify(measure, stats.deviation);
+    const kind = flat ? 'covered' : this.classify(measure, stats.deviation);
     if (this.active) return this.whileActive(kind, measure, stats, timeMs);
     if (kind === null) {
       if (this.pending && timeMs - this.pending.lastSeenMs > GRACE_MS) this.pending = null;
@@ -182,7 +187,7 @@ export class TamperDetector {
 
   private whileActive(
     kind: TamperKind | null,
-    measure: TamperMeasure,
+    measure: TamperMeasure | null,
     stats: { mean: number; deviation: number },
     timeMs: number,
   ): TamperChange | null {
@@ -193,6 +198,7 @@ export class TamperDetector {
         this.active = null;
         this.reference.frames = 0;
         this.learn(stats, 1);
+        this.firstFrameMs = timeMs;
         return {
           state: 'tamper-cleared',
           detail: `the camera stayed moved for ${seconds(timeMs - active.sinceMs)}: its new view is now the usual one`,
@@ -206,9 +212,9 @@ export class TamperDetector {
     this.active = null;
     return {
       state: 'tamper-cleared',
-      detail: `the view is as usual again (edges match at ${percent(measure.edgeMatch)}) after ${seconds(
-        active.normalSinceMs - active.sinceMs,
-      )} ${active.kind}`,
+      detail: `the view is as usual again${
+        measure ? ` (edges match at ${percent(measure.edgeMatch)})` : ''
+      } after ${seconds(active.normalSinceMs - active.sinceMs)} ${active.kind}`,
       timeMs,
     };
   }

@@ -192,3 +192,18 @@ test('higher sensitivity reports a milder blur that the default lets pass', () =
   });
   assert.deepEqual(results, [[], ['tamper-defocused']]);
 });
+
+test('a camera that starts covered is reported, and learns its view once it has one', () => {
+  const frames = scene(seededRandom(10));
+  const detector = new TamperDetector(W, H, { minDurationMs: T_MS, sensitivity: 0.5 });
+  const covered = run(detector, 0, T_MS + 2_000, () => new Uint8Array(W * H).fill(15));
+  assert.deepEqual(
+    covered.changes.map((c) => c.state),
+    ['tamper-covered'],
+  );
+  const uncovered = run(detector, covered.endMs, 60_000, () => frames());
+  assert.deepEqual(
+    uncovered.changes.map((c) => c.state),
+    ['tamper-cleared'],
+  );
+});
