@@ -1,6 +1,7 @@
 /**
  * Tamper detection on real camera footage, decoded by real ffmpeg as the pipeline decodes it:
- * frames at the analysis size and 5 fps, luma, halved to the motion plane the detector reads.
+ * frames at the analysis size, luma, halved to the motion plane the detector reads, two a second
+ * (the pipeline hands it a frame every TAMPER_INTERVAL_MS).
  *
  * The whole of tree-sub.mp4 (a tree in wind) and vtest-sub.mp4 (people walking) must raise
  * nothing; variants made with ffmpeg filters change the picture from 20 s to 50 s: lighting and
@@ -14,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { LumaDownscaler, lumaFromRgb } from '../../src/analytics/motion/index.js';
+import { TAMPER_INTERVAL_MS } from '../../src/analytics/pipeline/camera-analytics.js';
 import { analysisSize } from '../../src/analytics/pipeline/frame-decoder.js';
 import { TamperDetector, type TamperChange } from '../../src/analytics/tamper/index.js';
 import { generatedFootage, sharedFootageDir } from '../helpers/footage.js';
@@ -23,7 +25,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
-const FPS = 5;
+const FPS = 1000 / TAMPER_INTERVAL_MS;
 const T_MS = 10_000;
 const CHANGE_S = 20;
 const RESTORE_S = 50;

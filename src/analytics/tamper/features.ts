@@ -13,11 +13,12 @@ export interface GreyGrid {
 /** Brightness (mean) and contrast (standard deviation) of a grid. */
 export function meanAndDeviation(grid: GreyGrid): { mean: number; deviation: number } {
   const { data } = grid;
+  // Indexed loops: for…of over a typed array is many times slower here.
   let sum = 0;
-  for (const value of data) sum += value;
+  for (let i = 0; i < data.length; i++) sum += data[i]!;
   const mean = sum / data.length;
   let squares = 0;
-  for (const value of data) squares += (value - mean) * (value - mean);
+  for (let i = 0; i < data.length; i++) squares += (data[i]! - mean) * (data[i]! - mean);
   return { mean, deviation: Math.sqrt(squares / data.length) };
 }
 
@@ -49,14 +50,14 @@ export function normalisedEdges(grid: GreyGrid, deviation: number, out: Float32A
  */
 export function rmsOf(values: Float32Array): number {
   let sum = 0;
-  for (const value of values) sum += value * value;
+  for (let i = 0; i < values.length; i++) sum += values[i]! * values[i]!;
   return Math.sqrt(sum / values.length);
 }
 
 /** Mean of a map. */
 export function meanOf(values: Float32Array): number {
   let sum = 0;
-  for (const value of values) sum += value;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
   return sum / values.length;
 }
 
