@@ -197,6 +197,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
     cameras.onConnectivity((change) => events.bus.cameraStatus({ ...change, timeMs: change.atMs }));
     const health = new CameraHealthMonitor({ bus: events.bus });
     health.start();
+    cameras.onCameraChanged((id) => health.forget(id));
     modules.add({ stop: async () => health.stop() });
     // Storage holding only a camera's evidence stops that camera's recording (retention decides).
     cameras.onRecordingStop(({ atMs, ...change }) =>

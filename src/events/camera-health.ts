@@ -70,6 +70,19 @@ export class CameraHealthMonitor {
     this.streams.clear();
   }
 
+  /**
+   * The camera was added, changed or removed: its streams start afresh. Stopping them on purpose
+   * (removed, disabled, restarted with new settings) is no loss, and a stream counts again once
+   * it is online.
+   */
+  forget(cameraId: string): void {
+    for (const [key, health] of this.streams) {
+      if (!key.startsWith(`${cameraId}\u0000`)) continue;
+      health.cancel?.();
+      this.streams.delete(key);
+    }
+  }
+
   /** Analytics found the view tampered with, or as usual again. */
   tamper(cameraId: string, report: TamperReport): void {
     this.publish(cameraId, report.state, report.detail, report.timeMs);

@@ -2,7 +2,8 @@
  * Camera health through a running Vigil: an RTSP camera (the emulator) whose picture is covered
  * for a while, then taken off the network and brought back. The camera-health facts must reach
  * the bus's scene channel and be pushed on /api/ws: tamper-covered then tamper-cleared, and
- * stream-lost (after the debounce) then stream-restored.
+ * stream-lost (after the debounce) then stream-restored. A user who may not see the camera gets
+ * none of them, even when subscribing to it by name.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -45,6 +46,8 @@ describe('camera health facts on the bus and /api/ws', { timeout: 300_000 }, () 
   let vigil: TestVigil;
   let socket: WebSocket;
   const pushed: WsServerMessage[] = [];
+  const outsiderPushed: WsServerMessage[] = [];
+  let outsider: WebSocket;
   const facts: SceneFact[] = [];
 
   const health = (state: string) =>
@@ -63,6 +66,9 @@ cameras:
       main: { url: "${cameras.urls(1).main}" }
       sub: { url: "${cameras.urls(1).sub}" }
     detect: { enabled: true, tamper: { minDurationMs: 4000 } }
+  - id: hall
+    streams:
+      main: { url: "testsrc:?size=320x240&fps=5" }
 `,
       dir,
     );
@@ -75,10 +81,28 @@ cameras:
       socket.once('open', () => resolve());
       socket.once('error', reject);
     });
+    const user = await vigil.auth.store.createUser({
+      name: 'hallwatch',
+      role: 'viewer',
+      password: 'a long enough passphrase 7',
+      cameras: ['hall'],
+    });
+    const token = (await vigil.auth.store.createToken(user.id, { label: 't' })).token;
+    outsider = new WebSocket(`${vigil.url.replace('http', 'ws')}/api/ws`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    outsider.on('message', (data) => outsiderPushed.push(JSON.parse(String(data)) as WsServerMessage));
+    await new Promise<void>((resolve, reject) => {
+      outsider.once('open', () => resolve());
+      outsider.once('error', reject);
+    });
+    // Trying to get around the grant: subscribe to the camera by name.
+    outsider.send(JSON.stringify({ type: 'subscribe', cameras: ['door'] }));
   });
 
   after(async () => {
     socket?.close();
+    outsider?.close();
     await vigil?.close();
     await cameras?.stop();
   });
@@ -117,5 +141,13 @@ cameras:
     await cameras.start();
     await waitFor('stream-restored', () => health('stream-restored').length >= 2, 90_000, 200);
     assert.equal(health('stream-lost').length, 2, 'each stream lost once');
+  });
+
+  test('a user without the camera got none of it, though subscribed to it by name', () => {
+    assert.ok(outsiderPushed.some((m) => m.type === 'subscribed'));
+    assert.deepEqual(
+      outsiderPushed.filter((m) => m.type === 'camera-health'),
+      [],
+    );
   });
 });

@@ -61,6 +61,15 @@ test('a flap shorter than the debounce raises nothing, and a stream never online
   assert.deepEqual(facts, []);
 });
 
+test('a camera removed or changed (its streams stopped on purpose) is not lost', () => {
+  const { facts, status, fireTimers, monitor } = setUp();
+  status('online', 1000);
+  monitor.forget('yard');
+  status('offline', 2000);
+  fireTimers();
+  assert.deepEqual(facts, []);
+});
+
 test('tamper reports go out as camera-health facts; stop unsubscribes', () => {
   const { bus, facts, monitor } = setUp();
   monitor.tamper('yard', { state: 'tamper-covered', detail: 'the view is covered', timeMs: 5 });
