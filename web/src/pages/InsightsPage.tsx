@@ -1,11 +1,11 @@
 import { useEffect, useRef, useState } from 'react';
 import type { CountBucketSize, HeatMap, SceneCounts } from '@contract/scene';
 import { api, countsCsvUrl } from '../api';
+import { CameraSelect, LabelSelect } from '../components/FilterSelects';
 import { formatDateTime } from '../format';
 import { navigate } from '../router';
 import { usePoll } from '../usePoll';
 
-const LABELS = ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'truck', 'dog', 'cat'] as const;
 const PERIODS = [
   { id: '24h', label: 'Last 24 h', ms: 86_400_000, bucket: 'hour' },
   { id: '7d', label: 'Last 7 days', ms: 7 * 86_400_000, bucket: 'day' },
@@ -65,27 +65,8 @@ export function InsightsPage(props: { query: URLSearchParams }) {
     <section aria-label="Insights" className="insights-page">
       <div className="toolbar">
         <h1>Insights</h1>
-        <label>
-          Camera{' '}
-          <select value={cameraId} onChange={(e) => set('camera', e.target.value)}>
-            {(cameras.data ?? []).map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Object{' '}
-          <select value={label} onChange={(e) => set('label', e.target.value)}>
-            <option value="">Everything</option>
-            {LABELS.map((l) => (
-              <option key={l} value={l}>
-                {l}
-              </option>
-            ))}
-          </select>
-        </label>
+        <CameraSelect cameras={cameras.data ?? []} value={cameraId} onChange={(id) => set('camera', id)} />
+        <LabelSelect value={label} onChange={(l) => set('label', l)} />
         <label>
           Period{' '}
           <select value={period.id} onChange={(e) => set('period', e.target.value)}>
