@@ -5,6 +5,7 @@ import type { EventManager } from '../events/event-manager.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import type { MotionIndex } from '../storage/motion-index.js';
 import { AnalyticsService } from './pipeline/analytics-service.js';
+import type { TamperChange } from './tamper/index.js';
 
 export interface AnalyticsModuleDeps {
   ffmpeg: FfmpegBinary;
@@ -14,6 +15,8 @@ export interface AnalyticsModuleDeps {
   log: Logger;
   /** analytics.detector from the config; default: auto backend, 2 threads, the user's cache folder. */
   detector?: AnalyticsConfig['detector'];
+  /** A camera's view was found covered, defocused or moved, or as usual again. */
+  onTamper?: (cameraId: string, change: TamperChange) => void;
 }
 
 export interface AnalyticsModule {
@@ -33,6 +36,7 @@ export function startAnalytics(deps: AnalyticsModuleDeps): AnalyticsModule {
     events: deps.events,
     log,
     ...(deps.detector ? { detector: deps.detector } : {}),
+    ...(deps.onTamper ? { onTamper: deps.onTamper } : {}),
     onMotionPeriod: (cameraId, period) =>
       void deps.motion
         .add(cameraId, period)

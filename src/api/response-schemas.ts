@@ -27,6 +27,7 @@ import type {
   SigningKeyResponse,
   VerifyResponse,
 } from '../contract/exports.js';
+import type { HeatMap } from '../contract/scene.js';
 import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '../contract/system.js';
 import { errorCatalogue, type VigilError } from '../errors/catalogue.js';
 
@@ -487,6 +488,27 @@ export const motionPeriodsResponse = closed(
   'MotionPeriodsResponse',
 );
 
+export const heatMap = closed(
+  {
+    cameraId: Type.String(),
+    fromMs: Type.Number(),
+    toMs: Type.Number(),
+    label: Type.Union([Type.String(), Type.Null()], {
+      description: 'The label asked for; null: every label.',
+    }),
+    columns: Type.Integer({ description: 'Cells across the picture.' }),
+    rows: Type.Integer({ description: 'Cells down the picture.' }),
+    cells: Type.Array(Type.Integer({ minimum: 0 }), {
+      description:
+        'Row-major, `columns` × `rows`, from the top-left: how many events passed each cell (an event counts ' +
+        'once per cell; its path is followed cell by cell between the points it was seen at).',
+    }),
+    eventCount: Type.Integer({ description: 'Events counted (at most 20000, the newest).' }),
+  },
+  'Where tracked objects went on the camera.',
+  'HeatMap',
+);
+
 export const analyticsStatusResponse = closed(
   {
     cameraId: Type.String(),
@@ -873,6 +895,7 @@ export const namedSchemas = [
   recordingsResponse,
   motionPeriodsResponse,
   analyticsStatusResponse,
+  heatMap,
   eventView,
   eventsPage,
   healthResponse,
@@ -922,6 +945,7 @@ export type SchemasMatchContract = [
   Expect<Same<Static<typeof probeResponse>, ProbeResponse>>,
   Expect<Same<Static<typeof recordingsResponse>, RecordingsResponse>>,
   Expect<Same<Static<typeof motionPeriodsResponse>, MotionPeriodsResponse>>,
+  Expect<Same<Static<typeof heatMap>, HeatMap>>,
   Expect<Same<Static<typeof analyticsStatusResponse>, AnalyticsStatusResponse>>,
   Expect<Same<Static<typeof eventView>, EventView>>,
   Expect<Same<Static<typeof eventsPage>, EventsPage>>,

@@ -167,7 +167,13 @@ export async function buildServer(
     }),
   );
   await app.register(
-    analyticsRoutes({ cameras, motion: services.motion, analytics: services.analytics, clock }),
+    analyticsRoutes({
+      cameras,
+      motion: services.motion,
+      analytics: services.analytics,
+      events: services.events.store,
+      clock,
+    }),
   );
   await app.register(
     eventRoutes({

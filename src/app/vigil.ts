@@ -17,6 +17,7 @@ import {
 import { NetworkList } from '../config/url.js';
 import { VigilError } from '../errors/catalogue.js';
 import { startEvents, type EventServices } from '../events/index.js';
+import { CameraHealthMonitor } from '../events/camera-health.js';
 import { ApprovalService } from '../approvals/approval-service.js';
 import { EvidenceService } from '../evidence/evidence-service.js';
 import { ExportService } from '../export/service.js';
@@ -203,6 +204,10 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
     });
     modules.add({ stop: () => events.close() });
     cameras.onConnectivity((change) => events.bus.cameraStatus({ ...change, timeMs: change.atMs }));
+    const health = new CameraHealthMonitor({ bus: events.bus });
+    health.start();
+    cameras.onCameraChanged((id) => health.forget(id));
+    modules.add({ stop: async () => health.stop() });
     // Storage holding only a camera's evidence stops that camera's recording (retention decides).
     cameras.onRecordingStop(({ atMs, ...change }) =>
       events.bus.publish('recording', { ...change, timeMs: atMs }),
@@ -239,6 +244,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
         cameras,
         log,
         detector: config.analytics.detector,
+        onTamper: (cameraId, change) => health.tamper(cameraId, change),
       }),
     ).service;
     const maskPolicy = opts.maskPolicy ?? masks;

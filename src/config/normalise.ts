@@ -82,6 +82,22 @@ export interface DetectConfig {
   readonly masks: readonly NormalisedPolygonConfig[];
   readonly preCaptureMs: number;
   readonly postCaptureMs: number;
+  /** Left out when the config says nothing: read it through tamperConfigFor(). */
+  readonly tamper?: TamperConfig;
+}
+
+/** Tamper detection settings (schema.ts TamperSchema). */
+export interface TamperConfig {
+  readonly enabled: boolean;
+  readonly minDurationMs: number;
+  readonly sensitivity: number;
+}
+
+const DEFAULT_TAMPER: TamperConfig = { enabled: true, minDurationMs: 10_000, sensitivity: 0.5 };
+
+/** Tamper settings with defaults. */
+export function tamperConfigFor(detect: DetectConfig): TamperConfig {
+  return detect.tamper ?? DEFAULT_TAMPER;
 }
 
 /** One privacy mask of a camera (schema.ts PrivacyMaskSchema). */
@@ -465,6 +481,15 @@ function normaliseDetect(
     masks: (value.masks ?? []).map((polygon) => polygon.map(([x, y]) => [x, y] as [number, number])),
     preCaptureMs: present(value.preCaptureMs),
     postCaptureMs: present(value.postCaptureMs),
+    ...(value.tamper
+      ? {
+          tamper: {
+            enabled: present(value.tamper.enabled),
+            minDurationMs: present(value.tamper.minDurationMs),
+            sensitivity: present(value.tamper.sensitivity),
+          },
+        }
+      : {}),
   };
 }
 

@@ -205,6 +205,45 @@ const NormalisedPointSchema = hinted(
   () => 'must be a point [x, y] with x and y from 0 to 1',
 );
 
+export const TamperSchema = Type.Object(
+  {
+    enabled: optional(
+      Type.Boolean({
+        default: true,
+        description:
+          'Whether Vigil watches the picture for tampering: covered, out of focus, or moved. Runs where ' +
+          'detection runs, on the frames motion detection already reads.',
+      }),
+    ),
+    minDurationMs: optional(
+      Type.Integer({
+        minimum: 1000,
+        maximum: 600000,
+        default: 10000,
+        description:
+          'How long the view must stay covered, out of focus or moved before it is reported: a person ' +
+          'passing close to the lens or a bird on the camera does not last this long.',
+      }),
+    ),
+    sensitivity: optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        default: 0.5,
+        description:
+          'How small a change counts, 0..1: higher reports a milder blur or a smaller turn, and raises more ' +
+          'false alarms. 0.5 raised none on the test footage (a tree in wind, people walking, lights).',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Tamper detection: camera-health facts when the view is covered, defocused or moved for a while. ' +
+      'Lights switching and day/night do not count (see docs/design/tamper.md). Default: on.',
+  },
+);
+
 export const DetectSchema = Type.Object(
   {
     enabled: optional(
@@ -290,6 +329,7 @@ export const DetectSchema = Type.Object(
         description: "How much recording after an event's end belongs to its clip.",
       }),
     ),
+    tamper: Type.Optional(TamperSchema),
   },
   {
     additionalProperties: false,

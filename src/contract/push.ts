@@ -5,6 +5,7 @@
  */
 import type { ApprovalView } from './approvals.js';
 import type { EventChangeType, EventView } from './events.js';
+import type { SceneFact } from './scene.js';
 
 /** Motion on a camera started or stopped. */
 export interface MotionChange {
@@ -76,6 +77,12 @@ export interface WsRecordingMessage extends RecordingStopChange {
 }
 
 /**
+ * A camera's health changed: its stream was lost (down for a few seconds) or came back, or its
+ * view was covered, defocused or moved, or is as usual again. The `camera-health` scene fact as is.
+ */
+export type WsCameraHealthMessage = Extract<SceneFact, { type: 'camera-health' }>;
+
+/**
  * An approval request was made, decided, cancelled or expired. Sent only to users who may
  * approve it (the permission of its action, on its camera) and to its requester.
  */
@@ -105,6 +112,7 @@ export type WsServerMessage =
   | WsCameraMessage
   | WsObjectsMessage
   | WsRecordingMessage
+  | WsCameraHealthMessage
   | WsApprovalMessage
   | WsSubscribedMessage
   | WsErrorMessage;

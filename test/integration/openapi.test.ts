@@ -294,6 +294,8 @@ cameras:
       '/api/cameras/cam/status',
       '/api/cameras/cam/recordings?stream=main',
       '/api/cameras/cam/motion',
+      '/api/cameras/cam/heatmap',
+      '/api/cameras/cam/heatmap?label=person',
       '/api/cameras/cam/analytics',
       '/api/events',
       '/api/events?limit=1&camera=cam&label=person',

@@ -182,6 +182,8 @@ cameras:
     assert.equal((await get('/api/cameras/other/status')).statusCode, 403);
     assert.equal((await get('/api/cameras/other/recordings')).statusCode, 403);
     assert.equal((await get('/api/events?camera=other')).statusCode, 403);
+    assert.equal((await get('/api/cameras/cam/heatmap')).statusCode, 200);
+    assert.equal((await get('/api/cameras/other/heatmap')).statusCode, 403);
     assert.equal((await get('/api/events')).statusCode, 200);
   });
 

@@ -6,6 +6,7 @@ import { ApprovalsPage, usePendingApprovals } from './pages/ApprovalsPage';
 import { AuditPage } from './pages/AuditPage';
 import { CamerasPage } from './pages/CamerasPage';
 import { EventsPage } from './pages/EventsPage';
+import { InsightsPage } from './pages/InsightsPage';
 import { LivePage } from './pages/LivePage';
 import { PlaybackPage } from './pages/PlaybackPage';
 import { AuthFrame, SetupPage, SignInPage } from './pages/SignInPage';
@@ -220,6 +221,8 @@ function View(props: { section: string; route: Route }) {
       return <PlaybackPage cameraId={route.path[1]} query={route.query} />;
     case 'events':
       return <EventsPage eventId={route.path[1]} query={route.query} />;
+    case 'insights':
+      return <InsightsPage query={route.query} />;
     case 'cameras':
       return <CamerasPage editing={route.path[1]} privacy={route.path[2] === 'privacy'} />;
     case 'system':

@@ -30,6 +30,7 @@ import type {
 } from '@contract/exports';
 import type { MotionPeriodsResponse, RecordingsResponse, RedactedExportRequest } from '@contract/recordings';
 import type { EventsPage, EventView } from '@contract/events';
+import type { CountBucketSize, HeatMap, SceneCounts } from '@contract/scene';
 import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '@contract/system';
 import type { ApprovalList, ApprovalOutcome, ApprovalView } from '@contract/approvals';
 import type { EvidenceLockList, EvidenceLockView } from '@contract/evidence';
@@ -143,6 +144,26 @@ export function auditCsvUrl(filters: AuditFilters): string {
   return `/api/audit.csv${query ? `?${query}` : ''}`;
 }
 
+/** Query of the insights routes: a period, and for counts the bucket size. */
+function insightParams(fromMs: number, toMs: number, extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams({
+    from: String(Math.floor(fromMs)),
+    to: String(Math.ceil(toMs)),
+    ...extra,
+  });
+  return params.toString();
+}
+
+/** The CSV of a camera's counts (B's route), for a download link. */
+export function countsCsvUrl(
+  cameraId: string,
+  fromMs: number,
+  toMs: number,
+  bucket: CountBucketSize,
+): string {
+  return `/api/cameras/${encodeURIComponent(cameraId)}/counts.csv?${insightParams(fromMs, toMs, { bucket })}`;
+}
+
 export const api = {
   session: () => request<SessionResponse>('GET', '/api/session').then(rememberSession),
   setup: (name: string, password: string) =>
@@ -247,6 +268,20 @@ export const api = {
   refuse: (id: number, reason: string) =>
     request<ApprovalView>('POST', `/api/approvals/${id}/refuse`, { reason }),
   cancelApproval: (id: number) => request<ApprovalView>('POST', `/api/approvals/${id}/cancel`),
+  heatMap: (cameraId: string, fromMs: number, toMs: number, label: string) =>
+    request<HeatMap>(
+      'GET',
+      `/api/cameras/${encodeURIComponent(cameraId)}/heatmap?${insightParams(fromMs, toMs, label ? { label } : {})}`,
+    ),
+  /** Null when the camera counts nothing (no lines or zones, or a Vigil without counting: 404). */
+  counts: (cameraId: string, fromMs: number, toMs: number, bucket: CountBucketSize) =>
+    request<SceneCounts>(
+      'GET',
+      `/api/cameras/${encodeURIComponent(cameraId)}/counts?${insightParams(fromMs, toMs, { bucket })}`,
+    ).catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 404 && err.code !== 'CAMERA_NOT_FOUND') return null;
+      throw err;
+    }),
   motion: (cameraId: string, fromMs: number, toMs: number) =>
     request<MotionPeriodsResponse>(
       'GET',

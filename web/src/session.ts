@@ -29,6 +29,7 @@ export const SECTIONS = [
   { id: 'live', label: 'Live', permission: 'live.view' },
   { id: 'playback', label: 'Playback', permission: 'playback.view' },
   { id: 'events', label: 'Events', permission: 'events.view' },
+  { id: 'insights', label: 'Insights', permission: 'events.view' },
   { id: 'cameras', label: 'Cameras', permission: 'cameras.manage' },
   { id: 'system', label: 'System', permission: 'system.view' },
   { id: 'users', label: 'Users', permission: 'users.manage' },

@@ -6,6 +6,7 @@ import type { IngestFragment } from '../../ingest/fragment.js';
 import type { StreamStatus } from '../../ingest/supervisor.js';
 import type { LiveDetectionsMessage } from '../../contract/live.js';
 import { WorkerDetector, type CenterNetOptions, type Detector } from '../detector/index.js';
+import type { TamperChange } from '../tamper/index.js';
 import { boxToNormalised, type NormalisedPolygon } from '../geometry.js';
 import { CameraAnalytics, type CameraAnalyticsStats, type SkippedFrames } from './camera-analytics.js';
 import { DetectorScheduler, type InferenceSample } from './detector-scheduler.js';
@@ -17,6 +18,8 @@ export interface AnalyticsServiceDeps {
   events: EventManager;
   log: Logger;
   onMotionPeriod: (cameraId: string, period: MotionPeriod) => void;
+  /** A camera's view was found covered, defocused or moved, or as usual again. */
+  onTamper?: (cameraId: string, change: TamperChange) => void;
   /** The object detector; default: CenterNet in a worker thread, loaded when a camera first needs it. */
   createDetector?: () => Promise<Detector>;
   /** Options of the default detector (backend, threads, cache folder); ignored with createDetector. */
@@ -122,6 +125,9 @@ export class AnalyticsService {
       decoder: (onFrame) => new FrameDecoder({ ffmpeg: this.deps.ffmpeg, fps: detect.fps, log, onFrame }),
       wallTimeOf: (connectionId, ticks) => stream.wallTimeOf(connectionId, ticks),
       onMotionPeriod: (period) => this.deps.onMotionPeriod(cameraId, period),
+      ...(this.deps.onTamper
+        ? { onTamper: (change: TamperChange) => this.deps.onTamper?.(cameraId, change) }
+        : {}),
       ...(onTracks
         ? {
             onTracks: (timeMs, tracks, frame) =>

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DetectConfig } from '../../config/index.js';
+import { tamperConfigFor, type DetectConfig } from '../../config/index.js';
 import type { EventManager, TrackObservation } from '../../events/event-manager.js';
 import type { IngestFragment } from '../../ingest/fragment.js';
 import {
@@ -13,6 +13,7 @@ import {
 } from '../detector/index.js';
 import { scaleBox, standsInAny, type FrameSize, type NormalisedPolygon } from '../geometry.js';
 import { LumaDownscaler, lumaFromRgb, MotionDetector } from '../motion/index.js';
+import { TamperDetector, type TamperChange } from '../tamper/index.js';
 import { Tracker, type Track } from '../tracking/index.js';
 import type { DetectorScheduler } from './detector-scheduler.js';
 import { FrameDecoder, type DecodedFrame } from './frame-decoder.js';
@@ -20,6 +21,11 @@ import { MotionActivity, type MotionPeriod } from './motion-activity.js';
 
 /** Motion runs on a plane half the analysis size: 320 px wide for a 640 px frame, < 1 ms a frame. */
 const MOTION_SCALE = 2;
+/**
+ * Tamper detection looks at a frame at most this often: a state must last seconds to count, and
+ * two frames a second cost a fifth of five (about 3 ms a frame at 320×240).
+ */
+export const TAMPER_INTERVAL_MS = 500;
 /** A stationary object (a parked car) is looked at again this often; in between it is assumed still there. */
 export const STATIONARY_RECHECK_MS = 10_000;
 
@@ -39,6 +45,8 @@ export interface CameraAnalyticsDeps {
   onMotionPeriod: (period: MotionPeriod) => void;
   /** The confirmed tracks after each detection, boxes normalised (drawn over live view). */
   onTracks?: (timeMs: number, tracks: readonly TrackObservation[], frame: FrameSize) => void;
+  /** The view was found covered, defocused or moved, or as usual again (detect.tamper). */
+  onTamper?: (change: TamperChange) => void;
   log: Logger;
 }
 
@@ -99,6 +107,9 @@ export class CameraAnalytics {
     luma: Uint8Array;
     small: Uint8Array;
   } | null = null;
+  /** Kept when the stream goes away: the reference view is still the camera's usual one. */
+  private tamper: TamperDetector | null = null;
+  private lastTamperMs = Number.NEGATIVE_INFINITY;
   private readonly lastCheckedMs = new Map<number, number>();
   private stopped = false;
   private readonly skippedFrames = { notRecorded: 0, detectorBusy: 0 };
@@ -175,6 +186,7 @@ export class CameraAnalytics {
       { data: motion.luma, width: frame.width, height: frame.height },
       motion.small,
     );
+    this.watchTamper(motion.small, motion.detector.width, motion.detector.height, timeMs);
     const result = motion.detector.detect(motion.small);
     const plane = { width: motion.detector.width, height: motion.detector.height };
     const motionBoxes = result.recalibrated ? [] : result.boxes.map((b) => scaleBox(b, plane, size));
@@ -244,6 +256,18 @@ export class CameraAnalytics {
     );
     for (const track of update.ended) this.deps.events.trackEnded(this.deps.cameraId, track.id, timeMs);
     this.deps.onTracks?.(timeMs, observations, size);
+  }
+
+  /** Tamper detection reads the motion plane (half the analysis size): no decoding of its own. */
+  private watchTamper(plane: Uint8Array, width: number, height: number, timeMs: number): void {
+    const settings = tamperConfigFor(this.deps.detect);
+    if (!settings.enabled || !this.deps.onTamper || timeMs - this.lastTamperMs < TAMPER_INTERVAL_MS) return;
+    this.lastTamperMs = timeMs;
+    if (this.tamper?.width !== width || this.tamper.height !== height) {
+      this.tamper = new TamperDetector(width, height, settings);
+    }
+    const change = this.tamper.update(plane, timeMs);
+    if (change) this.deps.onTamper(change);
   }
 
   private motionFor(size: FrameSize) {

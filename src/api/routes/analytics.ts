@@ -7,9 +7,14 @@ import type { Clock } from '../../time/clock.js';
 import { cameraIdParams, rangeQuery, type CameraIdParams, type RangeQuery } from '../schemas.js';
 import type { AnalyticsStatusResponse, MotionPeriodsResponse } from '../../contract/recordings.js';
 import { errors, json, type Tag } from '../openapi.js';
-import { analyticsStatusResponse, motionPeriodsResponse } from '../response-schemas.js';
+import { analyticsStatusResponse, heatMap, motionPeriodsResponse } from '../response-schemas.js';
+import { heatMapOf } from '../../events/heatmap.js';
+import type { EventStore } from '../../events/store.js';
+import type { HeatMap } from '../../contract/scene.js';
+import { Type, type Static } from '@sinclair/typebox';
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 const tags: Tag[] = ['analytics'];
 
@@ -18,8 +23,19 @@ export interface AnalyticsRouteDeps {
   cameras: Pick<CameraManager, 'get'>;
   motion: Pick<MotionIndex, 'inRange'>;
   analytics: Pick<AnalyticsService, 'status'>;
+  /** Event paths, for the heat map. */
+  events: Pick<EventStore, 'query'>;
   clock: Clock;
 }
+
+const heatMapQuery = Type.Object({
+  from: rangeQuery.properties.from,
+  to: rangeQuery.properties.to,
+  label: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 40, description: 'Only events of this label, e.g. `person`.' }),
+  ),
+});
+type HeatMapQuery = Static<typeof heatMapQuery>;
 
 export function analyticsRoutes(ctx: AnalyticsRouteDeps): FastifyPluginAsync {
   return async (app) => {
@@ -55,6 +71,34 @@ export function analyticsRoutes(ctx: AnalyticsRouteDeps): FastifyPluginAsync {
           toMs,
           periods: await ctx.motion.inRange(camera.config.id, fromMs, toMs),
         };
+      },
+    );
+
+    /** Where tracked objects went: the paths of the camera's events, counted on a grid. */
+    app.get<{ Params: CameraIdParams; Querystring: HeatMapQuery }>(
+      '/api/cameras/:id/heatmap',
+      {
+        schema: {
+          operationId: 'getHeatMap',
+          summary: 'Heat map of event paths',
+          description:
+            'A grid over the picture (48 × 36 cells) counting the events whose path passed each cell, for ' +
+            'events overlapping [from, to). Defaults: the last 7 days; at most 92 days. Read as events are ' +
+            '(the same permission and camera grants).',
+          tags,
+          params: cameraIdParams,
+          querystring: heatMapQuery,
+          response: { 200: json(heatMap), ...errors('TIME_INVALID', 'RANGE_INVALID', 'CAMERA_NOT_FOUND') },
+        },
+        config: { access: { permission: 'events.view', camera: { param: 'id' } } },
+      },
+      async (request): Promise<HeatMap> => {
+        const camera = ctx.cameras.get(request.params.id);
+        const range = parseRangeParams(request.query, ctx.clock.nowMs(), {
+          defaultSpanMs: 7 * DAY_MS,
+          maxSpanMs: 92 * DAY_MS,
+        });
+        return heatMapOf(ctx.events, camera.config.id, range, request.query.label ?? null);
       },
     );
 

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { EventView } from '@contract/events';
 import { api, ApiError } from '../api';
+import { CameraSelect, LabelSelect } from '../components/FilterSelects';
 import { Forbidden } from '../components/FormError';
 import { formatDateTime, formatDuration, formatTime } from '../format';
 import { href, navigate } from '../router';
@@ -8,7 +9,6 @@ import { useSession } from '../session';
 import { usePoll } from '../usePoll';
 import { usePush } from '../usePush';
 
-const LABELS = ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'truck', 'dog', 'cat'] as const;
 const RANGES = [
   { id: '1h', label: 'Last hour', ms: 3_600_000 },
   { id: '24h', label: 'Last 24 h', ms: 86_400_000 },
@@ -95,28 +95,13 @@ export function EventsPage(props: { eventId: string | undefined; query: URLSearc
     <section aria-label="Events" className="events-page">
       <div className="toolbar">
         <h1>Events</h1>
-        <label>
-          Camera{' '}
-          <select value={camera} onChange={(e) => setFilter('camera', e.target.value)}>
-            <option value="">All cameras</option>
-            {(cameras.data ?? []).map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Object{' '}
-          <select value={label} onChange={(e) => setFilter('label', e.target.value)}>
-            <option value="">Everything</option>
-            {LABELS.map((l) => (
-              <option key={l} value={l}>
-                {l}
-              </option>
-            ))}
-          </select>
-        </label>
+        <CameraSelect
+          cameras={cameras.data ?? []}
+          value={camera}
+          onChange={(id) => setFilter('camera', id)}
+          allLabel="All cameras"
+        />
+        <LabelSelect value={label} onChange={(l) => setFilter('label', l)} />
         <label>
           Time{' '}
           <select value={range.id} onChange={(e) => setFilter('range', e.target.value)}>
