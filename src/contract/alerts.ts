@@ -28,3 +28,19 @@ export interface AlertView {
   /** Whether the caller has marked it reviewed (per user). */
   reviewed: boolean;
 }
+
+/** GET /api/alerts */
+export interface AlertsPage {
+  /** Newest first (by time, then id). */
+  alerts: AlertView[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+  /** Alerts the caller has not reviewed, on the cameras they may see (for the nav badge). */
+  unreviewedCount: number;
+}
+
+/** POST /api/alerts/review */
+export interface AlertsReviewed {
+  /** How many alerts were newly marked reviewed. */
+  reviewedCount: number;
+}
