@@ -92,7 +92,7 @@ const layers = {
   // Signed export bundles: the copy export, transforms, manifest, signature, zip, share links, verify.
   export: ['errors', 'time', 'media', 'config', 'storage', 'audit', 'auth', 'recording', 'contract'],
   // Rules: scene facts from the event bus to alerts, kept in storage, sent through events' MQTT bridge.
-  rules: ['errors', 'time', 'config', 'storage', 'events', 'contract'],
+  rules: ['errors', 'time', 'config', 'storage', 'audit', 'events', 'contract'],
   // Routes over every module below them.
   api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.

@@ -61,6 +61,8 @@ function cameraOf(message: WsServerMessage): string | null {
   switch (message.type) {
     case 'event':
       return message.after.cameraId;
+    case 'alert':
+      return message.alert.cameraId;
     case 'motion':
     case 'camera':
     case 'objects':
@@ -116,6 +118,7 @@ export function wsRoutes(ctx: WsRouteDeps): FastifyPluginAsync {
       bus.on('camera', (status) => broadcast({ type: 'camera', ...status })),
       bus.on('objects', (counts) => broadcast({ type: 'objects', ...counts })),
       bus.on('recording', (change) => broadcast({ type: 'recording', ...change })),
+      bus.on('alert', (alert) => broadcast({ type: 'alert', alert })),
       // Not by camera subscription: a request waits for whoever may decide it, wherever they look.
       ctx.approvals.onChange((message) => {
         for (const client of clients) {
