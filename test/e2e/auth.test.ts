@@ -129,7 +129,9 @@ cameras:
       assert.deepEqual(await sections(page), [
         'Live',
         'Playback',
+        'Alerts',
         'Events',
+        'Rules',
         'Cameras',
         'System',
         'Users',
@@ -201,7 +203,7 @@ cameras:
 
       await signOut(page);
       await signIn(page, VIEWER);
-      assert.deepEqual(await sections(page), ['Live', 'Events']);
+      assert.deepEqual(await sections(page), ['Live', 'Alerts', 'Events', 'Rules']);
       // The live tile plays (and the audit log records it), without a Playback link.
       await page.waitForSelector('.tile[data-camera="yard"][data-state="online"]', { timeout: 30_000 });
       assert.equal(await page.$('.tile[data-camera="yard"] a:has-text("Playback")'), null);
@@ -270,7 +272,7 @@ cameras:
       await page.click('button[type="submit"]');
       await page.waitForSelector(`.topbar .user-name:text-is("${OPERATOR.name}")`);
       // Operators lock evidence, so they also decide others' requests to unlock it.
-      assert.deepEqual(await sections(page), ['Live', 'Playback', 'Events', 'Approvals']);
+      assert.deepEqual(await sections(page), ['Live', 'Playback', 'Alerts', 'Events', 'Rules', 'Approvals']);
       assertNoConsoleErrors(watched);
     });
 
