@@ -103,6 +103,12 @@ rules:
     await page.waitForSelector('text=Every alert is marked reviewed.');
     await page.waitForSelector('[data-testid="unreviewed-count"]:has-text("0 unreviewed")');
 
+    // The events list splits alerts (both crossings) from detections (none here).
+    await page.goto(`${vigil.url}/#/events?kind=alert&range=all`);
+    await waitFor('two alerted events', async () => (await page.$$('ul.event-grid > li')).length === 2, 5000);
+    await page.goto(`${vigil.url}/#/events?kind=detection&range=all`);
+    await page.waitForSelector('text=No events for these filters.');
+
     await page.goto(`${vigil.url}/#/rules`);
     await page.waitForSelector('tr[data-rule-id="path"]:has-text("config file, read-only")');
     assert.equal(await page.$('tr[data-rule-id="path"] button:has-text("Edit")'), null);
