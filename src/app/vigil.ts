@@ -237,12 +237,16 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
         clock,
         log: log.child({ component: 'rules' }),
         timeZone: config.site.timeZone,
+        alertsDays: config.retention.eventsDays,
         configRules: config.rules,
         cameraIds: () => new Set(cameras.list().map((c) => c.config.id)),
         mqtt: events.mqtt,
         // Everyone who gets an alert's picture sees every mask, as over MQTT.
         cameraSnapshot: async (cameraId) =>
-          maskStill(await cameras.stream(cameraId, 'main').gop.snapshot(ffmpeg.path), masks.allMasks(cameraId)),
+          maskStill(
+            await cameras.stream(cameraId, 'main').gop.snapshot(ffmpeg.path),
+            masks.allMasks(cameraId),
+          ),
         record: auth.record,
         ...(opts.alertDelivery ? { delivery: opts.alertDelivery } : {}),
       }),

@@ -203,6 +203,31 @@ export class AlertStore {
     return ids.length;
   }
 
+  /**
+   * Deletes alerts older than cutoffMs (their reviews go with them), at most `batch`; returns the
+   * snapshot files of those deleted, for the caller to remove.
+   */
+  async deleteBefore(
+    cutoffMs: number,
+    batch = 500,
+  ): Promise<{ deletedCount: number; snapshotPaths: string[] }> {
+    const rows = await this.db
+      .selectFrom('alerts')
+      .select(['id', 'snapshot_path'])
+      .where('time_ms', '<', cutoffMs)
+      .orderBy('time_ms')
+      .limit(batch)
+      .execute();
+    if (rows.length === 0) return { deletedCount: 0, snapshotPaths: [] };
+    const ids = rows.map((r) => r.id);
+    await this.db.deleteFrom('alert_reviews').where('alert_id', 'in', ids).execute();
+    await this.db.deleteFrom('alerts').where('id', 'in', ids).execute();
+    return {
+      deletedCount: ids.length,
+      snapshotPaths: rows.map((r) => r.snapshot_path).filter((p): p is string => p !== null),
+    };
+  }
+
   /** Alerts joined with this user's reviews, narrowed to the cameras. */
   private visible(query: Pick<AlertQuery, 'userId' | 'cameraId' | 'cameraIds'>) {
     let select = this.db

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { auditTarget, type AuditInput, type AuditRequester } from '../audit/entry.js';
@@ -21,6 +21,8 @@ import { summarise, type SceneNames } from './summary.js';
 const DAY_MS = 86_400_000;
 /** Timed conditions are checked this often. */
 const DEFAULT_TICK_MS = 1000;
+/** Expired alerts are deleted this often. */
+const RETENTION_CHECK_MS = 3_600_000;
 /** The recording around an alert without an event: from before it to after it. */
 export const ALERT_CLIP_BEFORE_MS = 10_000;
 export const ALERT_CLIP_AFTER_MS = 20_000;
@@ -48,6 +50,8 @@ export interface RuleServiceOptions {
   log: Logger;
   /** site.timeZone: schedules follow it. */
   timeZone: string;
+  /** Alerts are kept as long as events (retention.eventsDays). */
+  alertsDays: number;
   /** The config file's rules (read-only). */
   configRules: readonly RuleDefinition[];
   /** The cameras there are now (file and API), to check rules made through the API. */
@@ -79,6 +83,7 @@ export class RuleService {
   private unsubscribe: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private queue: Promise<void> = Promise.resolve();
+  private lastRetentionMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: RuleServiceOptions) {
     this.alerts = new AlertStore(options.db);
@@ -98,11 +103,33 @@ export class RuleService {
     });
     this.reload();
     this.unsubscribe = this.options.bus.on('scene', (fact) => this.handle(this.evaluator.onFact(fact)));
-    this.timer = setInterval(
-      () => this.handle(this.evaluator.tick(this.options.clock.nowMs())),
-      this.options.tickIntervalMs ?? DEFAULT_TICK_MS,
-    );
+    this.timer = setInterval(() => this.tick(), this.options.tickIntervalMs ?? DEFAULT_TICK_MS);
     this.timer.unref();
+  }
+
+  private tick(): void {
+    const nowMs = this.options.clock.nowMs();
+    this.handle(this.evaluator.tick(nowMs));
+    if (nowMs - this.lastRetentionMs < RETENTION_CHECK_MS) return;
+    this.lastRetentionMs = nowMs;
+    this.queue = this.queue.then(() =>
+      this.deleteExpired(nowMs).then(
+        () => undefined,
+        (err: unknown) => this.options.log.error({ err }, 'cannot delete expired alerts'),
+      ),
+    );
+  }
+
+  /** Deletes alerts older than alertsDays with their snapshots; returns how many went. */
+  async deleteExpired(nowMs: number): Promise<number> {
+    const cutoffMs = nowMs - this.options.alertsDays * DAY_MS;
+    let total = 0;
+    for (;;) {
+      const { deletedCount, snapshotPaths } = await this.alerts.deleteBefore(cutoffMs);
+      for (const path of snapshotPaths) await rm(this.absolute(path), { force: true });
+      total += deletedCount;
+      if (deletedCount === 0) return total;
+    }
   }
 
   /** Waits for the alerts being made. */
