@@ -226,6 +226,15 @@ rules:
     assert.equal((await call('POST', `/api/alerts/${foreign.id}/review`, guardToken)).status, 403);
     assert.equal((await call('GET', `/api/alerts?camera=other`, guardToken)).status, 403);
     assert.equal((await call('POST', '/api/alerts/review', guardToken, { camera: 'other' })).status, 403);
+    // Naming a foreign alert in a batch does not review it either.
+    const sneaky = await call<{ reviewedCount: number }>('POST', '/api/alerts/review', guardToken, {
+      ids: [foreign.id],
+    });
+    assert.equal(sneaky.status, 200);
+    assert.equal(sneaky.body.reviewedCount, 0);
+    // Nor did /api/ws tell the guard about the other camera's alerts.
+    assert.ok(pushed.every((m) => m.type !== 'alert' || m.alert.cameraId === 'cam'));
+    assert.ok(pushed.some((m) => m.type === 'alert'));
     // "Mark all reviewed" by the guard: their cameras only, for them only.
     const marked = await call<{ reviewedCount: number }>('POST', '/api/alerts/review', guardToken, {});
     assert.equal(marked.body.reviewedCount, mine.alerts.length);
