@@ -12,7 +12,7 @@ export {
   systemTimeZone,
 } from './normalise.js';
 export { polygonProblem } from './polygon.js';
-export { normaliseRule, ruleProblems } from './rules.js';
+export { normaliseRule, ruleProblems, type SceneIds } from './rules.js';
 export type {
   VigilConfig,
   CameraConfig,

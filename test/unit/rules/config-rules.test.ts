@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseConfigText, type ConfigProblem } from '../../../src/config/index.js';
+import {
+  normaliseRule,
+  parseConfigText,
+  ruleProblems,
+  type ConfigProblem,
+} from '../../../src/config/index.js';
 import { VigilError } from '../../../src/errors/catalogue.js';
 
 const CAMERAS = `
@@ -73,4 +78,35 @@ rules:
     JSON.stringify(found),
   );
   assert.match(found.find((p) => p.path === 'rules[0].cameras[1]')?.message ?? '', /unknown camera 'garage'/);
+});
+
+test('zones and lines a rule names must exist on one of its cameras, when the scenes are known', () => {
+  const rule = normaliseRule({
+    id: 'r',
+    name: 'R',
+    cameras: ['gate', 'yard'],
+    conditions: [
+      { type: 'zone-entered', zoneId: 'door' },
+      { type: 'line-crossed', lineId: 'path', direction: 'both' },
+      { type: 'crowding', zoneId: 'lobby', moreThan: 3, forMs: 0 },
+    ],
+  });
+  const scenes = new Map([
+    ['gate', { zones: ['door'], lines: [] }],
+    ['yard', { zones: [], lines: ['path'] }],
+  ]);
+  const cameras = new Set(['gate', 'yard']);
+  assert.deepEqual(
+    ruleProblems(rule, 'rules[0]', cameras, (id) => scenes.get(id)).map((p) => p.path),
+    ['rules[0].conditions[2].zoneId'],
+  );
+  assert.deepEqual(ruleProblems(rule, 'rules[0]', cameras), [], 'scenes unknown: not checked');
+  const onlyGate = { ...rule, cameras: ['gate'] };
+  assert.deepEqual(
+    ruleProblems(onlyGate, 'body', cameras, (id) => scenes.get(id)).map((p) => p.message),
+    [
+      "unknown line 'path': no line of cameras gate has this id (cameras[].scene.lines)",
+      "unknown zone 'lobby': no zone of cameras gate has this id (cameras[].scene.zones)",
+    ],
+  );
 });
