@@ -7,6 +7,7 @@ import type { CameraService } from '../camera-admin/camera-service.js';
 import type { EventServices } from '../events/index.js';
 import type { ApprovalService } from '../approvals/approval-service.js';
 import type { EvidenceService } from '../evidence/evidence-service.js';
+import type { RuleService } from '../rules/rule-service.js';
 import type { ExportService } from '../export/service.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import type { VigilMetrics } from '../metrics/vigil-metrics.js';
@@ -46,6 +47,8 @@ export interface ApiServices {
   approvals: ApprovalService;
   /** Evidence locks (/api/evidence) and recording deletion. */
   evidence: EvidenceService;
+  /** Rules (/api/rules) and alerts (/api/alerts). */
+  rules: RuleService;
   analytics: AnalyticsService;
   motion: MotionIndex;
   /** Privacy masks: what each caller gets blacked out, and lifts. */

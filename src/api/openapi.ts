@@ -156,6 +156,8 @@ export const TAGS = [
   { name: 'live', description: 'Live video: the WebSocket for MSE, the HLS fallback, snapshots.' },
   { name: 'analytics', description: 'Motion periods and the analytics status of a camera.' },
   { name: 'events', description: 'Detected events, their snapshots and clips.' },
+  { name: 'rules', description: 'Rules: scene facts (zones, lines, camera health) to alerts.' },
+  { name: 'alerts', description: 'Alerts: what rules made, with per-user reviewed state.' },
   { name: 'evidence', description: 'Evidence locks: events and time ranges kept whatever retention says.' },
   { name: 'approvals', description: 'Four-eyes approval of sensitive actions.' },
   { name: 'exports', description: 'Signed export bundles, share links and bundle verification.' },

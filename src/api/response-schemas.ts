@@ -13,6 +13,14 @@ import type { ApiErrorBody } from '../contract/errors.js';
 import type { EventView, EventsPage } from '../contract/events.js';
 import type { ApprovalKind, ApprovalList, ApprovalState, ApprovalView } from '../contract/approvals.js';
 import type { EvidenceLockList, EvidenceLockView } from '../contract/evidence.js';
+import type { AlertsPage, AlertsReviewed, AlertView } from '../contract/alerts.js';
+import type { RuleView, RulesList } from '../contract/rules.js';
+import {
+  RuleActionSchema,
+  RuleConditionSchema,
+  RuleScheduleSchema,
+  RULE_ID_PATTERN,
+} from '../config/schema.js';
 import type {
   AnalyticsStatusResponse,
   MotionPeriodsResponse,
@@ -872,6 +880,89 @@ export const privacyNoticeResponse = closed(
   'PrivacyNoticeResponse',
 );
 
+// --- rules and alerts -----------------------------------------------------------------------
+
+export const ruleView = closed(
+  {
+    id: Type.String({ pattern: RULE_ID_PATTERN }),
+    name: Type.String(),
+    enabled: Type.Boolean(),
+    cameras: Type.Union([Type.Literal('all'), Type.Array(Type.String())], {
+      description: 'Camera ids, or `all`.',
+    }),
+    conditions: Type.Array(RuleConditionSchema, { description: 'The rule fires when any of them holds.' }),
+    schedule: nullable(RuleScheduleSchema),
+    actions: Type.Array(RuleActionSchema),
+    limit: closed({ maxAlerts: Type.Integer(), windowMs: Type.Integer(), cooldownMs: Type.Integer() }),
+    source: oneOf(['config', 'api'] as const, '`config`: from the config file, read-only; `api`: editable.'),
+    status: closed(
+      {
+        alertCount: Type.Integer({ description: 'Alerts made since Vigil started.' }),
+        suppressedCount: Type.Integer({ description: 'Alerts held back by the rate limit or cool-down.' }),
+        lastAlertMs: nullable(Type.Number()),
+      },
+      'Counters since Vigil started.',
+    ),
+  },
+  'A rule: scene facts to alerts (docs/ref/rules.md).',
+  'RuleView',
+);
+
+export const rulesList = closed(
+  { rules: Type.Array(ref(ruleView), { description: "The config file's rules first, then the API's." }) },
+  'Rules.',
+  'RulesList',
+);
+
+export const alertView = closed(
+  {
+    id: Type.Integer(),
+    ruleId: Type.String(),
+    ruleName: Type.String({ description: "The rule's name when it fired." }),
+    cameraId: Type.String(),
+    eventId: nullable(Type.Integer({ description: 'Null for alerts about the camera (health, crowding).' })),
+    kind: oneOf(
+      [
+        'zone-entered',
+        'zone-left',
+        'intrusion',
+        'loitering',
+        'line-crossed',
+        'crowding',
+        'camera-health',
+      ] as const,
+      'The condition type that fired.',
+    ),
+    summary: Type.String({ description: 'In words, e.g. "person crossed Path (A→B)".' }),
+    timeMs: ms('When the condition held, UTC ms.'),
+    snapshotUrl: nullable(Type.String({ description: 'GET, image/jpeg.' })),
+    clipUrl: nullable(Type.String({ description: 'GET, video/mp4.' })),
+    reviewed: Type.Boolean({ description: 'Whether the caller marked it reviewed.' }),
+  },
+  'An alert: a rule fired.',
+  'AlertView',
+);
+
+export const alertsPage = closed(
+  {
+    alerts: Type.Array(ref(alertView), { description: 'Newest first (by time, then id).' }),
+    nextCursor: nullable(
+      Type.String({ description: 'Pass as `cursor` for the next page; null on the last.' }),
+    ),
+    unreviewedCount: Type.Integer({
+      description: 'Alerts the caller has not reviewed, on the cameras they may see.',
+    }),
+  },
+  'A page of alerts.',
+  'AlertsPage',
+);
+
+export const alertsReviewed = closed(
+  { reviewedCount: Type.Integer({ description: 'How many alerts were newly marked reviewed.' }) },
+  'Alerts marked reviewed.',
+  'AlertsReviewed',
+);
+
 /** The named schemas, for Fastify's addSchema: each becomes components.schemas.<$id>. */
 export const namedSchemas = [
   apiErrorBody,
@@ -915,6 +1006,11 @@ export const namedSchemas = [
   privacyNoticeResponse,
   liftView,
   liftList,
+  ruleView,
+  rulesList,
+  alertView,
+  alertsPage,
+  alertsReviewed,
 ];
 
 // --- the proof ------------------------------------------------------------------------------
@@ -964,4 +1060,9 @@ export type SchemasMatchContract = [
   Expect<Same<Static<typeof signingKeyResponse>, SigningKeyResponse>>,
   Expect<Same<Static<typeof verifyResponse>, VerifyResponse>>,
   Expect<Same<Static<typeof privacyNoticeResponse>, PrivacyNoticeResponse>>,
+  Expect<Same<Static<typeof ruleView>, RuleView>>,
+  Expect<Same<Static<typeof rulesList>, RulesList>>,
+  Expect<Same<Static<typeof alertView>, AlertView>>,
+  Expect<Same<Static<typeof alertsPage>, AlertsPage>>,
+  Expect<Same<Static<typeof alertsReviewed>, AlertsReviewed>>,
 ];

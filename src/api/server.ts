@@ -25,6 +25,7 @@ import { privacyRoutes } from './routes/privacy.js';
 import { eventRoutes } from './routes/events.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { evidenceRoutes } from './routes/evidence.js';
+import { ruleRoutes } from './routes/rules.js';
 import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
@@ -198,6 +199,7 @@ export async function buildServer(
   );
   await app.register(evidenceRoutes({ evidence: services.evidence, approvals: services.approvals }));
   await app.register(approvalRoutes({ approvals: services.approvals }));
+  await app.register(ruleRoutes({ rules: services.rules, masks: services.masks, clock }));
   await app.register(
     wsRoutes({
       bus: services.events.bus,

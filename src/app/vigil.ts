@@ -29,6 +29,7 @@ import { MaskService } from '../privacy/mask-service.js';
 import type { MaskPolicy } from '../privacy/mask-policy.js';
 import { MaskedRecording, MaskedVideo, maskTransform } from '../privacy/masked-video/index.js';
 import { PlaybackService } from '../recording/playback.js';
+import { RuleService, type AlertDelivery } from '../rules/rule-service.js';
 import type { SegmentFiles } from '../recording/segment-files.js';
 import type { RetentionRunner } from '../storage/retention.js';
 import type { SegmentIndex } from '../storage/segment-index.js';
@@ -54,6 +55,8 @@ export interface VigilOptions {
   maskPolicy?: MaskPolicy;
   /** How long a masked live transcoder outlives its last viewer (tests shorten it). */
   maskedIdleStopMs?: number;
+  /** Webhook and Web Push delivery of alerts; absent: those rule actions are logged as unavailable. */
+  alertDelivery?: AlertDelivery;
 }
 
 export interface RunningVigil {
@@ -73,6 +76,8 @@ export interface RunningVigil {
   /** Four-eyes approval: modules register their sensitive actions here. */
   approvals: ApprovalService;
   evidence: EvidenceService;
+  /** Rules and their alerts; scene facts on events.bus ('scene') feed them. */
+  rules: RuleService;
   close(): Promise<void>;
 }
 
@@ -236,6 +241,31 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       record: auth.record,
       approvals,
     });
+    const rules = modules.add(
+      new RuleService({
+        db: storage.db,
+        bus: events.bus,
+        events: events.store,
+        index: storage.index,
+        storageRoot: storage.root,
+        clock,
+        log: log.child({ component: 'rules' }),
+        timeZone: config.site.timeZone,
+        alertsDays: config.retention.eventsDays,
+        configRules: config.rules,
+        cameraIds: () => new Set(cameras.list().map((c) => c.config.id)),
+        mqtt: events.mqtt,
+        // Everyone who gets an alert's picture sees every mask, as over MQTT.
+        cameraSnapshot: async (cameraId) =>
+          maskStill(
+            await cameras.stream(cameraId, 'main').gop.snapshot(ffmpeg.path),
+            masks.allMasks(cameraId),
+          ),
+        record: auth.record,
+        ...(opts.alertDelivery ? { delivery: opts.alertDelivery } : {}),
+      }),
+    );
+    await rules.start();
     const analytics = modules.add(
       startAnalytics({
         ffmpeg,
@@ -351,6 +381,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           events,
           approvals,
           evidence,
+          rules,
           analytics,
           motion: storage.motion,
           masks,
@@ -381,6 +412,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       maskedVideo,
       approvals,
       evidence,
+      rules,
       close: () => {
         closing ??= modules.stopAll();
         return closing;

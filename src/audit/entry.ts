@@ -21,6 +21,9 @@ export const AUDIT_ACTIONS = [
   'camera.create',
   'camera.update',
   'camera.delete',
+  'rule.create', // target rule; details.rule (the definition)
+  'rule.update', // target rule; details.rule
+  'rule.delete', // target rule
   'live.start', // target camera; details.stream
   'live.stop', // details.durationMs
   'playback.view', // target camera; details.fromMs, details.toMs, details.stream
@@ -91,6 +94,7 @@ export const auditTarget = {
   config: (path: string): string => `config:${path}`,
   evidence: (lockId: number): string => `evidence:${lockId}`,
   approval: (requestId: number): string => `approval:${requestId}`,
+  rule: (ruleId: string): string => `rule:${ruleId}`,
 };
 
 /** Who asked for a change, as the audit log records them: the actor and their address. */

@@ -19,6 +19,7 @@ export const PERMISSIONS = [
   'cameras.manage', // add, change, remove cameras; probe URLs
   'users.manage', // users, roles, camera grants, other users' tokens and sessions
   'settings.manage', // configuration changes made at run time
+  'rules.manage', // add, change, remove rules (alerts are read with events.view)
   'system.view', // system page: storage, ingest, versions, logs
   'audit.view', // the audit log and its CSV export
   'metrics.view', // GET /metrics: Prometheus counters of streams, storage, analytics, HTTP

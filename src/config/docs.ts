@@ -36,11 +36,23 @@ function code(text: string): string {
   return `\`${text}\``;
 }
 
+/** One choice of a union: a constant, an object told by its `type` (rule conditions), or a type. */
+function variantText(variant: TSchema): string {
+  if ('const' in variant) return code(String(variant['const']));
+  const properties: unknown = variant['properties'];
+  const tag: unknown = isRecord(properties) ? properties['type'] : undefined;
+  if (isRecord(tag)) {
+    const names = Array.isArray(tag['anyOf']) ? (tag['anyOf'] as TSchema[]) : [tag as TSchema];
+    return code(`type: ${names.map((n) => String(n['const'])).join(' or ')}`);
+  }
+  return typeText(variant);
+}
+
 function typeText(schema: TSchema): string {
   if (isSizeSchema(schema)) return 'size';
   const variants: unknown = schema['anyOf'];
   if (Array.isArray(variants)) {
-    return variants.map((v: unknown) => (isRecord(v) ? code(String(v['const'])) : '?')).join(' \\| ');
+    return variants.map((v: unknown) => (isRecord(v) ? variantText(v as TSchema) : '?')).join(' \\| ');
   }
   const title = typeof schema['title'] === 'string' ? schema['title'] : undefined;
   const min: unknown = schema['minimum'];

@@ -13,6 +13,7 @@ export {
   systemTimeZone,
 } from './normalise.js';
 export { polygonProblem } from './polygon.js';
+export { normaliseRule, ruleProblems, type SceneIds } from './rules.js';
 export type {
   VigilConfig,
   CameraConfig,

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import type { ApprovalKind } from '../contract/approvals.js';
+import type { RuleDefinition } from '../contract/rules.js';
 import type { Static } from '@sinclair/typebox';
 import { closestKey, joinPath, schemaProblems, sortProblems, type ConfigProblem } from './problems.js';
 import {
@@ -16,6 +17,7 @@ import {
   MqttSchema,
   RecordingSchema,
   RetentionSchema,
+  RuleSchema,
   ApprovalsSchema,
   SecuritySchema,
   SiteSchema,
@@ -25,6 +27,7 @@ import {
   VigilConfigSchema,
 } from './schema.js';
 import { polygonProblem } from './polygon.js';
+import { normaliseRule, ruleProblems } from './rules.js';
 import { parseSize } from './size.js';
 import { parseCidr, parseStreamUrl, redactUrl, type UrlOrigin } from './url.js';
 
@@ -250,6 +253,8 @@ export interface VigilConfig {
   readonly security?: SecurityConfig;
   readonly approvals: ApprovalsConfig;
   readonly cameras: readonly CameraConfig[];
+  /** Rules from the file (read-only through the API), defaults filled in. */
+  readonly rules: readonly RuleDefinition[];
 }
 
 export interface NormaliseOptions {
@@ -852,6 +857,8 @@ export function normaliseConfig(
     });
   }
 
+  const rules = normaliseRules(defaulted['rules'], new Set(cameras.map((c) => c.id)), problems);
+
   const mqttInput = defaulted['mqtt'];
   const mqtt = mqttInput === undefined ? undefined : normaliseMqtt(mqttInput, problems);
   const security = normaliseSecurity(defaulted['security'], problems);
@@ -900,8 +907,35 @@ export function normaliseConfig(
     ...(security.cameraNetworks ? { security } : {}),
     approvals: { require: present(approvals.require), expiryMs: present(approvals.expiryMs) },
     cameras,
+    rules,
   };
   return { config: deepFreeze(config), problems };
+}
+
+/** The file's rules: defaults filled in, each checked against the file's cameras, ids unique. */
+function normaliseRules(
+  input: unknown,
+  cameraIds: ReadonlySet<string>,
+  problems: ConfigProblem[],
+): RuleDefinition[] {
+  if (!Array.isArray(input)) return [];
+  const rules: RuleDefinition[] = [];
+  const firstPathOfId = new Map<string, string>();
+  input.forEach((item: unknown, index) => {
+    const path = joinPath('rules', index);
+    if (!Value.Check(RuleSchema, item)) return;
+    const rule = normaliseRule(item);
+    problems.push(...ruleProblems(rule, path, cameraIds));
+    const first = firstPathOfId.get(rule.id);
+    if (first !== undefined) {
+      problems.push({
+        path: joinPath(path, 'id'),
+        message: `duplicate rule id '${rule.id}': ${first} has it already`,
+      });
+    } else firstPathOfId.set(rule.id, joinPath(path, 'id'));
+    rules.push(rule);
+  });
+  return rules;
 }
 
 function normaliseAnalytics(input: Static<typeof AnalyticsSchema>, baseDir: string): AnalyticsConfig {

@@ -863,6 +863,210 @@ export const SiteSchema = Type.Object(
   },
 );
 
+export const RULE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$';
+/** "HH:MM-HH:MM"; 24:00 only as an end. */
+export const TIME_RANGE_PATTERN =
+  '^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$|^([01][0-9]|2[0-3]):[0-5][0-9]-24:00$';
+export const DEFAULT_RULE_LIMIT = { maxAlerts: 10, windowMs: 600_000, cooldownMs: 0 } as const;
+
+const fraction = (description: string) => Type.Optional(Type.Number({ minimum: 0, maximum: 1, description }));
+
+const objectFilter = {
+  labels: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 40 }), {
+      maxItems: 80,
+      description: 'Only objects with these labels (e.g. `person`); empty or absent: every label.',
+    }),
+  ),
+  minAreaFraction: fraction('Only objects whose box covers at least this fraction of the frame, 0..1.'),
+  maxAreaFraction: fraction('Only objects whose box covers at most this fraction of the frame, 0..1.'),
+  minScore: fraction('Only objects detected with at least this score, 0..1.'),
+};
+
+const zoneId = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: "The zone's id (`cameras[].scene.zones`).",
+});
+const durationMs = (description: string) =>
+  Type.Integer({ minimum: 0, maximum: 7 * 86_400_000, description });
+
+export const RuleConditionSchema = Type.Union(
+  [
+    Type.Object(
+      {
+        type: Type.Union([Type.Literal('zone-entered'), Type.Literal('zone-left')]),
+        zoneId,
+        ...objectFilter,
+      },
+      { additionalProperties: false, description: 'An object entered or left the zone.' },
+    ),
+    Type.Object(
+      {
+        type: Type.Union([Type.Literal('intrusion'), Type.Literal('loitering')]),
+        zoneId,
+        minInsideMs: durationMs('How long the object must be inside before the rule fires, in ms.'),
+        ...objectFilter,
+      },
+      {
+        additionalProperties: false,
+        description: 'An object inside the zone for at least `minInsideMs` (once per stay).',
+      },
+    ),
+    Type.Object(
+      {
+        type: Type.Literal('line-crossed'),
+        lineId: Type.String({
+          minLength: 1,
+          maxLength: 64,
+          description: "The line's id (`cameras[].scene.lines`).",
+        }),
+        direction: Type.Union([Type.Literal('a-to-b'), Type.Literal('b-to-a'), Type.Literal('both')], {
+          description: 'Which crossings count.',
+        }),
+        ...objectFilter,
+      },
+      {
+        additionalProperties: false,
+        description: 'An object crossed the line (once per object and direction).',
+      },
+    ),
+    Type.Object(
+      {
+        type: Type.Literal('crowding'),
+        zoneId,
+        labels: objectFilter.labels,
+        moreThan: Type.Integer({ minimum: 0, maximum: 10_000, description: 'More than this many objects.' }),
+        forMs: durationMs('For at least this long, in ms.'),
+      },
+      { additionalProperties: false, description: 'More than `moreThan` objects in the zone for `forMs`.' },
+    ),
+    Type.Object(
+      {
+        type: Type.Literal('camera-health'),
+        states: Type.Array(
+          Type.Union([
+            Type.Literal('stream-lost'),
+            Type.Literal('stream-restored'),
+            Type.Literal('tamper-covered'),
+            Type.Literal('tamper-moved'),
+            Type.Literal('tamper-defocused'),
+            Type.Literal('tamper-cleared'),
+          ]),
+          { minItems: 1, maxItems: 6, description: 'The states that fire.' },
+        ),
+      },
+      { additionalProperties: false, description: "The camera's stream or view changed state." },
+    ),
+  ],
+  { description: 'A condition: `type` says which (docs/ref/rules.md).' },
+);
+
+export const RuleScheduleSchema = Type.Object(
+  {
+    days: Type.Array(
+      Type.Union([
+        Type.Literal('mon'),
+        Type.Literal('tue'),
+        Type.Literal('wed'),
+        Type.Literal('thu'),
+        Type.Literal('fri'),
+        Type.Literal('sat'),
+        Type.Literal('sun'),
+      ]),
+      { minItems: 1, maxItems: 7, description: 'Days a time range starts on.' },
+    ),
+    times: Type.Array(Type.String({ pattern: TIME_RANGE_PATTERN }), {
+      minItems: 1,
+      maxItems: 24,
+      description: 'Time ranges `HH:MM-HH:MM`; one ending before it starts runs over midnight.',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description: "When the rule may fire, in the site's time zone (`site.timeZone`).",
+  },
+);
+
+export const RuleActionSchema = Type.Union(
+  [
+    Type.Object({ type: Type.Literal('mqtt') }, { additionalProperties: false }),
+    Type.Object(
+      {
+        type: Type.Literal('keep'),
+        days: Type.Integer({
+          minimum: 1,
+          maximum: 3650,
+          description: 'Days the recording around the alert is kept.',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      { type: Type.Literal('webhook'), webhookId: Type.String({ minLength: 1, maxLength: 64 }) },
+      { additionalProperties: false },
+    ),
+    Type.Object({ type: Type.Literal('push') }, { additionalProperties: false }),
+  ],
+  {
+    description:
+      'What the rule does besides the alert: `mqtt`, `keep` (days), `webhook` (webhookId), `push` (Web Push).',
+  },
+);
+
+export const RuleSchema = Type.Object(
+  {
+    id: Type.String({ pattern: RULE_ID_PATTERN, description: 'Stable identifier, unique among all rules.' }),
+    name: Type.String({ minLength: 1, maxLength: 200, description: 'Name shown with its alerts.' }),
+    enabled: Type.Optional(Type.Boolean({ default: true, description: 'Whether the rule fires.' })),
+    cameras: Type.Optional(
+      Type.Union(
+        [Type.Literal('all'), Type.Array(Type.String({ pattern: CAMERA_ID_PATTERN }), { minItems: 1 })],
+        {
+          default: 'all',
+          description: 'Camera ids, or `all`.',
+        },
+      ),
+    ),
+    conditions: Type.Array(RuleConditionSchema, {
+      minItems: 1,
+      maxItems: 20,
+      description: 'The rule fires when any of them holds.',
+    }),
+    schedule: Type.Optional(
+      Type.Union([RuleScheduleSchema, Type.Null()], { default: null, description: 'Null: always.' }),
+    ),
+    actions: Type.Optional(
+      Type.Array(RuleActionSchema, {
+        default: [],
+        maxItems: 20,
+        description: 'What the rule does besides the alert (always made).',
+      }),
+    ),
+    limit: Type.Optional(
+      Type.Object(
+        {
+          maxAlerts: Type.Integer({ minimum: 1, maximum: 100_000, description: 'At most this many alerts…' }),
+          windowMs: durationMs('…in any window this long, in ms.'),
+          cooldownMs: durationMs(
+            'After an alert, the same rule on the same camera is quiet this long, in ms.',
+          ),
+        },
+        {
+          additionalProperties: false,
+          default: DEFAULT_RULE_LIMIT,
+          description: 'Against alert storms; what it holds back is counted in the rule status.',
+        },
+      ),
+    ),
+  },
+  {
+    title: 'Rule',
+    additionalProperties: false,
+    description: 'A rule: scene facts to alerts (docs/ref/rules.md).',
+  },
+);
+
 export const VigilConfigSchema = Type.Object(
   {
     site: Type.Optional(SiteSchema),
@@ -875,6 +1079,13 @@ export const VigilConfigSchema = Type.Object(
     analytics: optional(AnalyticsSchema),
     security: Type.Optional(SecuritySchema),
     approvals: Type.Optional(ApprovalsSchema),
+    rules: Type.Optional(
+      Type.Array(RuleSchema, {
+        default: [],
+        description:
+          'Rules managed by this file: read-only through the API; rules made through the API are stored in the database.',
+      }),
+    ),
     cameras: Type.Optional(
       Type.Array(CameraSchema, {
         default: [],
@@ -894,3 +1105,4 @@ export type StreamConfigInput = Static<typeof StreamSchema>;
 export type DetectConfigInput = Static<typeof DetectSchema>;
 export type MqttConfigInput = Static<typeof MqttSchema>;
 export type PrivacyConfigInput = Static<typeof PrivacySchema>;
+export type RuleConfigInput = Static<typeof RuleSchema>;

@@ -3,6 +3,7 @@
  * happens on the cameras the client follows; the client may send 'subscribe'. Close codes:
  * close-codes.ts. The payloads are also what the server's in-process event bus carries.
  */
+import type { AlertView } from './alerts.js';
 import type { ApprovalView } from './approvals.js';
 import type { EventChangeType, EventView } from './events.js';
 import type { SceneFact } from './scene.js';
@@ -92,6 +93,12 @@ export interface WsApprovalMessage {
   request: ApprovalView;
 }
 
+/** A rule fired (GET /api/alerts lists them); `alert.reviewed` is false. */
+export interface WsAlertMessage {
+  type: 'alert';
+  alert: AlertView;
+}
+
 /** A client message the server could not use; the socket stays open. */
 export interface WsErrorMessage {
   type: 'error';
@@ -114,6 +121,7 @@ export type WsServerMessage =
   | WsRecordingMessage
   | WsCameraHealthMessage
   | WsApprovalMessage
+  | WsAlertMessage
   | WsSubscribedMessage
   | WsErrorMessage;
 

@@ -56,6 +56,21 @@ export const errorCatalogue = {
     httpStatus: 404,
     summary: 'No event has this id (it may have been deleted by retention).',
   },
+  RULE_NOT_FOUND: { httpStatus: 404, summary: 'No rule has this id.' },
+  RULE_EXISTS: {
+    httpStatus: 409,
+    summary: 'A rule with this id exists already (in the config file or the database).',
+  },
+  RULE_FROM_CONFIG: {
+    httpStatus: 409,
+    summary: 'The rule is defined in the configuration file; change it there.',
+  },
+  RULE_INVALID: {
+    httpStatus: 400,
+    summary:
+      'The rule names an unknown camera, an empty time range, or a size filter whose minimum is above its maximum.',
+  },
+  ALERT_NOT_FOUND: { httpStatus: 404, summary: 'No alert has this id.' },
   EVIDENCE_LOCKED: {
     httpStatus: 409,
     summary:

@@ -32,6 +32,8 @@ export const PAYLOAD_OFF = 'OFF';
 
 export const availabilityTopic = (prefix: string): string => `${prefix}/available`;
 export const eventsTopic = (prefix: string): string => `${prefix}/events`;
+/** Alerts of a camera's rules (src/rules), one message each, not retained. */
+export const alertsTopic = (prefix: string, cameraId: string): string => `${prefix}/alerts/${cameraId}`;
 export const motionTopic = (prefix: string, cameraId: string): string => `${prefix}/${cameraId}/motion`;
 export const countTopic = (prefix: string, cameraId: string, label: string): string =>
   `${prefix}/${cameraId}/${label}`;

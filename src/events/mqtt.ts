@@ -9,6 +9,7 @@ import {
   PAYLOAD_OFFLINE,
   PAYLOAD_ON,
   PAYLOAD_ONLINE,
+  alertsTopic,
   availabilityTopic,
   countTopic,
   discoveryId,
@@ -22,6 +23,7 @@ import {
   type MqttNames,
 } from './mqtt-topics.js';
 import { snapshotPaths, type EventStore } from './store.js';
+import type { AlertView } from '../contract/alerts.js';
 import type { EventChange } from './types.js';
 
 export interface MqttBridgeOptions {
@@ -139,6 +141,20 @@ export class MqttBridge {
       this.seedState(motionTopic(prefix, camera.id), PAYLOAD_OFF);
       for (const label of camera.labels) this.seedState(countTopic(prefix, camera.id, label), '0');
     }
+  }
+
+  /**
+   * An alert of a rule with the `mqtt` action, as JSON on `<prefix>/alerts/<camera>` (QoS 1, not
+   * retained: an alert is a moment, not a state). Dropped while the broker is away, like events.
+   */
+  publishAlert(alert: AlertView): void {
+    const { reviewed: _reviewed, ...payload } = alert;
+    this.publish({
+      topic: alertsTopic(this.names.topicPrefix, alert.cameraId),
+      payload: JSON.stringify(payload),
+      retain: false,
+      qos: 1,
+    });
   }
 
   /** Says goodbye (offline, retained) and disconnects. */

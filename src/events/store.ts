@@ -44,6 +44,12 @@ export interface EventQuery {
   /** Only these cameras (a user's camera grants); empty: none. */
   cameraIds?: readonly string[];
   label?: string;
+  /** 'alert': events a rule fired on (src/rules' alerts table); 'detection': all others. */
+  kind?: 'alert' | 'detection';
+  /** Only events this rule fired on. */
+  ruleId?: string;
+  /** Only events that touched the zone of this name. */
+  zone?: string;
   /** Events overlapping [fromMs, toMs); an ongoing event lasts until now. */
   fromMs?: number;
   toMs?: number;
@@ -272,6 +278,19 @@ export class EventStore {
       select = select.where('camera_id', 'in', [...query.cameraIds]);
     }
     if (query.label !== undefined) select = select.where('label', '=', query.label);
+    const { kind, ruleId, zone } = query;
+    if (kind !== undefined || ruleId !== undefined) {
+      select = select.where(({ exists, not, selectFrom }) => {
+        let alerts = selectFrom('alerts').select('alerts.id').whereRef('alerts.event_id', '=', 'events.id');
+        if (ruleId !== undefined) alerts = alerts.where('alerts.rule_id', '=', ruleId);
+        return kind === 'detection' ? not(exists(alerts)) : exists(alerts);
+      });
+    }
+    if (zone !== undefined) {
+      select = select.where(
+        sql<boolean>`EXISTS (SELECT 1 FROM json_each(events.zones_json) WHERE value = ${zone})`,
+      );
+    }
     if (query.toMs !== undefined) select = select.where('start_time_ms', '<', query.toMs);
     const fromMs = query.fromMs;
     if (fromMs !== undefined) {

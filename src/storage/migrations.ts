@@ -413,4 +413,46 @@ export const migrations: Record<string, Migration> = {
       await sql`CREATE INDEX events_by_label_time ON events (label, start_time_ms, id)`.execute(db);
     },
   },
+  '0015_rules_alerts': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Rules made through the API (rules from the config file are not stored). The definition is
+      // the API's RuleDefinition (src/contract/rules.ts) as JSON: it is read and written whole.
+      await sql`
+        CREATE TABLE rules (
+          id TEXT PRIMARY KEY,                         -- the rule id, unique with the config file's
+          definition_json TEXT NOT NULL,               -- RuleDefinition as JSON
+          created_by TEXT NOT NULL,                    -- user name
+          created_at_ms INTEGER NOT NULL,
+          updated_at_ms INTEGER NOT NULL
+        ) STRICT`.execute(db);
+      // One alert: a rule fired. An event that has one is an "alert" in the events list, the others
+      // are "detections". Rule and camera are kept by id and name as they were then.
+      await sql`
+        CREATE TABLE alerts (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,        -- never reused
+          rule_id TEXT NOT NULL,
+          rule_name TEXT NOT NULL,                     -- the rule's name when it fired
+          camera_id TEXT NOT NULL,
+          event_id INTEGER,                            -- the event it is about; NULL for camera alerts
+          kind TEXT NOT NULL,                          -- the condition type (AlertKind)
+          summary TEXT NOT NULL,                       -- in words, e.g. 'person crossed Path (A→B)'
+          time_ms INTEGER NOT NULL,                    -- UTC ms (recording timeline) the condition held
+          snapshot_path TEXT,                          -- a camera snapshot for alerts without event, relative to storage.path
+          clip_start_ms INTEGER NOT NULL,              -- the recording around the alert
+          clip_end_ms INTEGER NOT NULL,
+          created_at_ms INTEGER NOT NULL
+        ) STRICT`.execute(db);
+      await sql`CREATE INDEX alerts_by_time ON alerts (time_ms, id)`.execute(db);
+      await sql`CREATE INDEX alerts_by_event ON alerts (event_id)`.execute(db);
+      await sql`CREATE INDEX alerts_by_rule ON alerts (rule_id, time_ms)`.execute(db);
+      // Reviewed is per user: one row when a user marked an alert reviewed.
+      await sql`
+        CREATE TABLE alert_reviews (
+          alert_id INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+          user_id INTEGER NOT NULL,                    -- users.id
+          reviewed_at_ms INTEGER NOT NULL,
+          PRIMARY KEY (alert_id, user_id)
+        ) STRICT`.execute(db);
+    },
+  },
 };

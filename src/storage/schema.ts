@@ -215,6 +215,35 @@ export interface ExportShareTable {
   last_download_at_ms: number | null;
 }
 
+export interface RuleTable {
+  id: string;
+  definition_json: string;
+  created_by: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface AlertTable {
+  id: Generated<number>;
+  rule_id: string;
+  rule_name: string;
+  camera_id: string;
+  event_id: number | null;
+  kind: string;
+  summary: string;
+  time_ms: number;
+  snapshot_path: string | null;
+  clip_start_ms: number;
+  clip_end_ms: number;
+  created_at_ms: number;
+}
+
+export interface AlertReviewTable {
+  alert_id: number;
+  user_id: number;
+  reviewed_at_ms: number;
+}
+
 export interface DatabaseSchema {
   segments: SegmentTable;
   garbage: GarbageTable;
@@ -233,4 +262,7 @@ export interface DatabaseSchema {
   approval_requests: ApprovalRequestTable;
   export_bundles: ExportBundleTable;
   export_shares: ExportShareTable;
+  rules: RuleTable;
+  alerts: AlertTable;
+  alert_reviews: AlertReviewTable;
 }

@@ -129,8 +129,10 @@ cameras:
       assert.deepEqual(await sections(page), [
         'Live',
         'Playback',
+        'Alerts',
         'Events',
         'Insights',
+        'Rules',
         'Cameras',
         'System',
         'Users',
@@ -202,7 +204,7 @@ cameras:
 
       await signOut(page);
       await signIn(page, VIEWER);
-      assert.deepEqual(await sections(page), ['Live', 'Events', 'Insights']);
+      assert.deepEqual(await sections(page), ['Live', 'Alerts', 'Events', 'Insights', 'Rules']);
       // The live tile plays (and the audit log records it), without a Playback link.
       await page.waitForSelector('.tile[data-camera="yard"][data-state="online"]', { timeout: 30_000 });
       assert.equal(await page.$('.tile[data-camera="yard"] a:has-text("Playback")'), null);
@@ -271,7 +273,15 @@ cameras:
       await page.click('button[type="submit"]');
       await page.waitForSelector(`.topbar .user-name:text-is("${OPERATOR.name}")`);
       // Operators lock evidence, so they also decide others' requests to unlock it.
-      assert.deepEqual(await sections(page), ['Live', 'Playback', 'Events', 'Insights', 'Approvals']);
+      assert.deepEqual(await sections(page), [
+        'Live',
+        'Playback',
+        'Alerts',
+        'Events',
+        'Insights',
+        'Rules',
+        'Approvals',
+      ]);
       assertNoConsoleErrors(watched);
     });
 

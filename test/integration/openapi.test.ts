@@ -553,6 +553,38 @@ cameras:
     assert.equal((await call('POST', `/api/approvals/${await rangeLock()}/cancel`)).status, 200);
     assert.equal((await call('DELETE', `/api/cameras/cam/recordings?from=0&to=1000`)).status, 200);
 
+    // Rules and alerts: a rule made, fired by a scene fact, its alert listed, seen and reviewed.
+    const rule = {
+      id: 'covered',
+      name: 'Covered',
+      conditions: [{ type: 'camera-health', states: ['tamper-covered'] }],
+    };
+    assert.equal((await call('POST', '/api/rules', { body: rule })).status, 201);
+    assert.equal((await call('POST', '/api/rules', { body: rule })).status, 409);
+    assert.equal(
+      (await call('PUT', '/api/rules/covered', { body: { ...rule, name: 'View covered' } })).status,
+      200,
+    );
+    assert.equal((await call('GET', '/api/rules')).status, 200);
+    vigil.events.bus.publish('scene', {
+      type: 'camera-health',
+      cameraId: 'cam',
+      state: 'tamper-covered',
+      detail: 'openapi test',
+      timeMs: Date.now(),
+    });
+    await vigil.rules.settled();
+    const alertList = await call('GET', '/api/alerts?camera=cam&reviewed=false');
+    assert.equal(alertList.status, 200);
+    const alertId = (alertList.json as { alerts: Array<{ id: number }> }).alerts[0]?.id;
+    assert.equal((await call('GET', `/api/alerts/${alertId}/snapshot.jpg`)).status, 200);
+    assert.equal((await call('POST', `/api/alerts/${alertId}/review`)).status, 200);
+    assert.equal((await call('POST', '/api/alerts/review', { body: { ids: [alertId] } })).status, 200);
+    assert.equal((await call('GET', '/api/alerts/999999/snapshot.jpg')).status, 404);
+    assert.equal((await call('GET', '/api/events?kind=alert&zone=Lawn')).status, 200);
+    assert.equal((await call('DELETE', '/api/rules/covered')).status, 204);
+    assert.equal((await call('DELETE', '/api/rules/covered')).status, 404);
+
     assert.equal((await call('DELETE', `/api/events/${event.id}`)).status, 204);
     assert.equal((await call('DELETE', `/api/events/${event.id}`)).status, 404);
     assert.equal((await call('DELETE', '/api/session', { session: admin })).status, 204);

@@ -65,6 +65,7 @@ test('an empty file gives every default', () => {
     approvals: { require: ['evidence.unlock'], expiryMs: 86_400_000 },
     analytics: { detector: { backend: 'auto', threads: 2 } },
     cameras: [],
+    rules: [],
   });
 });
 

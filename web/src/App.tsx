@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } fro
 import type { SessionResponse } from '@contract/auth';
 import { api, ApiError, setAuthRequiredHandler } from './api';
 import { AccountPage } from './pages/AccountPage';
+import { AlertsPage, useUnreviewedAlerts } from './pages/AlertsPage';
 import { ApprovalsPage, usePendingApprovals } from './pages/ApprovalsPage';
 import { AuditPage } from './pages/AuditPage';
 import { CamerasPage } from './pages/CamerasPage';
@@ -11,6 +12,7 @@ import { LivePage } from './pages/LivePage';
 import { PlaybackPage } from './pages/PlaybackPage';
 import { AuthFrame, SetupPage, SignInPage } from './pages/SignInPage';
 import { PrivacyNoticePage } from './pages/PrivacyNoticePage';
+import { RulesPage } from './pages/RulesPage';
 import { SystemPage } from './pages/SystemPage';
 import { UsersPage } from './pages/UsersPage';
 import { VerifyPage } from './pages/VerifyPage';
@@ -181,6 +183,8 @@ function SignedInApp(props: {
             {sections.map((s) =>
               s.id === 'approvals' ? (
                 <ApprovalsLink key={s.id} current={section === s.id} />
+              ) : s.id === 'alerts' ? (
+                <AlertsLink key={s.id} current={section === s.id} />
               ) : (
                 <a key={s.id} href={href([s.id])} aria-current={section === s.id ? 'page' : undefined}>
                   {s.label}
@@ -214,6 +218,21 @@ function ApprovalsLink(props: { current: boolean }) {
   );
 }
 
+/** The Alerts link with the number of alerts this user has not reviewed. */
+function AlertsLink(props: { current: boolean }) {
+  const count = useUnreviewedAlerts();
+  return (
+    <a href={href(['alerts'])} aria-current={props.current ? 'page' : undefined}>
+      Alerts
+      {count > 0 && (
+        <span className="nav-badge" aria-label={`${count} unreviewed`}>
+          {count}
+        </span>
+      )}
+    </a>
+  );
+}
+
 function View(props: { section: string; route: Route }) {
   const { section, route } = props;
   switch (section) {
@@ -223,6 +242,10 @@ function View(props: { section: string; route: Route }) {
       return <EventsPage eventId={route.path[1]} query={route.query} />;
     case 'insights':
       return <InsightsPage query={route.query} />;
+    case 'alerts':
+      return <AlertsPage />;
+    case 'rules':
+      return <RulesPage />;
     case 'cameras':
       return <CamerasPage editing={route.path[1]} privacy={route.path[2] === 'privacy'} />;
     case 'system':

@@ -34,6 +34,8 @@ import type { CountBucketSize, HeatMap, SceneCounts } from '@contract/scene';
 import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '@contract/system';
 import type { ApprovalList, ApprovalOutcome, ApprovalView } from '@contract/approvals';
 import type { EvidenceLockList, EvidenceLockView } from '@contract/evidence';
+import type { AlertsPage, AlertsReviewed, AlertView } from '@contract/alerts';
+import type { RuleDefinition, RulesList, RuleView } from '@contract/rules';
 
 /** An API error as the server words it: the code for logic, the message for people. */
 export class ApiError extends Error {
@@ -212,9 +214,27 @@ export const api = {
   endLift: (cameraId: string, liftId: number) =>
     request<void>('DELETE', `/api/cameras/${encodeURIComponent(cameraId)}/privacy/lifts/${liftId}`),
   probe: (stream: ProbeRequest) => request<ProbeResponse>('POST', '/api/cameras/probe', stream),
+  rules: () => request<RulesList>('GET', '/api/rules').then((r) => r.rules),
+  createRule: (rule: RuleDefinition) => request<RuleView>('POST', '/api/rules', rule),
+  updateRule: (rule: RuleDefinition) =>
+    request<RuleView>('PUT', `/api/rules/${encodeURIComponent(rule.id)}`, rule),
+  deleteRule: (id: string) => request<void>('DELETE', `/api/rules/${encodeURIComponent(id)}`),
+  alerts: (query: { camera?: string; reviewed?: boolean; limit?: number; cursor?: string }) => {
+    const params = new URLSearchParams();
+    if (query.camera) params.set('camera', query.camera);
+    if (query.reviewed !== undefined) params.set('reviewed', String(query.reviewed));
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.cursor) params.set('cursor', query.cursor);
+    return request<AlertsPage>('GET', `/api/alerts?${params.toString()}`);
+  },
+  reviewAlert: (id: number) => request<AlertView>('POST', `/api/alerts/${id}/review`),
+  /** Without ids: every alert the user may see ("mark all reviewed"). */
+  reviewAlerts: (ids?: number[]) =>
+    request<AlertsReviewed>('POST', '/api/alerts/review', ids === undefined ? {} : { ids }),
   events: (query: {
     camera?: string;
     label?: string;
+    kind?: 'alert' | 'detection';
     fromMs?: number;
     toMs?: number;
     limit?: number;
@@ -223,6 +243,7 @@ export const api = {
     const params = new URLSearchParams();
     if (query.camera) params.set('camera', query.camera);
     if (query.label) params.set('label', query.label);
+    if (query.kind) params.set('kind', query.kind);
     if (query.fromMs !== undefined) params.set('from', String(Math.floor(query.fromMs)));
     if (query.toMs !== undefined) params.set('to', String(Math.ceil(query.toMs)));
     if (query.limit !== undefined) params.set('limit', String(query.limit));

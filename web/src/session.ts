@@ -28,8 +28,10 @@ export function useSession(): SessionContextValue {
 export const SECTIONS = [
   { id: 'live', label: 'Live', permission: 'live.view' },
   { id: 'playback', label: 'Playback', permission: 'playback.view' },
+  { id: 'alerts', label: 'Alerts', permission: 'events.view' },
   { id: 'events', label: 'Events', permission: 'events.view' },
   { id: 'insights', label: 'Insights', permission: 'events.view' },
+  { id: 'rules', label: 'Rules', permission: 'events.view' },
   { id: 'cameras', label: 'Cameras', permission: 'cameras.manage' },
   { id: 'system', label: 'System', permission: 'system.view' },
   { id: 'users', label: 'Users', permission: 'users.manage' },

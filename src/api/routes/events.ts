@@ -30,6 +30,21 @@ const tags: Tag[] = ['events'];
 const eventsQuery = Type.Object({
   camera: Type.Optional(cameraIdParams.properties.id),
   label: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'e.g. `person`, `car`.' })),
+  kind: Type.Optional(
+    Type.Union([Type.Literal('alert'), Type.Literal('detection')], {
+      description: '`alert`: events a rule fired on; `detection`: all the others.',
+    }),
+  ),
+  rule: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 63, description: 'Only events this rule (id) fired on.' }),
+  ),
+  zone: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'Only events that touched the zone of this name.',
+    }),
+  ),
   from: Type.Optional(
     Type.String({ maxLength: 40, description: 'Events overlapping [from, to); ISO-8601 or epoch ms.' }),
   ),
@@ -115,13 +130,16 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
         config: { access: { permission: 'events.view', camera: { query: 'camera' } } },
       },
       async (request): Promise<EventsPage> => {
-        const { camera, label, limit, cursor } = request.query;
+        const { camera, label, kind, rule, zone, limit, cursor } = request.query;
         const granted = camera === undefined ? cameraFilter(principalOf(request), 'events.view') : null;
         const page = await store.query({
           ...(granted !== null ? { cameraIds: [...granted] } : {}),
           ...timeRange(request.query),
           ...(camera !== undefined ? { cameraId: camera } : {}),
           ...(label !== undefined ? { label } : {}),
+          ...(kind !== undefined ? { kind } : {}),
+          ...(rule !== undefined ? { ruleId: rule } : {}),
+          ...(zone !== undefined ? { zone } : {}),
           ...(limit !== undefined ? { limit } : {}),
           ...(cursor !== undefined ? { cursor } : {}),
         });

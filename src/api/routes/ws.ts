@@ -61,6 +61,8 @@ function cameraOf(message: WsServerMessage): string | null {
   switch (message.type) {
     case 'event':
       return message.after.cameraId;
+    case 'alert':
+      return message.alert.cameraId;
     case 'motion':
     case 'camera':
     case 'objects':
@@ -121,6 +123,7 @@ export function wsRoutes(ctx: WsRouteDeps): FastifyPluginAsync {
       bus.on('scene', (fact) => {
         if (fact.type === 'camera-health') broadcast(fact);
       }),
+      bus.on('alert', (alert) => broadcast({ type: 'alert', alert })),
       // Not by camera subscription: a request waits for whoever may decide it, wherever they look.
       ctx.approvals.onChange((message) => {
         for (const client of clients) {

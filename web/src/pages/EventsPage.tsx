@@ -20,6 +20,9 @@ const PAGE_SIZE = 48;
 export function EventsPage(props: { eventId: string | undefined; query: URLSearchParams }) {
   const camera = props.query.get('camera') ?? '';
   const label = props.query.get('label') ?? '';
+  const kindParam = props.query.get('kind');
+  const kind: 'alert' | 'detection' | '' =
+    kindParam === 'alert' || kindParam === 'detection' ? kindParam : '';
   const range = RANGES.find((r) => r.id === props.query.get('range')) ?? RANGES[1];
   const cameras = usePoll(api.cameras, 30_000);
   const [events, setEvents] = useState<EventView[]>([]);
@@ -32,10 +35,11 @@ export function EventsPage(props: { eventId: string | undefined; query: URLSearc
     () => ({
       ...(camera ? { camera } : {}),
       ...(label ? { label } : {}),
+      ...(kind ? { kind } : {}),
       ...(range.ms !== null ? { fromMs: Date.now() - range.ms, toMs: Date.now() + 60_000 } : {}),
       limit: PAGE_SIZE,
     }),
-    [camera, label, range.ms],
+    [camera, label, kind, range.ms],
   );
 
   useEffect(() => {
@@ -66,7 +70,8 @@ export function EventsPage(props: { eventId: string | undefined; query: URLSearc
   usePush((message) => {
     if (message.type !== 'event') return;
     const event = message.after;
-    if ((camera && event.cameraId !== camera) || (label && event.label !== label)) return;
+    // Whether a new event is an alert is known later (GET /api/alerts): filtered lists reload instead.
+    if (kind || (camera && event.cameraId !== camera) || (label && event.label !== label)) return;
     setEvents((list) => {
       const index = list.findIndex((e) => e.id === event.id);
       if (index >= 0) return list.map((e) => (e.id === event.id ? event : e));
@@ -82,7 +87,7 @@ export function EventsPage(props: { eventId: string | undefined; query: URLSearc
   };
 
   const setFilter = (key: string, value: string) => {
-    const query: Record<string, string | undefined> = { camera, label, range: range.id };
+    const query: Record<string, string | undefined> = { camera, label, kind, range: range.id };
     query[key] = value || undefined;
     navigate(['events'], query);
   };
@@ -101,6 +106,14 @@ export function EventsPage(props: { eventId: string | undefined; query: URLSearc
           onChange={(id) => setFilter('camera', id)}
           allLabel="All cameras"
         />
+        <label>
+          Kind{' '}
+          <select value={kind} onChange={(e) => setFilter('kind', e.target.value)}>
+            <option value="">Alerts and detections</option>
+            <option value="alert">Alerts (a rule fired)</option>
+            <option value="detection">Detections</option>
+          </select>
+        </label>
         <LabelSelect value={label} onChange={(l) => setFilter('label', l)} />
         <label>
           Time{' '}
