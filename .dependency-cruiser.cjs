@@ -89,8 +89,9 @@ const layers = {
   approvals: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'contract'],
   // Evidence locks, and the destructive actions that must respect them (event and recording deletion).
   evidence: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'events', 'approvals', 'contract'],
-  // Signed export bundles: the copy export, transforms, manifest, signature, zip, share links, verify.
-  export: ['errors', 'time', 'media', 'config', 'storage', 'audit', 'auth', 'recording', 'contract'],
+  // Signed export bundles: the copy export, transforms, manifest, signature, zip, share links, verify;
+  // an unmasked bundle is an approvable action.
+  export: ['errors', 'time', 'media', 'config', 'storage', 'audit', 'auth', 'recording', 'approvals', 'contract'],
   // Rules: scene facts from the event bus to alerts, kept in storage, sent through events' MQTT bridge.
   rules: ['errors', 'time', 'config', 'storage', 'audit', 'events', 'contract'],
   // Routes over every module below them.
