@@ -24,6 +24,7 @@ const belowApi = [
   'approvals',
   'evidence',
   'export',
+  'notify',
   'contract',
 ];
 
@@ -90,6 +91,8 @@ const layers = {
   evidence: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'events', 'approvals', 'contract'],
   // Signed export bundles: the copy export, transforms, manifest, signature, zip, share links, verify.
   export: ['errors', 'time', 'media', 'config', 'storage', 'audit', 'auth', 'recording', 'contract'],
+  // Alert delivery: webhooks and Web Push; push reads users and their camera grants (auth).
+  notify: ['errors', 'time', 'config', 'storage', 'auth', 'contract'],
   // Routes over every module below them.
   api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.

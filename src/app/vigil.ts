@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Agent } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { startAnalytics } from '../analytics/start.js';
@@ -16,6 +17,7 @@ import { EvidenceService } from '../evidence/evidence-service.js';
 import { ExportService } from '../export/service.js';
 import { ffmpegWarning, locateFfmpeg, type FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { VigilMetrics } from '../metrics/vigil-metrics.js';
+import { startNotify, type NotifyServices } from '../notify/index.js';
 import { LiftStore } from '../privacy/lift-store.js';
 import { maskStill } from '../privacy/mask-overlay.js';
 import { MaskService } from '../privacy/mask-service.js';
@@ -45,6 +47,10 @@ export interface VigilOptions {
   maskPolicy?: MaskPolicy;
   /** How long a masked live transcoder outlives its last viewer (tests shorten it). */
   maskedIdleStopMs?: number;
+  /** The first webhook retry's wait (tests shorten it; default 15 s). */
+  webhookRetryBaseMs?: number;
+  /** TLS settings towards Web Push services (tests trust their own local service). */
+  pushAgent?: Agent;
 }
 
 export interface RunningVigil {
@@ -64,6 +70,11 @@ export interface RunningVigil {
   /** Four-eyes approval: modules register their sensitive actions here. */
   approvals: ApprovalService;
   evidence: EvidenceService;
+  /**
+   * Alert delivery. The rules engine's `delivery` is this object: notify.webhook(id, alert) and
+   * notify.push(alert) (AlertDelivery in src/notify/index.ts).
+   */
+  notify: NotifyServices;
   close(): Promise<void>;
 }
 
@@ -222,6 +233,21 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       record: auth.record,
       approvals,
     });
+    // Before the rules that use it; pending webhook deliveries resume here.
+    const notify = modules.add(
+      await startNotify({
+        db: storage.db,
+        storageRoot: storage.root,
+        config: config.notify,
+        site: config.site.name,
+        version,
+        clock,
+        log,
+        getUser: (id) => auth.store.getUser(id),
+        ...(opts.webhookRetryBaseMs !== undefined ? { webhookRetryBaseMs: opts.webhookRetryBaseMs } : {}),
+        ...(opts.pushAgent ? { pushAgent: opts.pushAgent } : {}),
+      }),
+    );
     const analytics = modules.add(
       startAnalytics({
         ffmpeg,
@@ -319,6 +345,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           events,
           approvals,
           evidence,
+          notify,
           analytics,
           motion: storage.motion,
           masks,
@@ -349,6 +376,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       maskedVideo,
       approvals,
       evidence,
+      notify,
       close: () => {
         closing ??= modules.stopAll();
         return closing;

@@ -34,6 +34,7 @@ export type {
   RtspTransport,
   CameraValidation,
 } from './normalise.js';
+export type { NotifyConfig, WebhookConfig } from './notify.js';
 export { formatProblems } from './problems.js';
 export type { ConfigProblem } from './problems.js';
 export {

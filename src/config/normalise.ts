@@ -24,6 +24,7 @@ import {
   StreamSchema,
   VigilConfigSchema,
 } from './schema.js';
+import { normaliseNotify, type NotifyConfig } from './notify.js';
 import { polygonProblem } from './polygon.js';
 import { parseSize } from './size.js';
 import { parseCidr, parseStreamUrl, redactUrl, type UrlOrigin } from './url.js';
@@ -231,6 +232,8 @@ export interface VigilConfig {
   /** Undefined: no security limits set. */
   readonly security?: SecurityConfig;
   readonly approvals: ApprovalsConfig;
+  /** Webhooks and Web Push. */
+  readonly notify: NotifyConfig;
   readonly cameras: readonly CameraConfig[];
 }
 
@@ -828,6 +831,7 @@ export function normaliseConfig(
   const mqttInput = defaulted['mqtt'];
   const mqtt = mqttInput === undefined ? undefined : normaliseMqtt(mqttInput, problems);
   const security = normaliseSecurity(defaulted['security'], problems);
+  const notify = normaliseNotify(defaulted['notify'], problems);
 
   const analyticsInput = defaulted['analytics'];
   const analytics = Value.Check(AnalyticsSchema, analyticsInput)
@@ -851,7 +855,8 @@ export function normaliseConfig(
     !Value.Check(ApprovalsSchema, approvals) ||
     !Value.Check(SiteSchema, site) ||
     (mqttInput !== undefined && !mqtt) ||
-    !security
+    !security ||
+    !notify
   ) {
     return { problems };
   }
@@ -871,6 +876,7 @@ export function normaliseConfig(
     ...(mqtt ? { mqtt } : {}),
     ...(security.cameraNetworks ? { security } : {}),
     approvals: { require: present(approvals.require), expiryMs: present(approvals.expiryMs) },
+    notify,
     cameras,
   };
   return { config: deepFreeze(config), problems };

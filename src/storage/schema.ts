@@ -215,6 +215,30 @@ export interface ExportShareTable {
   last_download_at_ms: number | null;
 }
 
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  webhook_id: string;
+  alert_id: string;
+  body: string;
+  attempt_count: Generated<number>;
+  state: 'pending' | 'delivered' | 'failed';
+  last_status: number | null;
+  last_error: string | null;
+  next_attempt_at_ms: number | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface PushSubscriptionTable {
+  id: Generated<number>;
+  user_id: number;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  label: string;
+  created_at_ms: number;
+}
+
 export interface DatabaseSchema {
   segments: SegmentTable;
   garbage: GarbageTable;
@@ -233,4 +257,6 @@ export interface DatabaseSchema {
   approval_requests: ApprovalRequestTable;
   export_bundles: ExportBundleTable;
   export_shares: ExportShareTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  push_subscriptions: PushSubscriptionTable;
 }

@@ -194,6 +194,13 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
       assert.equal(share.download_count, 0);
     },
   },
+  // Indexes only: the events seeded at 0002 must still be there.
+  '0013_event_search': {
+    insert: [],
+    check: async (db) => {
+      assert.equal((await db.selectFrom('events').select('id').execute()).length, 1);
+    },
+  },
 };
 
 async function scopesOf(db: Db, hash: string): Promise<string[] | null> {
