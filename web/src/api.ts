@@ -33,6 +33,12 @@ import type { EventsPage, EventView } from '@contract/events';
 import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '@contract/system';
 import type { ApprovalList, ApprovalOutcome, ApprovalView } from '@contract/approvals';
 import type { EvidenceLockList, EvidenceLockView } from '@contract/evidence';
+import type {
+  PushKeyResponse,
+  PushSubscriptionBody,
+  PushSubscriptionList,
+  PushSubscriptionView,
+} from '@contract/notify';
 
 /** An API error as the server words it: the code for logic, the message for people. */
 export class ApiError extends Error {
@@ -268,6 +274,12 @@ export const api = {
       'GET',
       `/api/cameras/${cameraId}/recordings?from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}`,
     ),
+  pushKey: () => request<PushKeyResponse>('GET', '/api/push/key'),
+  pushSubscriptions: () =>
+    request<PushSubscriptionList>('GET', '/api/push/subscriptions').then((r) => r.subscriptions),
+  subscribePush: (body: PushSubscriptionBody) =>
+    request<PushSubscriptionView>('POST', '/api/push/subscriptions', body),
+  unsubscribePush: (id: number) => request<void>('DELETE', `/api/push/subscriptions/${id}`),
 };
 
 /** A redacted MP4 of a range (faces or everyone but one event's person pixelated), as a file to save. */
