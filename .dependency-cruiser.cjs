@@ -98,7 +98,7 @@ const layers = {
   // The composition root: it wires every module; nothing but the CLI imports it.
   app: [...belowApi, 'api'],
   // Backup and restore of what cannot be rebuilt from recordings: database, secret key, config.
-  backup: ['errors', 'time', 'config', 'storage', 'auth', 'contract'],
+  backup: ['errors', 'time', 'config', 'storage', 'auth', 'notify', 'contract'],
   cli: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'backup', 'export', 'app', 'contract'],
 };
 
