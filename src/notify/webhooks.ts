@@ -10,6 +10,11 @@ import { DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature }
 
 /** Attempts in flight to one webhook: a slow receiver holds at most these, never another's. */
 const PER_WEBHOOK_CONCURRENCY = 2;
+/**
+ * Deliveries one webhook may have waiting for a retry: past this, a dead receiver's backlog stops
+ * growing, and new alerts for it fail at once (logged) instead of filling memory with timers.
+ */
+const MAX_OPEN_PER_WEBHOOK = 500;
 /** Finished deliveries are kept this long in the log. */
 const LOG_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -32,6 +37,8 @@ interface Lane {
   hook: WebhookConfig;
   due: PendingDelivery[];
   active: number;
+  /** Ids of its deliveries not final yet (waiting, due or in flight). */
+  open: Set<number>;
 }
 
 /** Why fetch() threw, in words for the delivery log (never the URL: it may hold a token). */
@@ -57,12 +64,15 @@ export class WebhookSender {
   private stopped = false;
 
   constructor(private readonly opts: WebhookSenderOptions) {
-    for (const hook of opts.webhooks) this.lanes.set(hook.id, { hook, due: [], active: 0 });
+    for (const hook of opts.webhooks) this.lanes.set(hook.id, { hook, due: [], active: 0, open: new Set() });
   }
 
   /** Picks up the deliveries a stop left pending, and prunes the log now and daily. */
   async start(): Promise<void> {
-    for (const delivery of await this.opts.store.pending()) this.schedule(delivery);
+    for (const delivery of await this.opts.store.pending()) {
+      this.lanes.get(delivery.webhookId)?.open.add(delivery.id);
+      this.schedule(delivery);
+    }
     await this.prune();
     this.pruneTimer = setInterval(() => void this.prune(), DAY_MS);
     this.pruneTimer.unref();
@@ -74,9 +84,8 @@ export class WebhookSender {
 
   /** Queues `alert` for the webhook; the row is written before anything is sent. */
   async enqueue(webhookId: string, alert: AlertView): Promise<PendingDelivery> {
-    if (!this.lanes.has(webhookId)) {
-      throw new VigilError('WEBHOOK_NOT_FOUND', `no webhook '${webhookId}' in notify.webhooks`);
-    }
+    const lane = this.lanes.get(webhookId);
+    if (!lane) throw new VigilError('WEBHOOK_NOT_FOUND', `no webhook '${webhookId}' in notify.webhooks`);
     const body = JSON.stringify({ ...alert, vigil: { version: this.opts.version, site: this.opts.site } });
     const delivery = await this.opts.store.create({
       webhookId,
@@ -84,6 +93,13 @@ export class WebhookSender {
       body,
       nowMs: this.opts.clock.nowMs(),
     });
+    if (lane.open.size >= MAX_OPEN_PER_WEBHOOK) {
+      const error = `${MAX_OPEN_PER_WEBHOOK} deliveries wait for this webhook already: not sent`;
+      this.opts.log.warn({ webhookId, deliveryId: delivery.id }, `webhook '${webhookId}': ${error}`);
+      await this.finish(delivery, error);
+      return delivery;
+    }
+    lane.open.add(delivery.id);
     this.schedule(delivery);
     return delivery;
   }
@@ -119,7 +135,7 @@ export class WebhookSender {
         lane.due.push(delivery);
         this.pump(lane);
       } else {
-        void this.finishUnknown(delivery);
+        void this.finish(delivery, `webhook '${delivery.webhookId}' is no longer configured`);
       }
     }, waitMs);
     timer.unref();
@@ -130,7 +146,7 @@ export class WebhookSender {
     while (!this.stopped && lane.active < PER_WEBHOOK_CONCURRENCY && lane.due.length > 0) {
       const delivery = lane.due.shift() as PendingDelivery;
       lane.active += 1;
-      const run = this.attempt(lane.hook, delivery)
+      const run = this.attempt(lane, delivery)
         .catch((err: unknown) =>
           this.opts.log.error({ err, deliveryId: delivery.id }, 'webhook attempt failed'),
         )
@@ -143,13 +159,13 @@ export class WebhookSender {
     }
   }
 
-  /** A delivery left pending for a webhook that is no longer in the config: it fails. */
-  private async finishUnknown(delivery: PendingDelivery): Promise<void> {
+  /** Fails a delivery without an attempt: its webhook is gone from the config, or has too many waiting. */
+  private async finish(delivery: PendingDelivery, error: string): Promise<void> {
     await this.opts.store.recordAttempt(delivery.id, {
       attemptCount: delivery.attemptCount,
       state: 'failed',
       lastStatus: null,
-      lastError: `webhook '${delivery.webhookId}' is no longer configured`,
+      lastError: error,
       nextAttemptAtMs: null,
       nowMs: this.opts.clock.nowMs(),
     });
@@ -191,7 +207,8 @@ export class WebhookSender {
     }
   }
 
-  private async attempt(hook: WebhookConfig, delivery: PendingDelivery): Promise<void> {
+  private async attempt(lane: Lane, delivery: PendingDelivery): Promise<void> {
+    const { hook } = lane;
     const result = await this.post(hook, delivery);
     if (result === null) return;
     const attemptCount = delivery.attemptCount + 1;
@@ -217,6 +234,7 @@ export class WebhookSender {
       );
     }
     if (nextAttemptAtMs !== null) this.schedule({ ...delivery, attemptCount, nextAttemptAtMs });
+    else lane.open.delete(delivery.id);
     const waiters = this.attempted.get(delivery.id);
     this.attempted.delete(delivery.id);
     for (const done of waiters ?? []) done();
