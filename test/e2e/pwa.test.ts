@@ -3,7 +3,15 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { PushPayload } from '../../src/contract/notify.js';
-import { browserMissing, launchChromium, openWatchedPage, type WatchedPage } from '../helpers/browser.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  browserMissing,
+  GUIDE_IMAGES,
+  launchChromium,
+  openWatchedPage,
+  type WatchedPage,
+} from '../helpers/browser.js';
 import { startTestVigil, TEST_ADMIN, waitFor, type TestVigil } from '../helpers/vigil.js';
 
 interface Manifest {
@@ -157,9 +165,15 @@ storage: { path: ./data, minFreeBytes: 1MB }
     const button = page.locator('[aria-label="Notifications"] button:has-text("Enable notifications")');
     await button.waitFor();
     assert.equal(await button.isDisabled(), false);
-    // Subscribing needs the browser's push service on the Internet, which this machine cannot reach:
-    // headless Chromium then fails the subscription, and the card says so instead of pretending.
-    watched.expectError(/push service|Registration failed|AbortError/i);
+    mkdirSync(GUIDE_IMAGES, { recursive: true });
+    await page
+      .locator('[aria-label="Notifications"]')
+      .screenshot({ path: join(GUIDE_IMAGES, 'notifications-account.jpg'), quality: 80 });
+    // Headless Chromium has no push messaging (it answers "Registration failed - permission denied"
+    // even with the permission granted), and this machine could not reach Google's push service
+    // anyway: the subscription fails, and the card says so instead of pretending. Subscribing
+    // itself is covered by test/integration/web-push.test.ts with a real key pair.
+    watched.expectError(/push service|Registration failed|AbortError|permission denied/i);
     await button.click();
     const outcome = await waitFor(
       'a subscription or an error',
