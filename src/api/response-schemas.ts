@@ -860,7 +860,7 @@ export const webhookDeliveryView = closed(
   {
     id: Type.Integer(),
     webhookId: Type.String({ description: 'notify.webhooks[].id' }),
-    alertId: Type.String({ description: 'The alert delivered: receivers de-duplicate on it.' }),
+    alertId: Type.Integer({ description: 'The alert delivered (its id; 0 for the test button).' }),
     attemptCount: count('Attempts made so far (at most 5).'),
     state: oneOf(
       ['pending', 'delivered', 'failed'] as const,

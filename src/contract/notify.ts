@@ -1,7 +1,20 @@
 /**
  * Webhook deliveries (GET /api/notify/deliveries, POST /api/notify/webhooks/:id/test) and Web
- * Push subscriptions (/api/push/…), and the payload the service worker receives.
+ * Push subscriptions (/api/push/…), and what a webhook and the service worker receive.
  */
+import type { AlertView } from './alerts.js';
+
+/**
+ * The alert a webhook receives (docs/ref/webhooks.md), with who sent it. Without `reviewed`, which
+ * is one user's mark; `kind` is `test` and `id` 0 for the test button's alert.
+ */
+export type WebhookAlert = Omit<AlertView, 'kind' | 'reviewed'> & {
+  kind: AlertView['kind'] | 'test';
+};
+
+export interface WebhookBody extends WebhookAlert {
+  vigil: { version: string; site: string };
+}
 
 export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
 
@@ -9,7 +22,8 @@ export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
 export interface WebhookDeliveryView {
   id: number;
   webhookId: string;
-  alertId: string;
+  /** AlertView.id; 0 for the test button's alert. */
+  alertId: number;
   attemptCount: number;
   state: WebhookDeliveryState;
   /** HTTP status of the last answer; null when there was none (timeout, refused connection). */
@@ -57,7 +71,7 @@ export interface PushPayload {
   title: string;
   body: string;
   cameraId: string;
-  alertId: string;
+  alertId: number;
   eventId: number | null;
   timeMs: number;
   /** The page to open on click, relative to Vigil's origin. */

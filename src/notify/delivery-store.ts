@@ -35,7 +35,7 @@ export class DeliveryStore {
 
   async create(input: {
     webhookId: string;
-    alertId: string;
+    alertId: number;
     body: string;
     nowMs: number;
   }): Promise<PendingDelivery> {

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import type { AlertView } from '../contract/alerts.js';
-import type { WebhookDeliveryView } from '../contract/notify.js';
+import type { WebhookAlert, WebhookBody, WebhookDeliveryView } from '../contract/notify.js';
 import type { WebhookConfig } from '../config/index.js';
 import { VigilError } from '../errors/catalogue.js';
 import type { Clock } from '../time/clock.js';
@@ -39,6 +38,24 @@ interface Lane {
   active: number;
   /** Ids of its deliveries not final yet (waiting, due or in flight). */
   open: Set<number>;
+}
+
+/** The body of every attempt: the alert's own fields (never a user's `reviewed`), and who sent it. */
+function webhookBody(alert: WebhookAlert, vigil: WebhookBody['vigil']): string {
+  const body: WebhookBody = {
+    id: alert.id,
+    ruleId: alert.ruleId,
+    ruleName: alert.ruleName,
+    cameraId: alert.cameraId,
+    eventId: alert.eventId,
+    kind: alert.kind,
+    summary: alert.summary,
+    timeMs: alert.timeMs,
+    snapshotUrl: alert.snapshotUrl,
+    clipUrl: alert.clipUrl,
+    vigil,
+  };
+  return JSON.stringify(body);
 }
 
 /** Why fetch() threw, in words for the delivery log (never the URL: it may hold a token). */
@@ -83,10 +100,10 @@ export class WebhookSender {
   }
 
   /** Queues `alert` for the webhook; the row is written before anything is sent. */
-  async enqueue(webhookId: string, alert: AlertView): Promise<PendingDelivery> {
+  async enqueue(webhookId: string, alert: WebhookAlert): Promise<PendingDelivery> {
     const lane = this.lanes.get(webhookId);
     if (!lane) throw new VigilError('WEBHOOK_NOT_FOUND', `no webhook '${webhookId}' in notify.webhooks`);
-    const body = JSON.stringify({ ...alert, vigil: { version: this.opts.version, site: this.opts.site } });
+    const body = webhookBody(alert, { version: this.opts.version, site: this.opts.site });
     const delivery = await this.opts.store.create({
       webhookId,
       alertId: alert.id,
@@ -105,7 +122,7 @@ export class WebhookSender {
   }
 
   /** Sends `alert` and answers once its first attempt is over, with the delivery as logged. */
-  async sendAndWait(webhookId: string, alert: AlertView): Promise<WebhookDeliveryView> {
+  async sendAndWait(webhookId: string, alert: WebhookAlert): Promise<WebhookDeliveryView> {
     const { id } = await this.enqueue(webhookId, alert);
     await new Promise<void>((done) => this.attempted.set(id, [...(this.attempted.get(id) ?? []), done]));
     const view = await this.opts.store.get(id);

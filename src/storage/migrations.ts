@@ -421,7 +421,7 @@ export const migrations: Record<string, Migration> = {
         CREATE TABLE webhook_deliveries (
           id INTEGER PRIMARY KEY AUTOINCREMENT,
           webhook_id TEXT NOT NULL,                    -- notify.webhooks[].id
-          alert_id TEXT NOT NULL,                      -- AlertView.id: receivers de-duplicate on it
+          alert_id INTEGER NOT NULL,                   -- alerts.id; 0 for the test button's alerts
           body TEXT NOT NULL,                          -- the exact JSON POSTed, the same at every attempt
           attempt_count INTEGER NOT NULL DEFAULT 0 CHECK (attempt_count >= 0),
           state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),

@@ -218,7 +218,7 @@ export interface ExportShareTable {
 export interface WebhookDeliveryTable {
   id: Generated<number>;
   webhook_id: string;
-  alert_id: string;
+  alert_id: number;
   body: string;
   attempt_count: Generated<number>;
   state: 'pending' | 'delivered' | 'failed';

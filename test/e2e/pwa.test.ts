@@ -104,7 +104,7 @@ storage: { path: ./data, minFreeBytes: 1MB }
       title: 'Gate at night',
       body: 'Person entered Gate on Yard',
       cameraId: 'yard',
-      alertId: 'alert-e2e',
+      alertId: 77,
       eventId: 5,
       timeMs: Date.now(),
       url: '/#/events/5',
@@ -136,7 +136,7 @@ storage: { path: ./data, minFreeBytes: 1MB }
       {
         title: 'Gate at night',
         body: 'Person entered Gate on Yard',
-        tag: 'alert-e2e',
+        tag: '77',
         data: { url: `${vigil.url}/#/events/5` },
       },
     ]);
@@ -144,14 +144,14 @@ storage: { path: ./data, minFreeBytes: 1MB }
     await cdp.send('ServiceWorker.deliverPushMessage', {
       origin: vigil.url,
       registrationId: registration.registrationId,
-      data: JSON.stringify({ ...payload, alertId: 'alert-away', url: 'https://example.org/phish' }),
+      data: JSON.stringify({ ...payload, alertId: 78, url: 'https://example.org/phish' }),
     });
     const away = await waitFor(
       'the second notification',
       async () =>
         page.evaluate(async () => {
           const r = await navigator.serviceWorker.ready;
-          const n = (await r.getNotifications({ tag: 'alert-away' }))[0];
+          const n = (await r.getNotifications({ tag: '78' }))[0];
           return n ? (n.data as { url: string }).url : undefined;
         }),
       10_000,

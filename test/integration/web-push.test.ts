@@ -30,16 +30,17 @@ interface Person {
 }
 
 const alert: AlertView = {
-  id: 'alert-1',
+  id: 1,
   ruleId: 'gate',
   ruleName: 'Gate at night',
   cameraId: 'cam',
   eventId: 12,
-  kind: 'zone.enter',
+  kind: 'zone-entered',
   summary: 'Person entered Gate on cam',
   timeMs: 1_760_000_000_000,
   snapshotUrl: '/api/events/12/snapshot.jpg',
   clipUrl: '/api/events/12/clip.mp4',
+  reviewed: false,
 };
 
 describe('Web Push', { timeout: 120_000 }, () => {
@@ -156,7 +157,7 @@ notify: { pushContact: "${CONTACT}" }
         title: 'Gate at night',
         body: 'Person entered Gate on cam',
         cameraId: 'cam',
-        alertId: 'alert-1',
+        alertId: 1,
         eventId: 12,
         timeMs: alert.timeMs,
         url: '/#/events/12',
@@ -187,7 +188,7 @@ notify: { pushContact: "${CONTACT}" }
       50,
     );
     const before = service.messages.length;
-    vigil.notify.push({ ...alert, id: 'alert-2' });
+    vigil.notify.push({ ...alert, id: 2 });
     await waitFor('two more messages', () => service.messages.length >= before + 2, 10_000, 50);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(messagesTo('gone').length, 1, 'nothing more was sent to it');
@@ -198,18 +199,18 @@ notify: { pushContact: "${CONTACT}" }
     assert.ok(guard);
     await vigil.auth.store.updateUser(guard.id, { cameras: ['other'] });
     const admin = messagesTo('admin').length;
-    vigil.notify.push({ ...alert, id: 'alert-3' });
+    vigil.notify.push({ ...alert, id: 3 });
     await waitFor('the admin message', () => messagesTo('admin').length > admin, 10_000, 50);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(messagesTo('guard').length, 2, 'only the first two alerts reached guard');
     // The camera's own alerts reach elsewhere now.
-    vigil.notify.push({ ...alert, id: 'alert-4', cameraId: 'other' });
+    vigil.notify.push({ ...alert, id: 4, cameraId: 'other' });
     await waitFor('guard and elsewhere', () => messagesTo('elsewhere').length === 1, 10_000, 50);
     const elsewhere = await vigil.auth.store.findUser('elsewhere');
     assert.ok(elsewhere);
     await vigil.auth.store.updateUser(elsewhere.id, { disabled: true });
     const adminNow = messagesTo('admin').length;
-    vigil.notify.push({ ...alert, id: 'alert-5', cameraId: 'other' });
+    vigil.notify.push({ ...alert, id: 5, cameraId: 'other' });
     await waitFor('the admin message', () => messagesTo('admin').length > adminNow, 10_000, 50);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(messagesTo('elsewhere').length, 1, 'a disabled user gets nothing');

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { AlertView } from '../../src/contract/alerts.js';
-import type { WebhookDeliveryList, WebhookDeliveryView } from '../../src/contract/notify.js';
+import type { WebhookBody, WebhookDeliveryList, WebhookDeliveryView } from '../../src/contract/notify.js';
 import { verifyWebhookSignature } from '../../src/notify/signature.js';
 import { closeServer, listenLocal } from '../helpers/local-server.js';
 import { apiFetch, getJson, startTestVigil, tempDir, waitFor, type TestVigil } from '../helpers/vigil.js';
@@ -32,18 +32,19 @@ const behaviours: Record<string, Behaviour> = {
   restart: () => 'hang',
 };
 
-function alert(id: string): AlertView {
+function alert(id: number): AlertView {
   return {
     id,
     ruleId: 'gate',
     ruleName: 'Gate at night',
     cameraId: 'cam',
     eventId: 7,
-    kind: 'zone.enter',
+    kind: 'zone-entered',
     summary: 'Person entered Gate on cam',
     timeMs: Date.now(),
     snapshotUrl: '/api/events/7/snapshot.jpg',
     clipUrl: null,
+    reviewed: false,
   };
 }
 
@@ -137,19 +138,20 @@ ${hooks}
   });
 
   test('a delivery is signed with the secret, carries the alert and who sent it', async () => {
-    vigil.notify.webhook('ok', alert('a-ok'));
+    vigil.notify.webhook('ok', alert(1));
     const delivery = await settled('ok', 'delivered');
     assert.equal(delivery.attemptCount, 1);
     assert.equal(delivery.lastStatus, 200);
-    assert.equal(delivery.alertId, 'a-ok');
+    assert.equal(delivery.alertId, 1);
     const request = received.find((r) => r.path === 'ok');
     assert.ok(request);
     assert.equal(request.verified, true, 'the signature verifies with the secret');
     assert.equal(request.headers['content-type'], 'application/json');
     assert.equal(request.headers['authorization'], 'Bearer receiver-token');
     assert.equal(request.headers['x-vigil-delivery'], String(delivery.id));
-    const body = JSON.parse(request.body) as AlertView & { vigil: { version: string; site: string } };
-    assert.equal(body.id, 'a-ok');
+    const body = JSON.parse(request.body) as WebhookBody;
+    assert.equal(body.id, 1);
+    assert.equal('reviewed' in body, false, "one user's review mark is not part of the alert sent");
     assert.equal(body.summary, 'Person entered Gate on cam');
     assert.equal(body.vigil.site, 'Test site');
     assert.match(body.vigil.version, /^\d+\.\d+\.\d+/);
@@ -169,7 +171,7 @@ ${hooks}
   });
 
   test('500 then 200: retried and delivered, the log shows both attempts', async () => {
-    vigil.notify.webhook('flaky', alert('a-flaky'));
+    vigil.notify.webhook('flaky', alert(2));
     const delivery = await settled('flaky', 'delivered');
     assert.equal(delivery.attemptCount, 2);
     assert.equal(delivery.lastStatus, 200);
@@ -181,7 +183,7 @@ ${hooks}
   });
 
   test('400: failed at once, never retried', async () => {
-    vigil.notify.webhook('refusing', alert('a-refusing'));
+    vigil.notify.webhook('refusing', alert(3));
     const delivery = await settled('refusing', 'failed');
     assert.equal(delivery.attemptCount, 1);
     assert.equal(delivery.lastStatus, 400);
@@ -192,11 +194,11 @@ ${hooks}
 
   test('a receiver that never answers times out and is retried; others are not held up', async () => {
     const started = Date.now();
-    vigil.notify.webhook('slow', alert('a-slow'));
-    vigil.notify.webhook('ok', alert('a-ok-2'));
+    vigil.notify.webhook('slow', alert(4));
+    vigil.notify.webhook('ok', alert(5));
     await waitFor(
       'ok delivered while slow hangs',
-      async () => (await deliveries('ok')).find((d) => d.alertId === 'a-ok-2' && d.state === 'delivered'),
+      async () => (await deliveries('ok')).find((d) => d.alertId === 5 && d.state === 'delivered'),
       5000,
       50,
     );
@@ -209,8 +211,8 @@ ${hooks}
 
   test('429 waits for Retry-After; a redirect fails and is not followed', async () => {
     const okBefore = counts.get('ok') ?? 0;
-    vigil.notify.webhook('busy', alert('a-busy'));
-    vigil.notify.webhook('moved', alert('a-moved'));
+    vigil.notify.webhook('busy', alert(6));
+    vigil.notify.webhook('moved', alert(7));
     const busy = await settled('busy', 'delivered');
     assert.equal(busy.attemptCount, 2);
     const moved = await settled('moved', 'failed');
@@ -244,14 +246,14 @@ ${hooks}
   });
 
   test('a delivery pending when Vigil stops is delivered after the restart', async () => {
-    vigil.notify.webhook('restart', alert('a-restart'));
+    vigil.notify.webhook('restart', alert(8));
     await waitFor('the receiver to hold the request', () => counts.get('restart') === 1, 5000, 50);
     await vigil.close();
     // The interrupted attempt is not counted: the row stays pending.
     behaviours['restart'] = () => 200;
     await start();
     const delivery = await settled('restart', 'delivered');
-    assert.equal(delivery.alertId, 'a-restart');
+    assert.equal(delivery.alertId, 8);
     assert.equal(delivery.attemptCount, 1);
     const attempts = received.filter((r) => r.path === 'restart');
     assert.equal(attempts.length, 2);

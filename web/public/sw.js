@@ -29,7 +29,7 @@ self.addEventListener('push', (event) => {
   const options = {
     body: typeof alert.body === 'string' ? alert.body : '',
     // One notification per alert: a repeated delivery replaces, never doubles.
-    tag: typeof alert.alertId === 'string' ? alert.alertId : undefined,
+    tag: alert.alertId !== undefined ? String(alert.alertId) : undefined,
     timestamp: typeof alert.timeMs === 'number' ? alert.timeMs : Date.now(),
     icon: 'icons/icon-192.png',
     badge: 'icons/icon-192.png',

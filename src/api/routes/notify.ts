@@ -1,11 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { AlertView } from '../../contract/alerts.js';
 import type {
   PushKeyResponse,
   PushSubscriptionBody,
   PushSubscriptionList,
   PushSubscriptionView,
+  WebhookAlert,
   WebhookDeliveryList,
   WebhookDeliveryState,
   WebhookDeliveryView,
@@ -85,9 +85,9 @@ export interface NotifyRouteDeps {
 }
 
 /** The alert a test button sends: marked `test`, on no camera. */
-function testAlert(webhookId: string, nowMs: number): AlertView {
+function testAlert(webhookId: string, nowMs: number): WebhookAlert {
   return {
-    id: `test-${webhookId}-${nowMs}`,
+    id: 0,
     ruleId: 'test',
     ruleName: 'Test',
     cameraId: '',

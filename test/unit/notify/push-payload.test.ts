@@ -5,16 +5,17 @@ import { pushPayload } from '../../../src/notify/push-payload.js';
 import { checkSubscription } from '../../../src/notify/push-store.js';
 
 const alert: AlertView = {
-  id: 'al-1',
+  id: 31,
   ruleId: 'gate',
   ruleName: 'Gate at night',
   cameraId: 'front door',
   eventId: 42,
-  kind: 'zone.enter',
+  kind: 'zone-entered',
   summary: 'Person entered Gate on Front door',
   timeMs: 1700000000000,
   snapshotUrl: '/api/events/42/snapshot.jpg',
   clipUrl: '/api/events/42/clip.mp4',
+  reviewed: false,
 };
 
 test('a push carries words and links, never an image', () => {
@@ -23,7 +24,7 @@ test('a push carries words and links, never an image', () => {
     title: 'Gate at night',
     body: 'Person entered Gate on Front door',
     cameraId: 'front door',
-    alertId: 'al-1',
+    alertId: 31,
     eventId: 42,
     timeMs: 1700000000000,
     url: '/#/events/42',
