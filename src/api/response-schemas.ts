@@ -29,6 +29,7 @@ import type {
 } from '../contract/exports.js';
 import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '../contract/system.js';
 import type {
+  WebhookList,
   PushKeyResponse,
   PushSubscriptionList,
   PushSubscriptionView,
@@ -856,6 +857,21 @@ export const privacyNoticeResponse = closed(
 
 // --- webhooks and Web Push ---------------------------------------------------------------------
 
+export const webhookList = closed(
+  {
+    webhooks: Type.Array(
+      closed({
+        id: Type.String({ description: 'notify.webhooks[].id' }),
+        origin: Type.String({ description: 'Scheme, host and port of its URL; never the path or query.' }),
+        timeoutMs: Type.Integer(),
+      }),
+      { description: 'In the order of the config file.' },
+    ),
+  },
+  'The configured webhooks, without their secrets.',
+  'WebhookList',
+);
+
 export const webhookDeliveryView = closed(
   {
     id: Type.Integer(),
@@ -951,6 +967,7 @@ export const namedSchemas = [
   privacyNoticeResponse,
   liftView,
   liftList,
+  webhookList,
   webhookDeliveryView,
   webhookDeliveryList,
   pushKeyResponse,
@@ -1004,6 +1021,7 @@ export type SchemasMatchContract = [
   Expect<Same<Static<typeof signingKeyResponse>, SigningKeyResponse>>,
   Expect<Same<Static<typeof verifyResponse>, VerifyResponse>>,
   Expect<Same<Static<typeof privacyNoticeResponse>, PrivacyNoticeResponse>>,
+  Expect<Same<Static<typeof webhookList>, WebhookList>>,
   Expect<Same<Static<typeof webhookDeliveryView>, WebhookDeliveryView>>,
   Expect<Same<Static<typeof webhookDeliveryList>, WebhookDeliveryList>>,
   Expect<Same<Static<typeof pushKeyResponse>, PushKeyResponse>>,

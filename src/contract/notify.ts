@@ -16,6 +16,18 @@ export interface WebhookBody extends WebhookAlert {
   vigil: { version: string; site: string };
 }
 
+/** A configured webhook (notify.webhooks) as administrators see it: never its secret or full URL. */
+export interface WebhookView {
+  id: string;
+  /** Scheme, host and port of its URL (the path and query may hold a token). */
+  origin: string;
+  timeoutMs: number;
+}
+
+export interface WebhookList {
+  webhooks: WebhookView[];
+}
+
 export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
 
 /** One alert sent to one webhook, with its attempts so far. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { WebhookAlert, WebhookBody, WebhookDeliveryView } from '../contract/notify.js';
+import type { WebhookAlert, WebhookBody, WebhookDeliveryView, WebhookView } from '../contract/notify.js';
 import type { WebhookConfig } from '../config/index.js';
 import { VigilError } from '../errors/catalogue.js';
 import type { Clock } from '../time/clock.js';
@@ -95,8 +95,13 @@ export class WebhookSender {
     this.pruneTimer.unref();
   }
 
-  has(webhookId: string): boolean {
-    return this.lanes.has(webhookId);
+  /** The configured webhooks, without their secrets, paths or queries. */
+  list(): WebhookView[] {
+    return [...this.lanes.values()].map(({ hook }) => ({
+      id: hook.id,
+      origin: new URL(hook.url).origin,
+      timeoutMs: hook.timeoutMs,
+    }));
   }
 
   /** Queues `alert` for the webhook; the row is written before anything is sent. */

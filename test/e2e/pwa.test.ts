@@ -4,6 +4,8 @@ import type { Browser, CDPSession, Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { PushPayload } from '../../src/contract/notify.js';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import {
   browserMissing,
@@ -12,6 +14,7 @@ import {
   openWatchedPage,
   type WatchedPage,
 } from '../helpers/browser.js';
+import { closeServer, listenLocal } from '../helpers/local-server.js';
 import { startTestVigil, TEST_ADMIN, waitFor, type TestVigil } from '../helpers/vigil.js';
 
 interface Manifest {
@@ -33,10 +36,20 @@ describe('the web UI as an installable app', { skip: browserMissing ?? false, ti
   let page: Page;
   let cdp: CDPSession;
   const registrations: Array<{ registrationId: string; scopeURL: string; isDeleted: boolean }> = [];
+  const hooked: string[] = [];
+  const sockets = new Set<Socket>();
+  const receiver = createServer((req, res) => {
+    req.on('data', (chunk: Buffer) => hooked.push(chunk.toString()));
+    req.on('end', () => res.writeHead(204).end());
+  });
+  receiver.on('connection', (socket: Socket) => sockets.add(socket));
 
   before(async () => {
+    const port = await listenLocal(receiver);
     vigil = await startTestVigil(`
 storage: { path: ./data, minFreeBytes: 1MB }
+notify:
+  webhooks: [{ id: chat, url: "http://127.0.0.1:${port}/hooks/secret-path", secret: "a secret of the e2e test" }]
 `);
     browser = await launchChromium();
     watched = await openWatchedPage(browser, vigil.url);
@@ -55,6 +68,7 @@ storage: { path: ./data, minFreeBytes: 1MB }
   after(async () => {
     await browser?.close();
     await vigil?.close();
+    await closeServer(receiver, sockets);
   });
 
   test('the manifest is served, valid, and its icons are PNGs of the sizes it says', async () => {
@@ -169,11 +183,13 @@ storage: { path: ./data, minFreeBytes: 1MB }
     await page
       .locator('[aria-label="Notifications"]')
       .screenshot({ path: join(GUIDE_IMAGES, 'notifications-account.jpg'), quality: 80 });
-    // Headless Chromium has no push messaging (it answers "Registration failed - permission denied"
-    // even with the permission granted), and this machine could not reach Google's push service
-    // anyway: the subscription fails, and the card says so instead of pretending. Subscribing
-    // itself is covered by test/integration/web-push.test.ts with a real key pair.
-    watched.expectError(/push service|Registration failed|AbortError|permission denied/i);
+    // Playwright's browser contexts are incognito, where Chromium has no Push API ("Registration
+    // failed - permission denied", and a console error saying why); this machine could not reach
+    // Google's push service anyway. The subscription fails and the card says so instead of
+    // pretending. Subscribing itself is covered by test/integration/web-push.test.ts with a real key pair.
+    watched.expectError(
+      /push service|Registration failed|AbortError|permission denied|Push API in incognito/i,
+    );
     await button.click();
     const outcome = await waitFor(
       'a subscription or an error',
@@ -187,5 +203,23 @@ storage: { path: ./data, minFreeBytes: 1MB }
     );
     t.diagnostic(`subscribing in headless Chromium: ${outcome}`);
     assert.ok(outcome === 'error' || outcome === 'subscribed', outcome);
+  });
+
+  test('the System page lists the webhooks and sends a test to one', async () => {
+    await page.goto(`${vigil.url}/#/system`);
+    const section = page.locator('section[aria-label="Webhooks"]');
+    await section.waitFor();
+    assert.match(await section.innerText(), /chat/);
+    assert.doesNotMatch(await section.innerText(), /secret-path/, 'the path may hold a token: not shown');
+    await section.locator('button:has-text("Send a test")').click();
+    const result = page.locator('[data-testid="webhook-test-result"]');
+    await result.waitFor();
+    assert.match(await result.innerText(), /Test to chat: delivered \(HTTP 204\)/);
+    assert.equal(hooked.length, 1);
+    assert.equal((JSON.parse(hooked[0] ?? '{}') as { kind: string }).kind, 'test');
+    await section.locator('table[aria-label="Latest deliveries"] td:has-text("test")').waitFor();
+    mkdirSync(GUIDE_IMAGES, { recursive: true });
+    await section.screenshot({ path: join(GUIDE_IMAGES, 'notifications-webhooks.jpg'), quality: 80 });
+    assert.deepEqual(watched.unexpectedErrors(), []);
   });
 });

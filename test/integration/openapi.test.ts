@@ -555,6 +555,7 @@ notify:
     assert.equal((await call('DELETE', `/api/events/${event.id}`)).status, 204);
     assert.equal((await call('DELETE', `/api/events/${event.id}`)).status, 404);
     // Alert delivery: the webhook test button and log, a browser's push subscription.
+    assert.equal((await call('GET', '/api/notify/webhooks')).status, 200);
     assert.equal((await call('POST', '/api/notify/webhooks/hook/test')).status, 200);
     assert.equal((await call('POST', '/api/notify/webhooks/nope/test')).status, 404);
     assert.equal((await call('GET', '/api/notify/deliveries?state=pending')).status, 200);

@@ -3,7 +3,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { AlertView } from '../../src/contract/alerts.js';
-import type { WebhookBody, WebhookDeliveryList, WebhookDeliveryView } from '../../src/contract/notify.js';
+import type {
+  WebhookBody,
+  WebhookDeliveryList,
+  WebhookDeliveryView,
+  WebhookList,
+} from '../../src/contract/notify.js';
 import { verifyWebhookSignature } from '../../src/notify/signature.js';
 import { closeServer, listenLocal } from '../helpers/local-server.js';
 import { apiFetch, getJson, startTestVigil, tempDir, waitFor, type TestVigil } from '../helpers/vigil.js';
@@ -235,11 +240,17 @@ ${hooks}
     assert.equal(((await failed.json()) as WebhookDeliveryView).state, 'failed');
   });
 
-  test('the log never shows the secret', async () => {
+  test('neither the log nor the list of webhooks shows the secret or a path', async () => {
     const res = await apiFetch(`${vigil.url}/api/notify/deliveries`);
     const text = await res.text();
     assert.ok(text.includes('"deliveries"'));
     assert.ok(!text.includes(SECRET));
+    const list = await apiFetch(`${vigil.url}/api/notify/webhooks`);
+    const listed = await list.text();
+    assert.ok(!listed.includes(SECRET) && !listed.includes('/ok') && !listed.includes('receiver-token'));
+    const hooks = (JSON.parse(listed) as WebhookList).webhooks;
+    assert.deepEqual(hooks[0], { id: 'ok', origin: `http://127.0.0.1:${port}`, timeoutMs: 1000 });
+    assert.equal(hooks.length, Object.keys(behaviours).length);
     const failedOnly = await getJson<WebhookDeliveryList>(`${vigil.url}/api/notify/deliveries?state=failed`);
     assert.ok(failedOnly.body.deliveries.length >= 2);
     assert.ok(failedOnly.body.deliveries.every((d) => d.state === 'failed'));

@@ -38,6 +38,9 @@ import type {
   PushSubscriptionBody,
   PushSubscriptionList,
   PushSubscriptionView,
+  WebhookDeliveryList,
+  WebhookDeliveryView,
+  WebhookList,
 } from '@contract/notify';
 
 /** An API error as the server words it: the code for logic, the message for people. */
@@ -274,6 +277,11 @@ export const api = {
       'GET',
       `/api/cameras/${cameraId}/recordings?from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}`,
     ),
+  webhooks: () => request<WebhookList>('GET', '/api/notify/webhooks').then((r) => r.webhooks),
+  webhookDeliveries: () =>
+    request<WebhookDeliveryList>('GET', '/api/notify/deliveries?limit=20').then((r) => r.deliveries),
+  testWebhook: (id: string) =>
+    request<WebhookDeliveryView>('POST', `/api/notify/webhooks/${encodeURIComponent(id)}/test`),
   pushKey: () => request<PushKeyResponse>('GET', '/api/push/key'),
   pushSubscriptions: () =>
     request<PushSubscriptionList>('GET', '/api/push/subscriptions').then((r) => r.subscriptions),

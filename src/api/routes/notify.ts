@@ -9,6 +9,7 @@ import type {
   WebhookDeliveryList,
   WebhookDeliveryState,
   WebhookDeliveryView,
+  WebhookList,
 } from '../../contract/notify.js';
 import type { NotifyServices } from '../../notify/index.js';
 import type { Clock } from '../../time/clock.js';
@@ -20,6 +21,7 @@ import {
   pushSubscriptionView,
   webhookDeliveryList,
   webhookDeliveryView,
+  webhookList,
 } from '../response-schemas.js';
 
 const tags: Tag[] = ['alerts'];
@@ -107,6 +109,21 @@ function testAlert(webhookId: string, nowMs: number): WebhookAlert {
 export function notifyRoutes(ctx: NotifyRouteDeps): FastifyPluginAsync {
   const { notify, clock } = ctx;
   return async (app) => {
+    app.get(
+      '/api/notify/webhooks',
+      {
+        schema: {
+          operationId: 'listWebhooks',
+          summary: 'The configured webhooks',
+          description: 'Ids and origins of notify.webhooks; secrets, paths and queries are never shown.',
+          tags,
+          response: { 200: json(webhookList) },
+        },
+        config: { access: { permission: 'settings.manage' } },
+      },
+      async (): Promise<WebhookList> => ({ webhooks: notify.webhooks.list() }),
+    );
+
     app.get<{ Querystring: DeliveriesQuery }>(
       '/api/notify/deliveries',
       {
