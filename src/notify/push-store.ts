@@ -2,6 +2,12 @@ import type { PushSubscriptionBody, PushSubscriptionView } from '../contract/not
 import { VigilError } from '../errors/catalogue.js';
 import type { Db } from '../storage/db.js';
 
+/**
+ * Browsers one user may have notified: more than anyone carries, few enough that a script
+ * subscribing endpoints in a loop cannot make every alert cost thousands of requests.
+ */
+export const MAX_SUBSCRIPTIONS_PER_USER = 20;
+
 /** A subscription as the sender needs it. */
 export interface StoredSubscription {
   id: number;
@@ -45,7 +51,8 @@ export class PushStore {
   /**
    * Keeps the subscription for the user. The same endpoint again (the browser subscribed anew,
    * or another person signed in on it) replaces the old row: a browser gets an alert once, and
-   * only for whoever enabled notifications on it last.
+   * only for whoever enabled notifications on it last. Past MAX_SUBSCRIPTIONS_PER_USER the user's
+   * oldest subscription goes (likely a browser long gone).
    */
   async subscribe(userId: number, body: PushSubscriptionBody, nowMs: number): Promise<PushSubscriptionView> {
     checkSubscription(body);
@@ -64,6 +71,17 @@ export class PushStore {
         })
         .returning('id')
         .executeTakeFirstOrThrow();
+      const kept = trx
+        .selectFrom('push_subscriptions')
+        .select('id')
+        .where('user_id', '=', userId)
+        .orderBy('id', 'desc')
+        .limit(MAX_SUBSCRIPTIONS_PER_USER);
+      await trx
+        .deleteFrom('push_subscriptions')
+        .where('user_id', '=', userId)
+        .where('id', 'not in', kept)
+        .execute();
       return { id: row.id, endpoint: body.endpoint, label, createdAtMs: nowMs };
     });
   }

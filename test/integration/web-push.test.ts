@@ -217,6 +217,24 @@ notify: { pushContact: "${CONTACT}" }
     await vigil.auth.store.updateUser(elsewhere.id, { disabled: false });
   });
 
+  test('a user keeps at most 20 browsers: the oldest goes', async () => {
+    const auditor = person('auditor');
+    const endpoints = Array.from({ length: 21 }, (_, i) => `${service.origin}/push/many-${i}`);
+    for (const endpoint of endpoints) {
+      const res = await call(auditor, 'POST', '/api/push/subscriptions', {
+        endpoint,
+        keys: auditor.keys.json,
+      });
+      assert.equal(res.statusCode, 201);
+    }
+    const list = (await call(auditor, 'GET', '/api/push/subscriptions')).json() as PushSubscriptionList;
+    assert.equal(list.subscriptions.length, 20);
+    assert.deepEqual(
+      list.subscriptions.map((s) => s.endpoint),
+      endpoints.slice(1),
+    );
+  });
+
   test("nobody removes another user's subscription", async () => {
     const guardsId = person('guard').subscription?.id as number;
     const res = await call(person('elsewhere'), 'DELETE', `/api/push/subscriptions/${guardsId}`);
