@@ -25,6 +25,7 @@ const belowApi = [
   'evidence',
   'export',
   'rules',
+  'notify',
   'contract',
 ];
 
@@ -91,15 +92,28 @@ const layers = {
   evidence: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'events', 'approvals', 'contract'],
   // Signed export bundles: the copy export, transforms, manifest, signature, zip, share links, verify;
   // an unmasked bundle is an approvable action.
-  export: ['errors', 'time', 'media', 'config', 'storage', 'audit', 'auth', 'recording', 'approvals', 'contract'],
+  export: [
+    'errors',
+    'time',
+    'media',
+    'config',
+    'storage',
+    'audit',
+    'auth',
+    'recording',
+    'approvals',
+    'contract',
+  ],
   // Rules: scene facts from the event bus to alerts, kept in storage, sent through events' MQTT bridge.
   rules: ['errors', 'time', 'config', 'storage', 'audit', 'events', 'contract'],
+  // Alert delivery: webhooks and Web Push; push reads users and their camera grants (auth).
+  notify: ['errors', 'time', 'config', 'storage', 'auth', 'contract'],
   // Routes over every module below them.
   api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.
   app: [...belowApi, 'api'],
   // Backup and restore of what cannot be rebuilt from recordings: database, secret key, config.
-  backup: ['errors', 'time', 'config', 'storage', 'auth', 'contract'],
+  backup: ['errors', 'time', 'config', 'storage', 'auth', 'notify', 'contract'],
   cli: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'backup', 'export', 'app', 'contract'],
 };
 

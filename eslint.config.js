@@ -37,6 +37,11 @@ export default tseslint.config(
     },
   },
   {
+    // The service worker is plain JavaScript served as it is (web/public), in the worker's scope.
+    files: ['web/public/**/*.js'],
+    languageOptions: { globals: globals.serviceworker, sourceType: 'script' },
+  },
+  {
     files: ['web/src/**/*.{ts,tsx}'],
     languageOptions: { globals: globals.browser },
     plugins: { 'react-hooks': reactHooks },

@@ -14,6 +14,7 @@ import type { VigilMetrics } from '../metrics/vigil-metrics.js';
 import type { AddressAllowList } from '../auth/permissions.js';
 import type { MaskService } from '../privacy/mask-service.js';
 import type { PlaybackService } from '../recording/playback.js';
+import type { NotifyServices } from '../notify/index.js';
 import type { MotionIndex } from '../storage/motion-index.js';
 import type { SystemStatus } from '../system/system-status.js';
 import type { Clock } from '../time/clock.js';
@@ -49,6 +50,8 @@ export interface ApiServices {
   evidence: EvidenceService;
   /** Rules (/api/rules) and alerts (/api/alerts). */
   rules: RuleService;
+  /** Alert delivery: the webhook log and test, Web Push subscriptions. */
+  notify: NotifyServices;
   analytics: AnalyticsService;
   motion: MotionIndex;
   /** Privacy masks: what each caller gets blacked out, and lifts. */

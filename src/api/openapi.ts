@@ -162,6 +162,7 @@ export const TAGS = [
   { name: 'approvals', description: 'Four-eyes approval of sensitive actions.' },
   { name: 'exports', description: 'Signed export bundles, share links and bundle verification.' },
   { name: 'notifications', description: 'The push WebSocket: events, motion, counts, camera status.' },
+  { name: 'alerts', description: 'Alert delivery: the webhook delivery log, Web Push subscriptions.' },
   { name: 'api', description: 'This description.' },
 ] as const;
 

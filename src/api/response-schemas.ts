@@ -37,6 +37,14 @@ import type {
 } from '../contract/exports.js';
 import type { HeatMap } from '../contract/scene.js';
 import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '../contract/system.js';
+import type {
+  WebhookList,
+  PushKeyResponse,
+  PushSubscriptionList,
+  PushSubscriptionView,
+  WebhookDeliveryList,
+  WebhookDeliveryView,
+} from '../contract/notify.js';
 import { errorCatalogue, type VigilError } from '../errors/catalogue.js';
 
 /**
@@ -963,6 +971,76 @@ export const alertsReviewed = closed(
   'AlertsReviewed',
 );
 
+// --- webhooks and Web Push ---------------------------------------------------------------------
+
+export const webhookList = closed(
+  {
+    webhooks: Type.Array(
+      closed({
+        id: Type.String({ description: 'notify.webhooks[].id' }),
+        origin: Type.String({ description: 'Scheme, host and port of its URL; never the path or query.' }),
+        timeoutMs: Type.Integer(),
+      }),
+      { description: 'In the order of the config file.' },
+    ),
+  },
+  'The configured webhooks, without their secrets.',
+  'WebhookList',
+);
+
+export const webhookDeliveryView = closed(
+  {
+    id: Type.Integer(),
+    webhookId: Type.String({ description: 'notify.webhooks[].id' }),
+    alertId: Type.Integer({ description: 'The alert delivered (its id; 0 for the test button).' }),
+    attemptCount: count('Attempts made so far (at most 5).'),
+    state: oneOf(
+      ['pending', 'delivered', 'failed'] as const,
+      '`pending` until 2xx, a refusal, or 5 attempts.',
+    ),
+    lastStatus: nullable(Type.Integer({ description: 'HTTP status of the last answer; null: none came.' })),
+    lastError: nullable(Type.String({ description: 'What went wrong the last time.' })),
+    nextAttemptAtMs: nullable(ms('When the next attempt is due (pending only).')),
+    createdAtMs: Type.Number(),
+    updatedAtMs: Type.Number(),
+  },
+  'One alert sent to one webhook.',
+  'WebhookDeliveryView',
+);
+
+export const webhookDeliveryList = closed(
+  { deliveries: Type.Array(ref(webhookDeliveryView), { description: 'Newest first.' }) },
+  'The webhook delivery log.',
+  'WebhookDeliveryList',
+);
+
+export const pushKeyResponse = closed(
+  {
+    publicKey: Type.String({
+      description: "The VAPID public key, base64url: pushManager.subscribe's applicationServerKey.",
+    }),
+  },
+  "The key browsers subscribe to this Vigil's push messages with.",
+  'PushKeyResponse',
+);
+
+export const pushSubscriptionView = closed(
+  {
+    id: Type.Integer(),
+    endpoint: Type.String({ description: "The push service's URL for this browser." }),
+    label: Type.String({ description: 'What the user calls this browser.' }),
+    createdAtMs: Type.Number(),
+  },
+  "A browser's push subscription.",
+  'PushSubscriptionView',
+);
+
+export const pushSubscriptionList = closed(
+  { subscriptions: Type.Array(ref(pushSubscriptionView), { description: 'Oldest first.' }) },
+  "The caller's own push subscriptions.",
+  'PushSubscriptionList',
+);
+
 /** The named schemas, for Fastify's addSchema: each becomes components.schemas.<$id>. */
 export const namedSchemas = [
   apiErrorBody,
@@ -1011,6 +1089,12 @@ export const namedSchemas = [
   alertView,
   alertsPage,
   alertsReviewed,
+  webhookList,
+  webhookDeliveryView,
+  webhookDeliveryList,
+  pushKeyResponse,
+  pushSubscriptionView,
+  pushSubscriptionList,
 ];
 
 // --- the proof ------------------------------------------------------------------------------
@@ -1065,4 +1149,10 @@ export type SchemasMatchContract = [
   Expect<Same<Static<typeof alertView>, AlertView>>,
   Expect<Same<Static<typeof alertsPage>, AlertsPage>>,
   Expect<Same<Static<typeof alertsReviewed>, AlertsReviewed>>,
+  Expect<Same<Static<typeof webhookList>, WebhookList>>,
+  Expect<Same<Static<typeof webhookDeliveryView>, WebhookDeliveryView>>,
+  Expect<Same<Static<typeof webhookDeliveryList>, WebhookDeliveryList>>,
+  Expect<Same<Static<typeof pushKeyResponse>, PushKeyResponse>>,
+  Expect<Same<Static<typeof pushSubscriptionView>, PushSubscriptionView>>,
+  Expect<Same<Static<typeof pushSubscriptionList>, PushSubscriptionList>>,
 ];

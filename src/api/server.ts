@@ -32,6 +32,7 @@ import { liveRoutes } from './routes/live.js';
 import { mediaRoutes } from './routes/media.js';
 import { redactedExportRoutes } from './routes/redacted-export.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { notifyRoutes } from './routes/notify.js';
 import { sessionRoutes } from './routes/session.js';
 import { systemRoutes } from './routes/system.js';
 import { userRoutes } from './routes/users.js';
@@ -200,6 +201,7 @@ export async function buildServer(
   await app.register(evidenceRoutes({ evidence: services.evidence, approvals: services.approvals }));
   await app.register(approvalRoutes({ approvals: services.approvals }));
   await app.register(ruleRoutes({ rules: services.rules, masks: services.masks, clock }));
+  await app.register(notifyRoutes({ notify: services.notify, clock }));
   await app.register(
     wsRoutes({
       bus: services.events.bus,

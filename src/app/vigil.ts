@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Agent } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { startAnalytics } from '../analytics/start.js';
@@ -23,6 +24,7 @@ import { EvidenceService } from '../evidence/evidence-service.js';
 import { ExportService } from '../export/service.js';
 import { ffmpegWarning, locateFfmpeg, type FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { VigilMetrics } from '../metrics/vigil-metrics.js';
+import { startNotify, type NotifyServices } from '../notify/index.js';
 import { LiftStore } from '../privacy/lift-store.js';
 import { maskStill } from '../privacy/mask-overlay.js';
 import { MaskService } from '../privacy/mask-service.js';
@@ -57,6 +59,10 @@ export interface VigilOptions {
   maskedIdleStopMs?: number;
   /** Webhook and Web Push delivery of alerts; absent: those rule actions are logged as unavailable. */
   alertDelivery?: AlertDelivery;
+  /** The first webhook retry's wait (tests shorten it; default 15 s). */
+  webhookRetryBaseMs?: number;
+  /** TLS settings towards Web Push services (tests trust their own local service). */
+  pushAgent?: Agent;
 }
 
 export interface RunningVigil {
@@ -78,6 +84,11 @@ export interface RunningVigil {
   evidence: EvidenceService;
   /** Rules and their alerts; scene facts on events.bus ('scene') feed them. */
   rules: RuleService;
+  /**
+   * Alert delivery. The rules engine's `delivery` is this object: notify.webhook(id, alert) and
+   * notify.push(alert) (AlertDelivery in src/notify/index.ts).
+   */
+  notify: NotifyServices;
   close(): Promise<void>;
 }
 
@@ -241,6 +252,21 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       record: auth.record,
       approvals,
     });
+    // Before the rules that use it; pending webhook deliveries resume here.
+    const notify = modules.add(
+      await startNotify({
+        db: storage.db,
+        storageRoot: storage.root,
+        config: config.notify,
+        site: config.site.name,
+        version,
+        clock,
+        log,
+        getUser: (id) => auth.store.getUser(id),
+        ...(opts.webhookRetryBaseMs !== undefined ? { webhookRetryBaseMs: opts.webhookRetryBaseMs } : {}),
+        ...(opts.pushAgent ? { pushAgent: opts.pushAgent } : {}),
+      }),
+    );
     const rules = modules.add(
       new RuleService({
         db: storage.db,
@@ -262,7 +288,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
             masks.allMasks(cameraId),
           ),
         record: auth.record,
-        ...(opts.alertDelivery ? { delivery: opts.alertDelivery } : {}),
+        delivery: opts.alertDelivery ?? notify,
       }),
     );
     await rules.start();
@@ -382,6 +408,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           approvals,
           evidence,
           rules,
+          notify,
           analytics,
           motion: storage.motion,
           masks,
@@ -413,6 +440,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       approvals,
       evidence,
       rules,
+      notify,
       close: () => {
         closing ??= modules.stopAll();
         return closing;

@@ -14,6 +14,7 @@ import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SECRET_KEY_FILE } from '../auth/secrets.js';
 import { SIGNING_KEY_FILE } from '../auth/signing-key.js';
+import { VAPID_KEY_FILE } from '../notify/vapid.js';
 import { VigilError } from '../errors/catalogue.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../storage/file-modes.js';
 import { migrations } from '../storage/migrations.js';
@@ -76,7 +77,7 @@ function copyPrivate(from: string, to: string): void {
  * a name like '../../etc/x' must not make restore write outside storage.path.
  */
 const BACKUP_FILE_NAME =
-  /^(index\.sqlite|secret\.key|signing\.key|config\.yaml|tls\/[A-Za-z0-9][A-Za-z0-9._-]*)$/;
+  /^(index\.sqlite|secret\.key|signing\.key|vapid\.json|config\.yaml|tls\/[A-Za-z0-9][A-Za-z0-9._-]*)$/;
 
 export interface BackupRequest {
   storageRoot: string;
@@ -126,8 +127,9 @@ export async function backupInstallation(request: BackupRequest): Promise<Backup
   }
   const names = [INDEX_FILE];
   // The signing key too: a restored installation must sign with the key its public half was
-  // handed out as, or its new bundles would not match what recipients keep.
-  for (const keyFile of [SECRET_KEY_FILE, SIGNING_KEY_FILE]) {
+  // handed out as, or its new bundles would not match what recipients keep. The VAPID key
+  // likewise: browsers subscribed with its public half.
+  for (const keyFile of [SECRET_KEY_FILE, SIGNING_KEY_FILE, VAPID_KEY_FILE]) {
     const keyPath = join(storageRoot, keyFile);
     if (!existsSync(keyPath)) continue;
     copyPrivate(keyPath, join(outDir, keyFile));
@@ -241,6 +243,7 @@ export function restoreInstallation(backupDir: string, storageRoot: string, nowM
     `${INDEX_FILE}-shm`,
     SECRET_KEY_FILE,
     SIGNING_KEY_FILE,
+    VAPID_KEY_FILE,
   ])
     moveAside(name);
   const restoresTls = manifest.files.some((f) => f.name.startsWith(`${TLS_DIR}/`));

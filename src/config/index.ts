@@ -37,6 +37,7 @@ export type {
   RtspTransport,
   CameraValidation,
 } from './normalise.js';
+export type { NotifyConfig, WebhookConfig } from './notify.js';
 export { formatProblems } from './problems.js';
 export type { ConfigProblem } from './problems.js';
 export {

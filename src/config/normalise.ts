@@ -26,6 +26,7 @@ import {
   StreamSchema,
   VigilConfigSchema,
 } from './schema.js';
+import { normaliseNotify, type NotifyConfig } from './notify.js';
 import { polygonProblem } from './polygon.js';
 import { normaliseRule, ruleProblems } from './rules.js';
 import { parseSize } from './size.js';
@@ -252,6 +253,8 @@ export interface VigilConfig {
   /** Undefined: no security limits set. */
   readonly security?: SecurityConfig;
   readonly approvals: ApprovalsConfig;
+  /** Webhooks and Web Push. */
+  readonly notify: NotifyConfig;
   readonly cameras: readonly CameraConfig[];
   /** Rules from the file (read-only through the API), defaults filled in. */
   readonly rules: readonly RuleDefinition[];
@@ -862,6 +865,7 @@ export function normaliseConfig(
   const mqttInput = defaulted['mqtt'];
   const mqtt = mqttInput === undefined ? undefined : normaliseMqtt(mqttInput, problems);
   const security = normaliseSecurity(defaulted['security'], problems);
+  const notify = normaliseNotify(defaulted['notify'], problems);
 
   const analyticsInput = defaulted['analytics'];
   const analytics = Value.Check(AnalyticsSchema, analyticsInput)
@@ -885,7 +889,8 @@ export function normaliseConfig(
     !Value.Check(ApprovalsSchema, approvals) ||
     !Value.Check(SiteSchema, site) ||
     (mqttInput !== undefined && !mqtt) ||
-    !security
+    !security ||
+    !notify
   ) {
     return { problems };
   }
@@ -906,6 +911,7 @@ export function normaliseConfig(
     ...(mqtt ? { mqtt } : {}),
     ...(security.cameraNetworks ? { security } : {}),
     approvals: { require: present(approvals.require), expiryMs: present(approvals.expiryMs) },
+    notify,
     cameras,
     rules,
   };

@@ -1067,6 +1067,77 @@ export const RuleSchema = Type.Object(
   },
 );
 
+export const WEBHOOK_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$';
+
+export const WebhookSchema = Type.Object(
+  {
+    id: Type.String({
+      pattern: WEBHOOK_ID_PATTERN,
+      description: "The webhook's name, used by rules' `webhook` actions and in the delivery log.",
+    }),
+    url: Type.String({
+      minLength: 1,
+      maxLength: 2000,
+      description:
+        'Where alerts are POSTed, `http://` or `https://`. Redirects are not followed (a 3xx answer fails ' +
+        'the delivery).',
+    }),
+    secret: Type.String({
+      minLength: 16,
+      maxLength: 512,
+      description:
+        'Key of the `X-Vigil-Signature` HMAC-SHA256 the receiver checks (docs/ref/webhooks.md); at least 16 ' +
+        'characters. Use `${VAR}` to keep it out of the file. Never logged.',
+    }),
+    headers: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }), Type.String({ maxLength: 2000 }), {
+        description:
+          'Extra request headers, e.g. `Authorization: Bearer ${HOOK_TOKEN}`. Not `Content-Type`, ' +
+          '`Content-Length`, `Host` or `X-Vigil-…`, which Vigil sets.',
+      }),
+    ),
+    timeoutMs: optional(
+      Type.Integer({
+        minimum: 1000,
+        maximum: 60000,
+        default: 10000,
+        description:
+          'How long one attempt may take, connection to last byte; then it counts as failed and is retried.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'One receiver of alerts as signed JSON POSTs.' },
+);
+
+export const NotifySchema = Type.Object(
+  {
+    webhooks: optional(
+      Type.Array(WebhookSchema, {
+        default: [],
+        description:
+          'Receivers rules can send alerts to (action `webhook`). Failed attempts are retried with backoff ' +
+          'for about 10 minutes; the delivery log is `GET /api/notify/deliveries`.',
+      }),
+    ),
+    pushContact: optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 500,
+        pattern: '^(mailto:|https://)',
+        default: 'mailto:vigil@localhost.invalid',
+        description:
+          "A `mailto:` or `https://` address the browsers' push services may contact about this installation " +
+          '(the VAPID subject). Some push services refuse messages without a real one.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    default: {},
+    description: 'Delivering alerts: webhooks, and Web Push to the browsers and phones users enable.',
+  },
+);
+
 export const VigilConfigSchema = Type.Object(
   {
     site: Type.Optional(SiteSchema),
@@ -1086,6 +1157,7 @@ export const VigilConfigSchema = Type.Object(
           'Rules managed by this file: read-only through the API; rules made through the API are stored in the database.',
       }),
     ),
+    notify: optional(NotifySchema),
     cameras: Type.Optional(
       Type.Array(CameraSchema, {
         default: [],
@@ -1104,5 +1176,6 @@ export type CameraConfigInput = Static<typeof CameraSchema>;
 export type StreamConfigInput = Static<typeof StreamSchema>;
 export type DetectConfigInput = Static<typeof DetectSchema>;
 export type MqttConfigInput = Static<typeof MqttSchema>;
+export type WebhookConfigInput = Static<typeof WebhookSchema>;
 export type PrivacyConfigInput = Static<typeof PrivacySchema>;
 export type RuleConfigInput = Static<typeof RuleSchema>;

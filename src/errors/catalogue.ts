@@ -175,6 +175,16 @@ export const errorCatalogue = {
     httpStatus: 400,
     summary: 'The file is not a Vigil export bundle (a zip or folder with manifest, signature, key, video).',
   },
+  WEBHOOK_NOT_FOUND: { httpStatus: 404, summary: 'No webhook has this id in notify.webhooks.' },
+  PUSH_SUBSCRIPTION_NOT_FOUND: {
+    httpStatus: 404,
+    summary: 'You have no push subscription with this id (it may have expired at the push service).',
+  },
+  PUSH_KEY_INVALID: {
+    httpStatus: 500,
+    summary:
+      'The Web Push (VAPID) key file is damaged; restore it from a backup or delete it to make a new one.',
+  },
   TLS_INVALID: {
     httpStatus: 500,
     summary: 'TLS cannot start: the certificate or key is unreadable or mismatched, or openssl is missing.',

@@ -455,4 +455,39 @@ export const migrations: Record<string, Migration> = {
         ) STRICT`.execute(db);
     },
   },
+  '0016_notify': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // One alert sent to one webhook (src/notify/webhooks.ts). A row is written before the first
+      // attempt, so a delivery still pending when Vigil stops is attempted again after the start.
+      await sql`
+        CREATE TABLE webhook_deliveries (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          webhook_id TEXT NOT NULL,                    -- notify.webhooks[].id
+          alert_id INTEGER NOT NULL,                   -- alerts.id; 0 for the test button's alerts
+          body TEXT NOT NULL,                          -- the exact JSON POSTed, the same at every attempt
+          attempt_count INTEGER NOT NULL DEFAULT 0 CHECK (attempt_count >= 0),
+          state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+          last_status INTEGER,                         -- HTTP status of the last answer; NULL: none came
+          last_error TEXT,                             -- what went wrong last, in words
+          next_attempt_at_ms INTEGER,                  -- UTC ms the next attempt is due; NULL once final
+          created_at_ms INTEGER NOT NULL,
+          updated_at_ms INTEGER NOT NULL
+        ) STRICT`.execute(db);
+      await sql`CREATE INDEX webhook_deliveries_by_state ON webhook_deliveries (state, next_attempt_at_ms)`.execute(
+        db,
+      );
+      // A browser's Web Push subscription (RFC 8030), owned by the user signed in when it was made.
+      await sql`
+        CREATE TABLE push_subscriptions (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          endpoint TEXT NOT NULL UNIQUE,               -- the push service's URL for this browser (https)
+          p256dh TEXT NOT NULL,                        -- the browser's ECDH P-256 public key, base64url
+          auth TEXT NOT NULL,                          -- the browser's 16-byte auth secret, base64url
+          label TEXT NOT NULL,                         -- what the user calls the browser
+          created_at_ms INTEGER NOT NULL
+        ) STRICT`.execute(db);
+      await sql`CREATE INDEX push_subscriptions_by_user ON push_subscriptions (user_id)`.execute(db);
+    },
+  },
 };

@@ -223,6 +223,20 @@ export interface RuleTable {
   updated_at_ms: number;
 }
 
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  webhook_id: string;
+  alert_id: number;
+  body: string;
+  attempt_count: Generated<number>;
+  state: 'pending' | 'delivered' | 'failed';
+  last_status: number | null;
+  last_error: string | null;
+  next_attempt_at_ms: number | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
 export interface AlertTable {
   id: Generated<number>;
   rule_id: string;
@@ -242,6 +256,16 @@ export interface AlertReviewTable {
   alert_id: number;
   user_id: number;
   reviewed_at_ms: number;
+}
+
+export interface PushSubscriptionTable {
+  id: Generated<number>;
+  user_id: number;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  label: string;
+  created_at_ms: number;
 }
 
 export interface DatabaseSchema {
@@ -265,4 +289,6 @@ export interface DatabaseSchema {
   rules: RuleTable;
   alerts: AlertTable;
   alert_reviews: AlertReviewTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  push_subscriptions: PushSubscriptionTable;
 }

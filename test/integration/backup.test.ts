@@ -91,7 +91,14 @@ describe('backup and restore', { timeout: 240_000 }, () => {
       await vigil.close();
     }
     assert.equal(modeOf(backupDir), 0o700);
-    for (const name of ['index.sqlite', 'secret.key', 'signing.key', 'config.yaml', 'manifest.json']) {
+    for (const name of [
+      'index.sqlite',
+      'secret.key',
+      'signing.key',
+      'vapid.json',
+      'config.yaml',
+      'manifest.json',
+    ]) {
       assert.equal(modeOf(join(backupDir, name)), 0o600, name);
     }
     const db = new Database(join(backupDir, 'index.sqlite'), { readonly: true });

@@ -155,6 +155,9 @@ cameras:
     detect: { enabled: false, labels: [person], preCaptureMs: 2000, postCaptureMs: 1000 }
     privacy:
       masks: [{ id: gate, kind: liftable, polygon: [[0.6, 0.6], [0.9, 0.6], [0.9, 0.9]] }]
+notify:
+  # Nothing listens on the discard port: the test delivery stays pending, as a real answer may.
+  webhooks: [{ id: hook, url: "http://127.0.0.1:9/vigil", secret: "a secret for the description test" }]
 `);
     const res = await fetch(`${vigil.url}/api/openapi.json`, {
       headers: { authorization: `Bearer ${vigil.token}` },
@@ -587,6 +590,26 @@ cameras:
 
     assert.equal((await call('DELETE', `/api/events/${event.id}`)).status, 204);
     assert.equal((await call('DELETE', `/api/events/${event.id}`)).status, 404);
+    // Alert delivery: the webhook test button and log, a browser's push subscription.
+    assert.equal((await call('GET', '/api/notify/webhooks')).status, 200);
+    assert.equal((await call('POST', '/api/notify/webhooks/hook/test')).status, 200);
+    assert.equal((await call('POST', '/api/notify/webhooks/nope/test')).status, 404);
+    assert.equal((await call('GET', '/api/notify/deliveries?state=pending')).status, 200);
+    assert.equal((await call('GET', '/api/push/key')).status, 200);
+    const p256dh = Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 7)]).toString('base64url');
+    const subscribed = await call('POST', '/api/push/subscriptions', {
+      body: {
+        endpoint: 'https://push.example.org/send/abc',
+        keys: { p256dh, auth: Buffer.alloc(16, 1).toString('base64url') },
+        label: 'Phone',
+      },
+    });
+    assert.equal(subscribed.status, 201);
+    assert.equal((await call('GET', '/api/push/subscriptions')).status, 200);
+    const subscriptionId = (subscribed.json as { id: number }).id;
+    assert.equal((await call('DELETE', `/api/push/subscriptions/${subscriptionId}`)).status, 204);
+    assert.equal((await call('DELETE', `/api/push/subscriptions/${subscriptionId}`)).status, 404);
+
     assert.equal((await call('DELETE', '/api/session', { session: admin })).status, 204);
 
     assert.deepEqual(mismatches, []);

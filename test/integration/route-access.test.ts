@@ -187,6 +187,39 @@ cameras:
     assert.equal((await get('/api/events')).statusCode, 200);
   });
 
+  test("alert delivery: the webhook log is the administrators', push subscriptions each user's own", async () => {
+    const viewer = callers.find((c) => c.role === 'viewer') as Caller;
+    const operator = callers.find((c) => c.role === 'operator') as Caller;
+    const as = (caller: Caller, method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown) =>
+      vigil.server.inject({
+        method,
+        url,
+        headers: {
+          authorization: `Bearer ${caller.token}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+      });
+    assert.equal((await as(operator, 'GET', '/api/notify/deliveries')).statusCode, 403);
+    assert.equal((await as(operator, 'POST', '/api/notify/webhooks/any/test')).statusCode, 403);
+    const keys = {
+      p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 9)]).toString('base64url'),
+      auth: Buffer.alloc(16, 3).toString('base64url'),
+    };
+    const made = await as(viewer, 'POST', '/api/push/subscriptions', {
+      endpoint: 'https://push.example.org/send/viewer',
+      keys,
+    });
+    assert.equal(made.statusCode, 201);
+    const id = (JSON.parse(made.body) as { id: number }).id;
+    const theirs = JSON.parse((await as(operator, 'GET', '/api/push/subscriptions')).body) as {
+      subscriptions: unknown[];
+    };
+    assert.deepEqual(theirs.subscriptions, []);
+    assert.equal((await as(operator, 'DELETE', `/api/push/subscriptions/${id}`)).statusCode, 404);
+    assert.equal((await as(viewer, 'DELETE', `/api/push/subscriptions/${id}`)).statusCode, 204);
+  });
+
   test('no response carries a camera password', async () => {
     for (const route of vigil.server.vigilRoutes.filter((r) => isApi(r) && r.method === 'GET')) {
       for (const camera of ['cam', 'secret']) {

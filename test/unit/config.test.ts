@@ -64,6 +64,7 @@ test('an empty file gives every default', () => {
     ingest: { retryInitialMs: 1000, retryMaxMs: 5000, stallTimeoutMs: 10000 },
     approvals: { require: ['evidence.unlock'], expiryMs: 86_400_000 },
     analytics: { detector: { backend: 'auto', threads: 2 } },
+    notify: { webhooks: [], pushContact: 'mailto:vigil@localhost.invalid' },
     cameras: [],
     rules: [],
   });

@@ -36,6 +36,15 @@ import type { ApprovalList, ApprovalOutcome, ApprovalView } from '@contract/appr
 import type { EvidenceLockList, EvidenceLockView } from '@contract/evidence';
 import type { AlertsPage, AlertsReviewed, AlertView } from '@contract/alerts';
 import type { RuleDefinition, RulesList, RuleView } from '@contract/rules';
+import type {
+  PushKeyResponse,
+  PushSubscriptionBody,
+  PushSubscriptionList,
+  PushSubscriptionView,
+  WebhookDeliveryList,
+  WebhookDeliveryView,
+  WebhookList,
+} from '@contract/notify';
 
 /** An API error as the server words it: the code for logic, the message for people. */
 export class ApiError extends Error {
@@ -325,6 +334,17 @@ export const api = {
       'GET',
       `/api/cameras/${cameraId}/recordings?from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}`,
     ),
+  webhooks: () => request<WebhookList>('GET', '/api/notify/webhooks').then((r) => r.webhooks),
+  webhookDeliveries: () =>
+    request<WebhookDeliveryList>('GET', '/api/notify/deliveries?limit=20').then((r) => r.deliveries),
+  testWebhook: (id: string) =>
+    request<WebhookDeliveryView>('POST', `/api/notify/webhooks/${encodeURIComponent(id)}/test`),
+  pushKey: () => request<PushKeyResponse>('GET', '/api/push/key'),
+  pushSubscriptions: () =>
+    request<PushSubscriptionList>('GET', '/api/push/subscriptions').then((r) => r.subscriptions),
+  subscribePush: (body: PushSubscriptionBody) =>
+    request<PushSubscriptionView>('POST', '/api/push/subscriptions', body),
+  unsubscribePush: (id: number) => request<void>('DELETE', `/api/push/subscriptions/${id}`),
 };
 
 /** A redacted MP4 of a range (faces or everyone but one event's person pixelated), as a file to save. */

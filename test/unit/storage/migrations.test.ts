@@ -210,6 +210,25 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
       assert.equal(dog.zones_json, '["Lawn"]');
     },
   },
+  '0015_rules_alerts': {
+    insert: [
+      `INSERT INTO rules (id, definition_json, created_by, created_at_ms, updated_at_ms)
+       VALUES ('night-gate', '{"name":"Gate at night"}', 'admin', 1, 2)`,
+      `INSERT INTO alerts (rule_id, rule_name, camera_id, event_id, kind, summary, time_ms, snapshot_path,
+        clip_start_ms, clip_end_ms, created_at_ms)
+       VALUES ('night-gate', 'Gate at night', 'yard', NULL, 'zone-entered', 'person entered Gate', 5000, NULL,
+        0, 9000, 5001)`,
+      `INSERT INTO alert_reviews (alert_id, user_id, reviewed_at_ms) VALUES (1, 1, 6000)`,
+    ],
+    check: async (db) => {
+      const rule = await db.selectFrom('rules').selectAll().executeTakeFirstOrThrow();
+      assert.equal(rule.id, 'night-gate');
+      const alert = await db.selectFrom('alerts').selectAll().executeTakeFirstOrThrow();
+      assert.equal(alert.summary, 'person entered Gate');
+      const review = await db.selectFrom('alert_reviews').selectAll().executeTakeFirstOrThrow();
+      assert.equal(review.reviewed_at_ms, 6000);
+    },
+  },
 };
 
 async function scopesOf(db: Db, hash: string): Promise<string[] | null> {

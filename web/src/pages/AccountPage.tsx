@@ -1,9 +1,10 @@
-import { useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { TokenView } from '@contract/auth';
 import { api } from '../api';
 import type { CreatedToken } from '@contract/auth';
 import { FormError, PASSWORD_HINT } from '../components/FormError';
 import { formatDateTime } from '../format';
+import { currentSubscription, disableNotifications, enableNotifications, pushSupported } from '../pwa';
 import { useSession } from '../session';
 import { usePoll } from '../usePoll';
 
@@ -27,6 +28,7 @@ export function AccountPage() {
       <div className="cards">
         <PasswordCard />
         <SignOutEverywhereCard />
+        <NotificationsCard />
       </div>
       <TokensSection />
     </section>
@@ -149,6 +151,103 @@ function SignOutEverywhereCard() {
           Sign out everywhere
         </button>
       </p>
+    </div>
+  );
+}
+
+/** A guess at what the person calls this browser, for the list of their notified devices. */
+function browserLabel(): string {
+  const agent = navigator.userAgent;
+  const device = /Android/.test(agent) ? 'Android' : /iPhone|iPad/.test(agent) ? 'iPhone' : 'Computer';
+  const browser = /Firefox\//.test(agent)
+    ? 'Firefox'
+    : /Edg\//.test(agent)
+      ? 'Edge'
+      : /Chrome\//.test(agent)
+        ? 'Chrome'
+        : 'Safari';
+  return `${browser} on ${device}`;
+}
+
+/** Alerts of rules with a push action, shown by this browser even when no Vigil tab is open. */
+function NotificationsCard() {
+  const subscriptions = usePoll(api.pushSubscriptions, 60_000);
+  const [endpoint, setEndpoint] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    void currentSubscription().then((s) => setEndpoint(s?.endpoint ?? null));
+  }, []);
+
+  const list = subscriptions.data ?? [];
+  const here = list.find((s) => s.endpoint === endpoint) ?? null;
+  const run = async (action: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+      setEndpoint((await currentSubscription())?.endpoint ?? null);
+      subscriptions.refresh();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="card" aria-label="Notifications">
+      <h2>Notifications</h2>
+      <p>
+        Alerts of rules that notify, on this browser or phone, for the cameras you may see. Installed on a
+        phone (Add to Home screen), Vigil shows them like any app.
+      </p>
+      {!pushSupported() && (
+        <p className="muted">
+          This browser cannot receive them here: open Vigil over HTTPS in a current browser.
+        </p>
+      )}
+      <FormError error={error} />
+      <p>
+        {here ? (
+          <button
+            type="button"
+            className="ghost"
+            disabled={busy}
+            onClick={() => void run(() => disableNotifications(here.id))}
+          >
+            Turn off notifications here
+          </button>
+        ) : (
+          <button
+            type="button"
+            disabled={busy || !pushSupported()}
+            onClick={() => void run(() => enableNotifications(browserLabel()))}
+          >
+            Enable notifications
+          </button>
+        )}
+      </p>
+      {list.length > 0 && (
+        <ul className="plain" aria-label="Notified browsers">
+          {list.map((s) => (
+            <li key={s.id}>
+              {s.label}
+              {s.id === here?.id ? ' (this browser)' : ''} · since {formatDateTime(s.createdAtMs)}{' '}
+              {s.id !== here?.id && (
+                <button
+                  type="button"
+                  className="ghost small"
+                  onClick={() => void run(() => api.unsubscribePush(s.id))}
+                >
+                  Remove
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
     </div>
   );
 }

@@ -4,6 +4,7 @@ import { StatusBadge } from '../components/StatusBadge';
 import { formatBytes, formatDateTime, formatDuration } from '../format';
 import { href } from '../router';
 import { usePoll } from '../usePoll';
+import { WebhooksSection } from './WebhooksSection';
 
 /** The public key export bundles are signed with: what recipients compare a bundle's key with. */
 function SigningKeyCard() {
@@ -166,6 +167,7 @@ export function SystemPage() {
           </tbody>
         </table>
       )}
+      <WebhooksSection />
       <h2>Connectivity log</h2>
       {data.connectivity.length === 0 ? (
         <p className="muted">No changes yet.</p>
