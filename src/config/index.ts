@@ -9,6 +9,7 @@ export {
   EDPB_CONTINUOUS_DAYS,
   EDPB_EVENTS_DAYS,
   privacyConfigFor,
+  sceneConfigFor,
   systemTimeZone,
 } from './normalise.js';
 export { polygonProblem } from './polygon.js';
@@ -29,6 +30,8 @@ export type {
   NormalisedPolygonConfig,
   PrivacyConfig,
   PrivacyMaskConfig,
+  SceneConfig,
+  SceneReferencePoint,
   MqttConfig,
   AudioMode,
   RtspTransport,
