@@ -230,6 +230,8 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
         cameras,
         log,
         detector: config.analytics.detector,
+        publishScene: (fact) => events.bus.publish('scene', fact),
+        counts: storage.sceneCounts,
       }),
     ).service;
     const maskPolicy = opts.maskPolicy ?? masks;

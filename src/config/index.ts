@@ -10,6 +10,7 @@ export {
   EDPB_EVENTS_DAYS,
   privacyConfigFor,
   sceneConfigFor,
+  EMPTY_SCENE,
   systemTimeZone,
 } from './normalise.js';
 export { polygonProblem } from './polygon.js';

@@ -543,11 +543,17 @@ function normalisePrivacy(
   };
 }
 
-const NO_SCENE: SceneConfig = { zones: [], lines: [], referencePoint: 'bottom-centre', objectMasks: [] };
+/** A camera without zones, lines or object masks. */
+export const EMPTY_SCENE: SceneConfig = {
+  zones: [],
+  lines: [],
+  referencePoint: 'bottom-centre',
+  objectMasks: [],
+};
 
 /** Zones, tripwires and object masks with defaults, for a camera of any origin (see CameraConfig.scene). */
 export function sceneConfigFor(camera: CameraConfig): SceneConfig {
-  return camera.scene ?? NO_SCENE;
+  return camera.scene ?? EMPTY_SCENE;
 }
 
 function points(polygon: readonly (readonly (number | undefined)[])[]): [number, number][] {

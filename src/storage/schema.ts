@@ -215,6 +215,17 @@ export interface ExportShareTable {
   last_download_at_ms: number | null;
 }
 
+export interface SceneCountTable {
+  camera_id: string;
+  kind: 'line' | 'zone';
+  target_id: string;
+  label: string;
+  direction: string;
+  bucket_start_ms: number;
+  count: number;
+  max_occupancy: number;
+}
+
 export interface DatabaseSchema {
   segments: SegmentTable;
   garbage: GarbageTable;
@@ -233,4 +244,5 @@ export interface DatabaseSchema {
   approval_requests: ApprovalRequestTable;
   export_bundles: ExportBundleTable;
   export_shares: ExportShareTable;
+  scene_counts: SceneCountTable;
 }

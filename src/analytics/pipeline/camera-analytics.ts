@@ -13,6 +13,7 @@ import {
 } from '../detector/index.js';
 import { scaleBox, standsInAny, type FrameSize, type NormalisedPolygon } from '../geometry.js';
 import { LumaDownscaler, lumaFromRgb, MotionDetector } from '../motion/index.js';
+import type { SceneWatcher } from '../scene/scene-watcher.js';
 import { Tracker, type Track } from '../tracking/index.js';
 import type { DetectorScheduler } from './detector-scheduler.js';
 import { FrameDecoder, type DecodedFrame } from './frame-decoder.js';
@@ -37,6 +38,8 @@ export interface CameraAnalyticsDeps {
   /** Where a frame of an ingest connection lies on the recording timeline (null: not recording it). */
   wallTimeOf: (connectionId: number, ticks: number) => number | null;
   onMotionPeriod: (period: MotionPeriod) => void;
+  /** Zones, tripwires and object masks; absent: none. */
+  scene?: SceneWatcher;
   /** The confirmed tracks after each detection, boxes normalised (drawn over live view). */
   onTracks?: (timeMs: number, tracks: readonly TrackObservation[], frame: FrameSize) => void;
   log: Logger;
@@ -124,6 +127,7 @@ export class CameraAnalytics {
 
   /** The stream went away: tracks end now rather than when the event manager finds them stale. */
   streamLost(timeMs: number): void {
+    this.deps.scene?.flush(timeMs);
     for (const track of this.tracker.flush())
       this.deps.events.trackEnded(this.deps.cameraId, track.id, timeMs);
     this.activity.stop();
@@ -215,7 +219,7 @@ export class CameraAnalytics {
         detectionsToFrame(perRegion, regions, inputSize, size),
         size,
         this.filters,
-      ).filter((d) => !standsInAny(d.box, size, privacyMasks));
+      ).filter((d) => !standsInAny(d.box, size, privacyMasks) && !this.deps.scene?.masked(d.box, size));
     }
     // Stationary tracks not looked at this time are carried as they were, so a parked car is
     // not ended for want of a look.
@@ -235,6 +239,8 @@ export class CameraAnalytics {
       { data: frame.rgb, width: frame.width, height: frame.height, timeMs },
       observations,
     );
+    // Before trackEnded: the facts of an ending track still find its event.
+    this.deps.scene?.frame(timeMs, observations, size);
     for (const track of update.ended) this.deps.events.trackEnded(this.deps.cameraId, track.id, timeMs);
     this.deps.onTracks?.(timeMs, observations, size);
   }

@@ -194,6 +194,22 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
       assert.equal(share.download_count, 0);
     },
   },
+  '0013_event_search': {
+    insert: [
+      `INSERT INTO events (camera_id, label, track_id, start_time_ms, end_time_ms, max_score, box_json, path_json,
+        zones_json, snapshot_path, crop_path, snapshot_time_ms, clip_start_ms, clip_end_ms, created_at_ms,
+        updated_at_ms)
+       VALUES ('door', 'dog', 4, 6000, 9000, 0.7, '{}', '[]', '["Gate"]', NULL, NULL, NULL, 1000, 14000, 6, 9)`,
+    ],
+    check: async (db) => {
+      const event = await db
+        .selectFrom('events')
+        .selectAll()
+        .where('label', '=', 'dog')
+        .executeTakeFirstOrThrow();
+      assert.equal(event.zones_json, '["Gate"]');
+    },
+  },
 };
 
 async function scopesOf(db: Db, hash: string): Promise<string[] | null> {
