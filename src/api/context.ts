@@ -14,6 +14,7 @@ import type { AddressAllowList } from '../auth/permissions.js';
 import type { MaskService } from '../privacy/mask-service.js';
 import type { PlaybackService } from '../recording/playback.js';
 import type { MotionIndex } from '../storage/motion-index.js';
+import type { SceneCountStore } from '../storage/scene-counts.js';
 import type { SystemStatus } from '../system/system-status.js';
 import type { Clock } from '../time/clock.js';
 import type { SessionRouteDeps } from './routes/session.js';
@@ -48,6 +49,10 @@ export interface ApiServices {
   evidence: EvidenceService;
   analytics: AnalyticsService;
   motion: MotionIndex;
+  /** Tripwire and zone counts (GET /api/cameras/:id/counts). */
+  sceneCounts: SceneCountStore;
+  /** site.timeZone: hours and days of counts begin in it. */
+  timeZone: string;
   /** Privacy masks: what each caller gets blacked out, and lifts. */
   masks: MaskService;
   /** The ffmpeg that encodes snapshots. */

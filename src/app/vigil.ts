@@ -323,6 +323,8 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           evidence,
           analytics,
           motion: storage.motion,
+          sceneCounts: storage.sceneCounts,
+          timeZone: config.site.timeZone,
           masks,
           ffmpegPath: ffmpeg.path,
           ffmpeg,

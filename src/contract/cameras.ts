@@ -1,4 +1,5 @@
 import type { CameraPrivacyView } from './privacy.js';
+import type { CameraSceneView } from './scene.js';
 
 /**
  * Cameras and their streams as the HTTP API shows and takes them: GET /api/cameras, the camera
@@ -59,6 +60,8 @@ export interface CameraView {
   retention: { continuousDays?: number } | null;
   streams: Record<string, StreamView>;
   privacy: CameraPrivacyView;
+  /** Zones, tripwires and object masks. */
+  scene: CameraSceneView;
 }
 
 export interface CameraListResponse {

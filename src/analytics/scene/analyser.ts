@@ -58,10 +58,8 @@ interface FollowedTrack {
   object: FoundObject;
   /** Zone id → when the object entered it. */
   inside: Map<string, number>;
-  /** Line id → its crossing state for this track. */
+  /** Line id → its crossing state for this track (each crossing is reported once, see LineCrossing). */
   crossings: Map<string, LineCrossing>;
-  /** Line id → directions already counted for this track: each counts once per track. */
-  counted: Map<string, Set<LineDirection>>;
 }
 
 function counts(line: { labels: readonly string[] }, label: string): boolean {
@@ -129,7 +127,7 @@ export class SceneAnalyser {
     };
     let followed = this.tracks.get(track.trackId);
     if (!followed) {
-      followed = { object, inside: new Map(), crossings: new Map(), counted: new Map() };
+      followed = { object, inside: new Map(), crossings: new Map() };
       this.tracks.set(track.trackId, followed);
     }
     followed.object = object;
@@ -176,10 +174,6 @@ export class SceneAnalyser {
       const direction = crossing.update(point);
       if (direction === null) continue;
       if (line.direction !== 'both' && line.direction !== direction) continue;
-      const counted = followed.counted.get(line.id) ?? new Set<LineDirection>();
-      followed.counted.set(line.id, counted);
-      if (counted.has(direction)) continue;
-      counted.add(direction);
       findings.push({ type: 'line-crossed', lineId: line.id, direction, object: followed.object, timeMs });
     }
     return findings;
