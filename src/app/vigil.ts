@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import type { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
 import { startAnalytics } from '../analytics/start.js';
 import { startApi } from '../api/start.js';
 import { startAuth, type AuthServices } from '../auth/service.js';
@@ -64,6 +65,8 @@ export interface RunningVigil {
   /** Four-eyes approval: modules register their sensitive actions here. */
   approvals: ApprovalService;
   evidence: EvidenceService;
+  /** Analytics: tests wait on its scene facts (sceneSettled). */
+  analytics: AnalyticsService;
   close(): Promise<void>;
 }
 
@@ -353,6 +356,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       maskedVideo,
       approvals,
       evidence,
+      analytics,
       close: () => {
         closing ??= modules.stopAll();
         return closing;
