@@ -84,6 +84,8 @@ export interface CameraInput {
   streams: Partial<Record<StreamName, StreamInput>> & { main: StreamInput };
   /** Left out: the camera has no privacy masks (a PUT without it removes them). */
   privacy?: CameraPrivacyView;
+  /** Left out: no zones, tripwires or object masks (a PUT without it removes them). */
+  scene?: CameraSceneView;
 }
 
 /** The body of POST /api/cameras/probe: a stream, and the camera whose stored password to use. */

@@ -221,7 +221,13 @@ function View(props: { section: string; route: Route }) {
     case 'events':
       return <EventsPage eventId={route.path[1]} query={route.query} />;
     case 'cameras':
-      return <CamerasPage editing={route.path[1]} privacy={route.path[2] === 'privacy'} />;
+      return (
+        <CamerasPage
+          editing={route.path[1]}
+          privacy={route.path[2] === 'privacy'}
+          scene={route.path[2] === 'scene'}
+        />
+      );
     case 'system':
       return route.path[1] === 'notice' ? <PrivacyNoticePage /> : <SystemPage />;
     case 'account':
