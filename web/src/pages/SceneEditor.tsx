@@ -244,8 +244,8 @@ export function SceneEditor(props: { camera: CameraView; onSaved: () => void }) 
                     }
                   >
                     <option value="both">Both ways</option>
-                    <option value="a-to-b">A→B only: crossing from right of the arrow to its left</option>
-                    <option value="b-to-a">B→A only: crossing from left of the arrow to its right</option>
+                    <option value="a-to-b">A→B only</option>
+                    <option value="b-to-a">B→A only</option>
                   </select>
                 </label>
               )}
@@ -264,7 +264,7 @@ export function SceneEditor(props: { camera: CameraView; onSaved: () => void }) 
               </label>
               <p className="muted">
                 {line
-                  ? 'Click the picture for A, then for B; the arrow points from A to B. Drag a point to move it.'
+                  ? 'Click the picture for A, then for B. The white arrows across the line show the crossings that count (A→B: from the right of A→B to its left). Drag a point to move it.'
                   : 'Click the picture to add points; drag a point to move it; double-click it to remove it.'}
               </p>
             </fieldset>
