@@ -97,17 +97,21 @@ cameras:
         async () => (await vigil.index.inRange('path', 'sub', 0, Number.MAX_SAFE_INTEGER))[0]?.start_time_ms,
         30_000,
       );
-      await waitFor(
+      const analysed = await waitFor(
         'a whole pass of the footage analysed',
         async () => {
           const res = await apiFetch(`${vigil.url}/api/cameras/path/analytics`);
-          const body = (await res.json()) as { status: { lastFrameTimeMs: number | null } | null };
-          return (body.status?.lastFrameTimeMs ?? 0) >= t0 + LOOP_MS + 2000 ? true : undefined;
+          const body = (await res.json()) as {
+            status: { lastFrameTimeMs: number | null; framesAnalysed: number; detectionRuns: number } | null;
+          };
+          return (body.status?.lastFrameTimeMs ?? 0) >= t0 + LOOP_MS + 2000 ? body.status : undefined;
         },
         150_000,
         1000,
       );
       await vigil.analytics.sceneSettled('path');
+      // How far analytics kept up: one detection run per analysed frame on an idle machine.
+      t.diagnostic(`frames analysed ${analysed?.framesAnalysed}, detection runs ${analysed?.detectionRuns}`);
       const pass = facts.filter(
         (f): f is Extract<SceneFact, { type: 'line-crossed' }> =>
           f.type === 'line-crossed' && f.cameraId === 'path' && f.timeMs < t0 + LOOP_MS,
