@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Caller } from '../approvals/approval-service.js';
 import { actorOf, type AuditRequester } from '../audit/entry.js';
 import { sessionIdFromCookies } from '../auth/cookies.js';
 import { securityHeaders } from '../auth/headers.js';
@@ -133,6 +134,11 @@ export function requesterOf(request: FastifyRequest): AuditRequester {
 }
 
 /** The client's address as the audit log records it. */
+/** Who is asking, as the services that audit and approve take it. */
+export function callerOf(request: FastifyRequest): Caller {
+  return { principal: principalOf(request), ip: clientIp(request) };
+}
+
 export function clientIp(request: FastifyRequest): string {
   return request.ip;
 }

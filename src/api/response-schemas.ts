@@ -796,6 +796,9 @@ export const exportView = closed(
     byteLength: count('Size of the bundle file.'),
     sha256: Type.String({ description: 'SHA-256 of the bundle file (the zip).' }),
     downloadPath: Type.String(),
+    deletedAtMs: nullable(
+      ms('When the bundle file was removed (by a user, or by retention.exportsDays); null: it is there.'),
+    ),
   },
   'A signed export bundle.',
   'ExportView',

@@ -289,6 +289,8 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       log,
       vigilVersion: version,
       minFreeBytes: config.storage.minFreeBytes,
+      keepForMs: config.retention.exportsDays * 86_400_000,
+      checkIntervalMs: config.retention.checkIntervalMs,
       record: auth.record,
       transformsFor: (principal, cameraId) => {
         const polygons = masks.masksFor(principal, cameraId);
@@ -296,6 +298,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       },
     });
     await exports.start();
+    modules.add({ stop: () => exports.stop() });
     const api = modules.add(
       await startApi(
         {

@@ -29,6 +29,7 @@ export const AUDIT_ACTIONS = [
   'export.download', // a bundle was downloaded by a user: target export
   'export.share', // a share link was made: target export; details.recipient, details.expiresAtMs
   'export.share.revoke', // target export; details.shareId, details.recipient
+  'export.delete', // a bundle file removed: target export; details.cause (user | retention), details.sha256
   'export.share.download', // a bundle fetched through a share link (no account): details.recipient, ip
   'snapshot.view', // target camera; details.stream (a live picture) or details.eventId (an event's)
   'event.delete', // target event; details.cameraId

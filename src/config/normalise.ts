@@ -164,6 +164,8 @@ export interface RetentionConfig {
   readonly continuousDays: number;
   readonly checkIntervalMs: number;
   readonly eventsDays: number;
+  /** Days signed export bundles stay on this machine (longer while a share link is valid). */
+  readonly exportsDays: number;
   /** Why recordings are kept longer than the EDPB guidance; required when they are. */
   readonly justification?: string;
 }
@@ -972,6 +974,7 @@ export function normaliseConfig(
       continuousDays: present(retention.continuousDays),
       checkIntervalMs: present(retention.checkIntervalMs),
       eventsDays: present(retention.eventsDays),
+      exportsDays: present(retention.exportsDays),
       ...(retention.justification !== undefined ? { justification: retention.justification } : {}),
     },
     ingest,

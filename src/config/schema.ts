@@ -681,6 +681,16 @@ export const RetentionSchema = Type.Object(
           '`continuousDays`); fractions allowed.',
       }),
     ),
+    exportsDays: optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        default: 30,
+        description:
+          'Days to keep signed export bundles on this machine after they are made (they are copies made to ' +
+          'hand over); a bundle with a share link still valid stays until the link ends. Who exported what, ' +
+          'when and why stays in the audit log.',
+      }),
+    ),
     justification: Type.Optional(
       Type.String({
         minLength: 10,

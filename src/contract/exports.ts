@@ -26,6 +26,8 @@ export interface ExportView {
   sha256: string;
   /** Where to download it (GET, with the caller's own session or token). */
   downloadPath: string;
+  /** When the bundle file was removed (by a user, or after retention.exportsDays); null: it is there. */
+  deletedAtMs: number | null;
 }
 
 export interface ExportList {

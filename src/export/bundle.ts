@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SigningKey } from '../auth/signing-key.js';
+import type { VideoTransform } from '../media/video-transform.js';
 import { VigilError } from '../errors/catalogue.js';
 import {
   BUNDLE_FILES,
@@ -14,19 +15,6 @@ import {
 import { hashFilePrefix } from './read-bundle.js';
 import { signatureFile } from './verify.js';
 import { fileCrc32, MAX_ZIP_BYTES, storedZipByteLength, writeStoredZip } from './zip.js';
-
-/**
- * A change made to the exported video before it is signed (privacy masks, face redaction, a
- * re-encode). Transforms run in order, each from the previous one's output file to a new file,
- * and each one's describe() is written into the manifest, so the bundle says exactly what was
- * done to the recorded video: a verifier reports "the declared transforms of the recording".
- */
-export interface ExportTransform {
-  /** What the transform did, as the manifest records it: at least a `name`; JSON values only. */
-  describe(): Record<string, unknown>;
-  /** Reads the MP4 at inputPath and writes the transformed MP4 to outputPath (a new file). */
-  apply(inputPath: string, outputPath: string): Promise<void>;
-}
 
 /** A stored segment the export reads. */
 export interface BundleSegment {
@@ -51,7 +39,7 @@ export interface BundleRequest {
   copyByteLength: number;
   /** Writes the copy export (stream copy of the segments) to outPath. */
   writeCopy(outPath: string): Promise<{ sourceTracks: string[]; durationMs: number }>;
-  transforms: readonly ExportTransform[];
+  transforms: readonly VideoTransform[];
   exportedBy: { userId: number; name: string };
   reason: string;
   nowMs: number;
@@ -125,7 +113,7 @@ async function describeSegments(segments: BundleSegment[]): Promise<ManifestSegm
 
 /** Runs the transforms in order; returns the path of the last output (the input when there are none). */
 export async function applyTransforms(
-  transforms: readonly ExportTransform[],
+  transforms: readonly VideoTransform[],
   inputPath: string,
   workDir: string,
 ): Promise<string> {

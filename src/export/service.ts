@@ -1,18 +1,19 @@
 import type { Principal } from '../auth/permissions.js';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, statfs } from 'node:fs/promises';
+import { access, rm, statfs } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { auditTarget, type AuditInput, type AuditRequester } from '../audit/entry.js';
+import { auditTarget, SYSTEM_ACTOR, type AuditInput, type AuditRequester } from '../audit/entry.js';
 import type { SigningKey } from '../auth/signing-key.js';
 import { hashSecret } from '../auth/tokens.js';
 import { VigilError } from '../errors/catalogue.js';
 import type { PlaybackService } from '../recording/playback.js';
 import type { Db } from '../storage/db.js';
 import type { Clock } from '../time/clock.js';
-import { buildBundle, removeStaleWork, type ExportTransform } from './bundle.js';
+import type { VideoTransform } from '../media/video-transform.js';
+import { buildBundle, removeStaleWork } from './bundle.js';
 import { manifestBytes } from './manifest.js';
 import { readBundle } from './read-bundle.js';
 import { ExportStore, type ExportRecord, type ShareRecord } from './store.js';
@@ -38,6 +39,10 @@ export interface ExportServiceDeps {
   vigilVersion: string;
   /** storage.minFreeBytes: a bundle never eats into the recording reserve. */
   minFreeBytes: number;
+  /** retention.exportsDays in ms: how long a bundle stays after it is made (longer while shared). */
+  keepForMs: number;
+  /** How often bundles past that are removed (retention.checkIntervalMs). */
+  checkIntervalMs: number;
   record(input: AuditInput): void;
   /**
    * The transforms every bundle of this camera gets for this caller (their privacy masks), after
@@ -47,7 +52,7 @@ export interface ExportServiceDeps {
     principal: Principal,
     cameraId: string,
     stream: string,
-  ) => Promise<ExportTransform[]> | ExportTransform[];
+  ) => Promise<VideoTransform[]> | VideoTransform[];
 }
 
 export interface CreateExportInput {
@@ -60,7 +65,7 @@ export interface CreateExportInput {
   /** Who asks: the privacy masks hidden from them are burnt into the video. */
   principal: Principal;
   /** Transforms the request asks for (face redaction), applied before the caller's masks. */
-  transforms?: ExportTransform[];
+  transforms?: VideoTransform[];
   requester: AuditRequester;
 }
 
@@ -72,15 +77,74 @@ export class ExportService {
   readonly store: ExportStore;
   readonly exportsDir: string;
   private queue: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<number> | null = null;
 
   constructor(private readonly deps: ExportServiceDeps) {
     this.store = new ExportStore(deps.db);
     this.exportsDir = join(deps.storageRoot, EXPORTS_DIR);
   }
 
-  /** Removes work folders a crash left behind. */
+  /** Removes work folders a crash left behind, and starts removing bundles past retention.exportsDays. */
   async start(): Promise<void> {
     await removeStaleWork(this.exportsDir);
+    await this.sweep();
+    this.timer = setInterval(() => void this.sweep(), this.deps.checkIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.sweeping;
+  }
+
+  /**
+   * Removes the bundles made more than retention.exportsDays ago that no valid share link points
+   * to; returns how many. Concurrent calls share one pass; a failure is logged and retried next time.
+   */
+  sweep(): Promise<number> {
+    this.sweeping ??= this.removeExpired()
+      .catch((err: unknown) => {
+        this.deps.log.error({ err }, 'export retention pass failed');
+        return 0;
+      })
+      .finally(() => {
+        this.sweeping = null;
+      });
+    return this.sweeping;
+  }
+
+  private async removeExpired(): Promise<number> {
+    const nowMs = this.deps.clock.nowMs();
+    const expired = await this.store.expiredExports(nowMs - this.deps.keepForMs, nowMs);
+    for (const record of expired) await this.remove(record, null);
+    if (expired.length > 0)
+      this.deps.log.info({ exportCount: expired.length }, 'export retention removed bundles');
+    return expired.length;
+  }
+
+  /**
+   * Removes a bundle's file and ends its share links; the row stays (who exported what, when and
+   * why, and the hash a copy elsewhere can be checked against). `requester` null: retention did it.
+   */
+  async remove(record: ExportRecord, requester: AuditRequester | null): Promise<void> {
+    if (record.deletedAtMs !== null) throw this.gone(record);
+    await rm(join(this.deps.storageRoot, record.path), { force: true });
+    await this.store.markDeleted(record.id, this.deps.clock.nowMs());
+    this.deps.record({
+      ...(requester ?? { actor: SYSTEM_ACTOR, ip: null }),
+      action: 'export.delete',
+      target: auditTarget.export(record.id),
+      details: { cause: requester ? 'user' : 'retention', cameraId: record.cameraId, sha256: record.sha256 },
+    });
+  }
+
+  private gone(record: ExportRecord): VigilError {
+    return new VigilError(
+      'EXPORT_NOT_FOUND',
+      `the bundle of export ${record.id} was deleted at ${new Date(record.deletedAtMs ?? 0).toISOString()}`,
+    );
   }
 
   get publicKey(): SigningKey['view'] {
@@ -179,6 +243,7 @@ export class ExportService {
 
   /** The bundle file of an export, checked to be there. */
   async bundlePath(record: ExportRecord): Promise<string> {
+    if (record.deletedAtMs !== null) throw this.gone(record);
     const path = join(this.deps.storageRoot, record.path);
     try {
       await access(path);

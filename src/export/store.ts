@@ -113,6 +113,45 @@ export class ExportStore {
     return rows.map(exportFromRow);
   }
 
+  /**
+   * Bundles made before `createdBeforeMs` whose file is still there and which no share link still
+   * valid at `nowMs` points to.
+   */
+  async expiredExports(createdBeforeMs: number, nowMs: number): Promise<ExportRecord[]> {
+    const rows = await this.db
+      .selectFrom('export_bundles')
+      .selectAll()
+      .where('deleted_at_ms', 'is', null)
+      .where('created_at_ms', '<', createdBeforeMs)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('export_shares')
+              .select('export_shares.id')
+              .whereRef('export_shares.export_id', '=', 'export_bundles.id')
+              .where('export_shares.revoked_at_ms', 'is', null)
+              .where('export_shares.expires_at_ms', '>', nowMs),
+          ),
+        ),
+      )
+      .orderBy('id')
+      .execute();
+    return rows.map(exportFromRow);
+  }
+
+  /** Marks the bundle file gone and ends its share links, in one transaction. */
+  async markDeleted(id: number, nowMs: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('export_bundles').set({ deleted_at_ms: nowMs }).where('id', '=', id).execute();
+      await trx
+        .updateTable('export_shares')
+        .set({ revoked_at_ms: nowMs })
+        .where('export_id', '=', id)
+        .where('revoked_at_ms', 'is', null)
+        .execute();
+    });
+  }
+
   async insertShare(
     share: Omit<ShareRecord, 'id' | 'downloadCount' | 'lastDownloadAtMs' | 'revokedAtMs'> & {
       tokenHash: string;

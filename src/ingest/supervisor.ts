@@ -10,6 +10,7 @@ import {
 import type { StreamState } from '../contract/cameras.js';
 import type { Clock } from '../time/clock.js';
 import { systemTimers, type Timer, type Timers } from '../time/timers.js';
+import { parameterSetChange } from './parameter-set-change.js';
 import { newTimelineId, type IngestFragment } from './fragment.js';
 import { diesWithVigil, isRunning, spawnProcess, terminate, type Spawner } from './process.js';
 import { startNativeIngest, type NativeSource, type NativeStarter } from './rtsp/session.js';
@@ -341,6 +342,7 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
       );
       return;
     }
+    this.followParameterSets(bytes, parsed);
     const now = this.opts.clock.nowMs();
     this.lastMediaAtMs = now;
     if (this.state !== 'online') {
@@ -364,6 +366,33 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
       arrivedAtMs: now,
     };
     this.emit('fragment', fragment);
+  }
+
+  /**
+   * New in-band parameter sets (a new resolution): a new init segment, and a new connection id so
+   * that recording starts a new segment, live viewers re-initialise and analytics restarts its
+   * decoder, exactly as after a reconnection.
+   */
+  private followParameterSets(bytes: Buffer, parsed: Fragment): void {
+    if (!this.init) return;
+    let change;
+    try {
+      change = parameterSetChange(this.init, bytes, parsed);
+    } catch (err) {
+      this.opts.log.warn(
+        { camera: this.opts.cameraId, stream: this.opts.stream, err: (err as Error).message },
+        'could not follow new parameter sets',
+      );
+      return;
+    }
+    if (!change) return;
+    this.init = parseInitSegment(change.initBytes);
+    this.connectionId = newTimelineId();
+    this.opts.log.info(
+      { camera: this.opts.cameraId, stream: this.opts.stream, width: change.width, height: change.height },
+      'the camera changed its parameter sets: new init segment',
+    );
+    this.emit('init', this.init, this.connectionId);
   }
 
   private fail(error: StreamError): void {

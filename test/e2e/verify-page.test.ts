@@ -96,6 +96,12 @@ cameras:
     const fetched = await fetch(link);
     assert.equal(fetched.status, 200, 'the link works without an account');
     assert.ok(Buffer.from(await fetched.arrayBuffer()).equals(readFileSync(path)));
+
+    // Deleting it (after a confirmation) ends the link too.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('button:has-text("Delete bundle")');
+    await page.waitForSelector('text=is deleted');
+    assert.equal((await fetch(link)).status, 410, 'the link ended with the bundle');
   });
 
   test('a bundle as it was signed is verified, with who, why and "exactly the recorded segments"', async () => {

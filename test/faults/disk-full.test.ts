@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, statfsSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fsck } from '../../src/storage/fsck.js';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
 import { getJson, startTestVigil, tempDir, waitFor, type TestVigil } from '../helpers/vigil.js';
 import { assertOrderedWithoutOverlap, faultScale, segmentsOf } from './fault-helpers.js';
+import { cannotMountSmallDisk, fillDisk, freeBytes, mountSmallDisk, unmountSmallDisk } from './small-disk.js';
 
 /**
  * The disk filling up while four cameras record, on a small file system of its own (tmpfs, so
@@ -21,39 +21,11 @@ const CAMERAS = 4;
 /** How long recording goes on with the disk full (a filler taking what retention frees is not modelled). */
 const FULL_FOR_MS = faultScale(15_000, 120_000);
 
-/** Why this machine cannot make the small file system, or null when it can. */
-function cannotMount(): string | null {
-  if (process.platform !== 'linux') return 'a disk-full test needs Linux (tmpfs)';
-  if (process.getuid?.() !== 0) return 'a disk-full test mounts a small tmpfs, which needs root';
-  const probe = tempDir('vigil-fault-mount-probe-');
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe]);
-  if (mounted.status !== 0) return `mounting a tmpfs failed here: ${mounted.stderr.toString().trim()}`;
-  spawnSync('umount', [probe]);
-  return null;
-}
-
-const skip = cannotMount();
+const skip = cannotMountSmallDisk();
 
 interface StreamStatus {
   state: string;
   recording: { lastError: { message: string } | null };
-}
-
-/** Fills the file system at `dir` with one file until `leaveBytes` are free. */
-function fill(dir: string, leaveBytes: number): string {
-  const path = join(dir, 'someone-elses-file.bin');
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.alloc(1024 * 1024, 7);
-  try {
-    for (;;) {
-      const free = statfsSync(dir).bavail * statfsSync(dir).bsize;
-      if (free <= leaveBytes) break;
-      writeSync(fd, chunk, 0, Math.min(chunk.length, free - leaveBytes));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return path;
 }
 
 describe(
@@ -65,8 +37,7 @@ describe(
     let vigil: TestVigil;
 
     before(async () => {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${SIZE_MB}m`, 'tmpfs', mountPoint]);
-      mkdirSync(join(mountPoint, 'data'));
+      mountSmallDisk(mountPoint, SIZE_MB);
       cameras = await startCameras({ count: CAMERAS });
       const list = Array.from(
         { length: CAMERAS },
@@ -87,8 +58,7 @@ ${list}
     after(async () => {
       await vigil?.close();
       await cameras?.stop();
-      spawnSync('umount', ['-l', mountPoint]);
-      rmSync(mountPoint, { recursive: true, force: true });
+      unmountSmallDisk(mountPoint);
     });
 
     const closed = async (camera: string) =>
@@ -124,10 +94,8 @@ ${list}
       );
 
       const filledAtMs = Date.now();
-      const filler = fill(mountPoint, 256 * 1024);
-      t.diagnostic(
-        `filled: ${(statfsSync(mountPoint).bavail * statfsSync(mountPoint).bsize) / 1024} KiB free`,
-      );
+      const filler = fillDisk(mountPoint, 256 * 1024);
+      t.diagnostic(`filled: ${freeBytes(mountPoint) / 1024} KiB free`);
 
       // The recorders hit ENOSPC within a fragment or two and say so.
       const alarms = new Set<string>();
@@ -147,7 +115,7 @@ ${list}
       // Retention ran at once: the oldest unheld recordings went, and the free space is back.
       await waitFor(
         'retention to restore the free space',
-        () => statfsSync(mountPoint).bavail * statfsSync(mountPoint).bsize >= 4 * 1024 * 1024,
+        () => freeBytes(mountPoint) >= 4 * 1024 * 1024,
         20_000,
       );
       const freedAfterMs = Date.now() - filledAtMs;

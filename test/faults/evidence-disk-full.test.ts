@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { principalFor } from '../../src/auth/store.js';
@@ -8,6 +7,7 @@ import { fsck } from '../../src/storage/fsck.js';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
 import { getJson, startTestVigil, tempDir, waitFor, type TestVigil } from '../helpers/vigil.js';
 import { segmentsOf } from './fault-helpers.js';
+import { cannotMountSmallDisk, fillDisk, mountSmallDisk, unmountSmallDisk } from './small-disk.js';
 
 /**
  * A full disk when one camera's recordings are all locked evidence (a small tmpfs of its own, as
@@ -18,37 +18,7 @@ import { segmentsOf } from './fault-helpers.js';
 
 const SIZE_MB = 48;
 
-function cannotMount(): string | null {
-  if (process.platform !== 'linux') return 'a disk-full test needs Linux (tmpfs)';
-  if (process.getuid?.() !== 0) return 'a disk-full test mounts a small tmpfs, which needs root';
-  const probe = tempDir('vigil-fault-mount-probe-');
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe]);
-  if (mounted.status !== 0) return `mounting a tmpfs failed here: ${mounted.stderr.toString().trim()}`;
-  spawnSync('umount', [probe]);
-  return null;
-}
-
-const skip = cannotMount();
-
-function freeBytes(dir: string): number {
-  const fs = statfsSync(dir);
-  return fs.bavail * fs.bsize;
-}
-
-/** Fills the file system at `dir` with one file until `leaveBytes` are free. */
-function fill(dir: string, leaveBytes: number): string {
-  const path = join(dir, 'someone-elses-file.bin');
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.alloc(1024 * 1024, 7);
-  try {
-    for (let free = freeBytes(dir); free > leaveBytes; free = freeBytes(dir)) {
-      writeSync(fd, chunk, 0, Math.min(chunk.length, free - leaveBytes));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
+const skip = cannotMountSmallDisk();
 
 interface RecordingStatus {
   recording: { stopped: { code: string; message: string } | null };
@@ -63,8 +33,7 @@ describe(
     let vigil: TestVigil;
 
     before(async () => {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${SIZE_MB}m`, 'tmpfs', mountPoint]);
-      mkdirSync(join(mountPoint, 'data'));
+      mountSmallDisk(mountPoint, SIZE_MB);
       cameras = await startCameras({ count: 2 });
       vigil = await startTestVigil(
         `
@@ -84,8 +53,7 @@ cameras:
     after(async () => {
       await vigil?.close();
       await cameras?.stop();
-      spawnSync('umount', ['-l', mountPoint]);
-      rmSync(mountPoint, { recursive: true, force: true });
+      unmountSmallDisk(mountPoint);
     });
 
     const closed = async (camera: string) =>
@@ -121,7 +89,7 @@ cameras:
         },
       );
       const filledAtMs = Date.now();
-      const filler = fill(mountPoint, 256 * 1024);
+      const filler = fillDisk(mountPoint, 256 * 1024);
 
       await waitFor(
         'cam1 stopped for evidence',

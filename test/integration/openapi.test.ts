@@ -368,6 +368,8 @@ cameras:
     assert.equal((await call('POST', '/api/verify', { body: zip.bytes })).status, 200);
     assert.equal((await call('GET', '/api/system/signing-key')).status, 200);
     assert.equal((await call('GET', '/api/system/signing-key.pem')).status, 200);
+    assert.equal((await call('DELETE', `/api/exports/${exportId}`)).status, 204);
+    assert.equal((await call('GET', `/api/exports/${exportId}/bundle.zip`)).status, 404);
 
     // WebSockets: the upgrade, and a refusal before it.
     assert.equal(await upgrade('/api/ws'), 101);

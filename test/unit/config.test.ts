@@ -60,7 +60,7 @@ test('an empty file gives every default', () => {
     server: { listen: '127.0.0.1:8080', host: '127.0.0.1', port: 8080, metricsAllowFrom: [] },
     storage: { path: '/etc/vigil/data', minFreeBytes: 5e9 },
     recording: { segmentDurationMs: 60000 },
-    retention: { continuousDays: 3, checkIntervalMs: 10000, eventsDays: 14 },
+    retention: { continuousDays: 3, checkIntervalMs: 10000, eventsDays: 14, exportsDays: 30 },
     ingest: { retryInitialMs: 1000, retryMaxMs: 5000, stallTimeoutMs: 10000 },
     approvals: { require: ['evidence.unlock'], expiryMs: 86_400_000 },
     analytics: { detector: { backend: 'auto', threads: 2 } },

@@ -261,6 +261,7 @@ export const api = {
     request<CreatedShare>('POST', `/api/exports/${exportId}/shares`, { recipient, expiresInMs }),
   revokeShare: (exportId: number, shareId: number) =>
     request<ShareView>('DELETE', `/api/exports/${exportId}/shares/${shareId}`),
+  deleteExport: (exportId: number) => request<void>('DELETE', `/api/exports/${exportId}`),
   signingKey: () => request<SigningKeyResponse>('GET', '/api/system/signing-key'),
   verifyBundle: (file: Blob) => request<VerifyResponse>('POST', '/api/verify', file),
   recordings: (cameraId: string, fromMs: number, toMs: number) =>

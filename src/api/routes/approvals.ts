@@ -2,10 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ApprovalService } from '../../approvals/approval-service.js';
 import type { ApprovalList, ApprovalState, ApprovalView } from '../../contract/approvals.js';
-import { principalOf } from '../auth-hooks.js';
+import { callerOf, principalOf } from '../auth-hooks.js';
 import { errors, json, type Tag } from '../openapi.js';
 import { approvalList, approvalView } from '../response-schemas.js';
-import { callerOf } from './evidence.js';
 
 const tags: Tag[] = ['approvals'];
 

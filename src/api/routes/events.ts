@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { assertCan, cameraFilter, type Permission } from '../../auth/permissions.js';
 import { auditMedia } from '../audit-media.js';
-import { clientIp, principalOf } from '../auth-hooks.js';
+import { callerOf, principalOf } from '../auth-hooks.js';
 import { VigilError } from '../../errors/catalogue.js';
 import { eventView } from '../../events/store.js';
 import type { EventView, EventsPage } from '../../contract/events.js';
@@ -262,7 +262,7 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
       async (request, reply) => {
         const event = await visibleEvent(request, 'events.delete');
         const outcome = await ctx.approvals.perform(
-          { principal: principalOf(request), ip: clientIp(request) },
+          callerOf(request),
           'events.delete',
           { eventId: event.id },
           request.query.reason ?? '',

@@ -1,12 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { ApprovalService, Caller } from '../../approvals/approval-service.js';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { ApprovalService } from '../../approvals/approval-service.js';
 import type { ApprovalOutcome } from '../../contract/approvals.js';
 import type { EvidenceLockList, EvidenceLockView } from '../../contract/evidence.js';
 import { VigilError } from '../../errors/catalogue.js';
 import type { EvidenceService } from '../../evidence/evidence-service.js';
 import { parseTimeParam } from '../../time/parse.js';
-import { clientIp, principalOf } from '../auth-hooks.js';
+import { callerOf, principalOf } from '../auth-hooks.js';
 import { errors, json, type Tag } from '../openapi.js';
 import { approvalOutcome, evidenceLockList, evidenceLockView } from '../response-schemas.js';
 import { cameraIdParams, type CameraIdParams } from '../schemas.js';
@@ -58,10 +58,6 @@ type ListQuery = Static<typeof listQuery>;
 
 const unlockBody = Type.Object({ reason }, { additionalProperties: false });
 type UnlockBody = Static<typeof unlockBody>;
-
-export function callerOf(request: FastifyRequest): Caller {
-  return { principal: principalOf(request), ip: clientIp(request) };
-}
 
 /** 200 with the result when done, 202 with the pending request when a second user must approve. */
 export function sendOutcome(reply: FastifyReply, outcome: ApprovalOutcome): FastifyReply {

@@ -26,7 +26,7 @@ import { describeVerdict, type Verdict } from '../../export/verify.js';
 import { parseRangeParams } from '../../time/parse.js';
 import type { Clock } from '../../time/clock.js';
 import { clientIp, principalOf, requesterOf } from '../auth-hooks.js';
-import { errors, json, media, type Tag } from '../openapi.js';
+import { errors, json, media, noBody, type Tag } from '../openapi.js';
 import {
   createdShare,
   exportList,
@@ -99,6 +99,7 @@ function exportViewOf(record: ExportRecord): ExportView {
     byteLength: record.byteLength,
     sha256: record.sha256,
     downloadPath: `/api/exports/${record.id}/bundle.zip`,
+    deletedAtMs: record.deletedAtMs,
   };
 }
 
@@ -281,6 +282,32 @@ export function exportRoutes(ctx: ExportRouteDeps): FastifyPluginAsync {
         const path = await ctx.exports.bundlePath(record);
         ctx.exports.auditDownload(record, requesterOf(request));
         return sendBundle(reply, path, record);
+      },
+    );
+
+    app.delete<{ Params: Static<typeof exportIdParams> }>(
+      '/api/exports/:id',
+      {
+        schema: {
+          operationId: 'deleteExport',
+          summary: 'Delete a bundle',
+          description:
+            'Removes the bundle file and ends its share links. For its exporter, or whoever may delete the ' +
+            "camera's recordings. The record (who, when, why, hash) stays in the list and the audit log. Audited.",
+          tags,
+          params: exportIdParams,
+          response: { 204: noBody('Removed.'), ...errors('EXPORT_NOT_FOUND') },
+        },
+        config: { access: { permission: 'export.create', camera: 'in-handler' } },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const record = await ctx.exports.get(request.params.id);
+        if (record.userId === null || record.userId !== principal.userId) {
+          assertCan(principal, 'recordings.delete', record.cameraId);
+        }
+        await ctx.exports.remove(record, requesterOf(request));
+        return reply.code(204).send();
       },
     );
 

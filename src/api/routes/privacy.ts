@@ -6,7 +6,7 @@ import type { LiftListResponse, LiftView } from '../../contract/privacy.js';
 import { MAX_LIFT_MS, MIN_LIFT_MS } from '../../contract/privacy.js';
 import type { CameraManager } from '../../camera/camera-manager.js';
 import type { MaskService } from '../../privacy/mask-service.js';
-import { clientIp, principalOf } from '../auth-hooks.js';
+import { callerOf, principalOf } from '../auth-hooks.js';
 import { errors, json, noBody, type Tag } from '../openapi.js';
 import { approvalOutcome, liftList, liftView } from '../response-schemas.js';
 import { cameraIdParams, type CameraIdParams } from '../schemas.js';
@@ -88,7 +88,7 @@ export function privacyRoutes(ctx: PrivacyRouteDeps): FastifyPluginAsync {
         config: { access },
       },
       async (request, reply) => {
-        const caller = { principal: principalOf(request), ip: clientIp(request) };
+        const caller = callerOf(request);
         const { reason, durationMs } = request.body;
         const params: LiftRequest = { cameraId: request.params.id, reason, durationMs };
         const outcome = await ctx.approvals.perform(caller, 'mask.lift', params, reason);
@@ -111,7 +111,7 @@ export function privacyRoutes(ctx: PrivacyRouteDeps): FastifyPluginAsync {
         config: { access },
       },
       async (request, reply) => {
-        const caller = { principal: principalOf(request), ip: clientIp(request) };
+        const caller = callerOf(request);
         await ctx.masks.endLift(caller, request.params.id, request.params.liftId);
         return reply.code(204).send();
       },

@@ -6,6 +6,7 @@
  * A fragment is written into one buffer allocated at its exact size: the NAL units, which arrive
  * as views of the socket's buffers, are copied exactly once, into the mdat.
  */
+import { avcCPayload } from './avc-config.js';
 import { box, FieldWriter, fullBox } from './writer.js';
 
 /** A NAL unit as byte ranges laid end to end (a fragmented one is several). */
@@ -77,27 +78,10 @@ function visualSampleEntry(type: string, width: number, height: number, config: 
 }
 
 function avcC(opts: H264InitOptions): Buffer {
-  const first = opts.sps[0];
-  if (!first || first.length < 4) throw new Error('an H.264 init segment needs an SPS');
-  return box('avcC', writeParameterSets(first, opts));
-}
-
-/** avcC body: version, profile, compatibility, level, length size, then the SPS and PPS lists. */
-function writeParameterSets(first: Buffer, opts: H264InitOptions): Buffer {
-  const parts: Buffer[] = [
-    Buffer.from([
-      1,
-      first[1] as number,
-      first[2] as number,
-      first[3] as number,
-      0xfc | (NAL_LENGTH_BYTES - 1),
-    ]),
-    Buffer.from([0xe0 | opts.sps.length]),
-  ];
-  for (const sps of opts.sps) parts.push(u16(sps.length), sps);
-  parts.push(Buffer.from([opts.pps.length]));
-  for (const pps of opts.pps) parts.push(u16(pps.length), pps);
-  return Buffer.concat(parts);
+  return box(
+    'avcC',
+    avcCPayload({ sps: [...opts.sps], pps: [...opts.pps], nalLengthBytes: NAL_LENGTH_BYTES }),
+  );
 }
 
 function u16(value: number): Buffer {

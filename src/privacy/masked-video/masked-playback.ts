@@ -11,6 +11,7 @@ import { BoundedByteCache } from './bounded-cache.js';
 import { decodeTimeShifts, firstPresentationTicks, shiftDecodeTimes } from './decode-times.js';
 import { maskKey, maskedFileArgs, maskedPartArgs } from './mask-args.js';
 import { maskingFailed, runMasking } from './spawn-masked.js';
+import type { VideoTransform } from '../../media/video-transform.js';
 
 /** Masked parts kept for players that seek back: ~25 GOPs of a 4 Mbit/s main stream at 2 s. */
 export const MASKED_CACHE_BYTES = 64 * 1024 * 1024;
@@ -235,7 +236,7 @@ async function readAll(stream: Readable): Promise<Buffer> {
 export function maskTransform(
   polygons: readonly MaskPolygon[],
   ffmpeg: { path: string; major: number },
-): { describe(): Record<string, unknown>; apply(inputPath: string, outputPath: string): Promise<void> } {
+): VideoTransform {
   return {
     describe: () => ({
       name: 'privacy-masks',

@@ -5,6 +5,7 @@ import type { FfmpegBinary } from '../../ingest/ffmpeg-binary.js';
 import { describeRedaction, type RedactionOptions } from './options.js';
 import type { RedactionReport } from './redact.js';
 import type { RedactionJob, RedactionWorkerReply } from './redaction-worker.js';
+import type { VideoTransform } from '../../media/video-transform.js';
 
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -56,10 +57,7 @@ function toError(reply: Extract<RedactionWorkerReply, { type: 'failed' }>): Erro
  * Face redaction as an export transform (src/export: a signed bundle's video): the options and
  * their description go into the manifest, so a verifier reads what was done to the recording.
  */
-export function redactionTransform(
-  options: RedactionOptions,
-  ffmpeg: FfmpegBinary,
-): { describe(): Record<string, unknown>; apply(inputPath: string, outputPath: string): Promise<void> } {
+export function redactionTransform(options: RedactionOptions, ffmpeg: FfmpegBinary): VideoTransform {
   return {
     describe: () => ({ name: 'redaction', mode: options.mode, description: describeRedaction(options) }),
     apply: async (inputPath, outputPath) => {

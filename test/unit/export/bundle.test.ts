@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { canonicalJson } from '../../../src/audit/chain.js';
 import { loadOrCreateSigningKey, publicKeyView, type SigningKey } from '../../../src/auth/signing-key.js';
-import { buildBundle, type ExportTransform } from '../../../src/export/bundle.js';
+import { buildBundle } from '../../../src/export/bundle.js';
+import type { VideoTransform } from '../../../src/media/video-transform.js';
 import {
   BUNDLE_FILES,
   buildManifest,
@@ -25,7 +26,7 @@ import { FFMPEG } from '../../helpers/media-tools.js';
 const run = promisify(execFile);
 
 /** A real transform: ffmpeg re-encodes the video at a quarter of its size (a stand-in for redaction). */
-function downscale(): ExportTransform {
+function downscale(): VideoTransform {
   return {
     describe: () => ({ name: 'downscale', width: 160, height: 120, codec: 'h264' }),
     apply: async (input, output) => {
@@ -51,7 +52,7 @@ const dir = tempDir('vigil-bundle-');
 let key: SigningKey;
 let segmentPath: string;
 
-async function bundleOf(transforms: ExportTransform[], into: string): Promise<string> {
+async function bundleOf(transforms: VideoTransform[], into: string): Promise<string> {
   const exportsDir = join(dir.path, into);
   const built = await buildBundle({
     exportsDir,
@@ -270,7 +271,7 @@ describe('transforms', () => {
   });
 
   test('a transform that fails leaves no bundle and no work files', async () => {
-    const failing: ExportTransform = {
+    const failing: VideoTransform = {
       describe: () => ({ name: 'broken' }),
       apply: () => Promise.reject(new Error('redaction model missing')),
     };

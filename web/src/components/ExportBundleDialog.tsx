@@ -100,6 +100,29 @@ function BundleReady(props: { bundle: ExportView; onClose: () => void }) {
   const [lifetimeMs, setLifetimeMs] = useState<number>(SHARE_LIFETIMES[1].ms);
   const [share, setShare] = useState<CreatedShare | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [deleted, setDeleted] = useState(false);
+
+  const deleteBundle = async () => {
+    if (!window.confirm(`Delete bundle ${bundle.id}? Its share links stop working.`)) return;
+    setError(null);
+    try {
+      await api.deleteExport(bundle.id);
+      setDeleted(true);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+
+  if (deleted) {
+    return (
+      <div data-testid="bundle-ready">
+        <p role="status">Bundle {bundle.id} is deleted; the record of the export stays in the audit log.</p>
+        <button type="button" onClick={props.onClose}>
+          Close
+        </button>
+      </div>
+    );
+  }
 
   const makeShare = async (e: FormEvent) => {
     e.preventDefault();
@@ -163,6 +186,13 @@ function BundleReady(props: { bundle: ExportView; onClose: () => void }) {
           />
         </p>
       )}
+      <p className="hint">
+        The bundle stays on this machine for the days set in <code>retention.exportsDays</code> (longer while
+        a share link is valid).
+      </p>
+      <button type="button" onClick={() => void deleteBundle()}>
+        Delete bundle
+      </button>{' '}
       <button type="button" onClick={props.onClose}>
         Close
       </button>
