@@ -562,6 +562,14 @@ function points(polygon: readonly (readonly (number | undefined)[])[]): [number,
   return polygon.map(([x, y]) => [x ?? 0, y ?? 0]);
 }
 
+/** Labels of a zone or line: object labels the detector knows, never attributes of people. */
+function checkLabels(labels: readonly string[] | undefined, path: string, problems: ConfigProblem[]): void {
+  (labels ?? []).forEach((label, i) => {
+    const problem = labelProblem(label);
+    if (problem) problems.push({ path: joinPath(path, i), message: problem });
+  });
+}
+
 /**
  * Ids unique among the camera's zones and lines, zones and object masks simple polygons, lines
  * of some length; problems name the zone or line.
@@ -584,6 +592,7 @@ function normaliseScene(scene: unknown, path: string, problems: ConfigProblem[])
     const zonePath = joinPath(joinPath(path, 'zones'), i);
     const what = `zone '${zone.id}'${zone.name !== undefined ? ` (${zone.name})` : ''}`;
     checkId(zone.id, what, zonePath);
+    checkLabels(zone.labels, joinPath(zonePath, 'labels'), problems);
     const problem = polygonProblem(points(zone.points));
     if (problem) problems.push({ path: joinPath(zonePath, 'points'), message: `${what} ${problem}` });
   });
@@ -592,6 +601,7 @@ function normaliseScene(scene: unknown, path: string, problems: ConfigProblem[])
     const linePath = joinPath(joinPath(path, 'lines'), i);
     const what = `line '${line.id}'${line.name !== undefined ? ` (${line.name})` : ''}`;
     checkId(line.id, what, linePath);
+    checkLabels(line.labels, joinPath(linePath, 'labels'), problems);
     const [[ax, ay], [bx, by]] = points([line.a, line.b]) as [[number, number], [number, number]];
     if (Math.hypot(bx - ax, by - ay) < MIN_LINE_LENGTH)
       problems.push({ path: joinPath(linePath, 'b'), message: `${what} has no length: put b away from a` });

@@ -150,4 +150,24 @@ test('too few points, points outside the frame, duplicate ids, a line of no leng
     }).join(),
     /not an id/,
   );
+  assert.match(
+    problems({ lines: [{ id: 'l', a: [0.1, 0.5], b: [0.9, 0.5], labels: ['persn'] }] }).join(),
+    /lines\[0\]\.labels\[0\]: 'persn' is not an object label.*person/,
+  );
+  assert.match(
+    problems({
+      zones: [
+        {
+          id: 'z',
+          points: [
+            [0.1, 0.1],
+            [0.2, 0.1],
+            [0.2, 0.2],
+          ],
+          labels: ['gender'],
+        },
+      ],
+    }).join(),
+    /refused by design/,
+  );
 });
