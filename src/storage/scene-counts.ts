@@ -112,15 +112,6 @@ export class SceneCountStore {
     return { cameraId, bucket, fromMs, toMs, lines: [...lines.values()], zones: [...zones.values()] };
   }
 
-  /** Forgets counts of minutes before `beforeMs`. */
-  async deleteBefore(beforeMs: number): Promise<number> {
-    const result = await this.db
-      .deleteFrom('scene_counts')
-      .where('bucket_start_ms', '<', beforeMs)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
-
   /** Minute rows summed into blocks of `blockMs`, ordered by series then time. */
   private async rows(cameraId: string, fromMs: number, toMs: number, blockMs: number): Promise<Row[]> {
     // Inlined: a bound JS number may reach SQLite as a REAL, and this division must be an integer one.
