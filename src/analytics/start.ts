@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import type { CameraManager } from '../camera/camera-manager.js';
-import { detectConfigFor, privacyConfigFor, type AnalyticsConfig } from '../config/index.js';
+import { detectConfigFor, privacyConfigFor, sceneConfigFor, type AnalyticsConfig } from '../config/index.js';
+import type { SceneFact } from '../contract/scene.js';
 import type { EventManager } from '../events/event-manager.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import type { MotionIndex } from '../storage/motion-index.js';
+import type { SceneCountStore } from '../storage/scene-counts.js';
 import { AnalyticsService } from './pipeline/analytics-service.js';
 import type { TamperChange } from './tamper/index.js';
 
@@ -13,6 +15,10 @@ export interface AnalyticsModuleDeps {
   motion: MotionIndex;
   cameras: Pick<CameraManager, 'use'>;
   log: Logger;
+  /** Where scene facts go: the bus's `scene` channel. */
+  publishScene?: (fact: SceneFact) => void;
+  /** Crossings, entries and peak occupancy, per minute. */
+  counts?: Pick<SceneCountStore, 'record' | 'occupancy'>;
   /** analytics.detector from the config; default: auto backend, 2 threads, the user's cache folder. */
   detector?: AnalyticsConfig['detector'];
   /** A camera's view was found covered, defocused or moved, or as usual again. */
@@ -37,6 +43,14 @@ export function startAnalytics(deps: AnalyticsModuleDeps): AnalyticsModule {
     log,
     ...(deps.detector ? { detector: deps.detector } : {}),
     ...(deps.onTamper ? { onTamper: deps.onTamper } : {}),
+    onSceneFact: (fact) => {
+      deps.publishScene?.(fact);
+      void deps.counts?.record(fact).catch((err: unknown) => log.error({ err }, 'cannot store a count'));
+    },
+    onOccupancySample: (cameraId, zoneId, counts, timeMs) =>
+      void deps.counts
+        ?.occupancy(cameraId, zoneId, counts, timeMs)
+        .catch((err: unknown) => log.error({ err }, 'cannot store an occupancy sample')),
     onMotionPeriod: (cameraId, period) =>
       void deps.motion
         .add(cameraId, period)
@@ -59,9 +73,11 @@ export function startAnalytics(deps: AnalyticsModuleDeps): AnalyticsModule {
           for (const stream of camera.streams.values()) stream.live.detections(message);
         },
         permanent,
+        sceneConfigFor(camera.config),
       );
     },
     cameraStopping: (cameraId) => service.detach(cameraId),
+    sceneChanged: (camera) => service.setScene(camera.config.id, sceneConfigFor(camera.config)),
   });
   return { service, stop: () => service.close() };
 }

@@ -16,6 +16,7 @@ import type { MaskService } from '../privacy/mask-service.js';
 import type { PlaybackService } from '../recording/playback.js';
 import type { NotifyServices } from '../notify/index.js';
 import type { MotionIndex } from '../storage/motion-index.js';
+import type { SceneCountStore } from '../storage/scene-counts.js';
 import type { SystemStatus } from '../system/system-status.js';
 import type { Clock } from '../time/clock.js';
 import type { SessionRouteDeps } from './routes/session.js';
@@ -54,6 +55,10 @@ export interface ApiServices {
   notify: NotifyServices;
   analytics: AnalyticsService;
   motion: MotionIndex;
+  /** Tripwire and zone counts (GET /api/cameras/:id/counts). */
+  sceneCounts: SceneCountStore;
+  /** site.timeZone: hours and days of counts begin in it. */
+  timeZone: string;
   /** Privacy masks: what each caller gets blacked out, and lifts. */
   masks: MaskService;
   /** The ffmpeg that encodes snapshots. */

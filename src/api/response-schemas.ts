@@ -373,6 +373,29 @@ export const cameraPrivacy = closed(
   "The camera's privacy masks (docs/ref/config.md, cameras[].privacy).",
 );
 
+const sceneLabels = Type.Array(Type.String(), { description: 'Labels that count; empty: all.' });
+
+export const cameraScene = closed(
+  {
+    zones: Type.Array(
+      closed({ id: Type.String(), name: Type.String(), points: Type.Array(maskPoint), labels: sceneLabels }),
+    ),
+    lines: Type.Array(
+      closed({
+        id: Type.String(),
+        name: Type.String(),
+        a: maskPoint,
+        b: maskPoint,
+        direction: oneOf(['a-to-b', 'b-to-a', 'both']),
+        labels: sceneLabels,
+      }),
+    ),
+    referencePoint: oneOf(['bottom-centre', 'centre']),
+    objectMasks: Type.Array(Type.Array(maskPoint)),
+  },
+  "The camera's zones, tripwires and object masks (docs/ref/config.md, cameras[].scene).",
+);
+
 export const liftView = closed(
   {
     id: Type.Integer(),
@@ -405,6 +428,7 @@ export const cameraView = closed(
     retention: nullable(closed({ continuousDays: Type.Optional(Type.Number()) })),
     streams: Type.Record(Type.String(), ref(streamView), { description: 'By stream name (`main`, `sub`).' }),
     privacy: cameraPrivacy,
+    scene: cameraScene,
   },
   'A camera. Passwords are never returned.',
   'CameraView',
@@ -523,6 +547,43 @@ export const heatMap = closed(
   },
   'Where tracked objects went on the camera.',
   'HeatMap',
+);
+
+const countBucket = (extra: Parameters<typeof Type.Object>[0]) =>
+  closed({ startTimeMs: Type.Number({ description: "The bucket's start, epoch ms." }), ...extra });
+
+export const sceneCountsResponse = closed(
+  {
+    cameraId: Type.String(),
+    bucket: Type.Union([Type.Literal('minute'), Type.Literal('hour'), Type.Literal('day')]),
+    fromMs: Type.Number(),
+    toMs: Type.Number(),
+    lines: Type.Array(
+      closed({
+        lineId: Type.String(),
+        label: Type.String(),
+        direction: Type.Union([Type.Literal('a-to-b'), Type.Literal('b-to-a')]),
+        buckets: Type.Array(countBucket({ count: Type.Integer({ description: 'Crossings.' }) }), {
+          description: 'Oldest first.',
+        }),
+      }),
+    ),
+    zones: Type.Array(
+      closed({
+        zoneId: Type.String(),
+        label: Type.String(),
+        buckets: Type.Array(
+          countBucket({
+            entries: Type.Integer({ description: 'Objects that entered the zone.' }),
+            maxOccupancy: Type.Integer({ description: 'Most objects of the label inside at once.' }),
+          }),
+          { description: 'Oldest first.' },
+        ),
+      }),
+    ),
+  },
+  'Tripwire crossings and zone entries and occupancy, per bucket.',
+  'SceneCounts',
 );
 
 export const analyticsStatusResponse = closed(
@@ -1063,6 +1124,7 @@ export const namedSchemas = [
   timeSpan,
   recordingsResponse,
   motionPeriodsResponse,
+  sceneCountsResponse,
   analyticsStatusResponse,
   heatMap,
   eventView,

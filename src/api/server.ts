@@ -19,6 +19,7 @@ import {
   serializeWithoutSchemas,
 } from './openapi.js';
 import { analyticsRoutes } from './routes/analytics.js';
+import { sceneRoutes } from './routes/scene.js';
 import { auditRoutes } from './routes/audit.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { privacyRoutes } from './routes/privacy.js';
@@ -176,6 +177,9 @@ export async function buildServer(
       events: services.events.store,
       clock,
     }),
+  );
+  await app.register(
+    sceneRoutes({ cameras, counts: services.sceneCounts, clock, timeZone: services.timeZone }),
   );
   await app.register(
     eventRoutes({

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import type { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
 import { startAnalytics } from '../analytics/start.js';
 import { startApi } from '../api/start.js';
 import { startAuth, type AuthServices } from '../auth/service.js';
@@ -12,6 +13,8 @@ import {
   detectConfigFor,
   parseListen,
   privacyConfigFor,
+  sceneConfigFor,
+  sceneIdsOf,
   type LoadedConfig,
   type VigilConfig,
 } from '../config/index.js';
@@ -89,6 +92,8 @@ export interface RunningVigil {
    * notify.push(alert) (AlertDelivery in src/notify/index.ts).
    */
   notify: NotifyServices;
+  /** Analytics: tests wait on its scene facts (sceneSettled). */
+  analytics: AnalyticsService;
   close(): Promise<void>;
 }
 
@@ -267,6 +272,10 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
         ...(opts.pushAgent ? { pushAgent: opts.pushAgent } : {}),
       }),
     );
+    const sceneOfCamera = (id: string) => {
+      const camera = cameras.config(id);
+      return camera ? sceneConfigFor(camera) : undefined;
+    };
     const rules = modules.add(
       new RuleService({
         db: storage.db,
@@ -280,6 +289,14 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
         alertsDays: config.retention.eventsDays,
         configRules: config.rules,
         cameraIds: () => new Set(cameras.list().map((c) => c.config.id)),
+        sceneOf: (id) => {
+          const camera = cameras.config(id);
+          return camera ? sceneIdsOf(camera) : undefined;
+        },
+        sceneNames: {
+          zone: (cameraId, zoneId) => sceneOfCamera(cameraId)?.zones.find((z) => z.id === zoneId)?.name,
+          line: (cameraId, lineId) => sceneOfCamera(cameraId)?.lines.find((l) => l.id === lineId)?.name,
+        },
         mqtt: events.mqtt,
         // Everyone who gets an alert's picture sees every mask, as over MQTT.
         cameraSnapshot: async (cameraId) =>
@@ -301,6 +318,8 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
         log,
         detector: config.analytics.detector,
         onTamper: (cameraId, change) => health.tamper(cameraId, change),
+        publishScene: (fact) => events.bus.publish('scene', fact),
+        counts: storage.sceneCounts,
       }),
     ).service;
     const maskPolicy = opts.maskPolicy ?? masks;
@@ -411,6 +430,8 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           notify,
           analytics,
           motion: storage.motion,
+          sceneCounts: storage.sceneCounts,
+          timeZone: config.site.timeZone,
           masks,
           ffmpegPath: ffmpeg.path,
           ffmpeg,
@@ -441,6 +462,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       evidence,
       rules,
       notify,
+      analytics,
       close: () => {
         closing ??= modules.stopAll();
         return closing;

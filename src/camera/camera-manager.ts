@@ -67,6 +67,8 @@ export interface CameraRuntime {
 export interface CameraConsumer {
   cameraStarted(camera: CameraRuntime): Promise<void>;
   cameraStopping(cameraId: string): void;
+  /** Only the camera's scene (zones, lines, object masks) changed: the camera runs on. */
+  sceneChanged?(camera: CameraRuntime): void;
 }
 
 /**
@@ -220,6 +222,14 @@ export class CameraManager {
   }
 
   async replace(config: CameraConfig, source: CameraSource): Promise<CameraRuntime> {
+    const running = this.cameras.get(config.id);
+    // Zones and lines are drawn and redrawn while watching: that must not cut recording or live view.
+    if (running && running.source === source && sameButScene(running.config, config)) {
+      running.config = config;
+      this.changed(config.id);
+      for (const consumer of this.consumers) consumer.sceneChanged?.(running);
+      return running;
+    }
     await this.remove(config.id, 'changed');
     return this.add(config, source);
   }
@@ -271,4 +281,9 @@ export class CameraManager {
     runtime.start();
     return runtime;
   }
+}
+
+/** Whether two definitions of a camera differ in their scene at most. */
+function sameButScene(a: CameraConfig, b: CameraConfig): boolean {
+  return JSON.stringify({ ...a, scene: null }) === JSON.stringify({ ...b, scene: null });
 }

@@ -10,6 +10,9 @@ export {
   EDPB_CONTINUOUS_DAYS,
   EDPB_EVENTS_DAYS,
   privacyConfigFor,
+  sceneConfigFor,
+  sceneIdsOf,
+  EMPTY_SCENE,
   systemTimeZone,
 } from './normalise.js';
 export { polygonProblem } from './polygon.js';
@@ -32,6 +35,8 @@ export type {
   NormalisedPolygonConfig,
   PrivacyConfig,
   PrivacyMaskConfig,
+  SceneConfig,
+  SceneReferencePoint,
   MqttConfig,
   AudioMode,
   RtspTransport,

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import type { ApprovalKind } from '../contract/approvals.js';
 import type { RuleDefinition } from '../contract/rules.js';
+import type { LineView, ZoneView } from '../contract/scene.js';
 import type { Static } from '@sinclair/typebox';
 import { closestKey, joinPath, schemaProblems, sortProblems, type ConfigProblem } from './problems.js';
 import {
@@ -13,6 +14,7 @@ import {
   DetectSchema,
   IngestSchema,
   PrivacySchema,
+  SceneSchema,
   LISTEN_PATTERN,
   MqttSchema,
   RecordingSchema,
@@ -28,7 +30,7 @@ import {
 } from './schema.js';
 import { normaliseNotify, type NotifyConfig } from './notify.js';
 import { polygonProblem } from './polygon.js';
-import { normaliseRule, ruleProblems } from './rules.js';
+import { normaliseRule, ruleProblems, type SceneIds } from './rules.js';
 import { parseSize } from './size.js';
 import { parseCidr, parseStreamUrl, redactUrl, type UrlOrigin } from './url.js';
 
@@ -38,6 +40,8 @@ import { parseCidr, parseStreamUrl, redactUrl, type UrlOrigin } from './url.js';
  */
 export const EDPB_CONTINUOUS_DAYS = 3;
 export const EDPB_EVENTS_DAYS = 14;
+/** A tripwire shorter than this (0.1 % of the frame) is a slip of the mouse, not a line. */
+const MIN_LINE_LENGTH = 0.001;
 
 export type AudioMode = 'auto' | 'copy' | 'aac' | 'off';
 export type RtspTransport = 'tcp' | 'udp';
@@ -113,6 +117,18 @@ export interface PrivacyMaskConfig {
   readonly polygon: NormalisedPolygonConfig;
 }
 
+/** Which point of an object's box decides where it is. */
+export type SceneReferencePoint = 'bottom-centre' | 'centre';
+
+/** A camera's zones, tripwires and object masks (schema.ts SceneSchema), names filled in. */
+export interface SceneConfig {
+  readonly zones: readonly ZoneView[];
+  readonly lines: readonly LineView[];
+  readonly referencePoint: SceneReferencePoint;
+  /** Detections whose reference point lies inside are dropped before tracking. */
+  readonly objectMasks: readonly NormalisedPolygonConfig[];
+}
+
 export interface PrivacyConfig {
   readonly masks: readonly PrivacyMaskConfig[];
   /** Permanent masks are burnt into the recording too (the masked-video module does that). */
@@ -134,6 +150,8 @@ export interface CameraConfig {
   readonly detect?: DetectConfig;
   /** Absent on cameras stored before privacy masks existed: read it through privacyConfigFor(). */
   readonly privacy?: PrivacyConfig;
+  /** Absent on cameras stored before zones existed: read it through sceneConfigFor(). */
+  readonly scene?: SceneConfig;
 }
 
 export interface ServerConfig {
@@ -560,6 +578,103 @@ function normalisePrivacy(
   };
 }
 
+/** A camera without zones, lines or object masks. */
+export const EMPTY_SCENE: SceneConfig = {
+  zones: [],
+  lines: [],
+  referencePoint: 'bottom-centre',
+  objectMasks: [],
+};
+
+/** The ids of a camera's zones and lines, which rules name. */
+export function sceneIdsOf(camera: CameraConfig): SceneIds {
+  const scene = sceneConfigFor(camera);
+  return { zones: scene.zones.map((z) => z.id), lines: scene.lines.map((l) => l.id) };
+}
+
+/** Zones, tripwires and object masks with defaults, for a camera of any origin (see CameraConfig.scene). */
+export function sceneConfigFor(camera: CameraConfig): SceneConfig {
+  return camera.scene ?? EMPTY_SCENE;
+}
+
+function points(polygon: readonly (readonly (number | undefined)[])[]): [number, number][] {
+  return polygon.map(([x, y]) => [x ?? 0, y ?? 0]);
+}
+
+/** Labels of a zone or line: object labels the detector knows, never attributes of people. */
+function checkLabels(labels: readonly string[] | undefined, path: string, problems: ConfigProblem[]): void {
+  (labels ?? []).forEach((label, i) => {
+    const problem = labelProblem(label);
+    if (problem) problems.push({ path: joinPath(path, i), message: problem });
+  });
+}
+
+/**
+ * Ids unique among the camera's zones and lines, zones and object masks simple polygons, lines
+ * of some length; problems name the zone or line.
+ */
+function normaliseScene(scene: unknown, path: string, problems: ConfigProblem[]): SceneConfig | undefined {
+  const value: unknown = scene ?? Value.Default(SceneSchema, {});
+  if (!Value.Check(SceneSchema, value)) return undefined;
+  const before = problems.length;
+  const seen = new Set<string>();
+  const checkId = (id: string, what: string, itemPath: string) => {
+    if (seen.has(id))
+      problems.push({
+        path: joinPath(itemPath, 'id'),
+        message: `${what}: another zone or line of this camera has this id`,
+      });
+    seen.add(id);
+  };
+  const zones = present(value.zones);
+  zones.forEach((zone, i) => {
+    const zonePath = joinPath(joinPath(path, 'zones'), i);
+    const what = `zone '${zone.id}'${zone.name !== undefined ? ` (${zone.name})` : ''}`;
+    checkId(zone.id, what, zonePath);
+    checkLabels(zone.labels, joinPath(zonePath, 'labels'), problems);
+    const problem = polygonProblem(points(zone.points));
+    if (problem) problems.push({ path: joinPath(zonePath, 'points'), message: `${what} ${problem}` });
+  });
+  const lines = present(value.lines);
+  lines.forEach((line, i) => {
+    const linePath = joinPath(joinPath(path, 'lines'), i);
+    const what = `line '${line.id}'${line.name !== undefined ? ` (${line.name})` : ''}`;
+    checkId(line.id, what, linePath);
+    checkLabels(line.labels, joinPath(linePath, 'labels'), problems);
+    const [[ax, ay], [bx, by]] = points([line.a, line.b]) as [[number, number], [number, number]];
+    if (Math.hypot(bx - ax, by - ay) < MIN_LINE_LENGTH)
+      problems.push({ path: joinPath(linePath, 'b'), message: `${what} has no length: put b away from a` });
+  });
+  const objectMasks = present(value.objectMasks);
+  objectMasks.forEach((polygon, i) => {
+    const problem = polygonProblem(points(polygon));
+    if (problem)
+      problems.push({
+        path: joinPath(joinPath(path, 'objectMasks'), i),
+        message: `object mask ${i + 1} ${problem}`,
+      });
+  });
+  if (problems.length > before) return undefined;
+  return {
+    zones: zones.map((zone) => ({
+      id: zone.id,
+      name: zone.name ?? zone.id,
+      points: points(zone.points),
+      labels: [...present(zone.labels)],
+    })),
+    lines: lines.map((line) => ({
+      id: line.id,
+      name: line.name ?? line.id,
+      a: points([line.a])[0] as [number, number],
+      b: points([line.b])[0] as [number, number],
+      direction: present(line.direction),
+      labels: [...present(line.labels)],
+    })),
+    referencePoint: present(value.referencePoint),
+    objectMasks: objectMasks.map(points),
+  };
+}
+
 /** Checks beyond the schema, on a camera with defaults applied; parts failing the schema are skipped. */
 function normaliseCamera(
   camera: unknown,
@@ -585,7 +700,15 @@ function normaliseCamera(
     problems,
   );
   const privacy = normalisePrivacy(camera['privacy'], joinPath(path, 'privacy'), problems);
-  if (!Value.Check(CameraSchema, camera) || !main || (camera.streams.sub && !sub) || !detect || !privacy)
+  const scene = normaliseScene(camera['scene'], joinPath(path, 'scene'), problems);
+  if (
+    !Value.Check(CameraSchema, camera) ||
+    !main ||
+    (camera.streams.sub && !sub) ||
+    !detect ||
+    !privacy ||
+    !scene
+  )
     return undefined;
   const continuousDays = camera.retention?.continuousDays;
   const justification = camera.retention?.justification;
@@ -608,6 +731,7 @@ function normaliseCamera(
       : {}),
     detect,
     privacy,
+    scene,
   };
 }
 
@@ -860,7 +984,8 @@ export function normaliseConfig(
     });
   }
 
-  const rules = normaliseRules(defaulted['rules'], new Set(cameras.map((c) => c.id)), problems);
+  const scenes = new Map(cameras.map((c) => [c.id, sceneIdsOf(c)]));
+  const rules = normaliseRules(defaulted['rules'], new Set(scenes.keys()), problems, (id) => scenes.get(id));
 
   const mqttInput = defaulted['mqtt'];
   const mqtt = mqttInput === undefined ? undefined : normaliseMqtt(mqttInput, problems);
@@ -923,6 +1048,7 @@ function normaliseRules(
   input: unknown,
   cameraIds: ReadonlySet<string>,
   problems: ConfigProblem[],
+  sceneOf: (cameraId: string) => SceneIds | undefined,
 ): RuleDefinition[] {
   if (!Array.isArray(input)) return [];
   const rules: RuleDefinition[] = [];
@@ -931,7 +1057,7 @@ function normaliseRules(
     const path = joinPath('rules', index);
     if (!Value.Check(RuleSchema, item)) return;
     const rule = normaliseRule(item);
-    problems.push(...ruleProblems(rule, path, cameraIds));
+    problems.push(...ruleProblems(rule, path, cameraIds, sceneOf));
     const first = firstPathOfId.get(rule.id);
     if (first !== undefined) {
       problems.push({

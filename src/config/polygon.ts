@@ -31,6 +31,25 @@ export function segmentsIntersect(a: Point, b: Point, c: Point, d: Point): boole
 }
 
 /**
+ * The pairs of edges of a closed polygon that cross or touch other than at a shared corner;
+ * edge i runs from point i to point i + 1 (0-based, the last back to the first). Empty for a
+ * simple polygon.
+ */
+export function selfIntersections(polygon: readonly Point[]): Array<[number, number]> {
+  const n = polygon.length;
+  const pairs: Array<[number, number]> = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      // Neighbouring edges share a corner; that is not a crossing.
+      if (j === i + 1 || (i === 0 && j === n - 1)) continue;
+      if (segmentsIntersect(polygon[i]!, polygon[(i + 1) % n]!, polygon[j]!, polygon[(j + 1) % n]!))
+        pairs.push([i, j]);
+    }
+  }
+  return pairs;
+}
+
+/**
  * Why a closed polygon is not a simple one (edges crossing or touching other than at shared
  * corners, or no area at all), or undefined when it is. A mask drawn as a figure eight would
  * cover by the even-odd rule a different area from what its author meant, so it is refused.
@@ -38,18 +57,10 @@ export function segmentsIntersect(a: Point, b: Point, c: Point, d: Point): boole
 export function polygonProblem(polygon: readonly Point[]): string | undefined {
   const n = polygon.length;
   if (n < 3) return 'needs at least three points';
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      // Neighbouring edges share a corner; that is not a crossing.
-      if (j === i + 1 || (i === 0 && j === n - 1)) continue;
-      const a = polygon[i]!;
-      const b = polygon[(i + 1) % n]!;
-      const c = polygon[j]!;
-      const d = polygon[(j + 1) % n]!;
-      if (segmentsIntersect(a, b, c, d)) {
-        return `edges ${i + 1}-${((i + 1) % n) + 1} and ${j + 1}-${((j + 1) % n) + 1} cross: draw the outline without crossing itself`;
-      }
-    }
+  const [first] = selfIntersections(polygon);
+  if (first) {
+    const [i, j] = first;
+    return `edges ${i + 1}-${((i + 1) % n) + 1} and ${j + 1}-${((j + 1) % n) + 1} cross: draw the outline without crossing itself`;
   }
   let doubleArea = 0;
   for (let i = 0; i < n; i++) {

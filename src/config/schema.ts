@@ -402,6 +402,118 @@ export const PrivacySchema = Type.Object(
   { additionalProperties: false, description: 'Privacy masks of this camera (docs/guide/privacy-masks.md).' },
 );
 
+const SceneIdSchema = hinted(
+  Type.String({
+    pattern: PRIVACY_MASK_ID_PATTERN,
+    description:
+      'Stable identifier, unique among the zones and lines of its camera: 1 to 63 letters, digits, `-` or `_`.',
+  }),
+  (value) => `${quoteValue(value)} is not an id: use letters, digits, '-' or '_' (e.g. front-path)`,
+);
+
+const SceneLabelsSchema = Type.Array(Type.String({ minLength: 1, description: 'A COCO object label.' }), {
+  default: [],
+  description: 'Only these labels count here; empty: every label the camera detects.',
+});
+
+const ScenePolygonSchema = hinted(
+  Type.Array(NormalisedPointSchema, {
+    minItems: 3,
+    maxItems: 64,
+    description: 'Three to 64 points [x, y], each 0..1 of the frame, edges not crossing.',
+  }),
+  () => 'must be a polygon: a list of three or more points [x, y] with x and y from 0 to 1',
+);
+
+export const SceneZoneSchema = Type.Object(
+  {
+    id: SceneIdSchema,
+    name: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'Name shown in the UI and on events; default: the id.',
+      }),
+    ),
+    points: ScenePolygonSchema,
+    labels: optional(SceneLabelsSchema),
+  },
+  {
+    additionalProperties: false,
+    description: 'A zone: an area of the picture; an object is in it when its reference point is.',
+  },
+);
+
+export const SceneLineSchema = Type.Object(
+  {
+    id: SceneIdSchema,
+    name: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'Name shown in the UI; default: the id.' }),
+    ),
+    a: NormalisedPointSchema,
+    b: NormalisedPointSchema,
+    direction: optional(
+      Type.Union([Type.Literal('a-to-b'), Type.Literal('b-to-a'), Type.Literal('both')], {
+        default: 'both',
+        description:
+          'Which crossings count. `a-to-b`: from the right-hand side of the line (standing on A, looking at B, ' +
+          'on the picture) to its left; `b-to-a`: the other way; `both`: either.',
+      }),
+    ),
+    labels: optional(SceneLabelsSchema),
+  },
+  {
+    additionalProperties: false,
+    description: 'A tripwire: a directed line from `a` to `b`; objects crossing it are counted.',
+  },
+);
+
+export const SceneSchema = Type.Object(
+  {
+    zones: optional(
+      Type.Array(SceneZoneSchema, {
+        default: [],
+        maxItems: 32,
+        description:
+          'Zones: areas where entering, leaving and how many objects are inside are reported and counted. ' +
+          "Example: `[{ id: 'door', name: 'Door', points: [[0.1, 0.5], [0.4, 0.5], [0.4, 0.9], [0.1, 0.9]] }]`.",
+      }),
+    ),
+    lines: optional(
+      Type.Array(SceneLineSchema, {
+        default: [],
+        maxItems: 32,
+        description:
+          'Tripwires: objects crossing them are counted per direction. Example: ' +
+          "`[{ id: 'path', a: [0.2, 0.6], b: [0.8, 0.6], direction: 'both' }]`.",
+      }),
+    ),
+    referencePoint: optional(
+      Type.Union([Type.Literal('bottom-centre'), Type.Literal('centre')], {
+        default: 'bottom-centre',
+        description:
+          "The point of an object's box that decides where it is: `bottom-centre` (where it stands: feet, " +
+          'wheels) or `centre` (for a camera looking down).',
+      }),
+    ),
+    objectMasks: optional(
+      Type.Array(ScenePolygonSchema, {
+        default: [],
+        maxItems: 32,
+        description:
+          'Object masks: detections whose reference point lies inside are dropped before tracking (a poster of a person, ' +
+          'cars parked in a car park). Motion masks are `detect.masks`.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Zones, tripwires and object masks of this camera, in coordinates 0..1 of the frame (docs/guide). ' +
+      'Changing them through the API applies at once, without restarting the camera.',
+  },
+);
+
 export const CameraSchema = Type.Object(
   {
     id: hinted(
@@ -447,6 +559,7 @@ export const CameraSchema = Type.Object(
     retention: Type.Optional(CameraRetentionSchema),
     detect: Type.Optional(DetectSchema),
     privacy: Type.Optional(PrivacySchema),
+    scene: Type.Optional(SceneSchema),
   },
   { title: 'Camera', additionalProperties: false, description: 'A physical camera and its streams.' },
 );

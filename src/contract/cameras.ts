@@ -1,4 +1,5 @@
 import type { CameraPrivacyView } from './privacy.js';
+import type { CameraSceneView } from './scene.js';
 
 /**
  * Cameras and their streams as the HTTP API shows and takes them: GET /api/cameras, the camera
@@ -59,6 +60,8 @@ export interface CameraView {
   retention: { continuousDays?: number } | null;
   streams: Record<string, StreamView>;
   privacy: CameraPrivacyView;
+  /** Zones, tripwires and object masks. */
+  scene: CameraSceneView;
 }
 
 export interface CameraListResponse {
@@ -81,6 +84,8 @@ export interface CameraInput {
   streams: Partial<Record<StreamName, StreamInput>> & { main: StreamInput };
   /** Left out: the camera has no privacy masks (a PUT without it removes them). */
   privacy?: CameraPrivacyView;
+  /** Left out: no zones, tripwires or object masks (a PUT without it removes them). */
+  scene?: CameraSceneView;
 }
 
 /** The body of POST /api/cameras/probe: a stream, and the camera whose stored password to use. */

@@ -46,7 +46,7 @@ export interface EventView {
   box: EventBox;
   /** Where the object went: box centres over time, thinned to at most a few hundred points. */
   path: EventPathPoint[];
-  /** Names of zones the event touched (empty until zones exist). */
+  /** Names of the zones the event's object was in (cameras[].scene.zones). */
   zones: string[];
   /** Null until the first snapshot is written. */
   snapshot: EventSnapshotView | null;

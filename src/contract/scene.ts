@@ -31,6 +31,16 @@ export interface LineView {
   labels: string[];
 }
 
+/** A camera's scene as the API shows it (CameraView.scene); the same shape as `cameras[].scene`. */
+export interface CameraSceneView {
+  zones: ZoneView[];
+  lines: LineView[];
+  /** Which point of an object's box decides where it is. */
+  referencePoint: 'bottom-centre' | 'centre';
+  /** Detections whose reference point lies inside are dropped before tracking. */
+  objectMasks: ScenePoint[][];
+}
+
 export type LineDirection = 'a-to-b' | 'b-to-a';
 export type LineDirectionFilter = LineDirection | 'both';
 

@@ -118,6 +118,8 @@ interface ActiveEvent {
   preCaptureMs: number;
   postCaptureMs: number;
   lastView: EventView | null;
+  /** Names of the zones the event touched (the scene analyser tells), in the order touched. */
+  zones: Set<string>;
   /** Database writes, renders and publishes of this event, in order. */
   queue: Promise<void>;
 }
@@ -313,6 +315,25 @@ export class EventManager {
     } catch (err) {
       this.options.log.error({ err, camera: cameraId }, 'event manager: observe failed');
     }
+  }
+
+  /**
+   * The id of the event a track feeds, once the event's row exists (its insert is the first step
+   * of its queue); null when the track feeds none (a label that raises no events, a deleted event).
+   */
+  async eventIdOf(cameraId: string, trackId: number): Promise<number | null> {
+    const event = this.cameras.get(cameraId)?.byTrack.get(trackId);
+    if (!event) return null;
+    await event.queue;
+    return event.deleted ? null : (event.record?.id ?? null);
+  }
+
+  /** The object of a track is in a zone: the zone's name joins its event's zones. */
+  touchZone(cameraId: string, trackId: number, zoneName: string): void {
+    const event = this.cameras.get(cameraId)?.byTrack.get(trackId);
+    if (!event || event.deleted || event.zones.has(zoneName)) return;
+    event.zones.add(zoneName);
+    if (event.state !== 'ended') this.enqueue(event, () => this.persist(event, 'update'));
   }
 
   /** The tracker dropped a track; its event ends after the cool-down unless a new track continues it. */
@@ -573,6 +594,7 @@ export class EventManager {
       preCaptureMs: settings.preCaptureMs,
       postCaptureMs: settings.postCaptureMs,
       lastView: null,
+      zones: new Set(),
       queue: Promise.resolve(),
     };
     appendPathPoint(event.path, this.pathPoint(frame.timeMs, box));
@@ -696,7 +718,7 @@ export class EventManager {
       maxScore: round4(event.maxScore),
       box: event.box,
       path: [...event.path],
-      zones: [],
+      zones: [...event.zones],
       snapshotPath: event.record?.snapshotPath ?? null,
       cropPath: event.record?.cropPath ?? null,
       snapshotTimeMs: event.record?.snapshotTimeMs ?? null,

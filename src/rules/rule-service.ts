@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { auditTarget, type AuditInput, type AuditRequester } from '../audit/entry.js';
 import type { AlertView } from '../contract/alerts.js';
 import type { RuleDefinition, RuleView } from '../contract/rules.js';
-import { ruleProblems } from '../config/index.js';
+import { ruleProblems, type SceneIds } from '../config/index.js';
 import { VigilError } from '../errors/catalogue.js';
 import type { EventBus, EventStore } from '../events/index.js';
 import type { MqttBridge } from '../events/mqtt.js';
@@ -56,6 +56,8 @@ export interface RuleServiceOptions {
   configRules: readonly RuleDefinition[];
   /** The cameras there are now (file and API), to check rules made through the API. */
   cameraIds(): ReadonlySet<string>;
+  /** A camera's zone and line ids, to refuse rules naming ones it does not have. */
+  sceneOf?: (cameraId: string) => SceneIds | undefined;
   /** Null: MQTT off, the `mqtt` action does nothing. */
   mqtt: Pick<MqttBridge, 'publishAlert'> | null;
   delivery?: AlertDelivery;
@@ -212,7 +214,7 @@ export class RuleService {
   }
 
   private check(rule: RuleDefinition): void {
-    const problems = ruleProblems(rule, 'body', this.options.cameraIds());
+    const problems = ruleProblems(rule, 'body', this.options.cameraIds(), this.options.sceneOf);
     if (problems.length > 0) {
       throw new VigilError('RULE_INVALID', problems.map((p) => `${p.path}: ${p.message}`).join('; '), {
         problems,

@@ -413,6 +413,25 @@ export const migrations: Record<string, Migration> = {
       await sql`CREATE INDEX events_by_label_time ON events (label, start_time_ms, id)`.execute(db);
     },
   },
+  '0014_scene_counts': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // What the scene analyser counted, per camera and minute (src/storage/scene-counts.ts);
+      // hours and days are summed from minutes when asked, in the site's time zone.
+      await sql`
+        CREATE TABLE scene_counts (
+          camera_id TEXT NOT NULL,
+          kind TEXT NOT NULL,                          -- 'line' (crossings) or 'zone' (entries, peak occupancy)
+          target_id TEXT NOT NULL,                     -- the line's or zone's id
+          label TEXT NOT NULL,                         -- object label, e.g. person
+          direction TEXT NOT NULL,                     -- 'a-to-b' or 'b-to-a' for lines; '' for zones
+          bucket_start_ms INTEGER NOT NULL,            -- start of the minute, UTC epoch ms
+          count INTEGER NOT NULL DEFAULT 0,            -- crossings, or entries into the zone
+          max_occupancy INTEGER NOT NULL DEFAULT 0,    -- zones: most objects of the label inside at once
+          PRIMARY KEY (camera_id, kind, target_id, label, direction, bucket_start_ms)
+        ) STRICT, WITHOUT ROWID`.execute(db);
+      await sql`CREATE INDEX scene_counts_by_time ON scene_counts (camera_id, bucket_start_ms)`.execute(db);
+    },
+  },
   '0015_rules_alerts': {
     async up(db: Kysely<unknown>): Promise<void> {
       // Rules made through the API (rules from the config file are not stored). The definition is

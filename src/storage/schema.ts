@@ -268,6 +268,17 @@ export interface PushSubscriptionTable {
   created_at_ms: number;
 }
 
+export interface SceneCountTable {
+  camera_id: string;
+  kind: 'line' | 'zone';
+  target_id: string;
+  label: string;
+  direction: string;
+  bucket_start_ms: number;
+  count: number;
+  max_occupancy: number;
+}
+
 export interface DatabaseSchema {
   segments: SegmentTable;
   garbage: GarbageTable;
@@ -291,4 +302,5 @@ export interface DatabaseSchema {
   alert_reviews: AlertReviewTable;
   webhook_deliveries: WebhookDeliveryTable;
   push_subscriptions: PushSubscriptionTable;
+  scene_counts: SceneCountTable;
 }

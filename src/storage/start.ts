@@ -7,6 +7,7 @@ import { openDatabase, type Db } from './db.js';
 import { describeModeChange, ensurePrivateDir, type OnModeTightened } from './file-modes.js';
 import { acquireStorageLock } from './lock.js';
 import { MotionIndex } from './motion-index.js';
+import { SceneCountStore } from './scene-counts.js';
 import { recoverStorage } from './recovery.js';
 import { RetentionRunner } from './retention.js';
 import { SegmentIndex } from './segment-index.js';
@@ -19,6 +20,7 @@ export interface StorageModule {
   db: Db;
   index: SegmentIndex;
   motion: MotionIndex;
+  sceneCounts: SceneCountStore;
   /** Logs a file or folder whose permissions were looser than Vigil's and were tightened. */
   onModeTightened: OnModeTightened;
   stop(): Promise<void>;
@@ -68,7 +70,15 @@ export async function startStorage(
     const index = new SegmentIndex(db);
     const recovered = await recoverStorage(index, root, deps.clock.nowMs(), log);
     log.info(recovered, 'storage recovered');
-    return { root, db, index, motion: new MotionIndex(db), onModeTightened, stop };
+    return {
+      root,
+      db,
+      index,
+      motion: new MotionIndex(db),
+      sceneCounts: new SceneCountStore(db),
+      onModeTightened,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

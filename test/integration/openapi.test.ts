@@ -300,6 +300,7 @@ notify:
       '/api/cameras/cam/heatmap',
       '/api/cameras/cam/heatmap?label=person',
       '/api/cameras/cam/analytics',
+      '/api/cameras/cam/counts?bucket=day',
       '/api/events',
       '/api/events?limit=1&camera=cam&label=person',
       `/api/events/${event.id}`,
@@ -346,6 +347,7 @@ notify:
     assert.equal((await call('GET', `/api/events/${event.id}/snapshot.jpg?crop=1`)).status, 200);
     assert.equal((await call('GET', `/api/events/${event.id}/clip.mp4`)).status, 200);
     assert.equal((await call('GET', '/api/audit.csv?action=login')).status, 200);
+    assert.equal((await call('GET', '/api/cameras/cam/counts.csv')).status, 200);
     const mediaLiftId = (mediaLift.json as { id: number }).id;
     assert.equal((await call('DELETE', `/api/cameras/cam/privacy/lifts/${mediaLiftId}`)).status, 204);
     assert.equal((await call('GET', '/metrics')).status, 200);

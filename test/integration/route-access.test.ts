@@ -181,6 +181,9 @@ cameras:
     assert.equal((await get('/api/cameras/cam/status')).statusCode, 200);
     assert.equal((await get('/api/cameras/other/status')).statusCode, 403);
     assert.equal((await get('/api/cameras/other/recordings')).statusCode, 403);
+    assert.equal((await get('/api/cameras/cam/counts')).statusCode, 200);
+    assert.equal((await get('/api/cameras/other/counts')).statusCode, 403);
+    assert.equal((await get('/api/cameras/other/counts.csv?bucket=day')).statusCode, 403);
     assert.equal((await get('/api/events?camera=other')).statusCode, 403);
     assert.equal((await get('/api/cameras/cam/heatmap')).statusCode, 200);
     assert.equal((await get('/api/cameras/other/heatmap')).statusCode, 403);

@@ -101,6 +101,7 @@ test('camera and stream defaults are applied', () => {
       postCaptureMs: 5000,
     },
     privacy: { masks: [], maskAtRecording: false },
+    scene: { zones: [], lines: [], referencePoint: 'bottom-centre', objectMasks: [] },
   });
 });
 

@@ -247,7 +247,13 @@ function View(props: { section: string; route: Route }) {
     case 'rules':
       return <RulesPage />;
     case 'cameras':
-      return <CamerasPage editing={route.path[1]} privacy={route.path[2] === 'privacy'} />;
+      return (
+        <CamerasPage
+          editing={route.path[1]}
+          privacy={route.path[2] === 'privacy'}
+          scene={route.path[2] === 'scene'}
+        />
+      );
     case 'system':
       return route.path[1] === 'notice' ? <PrivacyNoticePage /> : <SystemPage />;
     case 'account':

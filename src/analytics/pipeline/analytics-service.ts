@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { DetectConfig } from '../../config/index.js';
+import { EMPTY_SCENE, type DetectConfig, type SceneConfig } from '../../config/index.js';
+import type { SceneFact } from '../../contract/scene.js';
 import type { EventManager } from '../../events/event-manager.js';
 import type { FfmpegBinary } from '../../ingest/ffmpeg-binary.js';
 import type { IngestFragment } from '../../ingest/fragment.js';
@@ -8,6 +9,7 @@ import type { LiveDetectionsMessage } from '../../contract/live.js';
 import { WorkerDetector, type CenterNetOptions, type Detector } from '../detector/index.js';
 import type { TamperChange } from '../tamper/index.js';
 import { boxToNormalised, type NormalisedPolygon } from '../geometry.js';
+import { SceneWatcher } from '../scene/scene-watcher.js';
 import { CameraAnalytics, type CameraAnalyticsStats, type SkippedFrames } from './camera-analytics.js';
 import { DetectorScheduler, type InferenceSample } from './detector-scheduler.js';
 import { FrameDecoder } from './frame-decoder.js';
@@ -22,6 +24,15 @@ export interface AnalyticsServiceDeps {
   onTamper?: (cameraId: string, change: TamperChange) => void;
   /** The object detector; default: CenterNet in a worker thread, loaded when a camera first needs it. */
   createDetector?: () => Promise<Detector>;
+  /** Facts about zones and tripwires (published on the bus and counted by the caller). */
+  onSceneFact?: (fact: SceneFact) => void;
+  /** Who is inside each zone, once a minute while someone is (for the peak occupancy counts). */
+  onOccupancySample?: (
+    cameraId: string,
+    zoneId: string,
+    counts: Record<string, number>,
+    timeMs: number,
+  ) => void;
   /** Options of the default detector (backend, threads, cache folder); ignored with createDetector. */
   detector?: CenterNetOptions;
 }
@@ -48,6 +59,7 @@ export type TracksListener = (message: LiveDetectionsMessage) => void;
 
 interface Attached {
   analytics: CameraAnalytics;
+  scene: SceneWatcher;
   detach: () => void;
 }
 
@@ -104,6 +116,7 @@ export class AnalyticsService {
     stream: AnalysedStream,
     onTracks?: TracksListener,
     privacyMasks: readonly NormalisedPolygon[] = [],
+    scene: SceneConfig = EMPTY_SCENE,
   ): Promise<void> {
     this.detach(cameraId);
     let scheduler: DetectorScheduler;
@@ -115,11 +128,13 @@ export class AnalyticsService {
       return;
     }
     const log = this.deps.log.child({ camera: cameraId, component: 'analytics' });
+    const watcher = this.sceneWatcher(cameraId, scene, log);
     const analytics = new CameraAnalytics({
       cameraId,
       // What a permanent privacy mask covers is not watched: no motion there, no detections.
       detect: { ...detect, masks: [...detect.masks, ...privacyMasks] },
       privacyMasks,
+      scene: watcher,
       scheduler,
       events: this.deps.events,
       decoder: (onFrame) => new FrameDecoder({ ffmpeg: this.deps.ffmpeg, fps: detect.fps, log, onFrame }),
@@ -155,11 +170,24 @@ export class AnalyticsService {
     });
     this.attached.set(cameraId, {
       analytics,
+      scene: watcher,
       detach: () => {
         unsubscribe();
         analytics.stop();
       },
     });
+  }
+
+  /** New zones, lines or object masks for a camera analytics runs on; the camera goes on as it was. */
+  setScene(cameraId: string, scene: SceneConfig): void {
+    const attached = this.attached.get(cameraId);
+    if (!attached) return;
+    attached.scene.setScene(scene, attached.analytics.stats.lastFrameTimeMs ?? 0);
+  }
+
+  /** Settles when every scene fact found so far on the camera has been handed on (tests). */
+  async sceneSettled(cameraId: string): Promise<void> {
+    await this.attached.get(cameraId)?.scene.settled();
   }
 
   detach(cameraId: string): void {
@@ -184,6 +212,23 @@ export class AnalyticsService {
     this.scheduler = null;
     this.loaded = null;
     if (scheduler) await (await scheduler.catch(() => null))?.close();
+  }
+
+  private sceneWatcher(cameraId: string, scene: SceneConfig, log: Logger): SceneWatcher {
+    const { onSceneFact, onOccupancySample } = this.deps;
+    return new SceneWatcher({
+      cameraId,
+      scene,
+      events: this.deps.events,
+      onFact: (fact) => onSceneFact?.(fact),
+      ...(onOccupancySample
+        ? {
+            onOccupancySample: (zoneId, counts, timeMs) =>
+              onOccupancySample(cameraId, zoneId, counts, timeMs),
+          }
+        : {}),
+      onError: (err) => log.error({ err }, 'cannot report a scene fact'),
+    });
   }
 
   private async createWorkerDetector(): Promise<Detector> {

@@ -14,6 +14,7 @@ import {
 import { scaleBox, standsInAny, type FrameSize, type NormalisedPolygon } from '../geometry.js';
 import { LumaDownscaler, lumaFromRgb, MotionDetector } from '../motion/index.js';
 import { TamperDetector, type TamperChange } from '../tamper/index.js';
+import type { SceneWatcher } from '../scene/scene-watcher.js';
 import { Tracker, type Track } from '../tracking/index.js';
 import type { DetectorScheduler } from './detector-scheduler.js';
 import { FrameDecoder, type DecodedFrame } from './frame-decoder.js';
@@ -43,6 +44,8 @@ export interface CameraAnalyticsDeps {
   /** Where a frame of an ingest connection lies on the recording timeline (null: not recording it). */
   wallTimeOf: (connectionId: number, ticks: number) => number | null;
   onMotionPeriod: (period: MotionPeriod) => void;
+  /** Zones, tripwires and object masks; absent: none. */
+  scene?: SceneWatcher;
   /** The confirmed tracks after each detection, boxes normalised (drawn over live view). */
   onTracks?: (timeMs: number, tracks: readonly TrackObservation[], frame: FrameSize) => void;
   /** The view was found covered, defocused or moved, or as usual again (detect.tamper). */
@@ -149,6 +152,7 @@ export class CameraAnalytics {
 
   /** The stream went away: tracks end now rather than when the event manager finds them stale. */
   streamLost(timeMs: number): void {
+    this.deps.scene?.flush(timeMs);
     for (const track of this.tracker.flush())
       this.deps.events.trackEnded(this.deps.cameraId, track.id, timeMs);
     this.activity.stop();
@@ -241,7 +245,7 @@ export class CameraAnalytics {
         detectionsToFrame(perRegion, regions, inputSize, size),
         size,
         this.filters,
-      ).filter((d) => !standsInAny(d.box, size, privacyMasks));
+      ).filter((d) => !standsInAny(d.box, size, privacyMasks) && !this.deps.scene?.masked(d.box, size));
     }
     // Stationary tracks not looked at this time are carried as they were, so a parked car is
     // not ended for want of a look.
@@ -254,6 +258,8 @@ export class CameraAnalytics {
       { data: frame.rgb, width: frame.width, height: frame.height, timeMs },
       observations,
     );
+    // Before trackEnded: the facts of an ending track still find its event.
+    this.deps.scene?.frame(timeMs, observations, size);
     for (const track of update.ended) this.deps.events.trackEnded(this.deps.cameraId, track.id, timeMs);
     this.deps.onTracks?.(timeMs, observations, size);
   }

@@ -13,7 +13,8 @@ import {
 } from '../schemas.js';
 import type { CameraView, ProbeResponse } from '../../contract/cameras.js';
 import type { CameraPrivacyView } from '../../contract/privacy.js';
-import { privacyConfigFor, type CameraConfig } from '../../config/index.js';
+import { privacyConfigFor, sceneConfigFor, type CameraConfig } from '../../config/index.js';
+import type { CameraSceneView } from '../../contract/scene.js';
 import { errors, json, noBody, type Tag } from '../openapi.js';
 import {
   cameraList,
@@ -41,6 +42,18 @@ function cameraView(camera: CameraDetails, request: FastifyRequest): CameraView 
     retention: camera.config.retention ?? null,
     streams: Object.fromEntries(camera.streams.map((s) => [s.name, showUser ? s : { ...s, user: null }])),
     privacy: privacyView(camera.config),
+    scene: sceneView(camera.config),
+  };
+}
+
+function sceneView(camera: CameraConfig): CameraSceneView {
+  const scene = sceneConfigFor(camera);
+  const point = ([x, y]: readonly [number, number]): [number, number] => [x, y];
+  return {
+    zones: scene.zones.map((z) => ({ ...z, points: z.points.map(point), labels: [...z.labels] })),
+    lines: scene.lines.map((l) => ({ ...l, a: point(l.a), b: point(l.b), labels: [...l.labels] })),
+    referencePoint: scene.referencePoint,
+    objectMasks: scene.objectMasks.map((polygon) => polygon.map(point)),
   };
 }
 

@@ -13,6 +13,9 @@ cameras:
   - id: gate
     streams:
       main: { url: "rtsp://192.168.1.20:554/main" }
+    scene:
+      zones: [{ id: door, name: Door, points: [[0.1, 0.1], [0.4, 0.1], [0.4, 0.4]] }]
+      lines: [{ id: path, name: Path, a: [0.35, 0], b: [0.35, 1] }]
 `;
 
 function parse(text: string) {

@@ -210,6 +210,16 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
       assert.equal(dog.zones_json, '["Lawn"]');
     },
   },
+  '0014_scene_counts': {
+    insert: [
+      `INSERT INTO scene_counts (camera_id, kind, target_id, label, direction, bucket_start_ms, count, max_occupancy)
+       VALUES ('yard', 'line', 'path', 'person', 'a-to-b', 60000, 3, 0)`,
+    ],
+    check: async (db) => {
+      const row = await db.selectFrom('scene_counts').selectAll().executeTakeFirstOrThrow();
+      assert.deepEqual([row.target_id, row.direction, row.count], ['path', 'a-to-b', 3]);
+    },
+  },
   '0015_rules_alerts': {
     insert: [
       `INSERT INTO rules (id, definition_json, created_by, created_at_ms, updated_at_ms)

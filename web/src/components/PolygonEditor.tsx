@@ -10,6 +10,76 @@ export interface EditorPolygon {
   label?: string;
   /** CSS colour of the outline and fill. */
   colour?: string;
+  /**
+   * `line`: a directed line of two points, A to B, drawn with an arrowhead at B (a tripwire);
+   * `crossing` adds an arrow across its middle showing which crossing counts. Default: polygon.
+   */
+  shape?: 'polygon' | 'line';
+  crossing?: 'a-to-b' | 'b-to-a' | 'both';
+}
+
+/** Points of a small triangle at `tip`, pointing along (dx, dy), in normalised coordinates. */
+function arrowHead(tip: EditorPoint, dx: number, dy: number, size: number): string {
+  const length = Math.hypot(dx, dy) || 1;
+  const [ux, uy] = [dx / length, dy / length];
+  const base: EditorPoint = [tip[0] - ux * size, tip[1] - uy * size];
+  const left: EditorPoint = [base[0] - uy * size * 0.6, base[1] + ux * size * 0.6];
+  const right: EditorPoint = [base[0] + uy * size * 0.6, base[1] - ux * size * 0.6];
+  return [tip, left, right].map(([x, y]) => `${x},${y}`).join(' ');
+}
+
+/**
+ * A tripwire: the line, an arrowhead at B, the letters A and B at its ends, and an arrow across
+ * its middle for each crossing that counts. A→B crosses from the line's right-hand side (seen
+ * from A looking at B) to its left.
+ */
+function LineShape(props: { line: EditorPolygon; colour: string; selected: boolean; onSelect: () => void }) {
+  const [a, b] = props.line.points;
+  if (!a) return null;
+  if (!b) return <circle cx={a[0]} cy={a[1]} r={0.008} fill={props.colour} />;
+  const [dx, dy] = [b[0] - a[0], b[1] - a[1]];
+  const middle: EditorPoint = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
+  // The right-hand side of A→B on screen (y down) is (-dy, dx).
+  const length = Math.hypot(dx, dy) || 1;
+  const [rx, ry] = [(-dy / length) * 0.05, (dx / length) * 0.05];
+  const crossings = props.line.crossing ?? 'both';
+  const arrows: Array<[EditorPoint, number, number]> = [];
+  if (crossings !== 'b-to-a') arrows.push([[middle[0] - rx, middle[1] - ry], -rx, -ry]);
+  if (crossings !== 'a-to-b') arrows.push([[middle[0] + rx, middle[1] + ry], rx, ry]);
+  return (
+    <>
+      <line
+        x1={a[0]}
+        y1={a[1]}
+        x2={b[0]}
+        y2={b[1]}
+        stroke={props.colour}
+        strokeWidth={props.selected ? 4 : 3}
+        vectorEffect="non-scaling-stroke"
+        data-testid="tripwire"
+        onPointerDown={(e) => {
+          if (props.selected) return;
+          e.stopPropagation();
+          props.onSelect();
+        }}
+      />
+      <polygon points={arrowHead(b, dx, dy, 0.03)} fill={props.colour} />
+      {arrows.map(([tip, ax, ay], i) => (
+        <g key={i} data-testid="crossing-arrow">
+          <line
+            x1={middle[0]}
+            y1={middle[1]}
+            x2={tip[0]}
+            y2={tip[1]}
+            stroke="#fff"
+            strokeWidth={2}
+            vectorEffect="non-scaling-stroke"
+          />
+          <polygon points={arrowHead(tip, ax, ay, 0.02)} fill="#fff" />
+        </g>
+      ))}
+    </>
+  );
 }
 
 export interface PolygonEditorProps {
@@ -59,7 +129,8 @@ function useLoadedImage(url: string): string | null {
 /**
  * Draws and edits polygons over a picture, in normalised coordinates: click on the picture to
  * add a point to the selected polygon, drag a point to move it, double-click (or select it and
- * press Delete) to remove it. Used for privacy masks; zones and tripwires can use it as well.
+ * press Delete) to remove it. Used for privacy masks, zones, object masks and tripwires (two points,
+ * A then B).
  */
 export function PolygonEditor(props: PolygonEditorProps) {
   const svg = useRef<SVGSVGElement>(null);
@@ -81,6 +152,11 @@ export function PolygonEditor(props: PolygonEditorProps) {
     const selected = polygonOf(props.selectedId);
     const point = pointAt(event);
     if (!selected || !point) return;
+    // A line has two points: a third click starts it again from there.
+    if (selected.shape === 'line' && selected.points.length >= 2) {
+      props.onChange(selected.id, [point]);
+      return;
+    }
     props.onChange(selected.id, [...selected.points, point]);
   };
 
@@ -129,19 +205,28 @@ export function PolygonEditor(props: PolygonEditorProps) {
           const colour = polygon.colour ?? '#ff9500';
           return (
             <g key={polygon.id} data-polygon={polygon.id} className={selected ? 'selected' : undefined}>
-              <polygon
-                points={polygon.points.map(([x, y]) => `${x},${y}`).join(' ')}
-                fill={colour}
-                fillOpacity={selected ? 0.35 : 0.2}
-                stroke={colour}
-                strokeWidth={selected ? 3 : 2}
-                vectorEffect="non-scaling-stroke"
-                onPointerDown={(e) => {
-                  if (selected) return;
-                  e.stopPropagation();
-                  props.onSelect(polygon.id);
-                }}
-              />
+              {polygon.shape === 'line' ? (
+                <LineShape
+                  line={polygon}
+                  colour={colour}
+                  selected={selected}
+                  onSelect={() => props.onSelect(polygon.id)}
+                />
+              ) : (
+                <polygon
+                  points={polygon.points.map(([x, y]) => `${x},${y}`).join(' ')}
+                  fill={colour}
+                  fillOpacity={selected ? 0.35 : 0.2}
+                  stroke={colour}
+                  strokeWidth={selected ? 3 : 2}
+                  vectorEffect="non-scaling-stroke"
+                  onPointerDown={(e) => {
+                    if (selected) return;
+                    e.stopPropagation();
+                    props.onSelect(polygon.id);
+                  }}
+                />
+              )}
               {selected &&
                 polygon.points.map(([x, y], index) => (
                   <circle
@@ -178,6 +263,20 @@ export function PolygonEditor(props: PolygonEditorProps) {
           );
         })}
       </svg>
+      {props.polygons
+        .filter((p) => p.shape === 'line')
+        .flatMap((line) =>
+          line.points.slice(0, 2).map(([x, y], i) => (
+            <span
+              key={`${line.id}-${i}`}
+              className="line-end"
+              aria-hidden="true"
+              style={{ left: `${x * 100}%`, top: `${y * 100}%` }}
+            >
+              {i === 0 ? 'A' : 'B'}
+            </span>
+          )),
+        )}
     </div>
   );
 }

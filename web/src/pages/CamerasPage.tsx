@@ -6,8 +6,9 @@ import { StatusBadge } from '../components/StatusBadge';
 import { href, navigate } from '../router';
 import { usePoll } from '../usePoll';
 import { PrivacyMasksEditor } from './PrivacyMasksEditor';
+import { SceneEditor } from './SceneEditor';
 
-export function CamerasPage(props: { editing: string | undefined; privacy?: boolean }) {
+export function CamerasPage(props: { editing: string | undefined; privacy?: boolean; scene?: boolean }) {
   const cameras = usePoll(api.cameras, 2000);
   if (cameras.errorCode === 'FORBIDDEN' && cameras.error) return <Forbidden message={cameras.error} />;
   if (cameras.error && !cameras.data) return <p className="error">Cannot load cameras: {cameras.error}</p>;
@@ -16,6 +17,8 @@ export function CamerasPage(props: { editing: string | undefined; privacy?: bool
   const editing = props.editing ? cameras.data.find((c) => c.id === props.editing) : undefined;
   if (editing && props.privacy)
     return <PrivacyMasksEditor key={editing.id} camera={editing} onSaved={cameras.refresh} />;
+  if (editing && props.scene)
+    return <SceneEditor key={editing.id} camera={editing} onSaved={cameras.refresh} />;
   if (editing) return <CameraForm key={editing.id} camera={editing} onDone={cameras.refresh} />;
 
   return (
@@ -51,6 +54,9 @@ export function CamerasPage(props: { editing: string | undefined; privacy?: bool
               <td className="actions">
                 <a className="button ghost" href={href(['cameras', camera.id, 'privacy'])}>
                   Privacy masks
+                </a>
+                <a className="button ghost" href={href(['cameras', camera.id, 'scene'])}>
+                  Zones &amp; lines
                 </a>
                 {camera.source === 'api' ? (
                   <>
@@ -166,8 +172,11 @@ function CameraForm(props: { camera: CameraView | null; onDone: () => void }) {
     };
     if (name.trim()) input.name = name.trim();
     if (sub.url.trim()) input.streams.sub = streamInput(sub, editing);
-    // A PUT replaces the whole camera: the masks drawn in the privacy editor go with it.
-    if (props.camera) input.privacy = props.camera.privacy;
+    // A PUT replaces the whole camera: the masks, zones and lines drawn in their editors go with it.
+    if (props.camera) {
+      input.privacy = props.camera.privacy;
+      input.scene = props.camera.scene;
+    }
     try {
       await (editing ? api.updateCamera(input) : api.addCamera(input));
       props.onDone();

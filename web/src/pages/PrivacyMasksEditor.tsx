@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'react';
-import type { CameraInput, CameraView, StreamInput } from '@contract/cameras';
+import type { CameraInput, CameraView } from '@contract/cameras';
 import type { LiftView, PrivacyMaskKind, PrivacyMaskView } from '@contract/privacy';
 import { api, ApiError } from '../api';
 import { PolygonEditor, type EditorPoint } from '../components/PolygonEditor';
 import { href, navigate } from '../router';
 import { useSession } from '../session';
+import { cameraInputOf } from './camera-input';
 
 const KIND_COLOUR: Record<PrivacyMaskKind, string> = { permanent: '#ff3b30', liftable: '#ff9500' };
 
@@ -16,25 +17,9 @@ function freeId(masks: readonly PrivacyMaskView[]): string {
   }
 }
 
-/** The camera as a PUT body, unchanged but for its masks (passwords are kept by leaving them out). */
+/** The camera as a PUT body, unchanged but for its masks. */
 function withMasks(camera: CameraView, masks: PrivacyMaskView[]): CameraInput {
-  const streams = Object.fromEntries(
-    Object.entries(camera.streams).map(([name, s]): [string, StreamInput] => [
-      name,
-      {
-        url: s.url,
-        ...(s.user ? { user: s.user } : {}),
-        ...(s.transport === 'udp' ? { transport: 'udp' as const } : {}),
-      },
-    ]),
-  ) as CameraInput['streams'];
-  return {
-    id: camera.id,
-    name: camera.name,
-    enabled: camera.enabled,
-    streams,
-    privacy: { masks, maskAtRecording: camera.privacy.maskAtRecording },
-  };
+  return { ...cameraInputOf(camera), privacy: { masks, maskAtRecording: camera.privacy.maskAtRecording } };
 }
 
 function formatRemaining(ms: number): string {
