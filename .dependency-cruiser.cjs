@@ -24,6 +24,7 @@ const belowApi = [
   'approvals',
   'evidence',
   'export',
+  'onvif',
   'contract',
 ];
 
@@ -90,6 +91,8 @@ const layers = {
   evidence: ['errors', 'time', 'config', 'storage', 'audit', 'auth', 'events', 'approvals', 'contract'],
   // Signed export bundles: the copy export, transforms, manifest, signature, zip, share links, verify.
   export: ['errors', 'time', 'media', 'config', 'storage', 'audit', 'auth', 'recording', 'contract'],
+  // ONVIF: discovery, device probing, PTZ (audited), the cameras' own events; the network check of ingest.
+  onvif: ['errors', 'time', 'config', 'audit', 'ingest', 'contract'],
   // Routes over every module below them.
   api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.

@@ -19,6 +19,7 @@ import { VigilMetrics } from '../metrics/vigil-metrics.js';
 import { LiftStore } from '../privacy/lift-store.js';
 import { maskStill } from '../privacy/mask-overlay.js';
 import { MaskService } from '../privacy/mask-service.js';
+import { OnvifService } from '../onvif/onvif-service.js';
 import type { MaskPolicy } from '../privacy/mask-policy.js';
 import { MaskedRecording, MaskedVideo, maskTransform } from '../privacy/masked-video/index.js';
 import { PlaybackService } from '../recording/playback.js';
@@ -248,6 +249,24 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       log,
     });
     events.syncCameras();
+    // The cameras' own events: motion counts as motion, everything goes on the bus.
+    const onvif = modules.add(
+      new OnvifService({
+        cameraConfig: (id) => cameras.config(id),
+        cameraIds: () => cameras.list().map((c) => c.config.id),
+        cameraNetworks: () => cameras.cameraNetworks,
+        record: auth.record,
+        recordMerged: auth.recordMerged,
+        onCameraEvent: (event) => {
+          if (event.kind === 'motion') events.manager.motion(event.cameraId, event.active, event.timeMs);
+          events.bus.publish('camera-event', event);
+        },
+        log: log.child({ component: 'onvif' }),
+        nowMs: () => clock.nowMs(),
+      }),
+    );
+    onvif.syncEvents();
+    cameras.onCameraChanged(() => onvif.syncEvents());
     const playback = new PlaybackService({
       index: storage.index,
       storageRoot: storage.root,
@@ -322,6 +341,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           analytics,
           motion: storage.motion,
           masks,
+          onvif,
           ffmpegPath: ffmpeg.path,
           ffmpeg,
           metrics,

@@ -15,6 +15,7 @@ export { polygonProblem } from './polygon.js';
 export type {
   VigilConfig,
   CameraConfig,
+  CameraOnvifConfig,
   StreamConfig,
   ServerConfig,
   StorageConfig,

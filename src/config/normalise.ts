@@ -114,6 +114,15 @@ export interface CameraConfig {
   readonly detect?: DetectConfig;
   /** Absent on cameras stored before privacy masks existed: read it through privacyConfigFor(). */
   readonly privacy?: PrivacyConfig;
+  /** Where the camera speaks ONVIF (PTZ, its own events); absent when it does not, or nobody said. */
+  readonly onvif?: CameraOnvifConfig;
+}
+
+export interface CameraOnvifConfig {
+  readonly url: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly events: boolean;
 }
 
 export interface ServerConfig {
@@ -573,6 +582,16 @@ function normaliseCamera(
       : {}),
     detect,
     privacy,
+    ...(camera.onvif !== undefined
+      ? {
+          onvif: {
+            url: camera.onvif.url,
+            ...(camera.onvif.user !== undefined ? { user: camera.onvif.user } : {}),
+            ...(camera.onvif.password !== undefined ? { password: camera.onvif.password } : {}),
+            events: present(camera.onvif.events),
+          },
+        }
+      : {}),
   };
 }
 
@@ -927,5 +946,18 @@ export function redactCamera(camera: CameraConfig): CameraConfig {
     ...(s.password === undefined ? {} : { password: '***' }),
   });
   const { main, sub } = camera.streams;
-  return { ...camera, streams: sub ? { main: redact(main), sub: redact(sub) } : { main: redact(main) } };
+  const onvif = camera.onvif;
+  return {
+    ...camera,
+    streams: sub ? { main: redact(main), sub: redact(sub) } : { main: redact(main) },
+    ...(onvif !== undefined
+      ? {
+          onvif: {
+            ...onvif,
+            url: redactUrl(onvif.url),
+            ...(onvif.password === undefined ? {} : { password: '***' }),
+          },
+        }
+      : {}),
+  };
 }

@@ -59,6 +59,8 @@ export interface CameraView {
   retention: { continuousDays?: number } | null;
   streams: Record<string, StreamView>;
   privacy: CameraPrivacyView;
+  /** Where the camera speaks ONVIF (PTZ, its own events); null when it does not. Never its password. */
+  onvif: { url: string; user: string | null; events: boolean } | null;
 }
 
 export interface CameraListResponse {

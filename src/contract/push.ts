@@ -5,6 +5,7 @@
  */
 import type { ApprovalView } from './approvals.js';
 import type { EventChangeType, EventView } from './events.js';
+import type { CameraDeviceEvent } from './onvif.js';
 
 /** Motion on a camera started or stopped. */
 export interface MotionChange {
@@ -75,6 +76,11 @@ export interface WsRecordingMessage extends RecordingStopChange {
   type: 'recording';
 }
 
+/** The camera's own event (ONVIF PullPoint): its motion, tamper, line crossing or digital input. */
+export interface WsCameraEventMessage extends CameraDeviceEvent {
+  type: 'camera-event';
+}
+
 /**
  * An approval request was made, decided, cancelled or expired. Sent only to users who may
  * approve it (the permission of its action, on its camera) and to its requester.
@@ -105,6 +111,7 @@ export type WsServerMessage =
   | WsCameraMessage
   | WsObjectsMessage
   | WsRecordingMessage
+  | WsCameraEventMessage
   | WsApprovalMessage
   | WsSubscribedMessage
   | WsErrorMessage;

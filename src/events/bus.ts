@@ -5,6 +5,7 @@ import type {
   ObjectCounts,
   RecordingStopChange,
 } from '../contract/push.js';
+import type { CameraDeviceEvent } from '../contract/onvif.js';
 import type { SceneFact } from '../contract/scene.js';
 import type { EventChange } from './types.js';
 
@@ -17,6 +18,8 @@ export interface BusMessages {
   recording: RecordingStopChange;
   /** Zones entered and left, lines crossed, occupancy, camera health: what rules and counting read. */
   scene: SceneFact;
+  /** A camera's own events (ONVIF PullPoint): motion, tamper, line crossing, digital inputs. */
+  'camera-event': CameraDeviceEvent;
 }
 
 export type BusChannel = keyof BusMessages;
@@ -35,6 +38,7 @@ export class EventBus {
     objects: new Set(),
     recording: new Set(),
     scene: new Set(),
+    'camera-event': new Set(),
   };
 
   constructor(private readonly log?: Logger) {}

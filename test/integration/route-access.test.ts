@@ -122,6 +122,7 @@ cameras:
               'events.view',
               'events.delete',
               'evidence.lock',
+              'ptz.control',
             ],
             viewer: ['cameras.view', 'live.view', 'events.view'],
             auditor: ['audit.view'],

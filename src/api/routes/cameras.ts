@@ -14,6 +14,7 @@ import {
 import type { CameraView, ProbeResponse } from '../../contract/cameras.js';
 import type { CameraPrivacyView } from '../../contract/privacy.js';
 import { privacyConfigFor, type CameraConfig } from '../../config/index.js';
+import { redactUrl } from '../../config/url.js';
 import { errors, json, noBody, type Tag } from '../openapi.js';
 import {
   cameraList,
@@ -41,6 +42,13 @@ function cameraView(camera: CameraDetails, request: FastifyRequest): CameraView 
     retention: camera.config.retention ?? null,
     streams: Object.fromEntries(camera.streams.map((s) => [s.name, showUser ? s : { ...s, user: null }])),
     privacy: privacyView(camera.config),
+    onvif: camera.config.onvif
+      ? {
+          url: redactUrl(camera.config.onvif.url),
+          user: showUser ? (camera.config.onvif.user ?? null) : null,
+          events: camera.config.onvif.events,
+        }
+      : null,
   };
 }
 

@@ -65,6 +65,7 @@ function cameraOf(message: WsServerMessage): string | null {
     case 'camera':
     case 'objects':
     case 'recording':
+    case 'camera-event':
       return message.cameraId;
     default:
       return null;
@@ -116,6 +117,7 @@ export function wsRoutes(ctx: WsRouteDeps): FastifyPluginAsync {
       bus.on('camera', (status) => broadcast({ type: 'camera', ...status })),
       bus.on('objects', (counts) => broadcast({ type: 'objects', ...counts })),
       bus.on('recording', (change) => broadcast({ type: 'recording', ...change })),
+      bus.on('camera-event', (event) => broadcast({ type: 'camera-event', ...event })),
       // Not by camera subscription: a request waits for whoever may decide it, wherever they look.
       ctx.approvals.onChange((message) => {
         for (const client of clients) {
@@ -140,7 +142,8 @@ export function wsRoutes(ctx: WsRouteDeps): FastifyPluginAsync {
             'A WebSocket: send this GET with `Upgrade: websocket`. JSON text messages as things happen ' +
             '(src/contract/push.ts): `hello` first, then `event` (new, update, end), `motion`, `objects` ' +
             '(counts per label), `camera` (stream state), `recording` (recording stopped because storage holds only ' +
-            "the camera's locked evidence, or resumed) and `approval` (requests the user may decide, or made). " +
+            "the camera's locked evidence, or resumed), `camera-event` (the camera's own ONVIF events: motion, tamper, " +
+            'line crossing, digital inputs) and `approval` (requests the user may decide, or made). ' +
             'Send `{"type":"subscribe","cameras":[…]}` to ' +
             'follow only some cameras (`subscribed` answers). No history: read `GET /api/events` for that. ' +
             'Close code 4401: the access ended. Without an Upgrade header the answer is 404 with an empty body.',
