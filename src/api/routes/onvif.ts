@@ -20,7 +20,7 @@ const discoverBody = Type.Object(
     ),
     interfaceAddress: Type.Optional(
       Type.String({
-        format: 'ipv4',
+        pattern: '^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$',
         description: "IPv4 address of the interface on the cameras' network; default the system's choice.",
       }),
     ),
