@@ -83,6 +83,8 @@ export interface CameraInput {
   streams: Partial<Record<StreamName, StreamInput>> & { main: StreamInput };
   /** Left out: the camera has no privacy masks (a PUT without it removes them). */
   privacy?: CameraPrivacyView;
+  /** Where the camera speaks ONVIF (from POST /api/onvif/probe); a PUT without `password` keeps the stored one. */
+  onvif?: { url: string; user?: string; password?: string; events?: boolean };
 }
 
 /** The body of POST /api/cameras/probe: a stream, and the camera whose stored password to use. */

@@ -356,6 +356,13 @@ export class OnvifSimulator {
       socket.bind(3702, () => resolve());
     });
     socket.addMembership('239.255.255.250', '127.0.0.1');
+    // Also on the default interface: a probe sent without choosing one leaves there, and the
+    // kernel loops it back to members on this machine.
+    try {
+      socket.addMembership('239.255.255.250');
+    } catch {
+      // No multicast-capable default interface: loopback only.
+    }
   }
 }
 
