@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { CameraDeviceEvent } from '../contract/onvif.js';
+import { VigilError } from '../errors/catalogue.js';
 import { OnvifDevice } from './device.js';
 import type { Credentials } from './wsse.js';
 
@@ -49,6 +50,11 @@ export class PullPointLoop {
       try {
         await this.session();
       } catch (err) {
+        if (err instanceof VigilError && err.code === 'ONVIF_NOT_CONFIGURED') {
+          // The device has no event service: asking again will not give it one.
+          this.options.log.info({ camera: this.options.cameraId }, `ONVIF events: ${err.message}`);
+          return;
+        }
         this.options.log.warn(
           { camera: this.options.cameraId, err: (err as Error).message },
           'ONVIF events: subscription failed; retrying',

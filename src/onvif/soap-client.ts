@@ -78,8 +78,25 @@ async function post(call: SoapCall, payload: string, authorization: string | nul
   }
 }
 
+/** Answers are a few kB (GetProfiles of a 16-channel encoder ~100 kB); more is not a camera. */
+const MAX_ANSWER_BYTES = 2 * 1024 * 1024;
+
 async function readAnswer(call: SoapCall, response: Response): Promise<XmlNode | undefined> {
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > MAX_ANSWER_BYTES) {
+    await response.body?.cancel();
+    throw new VigilError(
+      'ONVIF_UNREACHABLE',
+      `the device at ${safeUrl(call.url)} sent ${declared} bytes: not SOAP`,
+    );
+  }
   const text = await response.text();
+  if (text.length > MAX_ANSWER_BYTES) {
+    throw new VigilError(
+      'ONVIF_UNREACHABLE',
+      `the device at ${safeUrl(call.url)} sent more than 2 MB: not SOAP`,
+    );
+  }
   let body: XmlNode | undefined;
   try {
     body = soapBody(text);
