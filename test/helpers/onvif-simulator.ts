@@ -31,7 +31,9 @@ export interface SimulatorOptions {
   /** 'wsse': WS-UsernameToken only; 'http-digest': refuses anything without HTTP Digest. */
   auth?: 'wsse' | 'http-digest';
   ptz?: boolean;
-  /** Answer WS-Discovery on 239.255.255.250:3702 via 127.0.0.1. */
+  /** The address it listens on (HTTP, and WS-Discovery membership); default 127.0.0.1. */
+  host?: string;
+  /** Answer WS-Discovery on 239.255.255.250:3702 via `host`. */
   discovery?: boolean;
   manufacturer?: string;
   model?: string;
@@ -64,13 +66,17 @@ export class OnvifSimulator {
 
   constructor(readonly options: SimulatorOptions) {}
 
+  get host(): string {
+    return this.options.host ?? '127.0.0.1';
+  }
+
   get deviceUrl(): string {
-    return `http://127.0.0.1:${this.port}/onvif/device_service`;
+    return `http://${this.host}:${this.port}/onvif/device_service`;
   }
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server?.listen(0, this.host, resolve));
     this.port = (this.server.address() as AddressInfo).port;
     if (this.options.discovery) await this.startDiscovery();
   }
@@ -175,7 +181,7 @@ export class OnvifSimulator {
   }
 
   private async answer(operation: string, request: XmlNode | undefined, url: string): Promise<string | null> {
-    const base = `http://127.0.0.1:${this.port}`;
+    const base = `http://${this.host}:${this.port}`;
     const profile = textAt(request, 'ProfileToken');
     switch (operation) {
       case 'GetSystemDateAndTime': {
@@ -355,7 +361,7 @@ export class OnvifSimulator {
       socket.once('error', reject);
       socket.bind(3702, () => resolve());
     });
-    socket.addMembership('239.255.255.250', '127.0.0.1');
+    socket.addMembership('239.255.255.250', this.host);
     // Also on the default interface: a probe sent without choosing one leaves there, and the
     // kernel loops it back to members on this machine.
     try {
