@@ -19,6 +19,7 @@ import { VigilMetrics } from '../metrics/vigil-metrics.js';
 import { LiftStore } from '../privacy/lift-store.js';
 import { maskStill } from '../privacy/mask-overlay.js';
 import { MaskService } from '../privacy/mask-service.js';
+import { CameraMotionPeriods } from '../onvif/motion-periods.js';
 import { OnvifService } from '../onvif/onvif-service.js';
 import type { MaskPolicy } from '../privacy/mask-policy.js';
 import { MaskedRecording, MaskedVideo, maskTransform } from '../privacy/masked-video/index.js';
@@ -250,6 +251,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
     });
     events.syncCameras();
     // The cameras' own events: motion counts as motion, everything goes on the bus.
+    const cameraMotion = new CameraMotionPeriods();
     const onvif = modules.add(
       new OnvifService({
         cameraConfig: (id) => cameras.config(id),
@@ -259,6 +261,13 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
         recordMerged: auth.recordMerged,
         onCameraEvent: (event) => {
           if (event.kind === 'motion') events.manager.motion(event.cameraId, event.active, event.timeMs);
+          // The camera's motion periods shade the timeline like Vigil's own.
+          const period = cameraMotion.observe(event);
+          if (period) {
+            storage.motion.add(event.cameraId, period).catch((err: unknown) => {
+              log.error({ err, camera: event.cameraId }, 'storing a camera motion period failed');
+            });
+          }
           events.bus.publish('camera-event', event);
         },
         log: log.child({ component: 'onvif' }),

@@ -83,7 +83,9 @@ export class PullPointLoop {
           PULL_WAIT_S,
           PULL_LIMIT,
         );
-        for (const event of events) this.options.onEvent(event);
+        // Camera time to ours: the camera's clock may be off by the offset connect() measured.
+        for (const event of events)
+          this.options.onEvent({ ...event, timeMs: event.timeMs - device.offsetMs });
       }
     } finally {
       await device.unsubscribe(subscription.address).catch(() => undefined);

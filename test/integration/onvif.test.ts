@@ -285,6 +285,30 @@ cameras:
         );
         assert.equal(deviceEvents[2]?.source['InputToken'], 'DI_0');
         assert.equal(motion.filter((m) => m.cameraId === 'ptzcam').at(-1)?.active, true);
+        // The motion's end makes a period on the timeline, in Vigil's time (the camera is an hour ahead).
+        const emittedMs = Date.now();
+        sim.emit(
+          'tns1:RuleEngine/CellMotionDetector/Motion',
+          { IsMotion: 'false' },
+          { Rule: 'MyMotionDetectorRule' },
+        );
+        const period = await waitFor(
+          'a motion period',
+          async () => {
+            const res = await apiFetch(
+              `${vigil.url}/api/cameras/ptzcam/motion?from=${emittedMs - 60_000}&to=${emittedMs + 60_000}`,
+            );
+            const body = (await res.json()) as {
+              periods: Array<{ startTimeMs: number; endTimeMs: number; maxScore: number }>;
+            };
+            return body.periods.find((p) => p.maxScore === 1);
+          },
+          20_000,
+        );
+        assert.ok(
+          Math.abs(period.endTimeMs - emittedMs) < 10_000,
+          `period end ${period.endTimeMs - emittedMs} ms off`,
+        );
       } finally {
         offEvent();
         offMotion();
