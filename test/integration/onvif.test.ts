@@ -315,6 +315,32 @@ cameras:
       }
     });
 
+    test('a change without the ONVIF password keeps it, but not for another host', async () => {
+      const current = (await (await apiFetch(`${vigil.url}/api/cameras/ptzcam`)).json()) as {
+        streams: Record<string, { url: string }>;
+      };
+      const put = (onvif: Record<string, string>) =>
+        apiFetch(`${vigil.url}/api/cameras/ptzcam`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            streams: { main: { url: current.streams['main']!.url, user: 'admin' } },
+            onvif,
+          }),
+        });
+      const kept = await put({ url: sim.deviceUrl, user: 'admin' });
+      assert.equal(kept.status, 200, await kept.text());
+      assert.equal(vigil.cameras.config('ptzcam')?.onvif?.password, CAMERA_PASSWORD);
+      assert.equal((await post('/api/cameras/ptzcam/ptz/home', {}, operatorToken)).status, 204);
+      // Pointing the address elsewhere must not carry the stored password there.
+      const moved = await put({ url: 'http://127.0.0.2:9/onvif/device_service', user: 'admin' });
+      assert.equal(moved.status, 400);
+      assert.equal(
+        ((await moved.json()) as { error: { code: string } }).error.code,
+        'CAMERA_PASSWORD_REQUIRED',
+      );
+    });
+
     test('removing the camera ends its subscription (Unsubscribe)', async () => {
       const res = await apiFetch(`${vigil.url}/api/cameras/ptzcam`, { method: 'DELETE' });
       assert.equal(res.status, 204);
