@@ -26,6 +26,7 @@ const belowApi = [
   'export',
   'rules',
   'notify',
+  'onvif',
   'contract',
 ];
 
@@ -108,6 +109,8 @@ const layers = {
   rules: ['errors', 'time', 'config', 'storage', 'audit', 'events', 'contract'],
   // Alert delivery: webhooks and Web Push; push reads users and their camera grants (auth).
   notify: ['errors', 'time', 'config', 'storage', 'auth', 'contract'],
+  // ONVIF: discovery, device probing, PTZ (audited), the cameras' own events; the network check of ingest.
+  onvif: ['errors', 'time', 'config', 'audit', 'ingest', 'contract'],
   // Routes over every module below them.
   api: belowApi,
   // The composition root: it wires every module; nothing but the CLI imports it.

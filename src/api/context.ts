@@ -1,3 +1,4 @@
+import type { OnvifService } from '../onvif/onvif-service.js';
 import type { Logger } from 'pino';
 import type { AnalyticsService } from '../analytics/pipeline/analytics-service.js';
 import type { CameraManager } from '../camera/camera-manager.js';
@@ -61,6 +62,8 @@ export interface ApiServices {
   timeZone: string;
   /** Privacy masks: what each caller gets blacked out, and lifts. */
   masks: MaskService;
+  /** ONVIF discovery, device probing and PTZ. */
+  onvif: OnvifService;
   /** The ffmpeg that encodes snapshots. */
   ffmpegPath: string;
   /** The same ffmpeg with its version, for redacted exports (decode and re-encode). */

@@ -151,6 +151,7 @@ export const TAGS = [
   { name: 'system', description: 'Health and the System page.' },
   { name: 'metrics', description: 'Prometheus metrics.' },
   { name: 'cameras', description: 'Cameras: list, look, test a connection, add, change, remove.' },
+  { name: 'onvif', description: 'ONVIF: find cameras on the network, read a device, pan, tilt and zoom.' },
   { name: 'privacy', description: 'Privacy masks: lifting the liftable ones for a while, with a reason.' },
   { name: 'recordings', description: 'Recorded video: spans and gaps, HLS playback, MP4 exports.' },
   { name: 'live', description: 'Live video: the WebSocket for MSE, the HLS fallback, snapshots.' },

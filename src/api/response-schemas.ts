@@ -26,6 +26,7 @@ import type {
   MotionPeriodsResponse,
   RecordingsResponse,
 } from '../contract/recordings.js';
+import type { DiscoverResponse, OnvifProbeResponse, PtzPresetList } from '../contract/onvif.js';
 import type { LiftListResponse, LiftView } from '../contract/privacy.js';
 import type {
   CreatedShare,
@@ -429,6 +430,16 @@ export const cameraView = closed(
     streams: Type.Record(Type.String(), ref(streamView), { description: 'By stream name (`main`, `sub`).' }),
     privacy: cameraPrivacy,
     scene: cameraScene,
+    onvif: nullable(
+      closed(
+        {
+          url: Type.String({ description: 'The ONVIF device service, without credentials.' }),
+          user: nullable(Type.String({ description: 'Shown only to callers who manage cameras.' })),
+          events: Type.Boolean(),
+        },
+        'Where the camera speaks ONVIF (PTZ, its own events); null when it does not.',
+      ),
+    ),
   },
   'A camera. Passwords are never returned.',
   'CameraView',
@@ -1102,6 +1113,86 @@ export const pushSubscriptionList = closed(
   'PushSubscriptionList',
 );
 
+// --- ONVIF ----------------------------------------------------------------------------------
+
+const textOrNull = (description: string) => nullable(Type.String({ description }));
+const numberOrNull = (description: string) => nullable(Type.Number({ description }));
+
+export const discoveredDevice = closed(
+  {
+    endpoint: Type.String({ description: "The device's endpoint reference (urn:uuid:…)." }),
+    addresses: Type.Array(Type.String(), { description: 'Device service addresses (XAddrs).' }),
+    name: textOrNull('From the scopes.'),
+    hardware: textOrNull('From the scopes.'),
+    manufacturer: textOrNull('From the scopes.'),
+    location: textOrNull('From the scopes.'),
+  },
+  'A device that answered the WS-Discovery probe.',
+  'DiscoveredDevice',
+);
+
+export const discoverResponse = closed(
+  {
+    devices: Type.Array(ref(discoveredDevice)),
+    durationMs: ms('How long answers were awaited.'),
+  },
+  'ONVIF devices on the network, one per endpoint.',
+  'DiscoverResponse',
+);
+
+const proposedStream = closed({
+  profile: Type.String(),
+  url: Type.String({ description: 'RTSP address, without credentials.' }),
+  user: Type.String(),
+  width: numberOrNull('Pixels.'),
+  height: numberOrNull('Pixels.'),
+});
+
+export const onvifProbeResponse = closed(
+  {
+    url: Type.String({ description: 'The device service that answered.' }),
+    device: closed({
+      manufacturer: Type.String(),
+      model: Type.String(),
+      firmware: Type.String(),
+      serial: Type.String(),
+      hardwareId: Type.String(),
+    }),
+    clockOffsetMs: ms("The camera's clock minus Vigil's."),
+    profiles: Type.Array(
+      closed({
+        token: Type.String(),
+        name: Type.String(),
+        encoding: textOrNull('H264, H265, JPEG …'),
+        width: numberOrNull('Pixels.'),
+        height: numberOrNull('Pixels.'),
+        fps: numberOrNull('Frame rate limit.'),
+        bitrateKbps: numberOrNull('Bit rate limit.'),
+        streamUri: textOrNull('RTSP address, without credentials.'),
+        snapshotUri: textOrNull('JPEG snapshot address.'),
+        ptz: Type.Boolean(),
+      }),
+    ),
+    proposal: nullable(closed({ main: proposedStream, sub: nullable(proposedStream) })),
+    ptz: Type.Boolean({ description: 'The device has a PTZ service and a profile using it.' }),
+    events: Type.Boolean({ description: 'The device has an event service (PullPoint).' }),
+  },
+  'What the device is, its media profiles, and the camera proposed from them.',
+  'OnvifProbeResponse',
+);
+
+export const ptzPresetView = closed(
+  { token: Type.String(), name: Type.String() },
+  'A PTZ preset: a stored position.',
+  'PtzPreset',
+);
+
+export const ptzPresetList = closed(
+  { presets: Type.Array(ref(ptzPresetView)) },
+  "The camera's presets, as the camera lists them.",
+  'PtzPresetList',
+);
+
 /** The named schemas, for Fastify's addSchema: each becomes components.schemas.<$id>. */
 export const namedSchemas = [
   apiErrorBody,
@@ -1157,6 +1248,11 @@ export const namedSchemas = [
   pushKeyResponse,
   pushSubscriptionView,
   pushSubscriptionList,
+  discoveredDevice,
+  discoverResponse,
+  onvifProbeResponse,
+  ptzPresetView,
+  ptzPresetList,
 ];
 
 // --- the proof ------------------------------------------------------------------------------
@@ -1217,4 +1313,7 @@ export type SchemasMatchContract = [
   Expect<Same<Static<typeof pushKeyResponse>, PushKeyResponse>>,
   Expect<Same<Static<typeof pushSubscriptionView>, PushSubscriptionView>>,
   Expect<Same<Static<typeof pushSubscriptionList>, PushSubscriptionList>>,
+  Expect<Same<Static<typeof discoverResponse>, DiscoverResponse>>,
+  Expect<Same<Static<typeof onvifProbeResponse>, OnvifProbeResponse>>,
+  Expect<Same<Static<typeof ptzPresetList>, PtzPresetList>>,
 ];

@@ -23,6 +23,7 @@ import { sceneRoutes } from './routes/scene.js';
 import { auditRoutes } from './routes/audit.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { privacyRoutes } from './routes/privacy.js';
+import { onvifRoutes } from './routes/onvif.js';
 import { eventRoutes } from './routes/events.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { evidenceRoutes } from './routes/evidence.js';
@@ -145,6 +146,7 @@ export async function buildServer(
   await app.register(healthRoutes(services.system));
   await app.register(systemRoutes(services.system));
   await app.register(cameraRoutes(services.cameraAdmin));
+  await app.register(onvifRoutes(services.onvif));
   const { maskedVideo } = services;
   await app.register(
     mediaRoutes({

@@ -31,6 +31,8 @@ import { startNotify, type NotifyServices } from '../notify/index.js';
 import { LiftStore } from '../privacy/lift-store.js';
 import { maskStill } from '../privacy/mask-overlay.js';
 import { MaskService } from '../privacy/mask-service.js';
+import { CameraMotionPeriods } from '../onvif/motion-periods.js';
+import { OnvifService } from '../onvif/onvif-service.js';
 import type { MaskPolicy } from '../privacy/mask-policy.js';
 import { MaskedRecording, MaskedVideo, maskTransform } from '../privacy/masked-video/index.js';
 import { PlaybackService } from '../recording/playback.js';
@@ -338,6 +340,32 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       log,
     });
     events.syncCameras();
+    // The cameras' own events: motion counts as motion, everything goes on the bus.
+    const cameraMotion = new CameraMotionPeriods();
+    const onvif = modules.add(
+      new OnvifService({
+        cameraConfig: (id) => cameras.config(id),
+        cameraIds: () => cameras.list().map((c) => c.config.id),
+        cameraNetworks: () => cameras.cameraNetworks,
+        record: auth.record,
+        recordMerged: auth.recordMerged,
+        onCameraEvent: (event) => {
+          if (event.kind === 'motion') events.manager.motion(event.cameraId, event.active, event.timeMs);
+          // The camera's motion periods shade the timeline like Vigil's own.
+          const period = cameraMotion.observe(event);
+          if (period) {
+            storage.motion.add(event.cameraId, period).catch((err: unknown) => {
+              log.error({ err, camera: event.cameraId }, 'storing a camera motion period failed');
+            });
+          }
+          events.bus.publish('camera-event', event);
+        },
+        log: log.child({ component: 'onvif' }),
+        nowMs: () => clock.nowMs(),
+      }),
+    );
+    onvif.syncEvents();
+    cameras.onCameraChanged(() => onvif.syncEvents());
     const playback = new PlaybackService({
       index: storage.index,
       storageRoot: storage.root,
@@ -433,6 +461,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           sceneCounts: storage.sceneCounts,
           timeZone: config.site.timeZone,
           masks,
+          onvif,
           ffmpegPath: ffmpeg.path,
           ffmpeg,
           metrics,

@@ -47,6 +47,11 @@ export const AUDIT_ACTIONS = [
   'approval.refuse', // target approval; details.kind, requestedBy, reason
   'approval.cancel', // target approval; details.kind
   'approval.expire', // target approval; details.kind, requestedBy (the system expired it)
+  'ptz.move', // target camera; details.pan, tilt, zoom (the first move of a few minutes: merged per user and camera)
+  'ptz.home', // target camera
+  'ptz.preset.goto', // target camera; details.preset
+  'ptz.preset.set', // target camera; details.preset, details.name
+  'ptz.preset.remove', // target camera; details.preset
   'audit.export', // someone exported the audit log (details: the filter)
   'audit.retention', // retention deleted old entries (details: throughSeq, deletedCount)
 ] as const;

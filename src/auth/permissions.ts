@@ -15,6 +15,7 @@ export const PERMISSIONS = [
   'unmask', // see through a camera's liftable privacy masks, during a lift (reason, time limit, audited)
   'evidence.lock', // lock an event or a time range against retention and deletion
   'recordings.delete', // delete a camera's recordings in a time range (never locked evidence)
+  'ptz.control', // pan, tilt, zoom a camera and use or change its presets (ONVIF PTZ), audited
   // Global.
   'cameras.manage', // add, change, remove cameras; probe URLs
   'users.manage', // users, roles, camera grants, other users' tokens and sessions
@@ -37,6 +38,7 @@ export const CAMERA_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>([
   'unmask',
   'evidence.lock',
   'recordings.delete',
+  'ptz.control',
 ]);
 
 export const ROLES = ['admin', 'operator', 'viewer', 'auditor'] as const;
@@ -44,7 +46,7 @@ export type Role = (typeof ROLES)[number];
 
 /**
  * The issue's roles, exactly: viewer watches live and sees events; operator also plays back,
- * exports, handles (deletes) events and locks evidence; auditor reads the audit log and sees no video at all;
+ * exports, handles (deletes) events, locks evidence and steers PTZ cameras; auditor reads the audit log and sees no video at all;
  * admin does everything. Anyone signed in may also manage their own password, second factor,
  * sessions and tokens (routes declare those with `signedIn`).
  */
@@ -58,6 +60,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
     'events.view',
     'events.delete',
     'evidence.lock',
+    'ptz.control',
   ]),
   viewer: new Set<Permission>(['cameras.view', 'live.view', 'events.view']),
   auditor: new Set<Permission>(['audit.view']),

@@ -259,7 +259,12 @@ function assertApiManaged(id: string, source: CameraSource): void {
  * the same scheme, host and port as the stored one: otherwise anyone who may edit cameras could
  * send the camera's password to a machine of their choosing by changing the host.
  */
-function storedPasswordFor(url: string, stored: StreamConfig, field: string, what: string): string {
+function storedPasswordFor(
+  url: string,
+  stored: Pick<StreamConfig, 'url' | 'password'>,
+  field: string,
+  what: string,
+): string {
   if (stored.password === undefined || sameOrigin(url, stored.url)) return stored.password ?? '';
   const storedOrigin = urlOrigin(stored.url);
   throw new VigilError(
@@ -290,7 +295,17 @@ function keepPasswords(
     );
     streams[name] = { ...stream, password };
   }
-  return { ...camera, streams: streams as CameraConfig['streams'] };
+  return { ...camera, streams: streams as CameraConfig['streams'], ...keptOnvifPassword(camera, current) };
+}
+
+/** The ONVIF password, like a stream's: kept when the form sends none and the address stays on its host. */
+function keptOnvifPassword(camera: CameraConfig, current: CameraConfig): Pick<CameraConfig, 'onvif'> {
+  const sent = camera.onvif;
+  const stored = current.onvif;
+  if (sent === undefined) return {};
+  if (sent.password !== undefined || stored?.password === undefined) return { onvif: sent };
+  const password = storedPasswordFor(sent.url, stored, 'body.onvif.password', `camera '${current.id}' ONVIF`);
+  return { onvif: { ...sent, password } };
 }
 
 /** security.cameraNetworks for a camera sent through the API: each stream's host must resolve inside. */

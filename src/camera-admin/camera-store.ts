@@ -51,6 +51,13 @@ export class CameraStore {
           : this.secrets.openOrPlain(stream.password, context).value;
       streams[name] = { ...stream, password };
     }
-    return { ...camera, streams: streams as CameraConfig['streams'] };
+    const onvif = camera.onvif;
+    if (onvif?.password === undefined) return { ...camera, streams: streams as CameraConfig['streams'] };
+    const context = `camera:${camera.id}:onvif`;
+    const password =
+      direction === 'seal'
+        ? this.secrets.seal(onvif.password, context)
+        : this.secrets.openOrPlain(onvif.password, context).value;
+    return { ...camera, streams: streams as CameraConfig['streams'], onvif: { ...onvif, password } };
   }
 }

@@ -20,6 +20,7 @@ export { normaliseRule, ruleProblems, type SceneIds } from './rules.js';
 export type {
   VigilConfig,
   CameraConfig,
+  CameraOnvifConfig,
   StreamConfig,
   ServerConfig,
   StorageConfig,

@@ -152,6 +152,15 @@ export interface CameraConfig {
   readonly privacy?: PrivacyConfig;
   /** Absent on cameras stored before zones existed: read it through sceneConfigFor(). */
   readonly scene?: SceneConfig;
+  /** Where the camera speaks ONVIF (PTZ, its own events); absent when it does not, or nobody said. */
+  readonly onvif?: CameraOnvifConfig;
+}
+
+export interface CameraOnvifConfig {
+  readonly url: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly events: boolean;
 }
 
 export interface ServerConfig {
@@ -732,6 +741,16 @@ function normaliseCamera(
     detect,
     privacy,
     scene,
+    ...(camera.onvif !== undefined
+      ? {
+          onvif: {
+            url: camera.onvif.url,
+            ...(camera.onvif.user !== undefined ? { user: camera.onvif.user } : {}),
+            ...(camera.onvif.password !== undefined ? { password: camera.onvif.password } : {}),
+            events: present(camera.onvif.events),
+          },
+        }
+      : {}),
   };
 }
 
@@ -1121,5 +1140,18 @@ export function redactCamera(camera: CameraConfig): CameraConfig {
     ...(s.password === undefined ? {} : { password: '***' }),
   });
   const { main, sub } = camera.streams;
-  return { ...camera, streams: sub ? { main: redact(main), sub: redact(sub) } : { main: redact(main) } };
+  const onvif = camera.onvif;
+  return {
+    ...camera,
+    streams: sub ? { main: redact(main), sub: redact(sub) } : { main: redact(main) },
+    ...(onvif !== undefined
+      ? {
+          onvif: {
+            ...onvif,
+            url: redactUrl(onvif.url),
+            ...(onvif.password === undefined ? {} : { password: '***' }),
+          },
+        }
+      : {}),
+  };
 }

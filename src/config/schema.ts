@@ -514,6 +514,39 @@ export const SceneSchema = Type.Object(
   },
 );
 
+export const CameraOnvifSchema = Type.Object(
+  {
+    url: Type.String({
+      pattern: '^https?://',
+      description:
+        "The camera's ONVIF device service, e.g. `http://192.168.1.20/onvif/device_service` (what discovery " +
+        "found). PTZ and the camera's own events are asked for there.",
+    }),
+    user: Type.Optional(
+      Type.String({ description: 'ONVIF user name (often the same account as the streams).' }),
+    ),
+    password: Type.Optional(
+      Type.String({
+        description:
+          'ONVIF password. Never shown by the API or written to the audit log. Use `${VAR}` to keep it out of the file.',
+      }),
+    ),
+    events: optional(
+      Type.Boolean({
+        default: true,
+        description:
+          "Subscribe to the camera's own events (ONVIF PullPoint): its motion, tamper, line crossing and " +
+          "digital inputs. Motion from the camera counts as motion like Vigil's own.",
+      }),
+    ),
+  },
+  {
+    title: 'Camera ONVIF',
+    additionalProperties: false,
+    description: 'Where the camera speaks ONVIF, for pan/tilt/zoom and its own events. Optional.',
+  },
+);
+
 export const CameraSchema = Type.Object(
   {
     id: hinted(
@@ -560,6 +593,7 @@ export const CameraSchema = Type.Object(
     detect: Type.Optional(DetectSchema),
     privacy: Type.Optional(PrivacySchema),
     scene: Type.Optional(SceneSchema),
+    onvif: Type.Optional(CameraOnvifSchema),
   },
   { title: 'Camera', additionalProperties: false, description: 'A physical camera and its streams.' },
 );

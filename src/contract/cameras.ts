@@ -62,6 +62,8 @@ export interface CameraView {
   privacy: CameraPrivacyView;
   /** Zones, tripwires and object masks. */
   scene: CameraSceneView;
+  /** Where the camera speaks ONVIF (PTZ, its own events); null when it does not. Never its password. */
+  onvif: { url: string; user: string | null; events: boolean } | null;
 }
 
 export interface CameraListResponse {
@@ -86,6 +88,8 @@ export interface CameraInput {
   privacy?: CameraPrivacyView;
   /** Left out: no zones, tripwires or object masks (a PUT without it removes them). */
   scene?: CameraSceneView;
+  /** Where the camera speaks ONVIF (from POST /api/onvif/probe); a PUT without `password` keeps the stored one. */
+  onvif?: { url: string; user?: string; password?: string; events?: boolean };
 }
 
 /** The body of POST /api/cameras/probe: a stream, and the camera whose stored password to use. */

@@ -7,6 +7,7 @@ import type { AlertView } from './alerts.js';
 import type { ApprovalView } from './approvals.js';
 import type { EventChangeType, EventView } from './events.js';
 import type { SceneFact } from './scene.js';
+import type { CameraDeviceEvent } from './onvif.js';
 
 /** Motion on a camera started or stopped. */
 export interface MotionChange {
@@ -77,6 +78,11 @@ export interface WsRecordingMessage extends RecordingStopChange {
   type: 'recording';
 }
 
+/** The camera's own event (ONVIF PullPoint): its motion, tamper, line crossing or digital input. */
+export interface WsCameraEventMessage extends CameraDeviceEvent {
+  type: 'camera-event';
+}
+
 /**
  * A camera's health changed: its stream was lost (down for a few seconds) or came back, or its
  * view was covered, defocused or moved, or is as usual again. The `camera-health` scene fact as is.
@@ -120,6 +126,7 @@ export type WsServerMessage =
   | WsObjectsMessage
   | WsRecordingMessage
   | WsCameraHealthMessage
+  | WsCameraEventMessage
   | WsApprovalMessage
   | WsAlertMessage
   | WsSubscribedMessage

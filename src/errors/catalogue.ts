@@ -35,6 +35,20 @@ export const errorCatalogue = {
     summary: 'Two connection tests are running already; retry after the time given.',
   },
   STREAM_NOT_FOUND: { httpStatus: 404, summary: 'The camera has no stream of this name.' },
+  ONVIF_UNREACHABLE: {
+    httpStatus: 502,
+    summary: 'The ONVIF device did not answer, or answered with something other than SOAP.',
+  },
+  ONVIF_AUTH_FAILED: {
+    httpStatus: 400,
+    summary:
+      'The ONVIF device refused the user name or password (or its clock is too far off for the token).',
+  },
+  ONVIF_FAULT: { httpStatus: 502, summary: 'The ONVIF device answered the request with a SOAP fault.' },
+  ONVIF_NOT_CONFIGURED: {
+    httpStatus: 409,
+    summary: 'The camera has no ONVIF address (`onvif.url`), or its device has no PTZ service.',
+  },
   REDACTION_INVALID: {
     httpStatus: 400,
     summary: 'The redaction options are incomplete or contradict each other.',

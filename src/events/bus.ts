@@ -6,6 +6,7 @@ import type {
   RecordingStopChange,
 } from '../contract/push.js';
 import type { AlertView } from '../contract/alerts.js';
+import type { CameraDeviceEvent } from '../contract/onvif.js';
 import type { SceneFact } from '../contract/scene.js';
 import type { EventChange } from './types.js';
 
@@ -20,6 +21,8 @@ export interface BusMessages {
   scene: SceneFact;
   /** A rule fired (src/rules): /api/ws tells the cameras' viewers. `reviewed` is false. */
   alert: AlertView;
+  /** A camera's own events (ONVIF PullPoint): motion, tamper, line crossing, digital inputs. */
+  'camera-event': CameraDeviceEvent;
 }
 
 export type BusChannel = keyof BusMessages;
@@ -39,6 +42,7 @@ export class EventBus {
     recording: new Set(),
     scene: new Set(),
     alert: new Set(),
+    'camera-event': new Set(),
   };
 
   constructor(private readonly log?: Logger) {}

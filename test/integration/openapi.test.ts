@@ -13,6 +13,7 @@ import {
   openObjects,
   type OpenApiDocument,
 } from '../helpers/openapi.js';
+import { OnvifSimulator } from '../helpers/onvif-simulator.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { startTestVigil, TEST_ADMIN, type TestVigil, waitFor } from '../helpers/vigil.js';
 
@@ -54,6 +55,7 @@ function routeUrl(template: string): string {
 describe('the OpenAPI description', { timeout: 240_000 }, () => {
   let cameras: TestCameras;
   let vigil: TestVigil;
+  let onvif: OnvifSimulator;
   let doc: OpenApiDocument;
   let checker: AnswerChecker;
   /** Answers that do not match the description. */
@@ -140,6 +142,23 @@ describe('the OpenAPI description', { timeout: 240_000 }, () => {
 
   before(async () => {
     cameras = await startCameras({ count: 1, user: CAMERA_USER, password: CAMERA_PASSWORD });
+    onvif = new OnvifSimulator({
+      user: CAMERA_USER,
+      password: CAMERA_PASSWORD,
+      ptz: true,
+      profiles: [
+        {
+          token: 'p1',
+          name: 'Main',
+          width: 1280,
+          height: 960,
+          fps: 10,
+          encoding: 'H264',
+          uri: withoutCredentials(cameras.urls(1).main),
+        },
+      ],
+    });
+    await onvif.start();
     process.env['VIGIL_OPENAPI_CAM_PASSWORD'] = CAMERA_PASSWORD;
     vigil = await startTestVigil(`
 storage: { path: ./data, minFreeBytes: 1MB }
@@ -169,6 +188,7 @@ notify:
 
   after(async () => {
     await vigil?.close();
+    await onvif?.stop();
     await cameras?.stop();
   });
 
@@ -420,6 +440,29 @@ notify:
     const liftId = (lift.json as { id: number }).id;
     assert.equal((await call('DELETE', `/api/cameras/cam/privacy/lifts/${liftId}`)).status, 204);
     assert.equal((await call('DELETE', `/api/cameras/cam/privacy/lifts/${liftId}`)).status, 404);
+
+    // ONVIF (against the simulator): discover, probe, and PTZ on a camera that names it.
+    assert.equal((await call('POST', '/api/onvif/discover', { body: { durationMs: 500 } })).status, 200);
+    const device = { address: onvif.deviceUrl, user: CAMERA_USER, password: CAMERA_PASSWORD };
+    assert.equal((await call('POST', '/api/onvif/probe', { body: device })).status, 200);
+    const ptzCamera = {
+      id: 'ptz-cam',
+      enabled: false,
+      streams: { main: stream },
+      onvif: { url: onvif.deviceUrl, user: CAMERA_USER, password: CAMERA_PASSWORD, events: false },
+    };
+    assert.equal((await call('POST', '/api/cameras', { body: ptzCamera })).status, 201);
+    assert.equal((await call('POST', '/api/cameras/ptz-cam/ptz/move', { body: { pan: 0.5 } })).status, 204);
+    assert.equal((await call('POST', '/api/cameras/ptz-cam/ptz/stop')).status, 204);
+    assert.equal((await call('POST', '/api/cameras/ptz-cam/ptz/home')).status, 204);
+    assert.equal((await call('GET', '/api/cameras/ptz-cam/ptz/presets')).status, 200);
+    const preset = await call('POST', '/api/cameras/ptz-cam/ptz/presets', { body: { name: 'Door' } });
+    assert.equal(preset.status, 201);
+    const presetToken = (preset.json as { token: string }).token;
+    assert.equal((await call('POST', `/api/cameras/ptz-cam/ptz/presets/${presetToken}/goto`)).status, 204);
+    assert.equal((await call('DELETE', `/api/cameras/ptz-cam/ptz/presets/${presetToken}`)).status, 204);
+    assert.equal((await call('POST', '/api/cameras/cam/ptz/move', { body: {} })).status, 409);
+    assert.equal((await call('DELETE', '/api/cameras/ptz-cam')).status, 204);
 
     // Errors in the one shape, by the status the description gives.
     assert.equal((await call('GET', '/api/cameras/nope')).status, 404);

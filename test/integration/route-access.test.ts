@@ -64,6 +64,7 @@ cameras:
     enabled: false
     streams:
       main: { url: "rtsp://127.0.0.1:9/x", user: viewer, password: "${CAMERA_PASSWORD}" }
+    onvif: { url: "http://127.0.0.1:9/onvif/device_service", user: viewer, password: "${CAMERA_PASSWORD}" }
 `,
       tempDir(),
     );
@@ -122,6 +123,7 @@ cameras:
               'events.view',
               'events.delete',
               'evidence.lock',
+              'ptz.control',
             ],
             viewer: ['cameras.view', 'live.view', 'events.view'],
             auditor: ['audit.view'],

@@ -18,6 +18,7 @@ import type {
   StreamName,
 } from '@contract/cameras';
 import type { ApiErrorBody } from '@contract/errors';
+import type { DiscoverResponse, OnvifProbeResponse, PtzPreset, PtzPresetList } from '@contract/onvif';
 import type {
   CreatedShare,
   CreateExportBody,
@@ -240,6 +241,21 @@ export const api = {
   /** Without ids: every alert the user may see ("mark all reviewed"). */
   reviewAlerts: (ids?: number[]) =>
     request<AlertsReviewed>('POST', '/api/alerts/review', ids === undefined ? {} : { ids }),
+  discoverOnvif: () => request<DiscoverResponse>('POST', '/api/onvif/discover', {}),
+  probeOnvif: (device: { address: string; user: string; password: string }) =>
+    request<OnvifProbeResponse>('POST', '/api/onvif/probe', device),
+  ptzMove: (cameraId: string, speed: { pan: number; tilt: number; zoom: number }) =>
+    request<void>('POST', `${ptzBase(cameraId)}/move`, speed),
+  ptzStop: (cameraId: string) => request<void>('POST', `${ptzBase(cameraId)}/stop`),
+  ptzHome: (cameraId: string) => request<void>('POST', `${ptzBase(cameraId)}/home`),
+  ptzPresets: (cameraId: string) =>
+    request<PtzPresetList>('GET', `${ptzBase(cameraId)}/presets`).then((r) => r.presets),
+  ptzSavePreset: (cameraId: string, name: string) =>
+    request<PtzPreset>('POST', `${ptzBase(cameraId)}/presets`, { name }),
+  ptzGotoPreset: (cameraId: string, token: string) =>
+    request<void>('POST', `${ptzBase(cameraId)}/presets/${encodeURIComponent(token)}/goto`),
+  ptzRemovePreset: (cameraId: string, token: string) =>
+    request<void>('DELETE', `${ptzBase(cameraId)}/presets/${encodeURIComponent(token)}`),
   events: (query: {
     camera?: string;
     label?: string;
@@ -358,6 +374,10 @@ export async function redactedExport(cameraId: string, body: RedactedExportReque
     response.status,
     error?.details ?? {},
   );
+}
+
+function ptzBase(cameraId: string): string {
+  return `/api/cameras/${encodeURIComponent(cameraId)}/ptz`;
 }
 
 export function vodUrl(cameraId: string, fromMs: number, toMs: number): string {

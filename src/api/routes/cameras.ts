@@ -15,6 +15,7 @@ import type { CameraView, ProbeResponse } from '../../contract/cameras.js';
 import type { CameraPrivacyView } from '../../contract/privacy.js';
 import { privacyConfigFor, sceneConfigFor, type CameraConfig } from '../../config/index.js';
 import type { CameraSceneView } from '../../contract/scene.js';
+import { redactUrl } from '../../config/url.js';
 import { errors, json, noBody, type Tag } from '../openapi.js';
 import {
   cameraList,
@@ -43,6 +44,13 @@ function cameraView(camera: CameraDetails, request: FastifyRequest): CameraView 
     streams: Object.fromEntries(camera.streams.map((s) => [s.name, showUser ? s : { ...s, user: null }])),
     privacy: privacyView(camera.config),
     scene: sceneView(camera.config),
+    onvif: camera.config.onvif
+      ? {
+          url: redactUrl(camera.config.onvif.url),
+          user: showUser ? (camera.config.onvif.user ?? null) : null,
+          events: camera.config.onvif.events,
+        }
+      : null,
   };
 }
 

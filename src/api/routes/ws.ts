@@ -68,6 +68,7 @@ function cameraOf(message: WsServerMessage): string | null {
     case 'objects':
     case 'recording':
     case 'camera-health':
+    case 'camera-event':
       return message.cameraId;
     default:
       return null;
@@ -124,6 +125,7 @@ export function wsRoutes(ctx: WsRouteDeps): FastifyPluginAsync {
         if (fact.type === 'camera-health') broadcast(fact);
       }),
       bus.on('alert', (alert) => broadcast({ type: 'alert', alert })),
+      bus.on('camera-event', (event) => broadcast({ type: 'camera-event', ...event })),
       // Not by camera subscription: a request waits for whoever may decide it, wherever they look.
       ctx.approvals.onChange((message) => {
         for (const client of clients) {
@@ -149,7 +151,8 @@ export function wsRoutes(ctx: WsRouteDeps): FastifyPluginAsync {
             '(src/contract/push.ts): `hello` first, then `event` (new, update, end), `motion`, `objects` ' +
             '(counts per label), `camera` (stream state), `recording` (recording stopped because storage holds only ' +
             "the camera's locked evidence, or resumed), `camera-health` (stream lost or restored, view covered, " +
-            'defocused, moved or cleared) and `approval` (requests the user may decide, or made). ' +
+            "defocused, moved or cleared), `camera-event` (the camera's own ONVIF events: motion, tamper, " +
+            'line crossing, digital inputs) and `approval` (requests the user may decide, or made). ' +
             'Send `{"type":"subscribe","cameras":[…]}` to ' +
             'follow only some cameras (`subscribed` answers). No history: read `GET /api/events` for that. ' +
             'Close code 4401: the access ended. Without an Upgrade header the answer is 404 with an empty body.',

@@ -46,6 +46,7 @@ describe('roles', () => {
       'export.create',
       'live.view',
       'playback.view',
+      'ptz.control', // ONVIF PTZ (issue 14): operators steer cameras, audited
     ]);
     assert.deepEqual([...ROLE_PERMISSIONS.auditor], ['audit.view']);
   });

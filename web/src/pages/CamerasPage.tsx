@@ -5,6 +5,7 @@ import { Forbidden } from '../components/FormError';
 import { StatusBadge } from '../components/StatusBadge';
 import { href, navigate } from '../router';
 import { usePoll } from '../usePoll';
+import { OnvifFinder, type OnvifChoice } from './OnvifFinder';
 import { PrivacyMasksEditor } from './PrivacyMasksEditor';
 import { SceneEditor } from './SceneEditor';
 
@@ -161,6 +162,22 @@ function CameraForm(props: { camera: CameraView | null; onDone: () => void }) {
   const [sub, setSub] = useState(() => fieldsOf(props.camera, 'sub'));
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  const [onvif, setOnvif] = useState<CameraInput['onvif']>(undefined);
+
+  /** The finder's proposal fills the stream fields; the ONVIF address goes with the camera. */
+  const choose = (choice: OnvifChoice) => {
+    const stream = (url: string): StreamFields => ({
+      url,
+      user: choice.user,
+      password: choice.password,
+      passwordChanged: true,
+      transport: 'tcp',
+    });
+    setMain(stream(choice.main));
+    setSub(choice.sub ? stream(choice.sub) : fieldsOf(null, 'sub'));
+    if (!name.trim()) setName(choice.name);
+    setOnvif({ url: choice.onvifUrl, user: choice.user, password: choice.password });
+  };
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -177,6 +194,16 @@ function CameraForm(props: { camera: CameraView | null; onDone: () => void }) {
       input.privacy = props.camera.privacy;
       input.scene = props.camera.scene;
     }
+    // A PUT without `onvif` would drop it: keep the stored address (its password stays on the server).
+    const keptOnvif = props.camera?.onvif
+      ? {
+          url: props.camera.onvif.url,
+          ...(props.camera.onvif.user ? { user: props.camera.onvif.user } : {}),
+          events: props.camera.onvif.events,
+        }
+      : undefined;
+    const onvifInput = onvif ?? keptOnvif;
+    if (onvifInput) input.onvif = onvifInput;
     try {
       await (editing ? api.updateCamera(input) : api.addCamera(input));
       props.onDone();
@@ -195,6 +222,12 @@ function CameraForm(props: { camera: CameraView | null; onDone: () => void }) {
       aria-label={editing ? 'Edit camera' : 'Add camera'}
     >
       <h1>{editing ? `Edit ${props.camera?.name}` : 'Add camera'}</h1>
+      {!editing && <OnvifFinder onChoose={choose} />}
+      {onvif && (
+        <p className="muted" role="status">
+          ONVIF: {onvif.url} (PTZ and the camera&apos;s own events)
+        </p>
+      )}
       <div className="fields">
         <label>
           Id

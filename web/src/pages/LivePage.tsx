@@ -2,6 +2,7 @@ import { useState, type ReactNode } from 'react';
 import type { CameraView } from '@contract/cameras';
 import { api, streamFor } from '../api';
 import { Forbidden } from '../components/FormError';
+import { PtzControls } from '../components/PtzControls';
 import { StatusBadge } from '../components/StatusBadge';
 import { LiveVideo } from '../live/LiveVideo';
 import type { LiveState } from '../live/mse-player';
@@ -201,6 +202,7 @@ function FocusView(props: { camera: CameraView; showBoxes: boolean; toggle: Reac
           </figcaption>
         )}
       </figure>
+      {camera.onvif && can('ptz.control') && <PtzControls cameraId={camera.id} />}
     </section>
   );
 }
