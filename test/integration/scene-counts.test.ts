@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { SceneCounts, SceneFact } from '../../src/contract/scene.js';
@@ -38,6 +41,21 @@ const LOOP_MS = 79_500;
  */
 const TRUTH = { 'b-to-a': 15, 'a-to-b': 9 };
 
+const WEBHOOK_SECRET = 'a webhook secret of the office system';
+
+/** "HH:MM" in a time zone, `offsetMs` from now. */
+function wallClock(timeZone: string, offsetMs: number): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    .format(new Date(Date.now() + offsetMs))
+    .replace(/^24/, '00');
+}
+
+interface Received {
+  body: string;
+  timestamp: string;
+  signature: string;
+}
+
 describe(
   'tripwires and zones on real footage: crossings counted, nothing on a tree',
   {
@@ -49,8 +67,30 @@ describe(
     let tree: TestCameras;
     let vigil: TestVigil;
     const facts: SceneFact[] = [];
+    // The office system the rule calls: a local HTTP server that keeps what it receives.
+    const received: Received[] = [];
+    let receiver: Server;
 
     before(async () => {
+      receiver = createServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+        req.on('end', () => {
+          received.push({
+            body,
+            timestamp: String(req.headers['x-vigil-timestamp']),
+            signature: String(req.headers['x-vigil-signature']),
+          });
+          res.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/vigil`;
+      // The user's rule runs 08:00-20:00; the suite runs at any hour, so its window is the hours
+      // around now on the site's clock (Europe/Berlin), and a second rule's window excludes now.
+      const zone = 'Europe/Berlin';
+      const now = `${wallClock(zone, -3_600_000)}-${wallClock(zone, 3 * 3_600_000)}`;
+      const notNow = `${wallClock(zone, 4 * 3_600_000)}-${wallClock(zone, 6 * 3_600_000)}`;
       people = await startCameras({
         count: 1,
         footage: { main: footage('vtest-main.mp4'), sub: footage('vtest-sub.mp4') },
@@ -63,6 +103,22 @@ describe(
         `
 storage: { path: ./data, minFreeBytes: 1MB }
 site: { timeZone: Europe/Berlin }
+notify:
+  webhooks: [{ id: office, url: "${hookUrl}", secret: "${WEBHOOK_SECRET}" }]
+rules:
+  - id: crossing
+    name: People crossing A→B
+    cameras: [path]
+    conditions: [{ type: line-crossed, lineId: walk, direction: a-to-b, labels: [person] }]
+    schedule: { days: [mon, tue, wed, thu, fri, sat, sun], times: ["${now}"] }
+    actions: [{ type: push }, { type: webhook, webhookId: office }]
+    limit: { maxAlerts: 100, windowMs: 600000 }
+  - id: off-hours
+    name: People crossing, other hours
+    cameras: [path]
+    conditions: [{ type: line-crossed, lineId: walk, direction: both, labels: [person] }]
+    schedule: { days: [mon, tue, wed, thu, fri, sat, sun], times: ["${notNow}"] }
+    actions: [{ type: webhook, webhookId: office }]
 cameras:
   - id: path
     streams:
@@ -89,6 +145,7 @@ cameras:
       await vigil?.close();
       await people?.stop();
       await tree?.stop();
+      receiver?.close();
     });
 
     test('one pass of the footage: crossings per direction against the ground truth', async (t: TestContext) => {
@@ -161,6 +218,60 @@ cameras:
         const res = await apiFetch(`${vigil.url}/api/events/${entered.object.eventId}`);
         assert.deepEqual(((await res.json()) as { zones: string[] }).zones.includes('Lawn'), true);
       }
+    });
+
+    test('the rule "people crossing A→B" alerts once per crossing person, by signed webhook, in its hours only', async (t: TestContext) => {
+      await vigil.analytics.sceneSettled('path');
+      const crossings = facts.filter(
+        (f): f is Extract<SceneFact, { type: 'line-crossed' }> =>
+          f.type === 'line-crossed' && f.cameraId === 'path' && f.direction === 'a-to-b',
+      );
+      const people = new Set(crossings.map((f) => f.object.eventId));
+      const alertsOf = async (rule: string) =>
+        (
+          (await (await apiFetch(`${vigil.url}/api/alerts?rule=${rule}&limit=200`)).json()) as {
+            alerts: Array<{ id: number; eventId: number | null; kind: string; summary: string }>;
+          }
+        ).alerts;
+      const alerts = await waitFor(
+        'an alert for every crossing person',
+        async () => {
+          const list = await alertsOf('crossing');
+          return list.length >= people.size ? list : undefined;
+        },
+        20_000,
+        200,
+      );
+      t.diagnostic(`${crossings.length} A→B crossings by ${people.size} people: ${alerts.length} alerts`);
+      assert.deepEqual(
+        alerts.map((a) => a.eventId).sort(),
+        [...people].sort(),
+        'one alert per person who crossed A→B, none for B→A',
+      );
+      assert.ok(
+        alerts.every((a) => a.kind === 'line-crossed' && /person crossed Walk \(A→B\)/.test(a.summary)),
+      );
+      assert.deepEqual(await alertsOf('off-hours'), [], 'nothing outside its hours');
+
+      // The office system got each one, signed with the shared secret over "timestamp.body".
+      const delivered = await waitFor(
+        'the webhook deliveries',
+        () => (received.length >= alerts.length ? received : undefined),
+        20_000,
+        200,
+      );
+      assert.equal(delivered.length, alerts.length);
+      for (const r of delivered) {
+        const expected = createHmac('sha256', WEBHOOK_SECRET)
+          .update(`${r.timestamp}.${r.body}`)
+          .digest('hex');
+        assert.equal(r.signature, `sha256=${expected}`);
+        assert.equal((JSON.parse(r.body) as { ruleId: string }).ruleId, 'crossing');
+      }
+      assert.deepEqual(
+        delivered.map((r) => (JSON.parse(r.body) as { id: number }).id).sort((a, b) => a - b),
+        alerts.map((a) => a.id).sort((a, b) => a - b),
+      );
     });
 
     test('the counts API and its CSV agree with the crossings reported', async () => {
