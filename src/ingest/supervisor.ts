@@ -16,6 +16,7 @@ import { diesWithVigil, isRunning, spawnProcess, terminate, type Spawner } from 
 import { startNativeIngest, type NativeSource, type NativeStarter } from './rtsp/session.js';
 import { classifyFfmpegFailure, scrubCredentials, type StreamError } from './stream-errors.js';
 import { StreamStats } from './stream-stats.js';
+import type { StdinFeeder } from './snapshot-feed.js';
 
 export interface StreamStatus {
   state: StreamState;
@@ -47,6 +48,8 @@ export interface CommandPlan {
   preflight?(): Promise<StreamError | null>;
   /** Pull the stream with Vigil's own RTSP client instead of ffmpeg (`ingest: native`). */
   native?: NativeSource;
+  /** What writes ffmpeg's input to its stdin, asked at every start (snapshot cameras); null for none. */
+  feed?(): StdinFeeder | null;
 }
 
 export interface SupervisorOptions {
@@ -249,12 +252,20 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
     const { plan, log } = this.opts;
     const args = plan.args({ audioNeedsTranscode: this.audioNeedsTranscode });
     const [command, commandArgs] = diesWithVigil(plan.ffmpegPath, args);
+    const feeder = plan.feed?.() ?? null;
     this.beginConnection();
-    const child = this.spawn(command, commandArgs);
+    const child = this.spawn(command, commandArgs, feeder ? { stdin: true } : {});
+    const feed = feeder && child.stdin ? feeder(child.stdin, (error) => this.fail(error)) : null;
     const running: RunningIngest = {
       alive: () => isRunning(child),
-      abort: () => child.kill('SIGKILL'),
-      end: () => terminate(child, this.timers),
+      abort: () => {
+        feed?.stop();
+        child.kill('SIGKILL');
+      },
+      end: () => {
+        feed?.stop();
+        return terminate(child, this.timers);
+      },
     };
     this.running = running;
     const stderrLines: string[] = [];
@@ -300,6 +311,7 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
       stderrLines.push(err.message);
     });
     child.on('close', (code) => {
+      feed?.stop();
       if (this.running !== running) return;
       this.running = null;
       this.clearWatchdog();
