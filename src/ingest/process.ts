@@ -12,6 +12,8 @@ export interface IngestProcess {
   readonly stdin?: Writable | null;
   readonly stdout: Readable;
   readonly stderr: Readable;
+  /** Undefined when it could not be started (fakes may have none). */
+  readonly pid?: number | undefined;
   /** The exit code once exited normally, else null. */
   readonly exitCode: number | null;
   /** The signal that ended it, else null. */

@@ -135,10 +135,18 @@ export async function planSource(
       const path = fileURLToPath(url);
       const codec = await videoCodec(ffmpeg.path, path, 'file');
       const copyVideo = codec === 'h264' || codec === 'hevc';
-      return { ffmpegPath: ffmpeg.path, args: () => fileSourceArgs(path, { copyVideo }) };
+      return {
+        ffmpegPath: ffmpeg.path,
+        args: () => fileSourceArgs(path, { copyVideo }),
+        transcodes: () => !copyVideo,
+      };
     }
     case 'testsrc:':
-      return { ffmpegPath: ffmpeg.path, args: () => testPatternArgs(testPatternOptions(url)) };
+      return {
+        ffmpegPath: ffmpeg.path,
+        args: () => testPatternArgs(testPatternOptions(url)),
+        transcodes: () => true,
+      };
     case 'http:':
     case 'https:':
       return planHttpSource(spec, ffmpeg, ioTimeoutMs, options.cameraNetworks);
@@ -209,6 +217,7 @@ function planHttpSource(
     ffmpegPath: ffmpeg.path,
     preflight,
     feed: () => (kind === 'snapshot' ? snapshotFeeder(client, intervalMs) : null),
+    transcodes: () => kind === 'mjpeg' || kind === 'snapshot' || (kind === 'hls' && copyHlsVideo === false),
     args: ({ audioNeedsTranscode }) => {
       const opts = { ffmpegMajor: ffmpeg.major, ioTimeoutMs, audioNeedsTranscode };
       switch (kind) {

@@ -17,6 +17,7 @@ import { startNativeIngest, type NativeSource, type NativeStarter } from './rtsp
 import { classifyFfmpegFailure, scrubCredentials, type StreamError } from './stream-errors.js';
 import { StreamStats } from './stream-stats.js';
 import type { StdinFeeder } from './snapshot-feed.js';
+import { cpuPercent, PROC_TICKS_PER_SECOND, readProcessCpuSeconds } from '../media/process-cpu.js';
 
 export interface StreamStatus {
   state: StreamState;
@@ -50,6 +51,15 @@ export interface CommandPlan {
   native?: NativeSource;
   /** What writes ffmpeg's input to its stdin, asked at every start (snapshot cameras); null for none. */
   feed?(): StdinFeeder | null;
+  /** Whether ffmpeg encodes the video (MJPEG, snapshots…) rather than copying it; default false. */
+  transcodes?(): boolean;
+}
+
+/** What ingest costs: the ffmpeg's CPU between two looks, and whether it encodes video. */
+export interface IngestCpu {
+  /** % of one core since the previous call (null on the first, for native ingest, or once it has gone). */
+  cpuPercent: number | null;
+  transcoding: boolean;
 }
 
 export interface SupervisorOptions {
@@ -71,6 +81,8 @@ export interface SupervisorOptions {
 
 /** The ingest of one connection, ffmpeg or native, as supervision needs it. */
 interface RunningIngest {
+  /** The ffmpeg's process id; undefined for native ingest. */
+  pid?: number | undefined;
   alive(): boolean;
   /** Ends it at once after a failure found here; its close handler then schedules the retry. */
   abort(): void;
@@ -125,6 +137,8 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
   private readonly totals: IngestCounters = { receivedBytes: 0, receivedFrames: 0 };
   /** Bumped by stop(): a preflight still running from before then must not start ffmpeg. */
   private runEpoch = 0;
+  /** The previous CPU reading, per process, for cpu(). */
+  private cpuSample: { pid: number; ticks: number; atMs: number } | null = null;
 
   private readonly timers: Timers;
   private readonly spawn: Spawner;
@@ -174,6 +188,21 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
 
   counters(): IngestCounters {
     return { ...this.totals };
+  }
+
+  /** The ingest ffmpeg's CPU since the previous call, read from /proc (Linux). */
+  async cpu(): Promise<IngestCpu> {
+    const transcoding = this.opts.plan.transcodes?.() ?? false;
+    const pid = this.running?.pid;
+    const seconds = pid === undefined ? null : await readProcessCpuSeconds(pid);
+    if (pid === undefined || seconds === null) {
+      this.cpuSample = null;
+      return { cpuPercent: null, transcoding };
+    }
+    const sample = { pid, ticks: seconds * PROC_TICKS_PER_SECOND, atMs: this.opts.clock.nowMs() };
+    const before = this.cpuSample?.pid === pid ? this.cpuSample : null;
+    this.cpuSample = sample;
+    return { cpuPercent: before ? cpuPercent(before, sample) : null, transcoding };
   }
 
   private launch(): void {
@@ -257,6 +286,7 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
     const child = this.spawn(command, commandArgs, feeder ? { stdin: true } : {});
     const feed = feeder && child.stdin ? feeder(child.stdin, (error) => this.fail(error)) : null;
     const running: RunningIngest = {
+      pid: child.pid,
       alive: () => isRunning(child),
       abort: () => {
         feed?.stop();

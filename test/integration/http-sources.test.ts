@@ -200,7 +200,7 @@ function videoFps(probe: Probe): number {
 test(
   'MJPEG, snapshot, HLS and G.711 cameras record H.264 at their real rate, with audio, and export',
   { timeout: 180_000 },
-  async () => {
+  async (t) => {
     const base = `http://127.0.0.1:${port}`;
     vigil = await startTestVigil(`
 storage: { path: ./data, minFreeBytes: 1MB }
@@ -278,6 +278,26 @@ cameras:
       alaw.streams.map((s) => s.codec_name),
       ['h264', 'aac'],
       'G.711 audio is recorded as AAC',
+    );
+
+    // The system page shows what encoding costs, per stream, between two looks.
+    const systemStreams = async () => {
+      const { body } = await getJson<{
+        cameras: Array<{ id: string; streams: Array<{ cpuPercent: number | null; transcoding: boolean }> }>;
+      }>(`${url}/api/system`);
+      return new Map(body.cameras.map((c) => [c.id, c.streams[0]]));
+    };
+    await systemStreams();
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const system = await systemStreams();
+    const mjpegCpu = system.get('mjpeg');
+    assert.equal(mjpegCpu?.transcoding, true);
+    assert.ok((mjpegCpu?.cpuPercent ?? 0) > 0, 'the MJPEG encode shows its CPU');
+    assert.equal(system.get('hls')?.transcoding, false);
+    t.diagnostic(
+      `MJPEG ${mjpegFps.toFixed(2)} fps, snapshots ${snapFps.toFixed(2)} fps; ` +
+        `ingest CPU: mjpeg ${mjpegCpu?.cpuPercent?.toFixed(1)}%, snap ${system.get('snap')?.cpuPercent?.toFixed(1)}%, ` +
+        `hls ${system.get('hls')?.cpuPercent?.toFixed(1)}%, alaw ${system.get('alaw')?.cpuPercent?.toFixed(1)}%`,
     );
 
     const wrongpass = await status('wrongpass');

@@ -100,6 +100,7 @@ export function SystemPage() {
             <th>Bitrate</th>
             <th>Uptime</th>
             <th>Viewers</th>
+            <th title="The ingest ffmpeg's CPU, one core = 100%">Ingest CPU</th>
           </tr>
         </thead>
         <tbody>
@@ -129,6 +130,7 @@ export function SystemPage() {
                 <td>{stream.bitrateKbps !== null ? `${stream.bitrateKbps} kbit/s` : '—'}</td>
                 <td>{stream.state === 'online' ? formatDuration(stream.uptimeMs) : '—'}</td>
                 <td>{stream.viewerCount}</td>
+                <td>{ingestCpu(stream)}</td>
               </tr>
             )),
           )}
@@ -197,4 +199,10 @@ export function SystemPage() {
       )}
     </section>
   );
+}
+
+/** The ingest's CPU, marked when ffmpeg encodes the video (MJPEG, snapshots): that is what costs. */
+function ingestCpu(stream: { cpuPercent: number | null; transcoding: boolean }): string {
+  const cpu = stream.cpuPercent !== null ? `${stream.cpuPercent.toFixed(0)}%` : '—';
+  return stream.transcoding ? `${cpu} (encoding H.264)` : cpu;
 }
