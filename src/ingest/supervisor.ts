@@ -262,6 +262,12 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
       },
     };
     this.running = running;
+    session.on('audio', (encodings) =>
+      this.opts.log.warn(
+        { camera: this.opts.cameraId, stream: this.opts.stream, audio: encodings },
+        'the camera sends audio, which native ingest does not record: set the stream to `ingest: ffmpeg` to record it',
+      ),
+    );
     session.on('init', (bytes) => this.onInit(bytes));
     session.on('fragment', (bytes, moofByteLength) => this.onFragment(bytes, moofByteLength));
     session.on('close', (error) => {
