@@ -185,12 +185,23 @@ export function hlsArgs(source: IngestSource, opts: IngestArgsOptions & { copyVi
     '-re',
     ...httpInputArgs(source, opts),
     ...audioArgs(source.audio, opts.audioNeedsTranscode, video),
-    // HLS carries AAC in ADTS frames (MPEG-TS); MP4 wants the raw frames, and ffmpeg 5 does not
-    // convert copied audio on its own (it stops with "Malformed AAC bitstream").
-    ...(audioCopied(source.audio, opts.audioNeedsTranscode) ? ['-bsf:a', 'aac_adtstoasc'] : []),
-    ...FRAGMENTED_MP4_OUT,
+    ...(audioCopied(source.audio, opts.audioNeedsTranscode) ? ADTS_AAC_TO_MP4 : FRAGMENTED_MP4_OUT),
   ];
 }
+
+/**
+ * HLS carries AAC in ADTS frames (MPEG-TS); MP4 wants raw frames and the AudioSpecificConfig in
+ * the init segment, and ffmpeg 5 converts neither on its own for copied audio (it stops with
+ * "Malformed AAC bitstream"). The filter learns the config from the first frame, after an
+ * empty_moov init would already be out (its codec string then lacks the object type, mp4a.40,
+ * which MSE refuses): delay_moov holds the init back until the first fragment.
+ */
+const ADTS_AAC_TO_MP4 = [
+  '-bsf:a',
+  'aac_adtstoasc',
+  ...FRAGMENTED_MP4_FORMAT.map((arg) => (arg.startsWith('+frag_keyframe') ? `${arg}+delay_moov` : arg)),
+  'pipe:1',
+];
 
 export function ingestArgs(source: IngestSource, opts: IngestArgsOptions): string[] {
   return [

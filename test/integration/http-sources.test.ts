@@ -12,6 +12,8 @@ import type { Socket } from 'node:net';
 import { extname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import WebSocket from 'ws';
+import type { LiveMessage } from '../../src/contract/live.js';
 import { footagePaths } from '../helpers/footage.js';
 import { closeServer, listenLocal } from '../helpers/local-server.js';
 import { FFMPEG, FFPROBE } from '../helpers/media-tools.js';
@@ -192,6 +194,24 @@ async function exportLast(camera: string): Promise<Probe> {
   return probe;
 }
 
+/** The MSE type of a camera's live init segment, as a browser viewer gets it. */
+function liveMimeType(camera: string): Promise<string> {
+  const socket = new WebSocket(`${vigil?.url.replace(/^http/, 'ws')}/api/cameras/${camera}/live`, {
+    headers: { authorization: `Bearer ${vigil?.token}` },
+  });
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no live init from ${camera}`)), 20_000);
+    socket.on('message', (data, binary) => {
+      if (binary) return;
+      const message = JSON.parse(String(data)) as LiveMessage;
+      if (message.type !== 'init') return;
+      clearTimeout(timer);
+      resolve(message.mimeType);
+    });
+    socket.on('error', reject);
+  }).finally(() => socket.close());
+}
+
 function videoFps(probe: Probe): number {
   const video = probe.streams.find((s) => s.codec_type === 'video');
   return Number(video?.nb_read_packets) / Number(probe.format.duration);
@@ -299,6 +319,10 @@ cameras:
         `ingest CPU: mjpeg ${mjpegCpu?.cpuPercent?.toFixed(1)}%, snap ${system.get('snap')?.cpuPercent?.toFixed(1)}%, ` +
         `hls ${system.get('hls')?.cpuPercent?.toFixed(1)}%, alaw ${system.get('alaw')?.cpuPercent?.toFixed(1)}%`,
     );
+
+    // Live view carries the audio track to the browser's MSE player.
+    assert.match(await liveMimeType('alaw'), /^video\/mp4; codecs="avc1\.[0-9a-f]+,mp4a\.40\.2"$/i);
+    assert.match(await liveMimeType('hls'), /mp4a\.40\.2/);
 
     const wrongpass = await status('wrongpass');
     assert.equal(wrongpass.lastError?.kind, 'unauthorized');

@@ -41,7 +41,8 @@ test('HLS copies H.264 and its ADTS AAC; other video is encoded and G.711 transc
   assert.equal(
     hlsArgs(source, { ...OPTS, copyVideo: true }).join(' '),
     `${GLOBAL} -re -rw_timeout 10000000 -protocol_whitelist http,https,tcp,tls,crypto -i https://cdn/live.m3u8 ` +
-      `-map 0:v:0 -map 0:a:0? -c:v copy -c:a copy -bsf:a aac_adtstoasc ${OUT}`,
+      `-map 0:v:0 -map 0:a:0? -c:v copy -c:a copy -bsf:a aac_adtstoasc ` +
+      OUT.replace('default_base_moof', 'default_base_moof+delay_moov'),
   );
   const transcoded = hlsArgs(source, { ...OPTS, copyVideo: false, audioNeedsTranscode: true }).join(' ');
   assert.ok(transcoded.includes(`-map 0:a:0? ${H264} -c:a aac -b:a 64k ${OUT}`), transcoded);
