@@ -179,6 +179,16 @@ function splitCredentials(spec: SourceSpec): { url: string; user?: string; passw
   };
 }
 
+/** Detection failures that ffmpeg would meet too: reported at once, without starting it. */
+const DETECTION_STOPS = new Set([
+  'unauthorized',
+  'forbidden',
+  'connection_refused',
+  'unreachable',
+  'dns',
+  'timeout',
+]);
+
 /**
  * http(s) sources: MJPEG and snapshots are transcoded to H.264, HLS is copied when it is
  * H.264/H.265, anything else goes to ffmpeg as before. With kind `auto`, the first preflight asks
@@ -202,8 +212,9 @@ function planHttpSource(
     if (refused) return refused;
     if (kind === null) {
       const detected = await detectHttpKind(client, plain.url);
-      if (typeof detected !== 'string') return detected;
-      kind = detected;
+      if (typeof detected === 'string') kind = detected;
+      // Other HTTP answers (a CGI's 500…) go to ffmpeg as before, whose error and log say more.
+      else if (DETECTION_STOPS.has(detected.kind)) return detected;
     }
     if (kind === 'hls' && copyHlsVideo === null) {
       const codec = await videoCodec(ffmpeg.path, source.url, protocolWhitelist(source.url) ?? 'http');
