@@ -320,6 +320,15 @@ cameras:
         `hls ${system.get('hls')?.cpuPercent?.toFixed(1)}%, alaw ${system.get('alaw')?.cpuPercent?.toFixed(1)}%`,
     );
 
+    // "Test connection" detects MJPEG from the Content-Type and reports what recording will store.
+    const probe = await apiFetch(`${url}/api/cameras/probe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `${base}/video.mjpg` }),
+    });
+    const probed = (await probe.json()) as { ok: boolean; codec?: string };
+    assert.deepEqual([probed.ok, probed.codec], [true, 'h264'], JSON.stringify(probed));
+
     // Live view carries the audio track to the browser's MSE player.
     assert.match(await liveMimeType('alaw'), /^video\/mp4; codecs="avc1\.[0-9a-f]+,mp4a\.40\.2"$/i);
     assert.match(await liveMimeType('hls'), /mp4a\.40\.2/);
