@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
+import pino from 'pino';
 import { parseConfigText, type ConfigProblem } from '../../src/config/index.js';
 import { VigilError } from '../../src/errors/catalogue.js';
 import { hlsArgs, mjpegArgs, snapshotStdinArgs } from '../../src/ingest/ffmpeg-args.js';
@@ -9,7 +12,11 @@ import {
   kindFromContentType,
   transportError,
 } from '../../src/ingest/http-source.js';
-import { isJpeg } from '../../src/ingest/snapshot-feed.js';
+import type { IngestProcess, Spawner } from '../../src/ingest/process.js';
+import { isJpeg, type StdinFeeder } from '../../src/ingest/snapshot-feed.js';
+import { StreamSupervisor } from '../../src/ingest/supervisor.js';
+import { ManualClock } from '../../src/time/clock.js';
+import { ManualTimers } from '../../src/time/timers.js';
 
 const GLOBAL = '-hide_banner -nostdin -loglevel level+warning';
 const OUT =
@@ -110,4 +117,65 @@ test('kind and snapshotIntervalMs: http(s) only, snapshots only, and within boun
   assert.ok(
     problems(camera('{ url: "http://cam/s.jpg", kind: snapshot, snapshotIntervalMs: 10 }')).length > 0,
   );
+});
+
+/** An ffmpeg stand-in with a stdin: it exits when killed. */
+class FedProcess extends EventEmitter implements IngestProcess {
+  readonly stdin = new PassThrough();
+  readonly stdout = new PassThrough();
+  readonly stderr = new PassThrough();
+  exitCode: number | null = null;
+  signalCode: NodeJS.Signals | null = null;
+
+  kill(signal: NodeJS.Signals): boolean {
+    setImmediate(() => {
+      this.signalCode = signal;
+      this.stdout.end();
+      this.stderr.end();
+      this.emit('exit');
+      this.emit('close', null);
+    });
+    return true;
+  }
+}
+
+test('a feed that fails ends ffmpeg, and its reason is the stream error', async () => {
+  const clock = new ManualClock(1_700_000_000_000);
+  const spawned: Array<{ process: FedProcess; stdin: boolean }> = [];
+  const spawn: Spawner = (_command, _args, options) => {
+    const process = new FedProcess();
+    spawned.push({ process, stdin: options?.stdin === true });
+    return process;
+  };
+  let written = '';
+  const feeder: StdinFeeder = (stdin, onError) => {
+    stdin.write('jpeg');
+    setImmediate(() => onError({ kind: 'invalid_data', message: 'the snapshot URL answered text/html' }));
+    return { stop: () => undefined };
+  };
+  const supervisor = new StreamSupervisor({
+    cameraId: 'c',
+    stream: 'main',
+    plan: { ffmpegPath: 'ffmpeg', args: () => [], feed: () => feeder },
+    clock,
+    timers: new ManualTimers(clock),
+    log: pino({ level: 'silent' }),
+    retryInitialMs: 1000,
+    retryMaxMs: 5000,
+    stallTimeoutMs: 10_000,
+    spawn,
+  });
+  supervisor.start();
+  const first = spawned[0];
+  assert.ok(first?.stdin, 'ffmpeg gets a piped stdin');
+  first.process.stdin.on('data', (chunk: Buffer) => (written += chunk.toString()));
+  // The feed's error, the kill and the close each take a turn of the event loop.
+  for (let turn = 0; turn < 5; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(written, 'jpeg');
+  assert.equal(first.process.signalCode, 'SIGKILL');
+  assert.deepEqual(
+    [supervisor.status().state, supervisor.status().lastError?.message],
+    ['offline', 'the snapshot URL answered text/html'],
+  );
+  await supervisor.stop();
 });
