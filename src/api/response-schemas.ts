@@ -719,6 +719,14 @@ export const systemResponse = closed(
             width: nullable(Type.Integer()),
             height: nullable(Type.Integer()),
             viewerCount: count('Live viewers now.'),
+            cpuPercent: nullable(
+              Type.Number({
+                description: "The ingest ffmpeg's CPU since the previous request, % of one core.",
+              }),
+            ),
+            transcoding: Type.Boolean({
+              description: 'ffmpeg encodes the video (MJPEG, snapshots) instead of copying it.',
+            }),
           }),
         ),
       }),

@@ -52,6 +52,15 @@ export const probeBody = Type.Object(
     user: Type.Optional(Type.String({ maxLength: 256 })),
     password: Type.Optional(Type.String({ maxLength: 256 })),
     transport: Type.Optional(Type.Union([Type.Literal('tcp'), Type.Literal('udp')])),
+    kind: Type.Optional(
+      Type.Union([
+        Type.Literal('auto'),
+        Type.Literal('mjpeg'),
+        Type.Literal('snapshot'),
+        Type.Literal('hls'),
+      ]),
+    ),
+    snapshotIntervalMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 60_000 })),
     camera: Type.Optional(cameraIdParams.properties.id),
     stream: Type.Optional(streamName),
   },

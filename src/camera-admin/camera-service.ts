@@ -47,6 +47,9 @@ export interface ProbeRequest {
   user?: string;
   password?: string;
   transport?: 'tcp' | 'udp';
+  /** What an http(s) URL serves; default detected (see src/ingest/http-source.ts). */
+  kind?: 'auto' | 'mjpeg' | 'snapshot' | 'hls';
+  snapshotIntervalMs?: number;
   camera?: string;
   stream?: StreamName;
 }

@@ -46,6 +46,10 @@ const MIN_LINE_LENGTH = 0.001;
 export type AudioMode = 'auto' | 'copy' | 'aac' | 'off';
 export type RtspTransport = 'tcp' | 'udp';
 export type IngestKind = 'ffmpeg' | 'native';
+export type SourceKind = 'auto' | 'mjpeg' | 'snapshot' | 'hls';
+
+/** The default poll interval of a snapshot camera: 1 fps. */
+export const DEFAULT_SNAPSHOT_INTERVAL_MS = 1000;
 
 /**
  * A stream after loading. Credentials live in `user` and `password`, never in `url`, whichever
@@ -59,6 +63,10 @@ export interface StreamConfig {
   readonly audio: AudioMode;
   /** What pulls the stream: an ffmpeg process, or Vigil's own RTSP client (rtsp:// over TCP). */
   readonly ingest: IngestKind;
+  /** What an http(s) URL serves; absent means `auto` (the only choice for other schemes). */
+  readonly kind?: SourceKind;
+  /** For `kind: snapshot` (and an `auto` URL that turns out to answer single JPEGs); absent means 1000. */
+  readonly snapshotIntervalMs?: number;
   /** Percent-decoded, as the camera expects it. */
   readonly user?: string;
   /** Percent-decoded. A secret: keep out of logs and API responses (see redactCamera). */
@@ -420,12 +428,21 @@ function normaliseStream(
       'native ingest pulls RTSP over TCP only: use transport: tcp, or ingest: ffmpeg',
     );
   }
+  const kind = present(stream.kind);
+  if (kind !== 'auto' && scheme !== 'http' && scheme !== 'https') {
+    streamProblem(problems, path, 'kind', `${kind} sources are http:// or https:// URLs, not ${scheme}:`);
+  }
+  if (stream.snapshotIntervalMs !== undefined && kind !== 'snapshot' && kind !== 'auto') {
+    streamProblem(problems, path, 'snapshotIntervalMs', `applies to kind: snapshot only, not ${kind}`);
+  }
   if (problems.length > before) return undefined;
   return {
     url,
     transport: present(stream.transport),
     audio: present(stream.audio),
     ingest: present(stream.ingest),
+    ...(kind !== 'auto' ? { kind } : {}),
+    ...(stream.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: stream.snapshotIntervalMs } : {}),
     ...(user !== undefined ? { user } : {}),
     ...(password !== undefined ? { password } : {}),
   };

@@ -113,6 +113,29 @@ export const StreamSchema = Type.Object(
           'and it records video only: audio needs `ffmpeg`).',
       }),
     ),
+    kind: optional(
+      Type.Union(
+        [Type.Literal('auto'), Type.Literal('mjpeg'), Type.Literal('snapshot'), Type.Literal('hls')],
+        {
+          default: 'auto',
+          description:
+            'What an `http://` or `https://` URL serves: `mjpeg` (multipart/x-mixed-replace JPEG frames), ' +
+            '`snapshot` (one JPEG per request, polled every `snapshotIntervalMs`), `hls` (an `.m3u8` playlist). ' +
+            '`auto` decides from the URL (`.m3u8`) and from the Content-Type the camera answers. MJPEG and ' +
+            'snapshots are encoded to H.264 at their real frame rate (this costs CPU: see the system page). ' +
+            'Other schemes take `auto` only.',
+        },
+      ),
+    ),
+    snapshotIntervalMs: Type.Optional(
+      Type.Integer({
+        minimum: 100,
+        maximum: 60_000,
+        description:
+          "For `kind: snapshot`: how often to fetch a JPEG, in ms; this is the recording's frame rate " +
+          '(1000 is 1 fps). Default 1000.',
+      }),
+    ),
     user: Type.Optional(
       Type.String({
         description: 'User name for the camera, instead of writing it into the URL. Not both.',

@@ -45,6 +45,10 @@ export interface SystemCameraView {
     width: number | null;
     height: number | null;
     viewerCount: number;
+    /** The ingest ffmpeg's CPU since the previous look at the system page, % of one core; null for native ingest or the first look. */
+    cpuPercent: number | null;
+    /** ffmpeg encodes this stream's video (MJPEG, JPEG snapshots, HLS in another codec) instead of copying it. */
+    transcoding: boolean;
   }>;
 }
 

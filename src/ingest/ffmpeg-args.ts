@@ -56,13 +56,21 @@ export const FRAGMENTED_MP4_FORMAT = [
 ];
 const FRAGMENTED_MP4_OUT = [...FRAGMENTED_MP4_FORMAT, 'pipe:1'];
 
-function audioArgs(mode: AudioMode, needsTranscode: boolean): string[] {
-  if (mode === 'off') return ['-map', '0:v:0', '-c:v', 'copy'];
+function audioArgs(mode: AudioMode, needsTranscode: boolean, video: string[] = ['-c:v', 'copy']): string[] {
+  if (mode === 'off') return ['-map', '0:v:0', ...video];
   // '?' keeps cameras without audio working with the same command.
-  const map = ['-map', '0:v:0', '-map', '0:a:0?', '-c:v', 'copy'];
+  const map = ['-map', '0:v:0', '-map', '0:a:0?', ...video];
   // G.711 and other telephone codecs have no MP4 mapping; AAC costs ~1% of a core at 8 kHz mono.
-  const transcode = mode === 'aac' || (mode === 'auto' && needsTranscode);
-  return [...map, ...(transcode ? ['-c:a', 'aac', '-b:a', '64k'] : ['-c:a', 'copy'])];
+  return [...map, ...(audioCopied(mode, needsTranscode) ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', '64k'])];
+}
+
+function audioCopied(mode: AudioMode, needsTranscode: boolean): boolean {
+  return mode === 'copy' || (mode === 'auto' && !needsTranscode);
+}
+
+/** An http(s) input: ffmpeg gives up after ioTimeoutMs without data. */
+function httpInputArgs(source: IngestSource, opts: IngestArgsOptions): string[] {
+  return ['-rw_timeout', String(opts.ioTimeoutMs * 1000), ...whitelistFor(source.url), '-i', source.url];
 }
 
 function inputArgs(source: IngestSource, opts: IngestArgsOptions): string[] {
@@ -83,11 +91,117 @@ function inputArgs(source: IngestSource, opts: IngestArgsOptions): string[] {
       ];
     case 'http:':
     case 'https:':
-      return ['-rw_timeout', timeoutUs, ...whitelistFor(source.url), '-i', source.url];
+      return httpInputArgs(source, opts);
     default:
       throw new Error(`not an ingest URL: ${url.protocol}`);
   }
 }
+
+/**
+ * H.264 for sources that send something else (MJPEG, JPEG snapshots, other codecs in HLS), so
+ * recording, live view, exports and analytics see what a camera would send. A keyframe every
+ * 2 s of the source's own timestamps, whatever its frame rate, as a camera's GOP; passthrough
+ * keeps each frame's time instead of filling a constant rate, so the recording has the real
+ * frame rate. The bitrate is capped so a busy scene cannot flood the disk.
+ */
+export function h264TranscodeArgs(ffmpegMajor: number): string[] {
+  return [
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-tune',
+    'zerolatency',
+    '-force_key_frames',
+    'expr:gte(t,n_forced*2)',
+    '-crf',
+    '23',
+    '-maxrate',
+    '2000k',
+    '-bufsize',
+    '4000k',
+    '-pix_fmt',
+    'yuv420p',
+    ...(ffmpegMajor >= 5 ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough']),
+  ];
+}
+
+/**
+ * An MJPEG camera over HTTP (multipart/x-mixed-replace). The parts carry no timestamps, and
+ * ffmpeg would otherwise assume 25 fps: each frame is stamped with the time it arrived, so a
+ * 5 fps camera records at 5 fps. Video only: multipart streams carry no audio.
+ */
+export function mjpegArgs(source: IngestSource, opts: IngestArgsOptions): string[] {
+  return [
+    ...GLOBAL,
+    '-use_wallclock_as_timestamps',
+    '1',
+    ...httpInputArgs(source, opts),
+    '-map',
+    '0:v:0',
+    ...h264TranscodeArgs(opts.ffmpegMajor),
+    ...FRAGMENTED_MP4_OUT,
+  ];
+}
+
+/**
+ * JPEG snapshots that Vigil fetches and writes to stdin (see snapshot-feed.ts), stamped with
+ * their arrival time: the poll interval is the frame rate. Probing is cut to the first image, or
+ * ffmpeg would wait seconds of snapshots before its first output. The JPEG parser emits a frame
+ * when the next one starts, so the recording lags one interval behind.
+ */
+export function snapshotStdinArgs(opts: { ffmpegMajor: number }): string[] {
+  return [
+    ...GLOBAL,
+    '-use_wallclock_as_timestamps',
+    '1',
+    '-probesize',
+    '32',
+    '-analyzeduration',
+    '0',
+    '-f',
+    'image2pipe',
+    '-c:v',
+    'mjpeg',
+    ...PIPE_ONLY,
+    '-i',
+    'pipe:0',
+    '-map',
+    '0:v:0',
+    ...h264TranscodeArgs(opts.ffmpegMajor),
+    ...FRAGMENTED_MP4_OUT,
+  ];
+}
+
+/**
+ * An HLS playlist over HTTP(S): read in real time (-re; a finished playlist would otherwise be
+ * read as fast as the network allows), video copied when it is H.264/H.265 and else transcoded,
+ * audio as the stream's audio setting says.
+ */
+export function hlsArgs(source: IngestSource, opts: IngestArgsOptions & { copyVideo: boolean }): string[] {
+  const video = opts.copyVideo ? ['-c:v', 'copy'] : h264TranscodeArgs(opts.ffmpegMajor);
+  return [
+    ...GLOBAL,
+    '-re',
+    ...httpInputArgs(source, opts),
+    ...audioArgs(source.audio, opts.audioNeedsTranscode, video),
+    ...(audioCopied(source.audio, opts.audioNeedsTranscode) ? ADTS_AAC_TO_MP4 : FRAGMENTED_MP4_OUT),
+  ];
+}
+
+/**
+ * HLS carries AAC in ADTS frames (MPEG-TS); MP4 wants raw frames and the AudioSpecificConfig in
+ * the init segment, and ffmpeg 5 converts neither on its own for copied audio (it stops with
+ * "Malformed AAC bitstream"). The filter learns the config from the first frame, after an
+ * empty_moov init would already be out (its codec string then lacks the object type, mp4a.40,
+ * which MSE refuses): delay_moov holds the init back until the first fragment.
+ */
+const ADTS_AAC_TO_MP4 = [
+  '-bsf:a',
+  'aac_adtstoasc',
+  ...FRAGMENTED_MP4_FORMAT.map((arg) => (arg.startsWith('+frag_keyframe') ? `${arg}+delay_moov` : arg)),
+  'pipe:1',
+];
 
 export function ingestArgs(source: IngestSource, opts: IngestArgsOptions): string[] {
   return [

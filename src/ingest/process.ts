@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { systemTimers, type Timers } from '../time/timers.js';
 
 /**
@@ -8,8 +8,12 @@ import { systemTimers, type Timers } from '../time/timers.js';
  * A ChildProcess is one; tests pass fakes (see Spawner) so supervision runs without ffmpeg.
  */
 export interface IngestProcess {
+  /** Only when spawned with `stdin: true` (sources Vigil feeds itself, such as snapshots). */
+  readonly stdin?: Writable | null;
   readonly stdout: Readable;
   readonly stderr: Readable;
+  /** Undefined when it could not be started (fakes may have none). */
+  readonly pid?: number | undefined;
   /** The exit code once exited normally, else null. */
   readonly exitCode: number | null;
   /** The signal that ended it, else null. */
@@ -22,12 +26,18 @@ export interface IngestProcess {
   once(event: 'exit', listener: () => void): this;
 }
 
-/** Starts `command args` with stdin ignored and stdout and stderr piped. */
-export type Spawner = (command: string, args: readonly string[]) => IngestProcess;
+/** Starts `command args` with stdout and stderr piped, and stdin piped when asked, else ignored. */
+export type Spawner = (
+  command: string,
+  args: readonly string[],
+  options?: { stdin?: boolean },
+) => IngestProcess;
 
 /** The real one: a child process. */
-export const spawnProcess: Spawner = (command, args) =>
-  spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export const spawnProcess: Spawner = (command, args, options) =>
+  options?.stdin
+    ? spawn(command, [...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 
 /**
  * Kills ffmpeg when Vigil dies, even by SIGKILL: otherwise a restarted Vigil could meet a stale

@@ -3,9 +3,20 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { urlOrigin, type CameraNetworks } from '../config/url.js';
+import { protocolWhitelist, urlOrigin, type CameraNetworks } from '../config/url.js';
+import { DEFAULT_SNAPSHOT_INTERVAL_MS, type SourceKind } from '../config/normalise.js';
 import type { FfmpegBinary } from './ffmpeg-binary.js';
-import { fileSourceArgs, ingestArgs, testPatternArgs, type AudioMode } from './ffmpeg-args.js';
+import {
+  fileSourceArgs,
+  hlsArgs,
+  ingestArgs,
+  mjpegArgs,
+  snapshotStdinArgs,
+  testPatternArgs,
+  type AudioMode,
+} from './ffmpeg-args.js';
+import { detectHttpKind, HttpCameraClient, type HttpSourceKind } from './http-source.js';
+import { snapshotFeeder } from './snapshot-feed.js';
 import type { StreamError } from './stream-errors.js';
 import type { CommandPlan } from './supervisor.js';
 
@@ -19,6 +30,10 @@ export interface SourceSpec {
   ingest?: 'ffmpeg' | 'native' | undefined;
   user?: string | undefined;
   password?: string | undefined;
+  /** What an http(s) URL serves; default `auto` (detected before the first connection). */
+  kind?: SourceKind | undefined;
+  /** The poll interval of a snapshot camera; default 1000. */
+  snapshotIntervalMs?: number | undefined;
 }
 
 /** The URL with the stream's user and password applied (fields win over userinfo in the URL). */
@@ -30,10 +45,10 @@ export function urlWithCredentials(spec: SourceSpec): string {
   return url.toString();
 }
 
-/** The video codec of a local file as ffmpeg names it ('h264', 'hevc', 'mpeg4'…). */
-async function fileVideoCodec(ffmpegPath: string, path: string): Promise<string | null> {
+/** The video codec of a file or URL as ffmpeg names it ('h264', 'hevc', 'mpeg4'…), null if unknown. */
+async function videoCodec(ffmpegPath: string, input: string, whitelist: string): Promise<string | null> {
   try {
-    await execFileAsync(ffmpegPath, ['-hide_banner', '-protocol_whitelist', 'file', '-i', path], {
+    await execFileAsync(ffmpegPath, ['-hide_banner', '-protocol_whitelist', whitelist, '-i', input], {
       timeout: 10_000,
     });
   } catch (err) {
@@ -118,12 +133,23 @@ export async function planSource(
   switch (url.protocol) {
     case 'file:': {
       const path = fileURLToPath(url);
-      const codec = await fileVideoCodec(ffmpeg.path, path);
+      const codec = await videoCodec(ffmpeg.path, path, 'file');
       const copyVideo = codec === 'h264' || codec === 'hevc';
-      return { ffmpegPath: ffmpeg.path, args: () => fileSourceArgs(path, { copyVideo }) };
+      return {
+        ffmpegPath: ffmpeg.path,
+        args: () => fileSourceArgs(path, { copyVideo }),
+        transcodes: () => !copyVideo,
+      };
     }
     case 'testsrc:':
-      return { ffmpegPath: ffmpeg.path, args: () => testPatternArgs(testPatternOptions(url)) };
+      return {
+        ffmpegPath: ffmpeg.path,
+        args: () => testPatternArgs(testPatternOptions(url)),
+        transcodes: () => true,
+      };
+    case 'http:':
+    case 'https:':
+      return planHttpSource(spec, ffmpeg, ioTimeoutMs, options.cameraNetworks);
     default: {
       const source = { url: urlWithCredentials(spec), transport: spec.transport, audio: spec.audio };
       const networks = options.cameraNetworks;
@@ -137,4 +163,84 @@ export async function planSource(
       };
     }
   }
+}
+
+/** The URL without user info, and the credentials from the stream's fields or else from the URL. */
+function splitCredentials(spec: SourceSpec): { url: string; user?: string; password?: string } {
+  const url = new URL(spec.url);
+  const user = spec.user ?? (url.username ? decodeURIComponent(url.username) : undefined);
+  const password = spec.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+  url.username = '';
+  url.password = '';
+  return {
+    url: url.toString(),
+    ...(user !== undefined ? { user } : {}),
+    ...(password !== undefined ? { password } : {}),
+  };
+}
+
+/** Detection failures that ffmpeg would meet too: reported at once, without starting it. */
+const DETECTION_STOPS = new Set([
+  'unauthorized',
+  'forbidden',
+  'connection_refused',
+  'unreachable',
+  'dns',
+  'timeout',
+]);
+
+/**
+ * http(s) sources: MJPEG and snapshots are transcoded to H.264, HLS is copied when it is
+ * H.264/H.265, anything else goes to ffmpeg as before. With kind `auto`, the first preflight asks
+ * the camera what it serves (and a failure there is the stream's error, so an unreachable camera
+ * or a wrong password reads the same as for ffmpeg); what it learns holds for the stream's life.
+ */
+function planHttpSource(
+  spec: SourceSpec,
+  ffmpeg: FfmpegBinary,
+  ioTimeoutMs: number,
+  networks: CameraNetworks | undefined,
+): CommandPlan {
+  const plain = splitCredentials(spec);
+  const credentials = plain.user !== undefined ? { user: plain.user, password: plain.password ?? '' } : null;
+  const client = new HttpCameraClient(plain.url, credentials, ioTimeoutMs);
+  const source = { url: urlWithCredentials(spec), transport: spec.transport, audio: spec.audio };
+  let kind: HttpSourceKind | null = spec.kind === undefined || spec.kind === 'auto' ? null : spec.kind;
+  let copyHlsVideo: boolean | null = null;
+  const preflight = async (): Promise<StreamError | null> => {
+    const refused = networks ? await checkCameraNetwork(spec.url, networks) : null;
+    if (refused) return refused;
+    if (kind === null) {
+      const detected = await detectHttpKind(client, plain.url);
+      if (typeof detected === 'string') kind = detected;
+      // Other HTTP answers (a CGI's 500…) go to ffmpeg as before, whose error and log say more.
+      else if (DETECTION_STOPS.has(detected.kind)) return detected;
+    }
+    if (kind === 'hls' && copyHlsVideo === null) {
+      const codec = await videoCodec(ffmpeg.path, source.url, protocolWhitelist(source.url) ?? 'http');
+      // Unknown (the probe failed): try copying; ffmpeg's own error then tells what is wrong.
+      if (codec !== null) copyHlsVideo = codec === 'h264' || codec === 'hevc';
+    }
+    return null;
+  };
+  const intervalMs = spec.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS;
+  return {
+    ffmpegPath: ffmpeg.path,
+    preflight,
+    feed: () => (kind === 'snapshot' ? snapshotFeeder(client, intervalMs) : null),
+    transcodes: () => kind === 'mjpeg' || kind === 'snapshot' || (kind === 'hls' && copyHlsVideo === false),
+    args: ({ audioNeedsTranscode }) => {
+      const opts = { ffmpegMajor: ffmpeg.major, ioTimeoutMs, audioNeedsTranscode };
+      switch (kind) {
+        case 'mjpeg':
+          return mjpegArgs(source, opts);
+        case 'snapshot':
+          return snapshotStdinArgs(opts);
+        case 'hls':
+          return hlsArgs(source, { ...opts, copyVideo: copyHlsVideo ?? true });
+        default:
+          return ingestArgs(source, opts);
+      }
+    },
+  };
 }

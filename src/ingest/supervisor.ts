@@ -16,6 +16,8 @@ import { diesWithVigil, isRunning, spawnProcess, terminate, type Spawner } from 
 import { startNativeIngest, type NativeSource, type NativeStarter } from './rtsp/session.js';
 import { classifyFfmpegFailure, scrubCredentials, type StreamError } from './stream-errors.js';
 import { StreamStats } from './stream-stats.js';
+import type { StdinFeeder } from './snapshot-feed.js';
+import { cpuPercent, PROC_TICKS_PER_SECOND, readProcessCpuSeconds } from '../media/process-cpu.js';
 
 export interface StreamStatus {
   state: StreamState;
@@ -47,6 +49,17 @@ export interface CommandPlan {
   preflight?(): Promise<StreamError | null>;
   /** Pull the stream with Vigil's own RTSP client instead of ffmpeg (`ingest: native`). */
   native?: NativeSource;
+  /** What writes ffmpeg's input to its stdin, asked at every start (snapshot cameras); null for none. */
+  feed?(): StdinFeeder | null;
+  /** Whether ffmpeg encodes the video (MJPEG, snapshots…) rather than copying it; default false. */
+  transcodes?(): boolean;
+}
+
+/** What ingest costs: the ffmpeg's CPU between two looks, and whether it encodes video. */
+export interface IngestCpu {
+  /** % of one core since the previous call (null on the first, for native ingest, or once it has gone). */
+  cpuPercent: number | null;
+  transcoding: boolean;
 }
 
 export interface SupervisorOptions {
@@ -68,6 +81,8 @@ export interface SupervisorOptions {
 
 /** The ingest of one connection, ffmpeg or native, as supervision needs it. */
 interface RunningIngest {
+  /** The ffmpeg's process id; undefined for native ingest. */
+  pid?: number | undefined;
   alive(): boolean;
   /** Ends it at once after a failure found here; its close handler then schedules the retry. */
   abort(): void;
@@ -122,6 +137,8 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
   private readonly totals: IngestCounters = { receivedBytes: 0, receivedFrames: 0 };
   /** Bumped by stop(): a preflight still running from before then must not start ffmpeg. */
   private runEpoch = 0;
+  /** The previous CPU reading, per process, for cpu(). */
+  private cpuSample: { pid: number; ticks: number; atMs: number } | null = null;
 
   private readonly timers: Timers;
   private readonly spawn: Spawner;
@@ -171,6 +188,21 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
 
   counters(): IngestCounters {
     return { ...this.totals };
+  }
+
+  /** The ingest ffmpeg's CPU since the previous call, read from /proc (Linux). */
+  async cpu(): Promise<IngestCpu> {
+    const transcoding = this.opts.plan.transcodes?.() ?? false;
+    const pid = this.running?.pid;
+    const seconds = pid === undefined ? null : await readProcessCpuSeconds(pid);
+    if (pid === undefined || seconds === null) {
+      this.cpuSample = null;
+      return { cpuPercent: null, transcoding };
+    }
+    const sample = { pid, ticks: seconds * PROC_TICKS_PER_SECOND, atMs: this.opts.clock.nowMs() };
+    const before = this.cpuSample?.pid === pid ? this.cpuSample : null;
+    this.cpuSample = sample;
+    return { cpuPercent: before ? cpuPercent(before, sample) : null, transcoding };
   }
 
   private launch(): void {
@@ -230,6 +262,12 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
       },
     };
     this.running = running;
+    session.on('audio', (encodings) =>
+      this.opts.log.warn(
+        { camera: this.opts.cameraId, stream: this.opts.stream, audio: encodings },
+        'the camera sends audio, which native ingest does not record: set the stream to `ingest: ffmpeg` to record it',
+      ),
+    );
     session.on('init', (bytes) => this.onInit(bytes));
     session.on('fragment', (bytes, moofByteLength) => this.onFragment(bytes, moofByteLength));
     session.on('close', (error) => {
@@ -249,12 +287,21 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
     const { plan, log } = this.opts;
     const args = plan.args({ audioNeedsTranscode: this.audioNeedsTranscode });
     const [command, commandArgs] = diesWithVigil(plan.ffmpegPath, args);
+    const feeder = plan.feed?.() ?? null;
     this.beginConnection();
-    const child = this.spawn(command, commandArgs);
+    const child = this.spawn(command, commandArgs, feeder ? { stdin: true } : {});
+    const feed = feeder && child.stdin ? feeder(child.stdin, (error) => this.fail(error)) : null;
     const running: RunningIngest = {
+      pid: child.pid,
       alive: () => isRunning(child),
-      abort: () => child.kill('SIGKILL'),
-      end: () => terminate(child, this.timers),
+      abort: () => {
+        feed?.stop();
+        child.kill('SIGKILL');
+      },
+      end: () => {
+        feed?.stop();
+        return terminate(child, this.timers);
+      },
     };
     this.running = running;
     const stderrLines: string[] = [];
@@ -300,6 +347,7 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
       stderrLines.push(err.message);
     });
     child.on('close', (code) => {
+      feed?.stop();
       if (this.running !== running) return;
       this.running = null;
       this.clearWatchdog();

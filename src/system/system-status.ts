@@ -95,27 +95,34 @@ export class SystemStatus {
       },
       node: process.version,
       storage: { ...(await this.storage()), totalBytes: await totalBytesOf(deps.storageRoot) },
-      cameras: deps.cameras.list().map((camera) => ({
-        id: camera.config.id,
-        name: camera.config.name,
-        oldestRecordingMs: usage.get(camera.config.id)?.oldestStartTimeMs ?? null,
-        usedBytes: usage.get(camera.config.id)?.usedBytes ?? 0,
-        streams: [...camera.streams.values()].map((s) => {
-          const status = s.supervisor.status();
-          return {
-            name: s.name,
-            state: status.state,
-            fps: status.fps,
-            bitrateKbps: status.bitrateKbps,
-            uptimeMs: status.uptimeMs,
-            codec: status.codec,
-            width: status.width,
-            height: status.height,
-            // Masked viewers watch the stream too, through a transcoder.
-            viewerCount: s.live.viewerCount + maskedViewers(camera.config.id, s.name),
-          };
-        }),
-      })),
+      cameras: await Promise.all(
+        deps.cameras.list().map(async (camera) => ({
+          id: camera.config.id,
+          name: camera.config.name,
+          oldestRecordingMs: usage.get(camera.config.id)?.oldestStartTimeMs ?? null,
+          usedBytes: usage.get(camera.config.id)?.usedBytes ?? 0,
+          streams: await Promise.all(
+            [...camera.streams.values()].map(async (s) => {
+              const status = s.supervisor.status();
+              const cpu = await s.supervisor.cpu();
+              return {
+                name: s.name,
+                state: status.state,
+                fps: status.fps,
+                bitrateKbps: status.bitrateKbps,
+                uptimeMs: status.uptimeMs,
+                codec: status.codec,
+                width: status.width,
+                height: status.height,
+                // Masked viewers watch the stream too, through a transcoder.
+                viewerCount: s.live.viewerCount + maskedViewers(camera.config.id, s.name),
+                cpuPercent: cpu.cpuPercent,
+                transcoding: cpu.transcoding,
+              };
+            }),
+          ),
+        })),
+      ),
       connectivity: [...deps.cameras.connectivityLog()].reverse().slice(0, CONNECTIVITY_SHOWN),
       maskedTranscoders: masked,
     };

@@ -31,6 +31,8 @@ export interface NativeSource {
 export interface NativeIngestEvents {
   init: [bytes: Buffer];
   fragment: [bytes: Buffer, moofByteLength: number];
+  /** The camera offers audio, which native ingest does not record: its encodings, for the log. */
+  audio: [encodings: string];
   /** Once, when the session has ended: null after stop(), else why it failed. */
   close: [error: StreamError | null];
 }
@@ -170,6 +172,10 @@ class RtspSession extends EventEmitter<NativeIngestEvents> implements NativeInge
         'no_video',
         'no video track: the stream has no video; check the URL points at a video stream',
       );
+    }
+    const audio = sdp.media.filter((m) => m.kind === 'audio');
+    if (audio.length > 0) {
+      this.emit('audio', audio.map((m) => m.encoding || `payload type ${m.payloadType}`).join(', '));
     }
     const video = videos.find((m) => m.encoding === 'H264');
     if (!video) {

@@ -11,7 +11,7 @@ import { parseFragment, type Fragment, type InitSegment, type TrackKind } from '
 import { decodeTimeShifts, firstPresentationTicks, shiftDecodeTimes } from './decode-times.js';
 import { Fmp4Reader } from './fmp4-reader.js';
 import { maskedLiveArgs } from './mask-args.js';
-import { cpuPercent, readProcessCpuSeconds } from './process-cpu.js';
+import { cpuPercent, readProcessCpuSeconds } from '../../media/process-cpu.js';
 import { keepStderrTail, spawnMasking, type MaskingProcess } from './spawn-masked.js';
 
 /** Fragments queued for ffmpeg beyond this are dropped up to the next keyframe: viewers see a jump. */

@@ -21,7 +21,7 @@ import {
   cpuPercent,
   cpuTicksFromProcStat,
   readProcessCpuSeconds,
-} from '../../../src/privacy/masked-video/process-cpu.js';
+} from '../../../src/media/process-cpu.js';
 import type { MaskPolygon } from '../../../src/privacy/mask-overlay.js';
 import { makeRecording, tempDir } from '../../helpers/fixtures-mp4.js';
 

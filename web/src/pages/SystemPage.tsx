@@ -101,6 +101,7 @@ export function SystemPage() {
             <th>Bitrate</th>
             <th>Uptime</th>
             <th>Viewers</th>
+            <th title="The ingest ffmpeg's CPU, one core = 100%">Ingest CPU</th>
           </tr>
         </thead>
         <tbody>
@@ -130,6 +131,7 @@ export function SystemPage() {
                 <td>{stream.bitrateKbps !== null ? `${stream.bitrateKbps} kbit/s` : '—'}</td>
                 <td>{stream.state === 'online' ? formatDuration(stream.uptimeMs) : '—'}</td>
                 <td>{stream.viewerCount}</td>
+                <td>{ingestCpu(stream)}</td>
               </tr>
             )),
           )}
@@ -199,4 +201,10 @@ export function SystemPage() {
       )}
     </section>
   );
+}
+
+/** The ingest's CPU, marked when ffmpeg encodes the video (MJPEG, snapshots): that is what costs. */
+function ingestCpu(stream: { cpuPercent: number | null; transcoding: boolean }): string {
+  const cpu = stream.cpuPercent !== null ? `${stream.cpuPercent.toFixed(0)}%` : '—';
+  return stream.transcoding ? `${cpu} (encoding H.264)` : cpu;
 }
