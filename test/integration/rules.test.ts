@@ -94,10 +94,15 @@ cameras:
     streams:
       main: { url: "testsrc:?size=320x240&fps=5" }
     detect: { enabled: false }
+    scene:
+      lines: [{ id: path, name: Path, a: [0.5, 0], b: [0.5, 1] }]
+      zones: [{ id: gate, name: Gate, points: [[0.1, 0.1], [0.4, 0.1], [0.4, 0.4]] }]
   - id: other
     streams:
       main: { url: "testsrc:?size=320x240&fps=5" }
     detect: { enabled: false }
+    scene:
+      lines: [{ id: path, name: Path, a: [0.5, 0], b: [0.5, 1] }]
 rules:
   - id: path-a-to-b
     name: People crossing the path
@@ -154,7 +159,7 @@ rules:
     assert.equal(page.alerts.length, 1);
     const alert = page.alerts[0] as AlertView;
     assert.equal(alert.eventId, first);
-    assert.equal(alert.summary, 'person crossed path (A→B)');
+    assert.equal(alert.summary, 'person crossed Path (A→B)', 'the line by its name');
     assert.equal(alert.snapshotUrl, `/api/events/${first}/snapshot.jpg`);
     assert.equal(alert.clipUrl, `/api/events/${first}/clip.mp4`);
     assert.equal(alert.reviewed, false);
@@ -272,6 +277,12 @@ rules:
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.code, 'RULE_INVALID');
     assert.match(bad.body.error.message, /body\.cameras\[0\]: unknown camera 'nowhere'/);
+    const noZone = await call<{ error: { code: string; message: string } }>('POST', '/api/rules', admin(), {
+      ...rule,
+      conditions: [{ type: 'loitering', zoneId: 'pond', minInsideMs: 0 }],
+    });
+    assert.equal(noZone.status, 400);
+    assert.match(noZone.body.error.message, /unknown zone 'pond'/);
     const created = await call<RuleView>('POST', '/api/rules', admin(), rule);
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.source, 'api');
