@@ -66,6 +66,9 @@ cameras:
   - id: yard
     streams: { main: { url: "testsrc:?size=320x240&fps=5" } }
     detect: { enabled: false }
+    scene:
+      lines: [{ id: path, name: Path, a: [0.5, 0], b: [0.5, 1] }]
+      zones: [{ id: gate, name: Gate, points: [[0.1, 0.1], [0.4, 0.1], [0.4, 0.4]] }]
 rules:
   - id: path
     name: People crossing the path
@@ -91,7 +94,7 @@ rules:
     const { page } = alice;
     await page.waitForSelector('nav a:has-text("Alerts") .nav-badge:has-text("1")');
     await page.click('nav a:has-text("Alerts")');
-    await page.waitForSelector('.alert-card:has-text("person crossed path (A→B)")');
+    await page.waitForSelector('.alert-card:has-text("person crossed Path (A→B)")');
     await page.click('.alert-card button:has-text("Mark reviewed")');
     await page.waitForSelector('.alert-card[data-reviewed="true"]');
     await page.waitForSelector('[data-testid="unreviewed-count"]:has-text("0 unreviewed")');
