@@ -154,7 +154,9 @@ export async function buildServer(
       maskedVideo,
     }),
   );
-  await app.register(liveRoutes({ cameras, playback, clock, audit, maskedVideo }));
+  await app.register(
+    liveRoutes({ cameras, playback, clock, audit, maskedVideo, webrtcStunServer: services.webrtcStunServer }),
+  );
   await app.register(
     redactedExportRoutes({
       cameras,

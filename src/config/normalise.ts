@@ -128,6 +128,8 @@ export interface ServerConfig {
   readonly allowedHosts?: readonly string[];
   /** Addresses and CIDR blocks that may read /metrics without a token; empty: none. */
   readonly metricsAllowFrom: readonly string[];
+  /** STUN server for WebRTC live view; absent: host candidates only. */
+  readonly webrtcStunServer?: string;
 }
 
 export interface StorageConfig {
@@ -739,6 +741,7 @@ export function normaliseConfig(
     const parsed = parseListen(listen);
     const tls = normaliseTls(defaulted['server'].tls, opts.baseDir, problems);
     const allowedHosts = defaulted['server'].allowedHosts;
+    const webrtcStunServer = defaulted['server'].webrtcStunServer;
     const metricsAllowFrom = normaliseNetworks(
       present(defaulted['server'].metricsAllowFrom),
       'server.metricsAllowFrom',
@@ -752,6 +755,7 @@ export function normaliseConfig(
         ...parsed,
         ...(tls ? { tls } : {}),
         ...(allowedHosts ? { allowedHosts } : {}),
+        ...(webrtcStunServer ? { webrtcStunServer } : {}),
         metricsAllowFrom,
       };
     }

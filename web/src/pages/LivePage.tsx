@@ -3,7 +3,7 @@ import type { CameraView } from '@contract/cameras';
 import { api, streamFor } from '../api';
 import { Forbidden } from '../components/FormError';
 import { StatusBadge } from '../components/StatusBadge';
-import { LiveVideo } from '../live/LiveVideo';
+import { LiveVideo, type LiveTransport } from '../live/LiveVideo';
 import type { LiveState } from '../live/mse-player';
 import { href } from '../router';
 import { useSession } from '../session';
@@ -167,6 +167,7 @@ function FocusView(props: { camera: CameraView; showBoxes: boolean; toggle: Reac
   const { camera } = props;
   const { can } = useSession();
   const [live, setLive] = useState<LiveState>({ state: 'connecting', reason: null, unsupported: null });
+  const [transport, setTransport] = useState<LiveTransport>('auto');
   const main = camera.streams.main?.status;
   return (
     <section aria-label={`${camera.name} live`} className="focus">
@@ -183,6 +184,14 @@ function FocusView(props: { camera: CameraView; showBoxes: boolean; toggle: Reac
           </a>
         )}
         {props.toggle}
+        <label className="toggle">
+          <input
+            type="checkbox"
+            checked={transport === 'webrtc'}
+            onChange={(e) => setTransport(e.currentTarget.checked ? 'webrtc' : 'auto')}
+          />
+          WebRTC
+        </label>
       </div>
       <figure className="tile focus-tile" data-camera={camera.id} data-state={live.state}>
         <div className="tile-video">
@@ -191,6 +200,7 @@ function FocusView(props: { camera: CameraView; showBoxes: boolean; toggle: Reac
             stream={streamFor(camera, true)}
             onState={setLive}
             showDetections={props.showBoxes}
+            transport={transport}
           />
           <TileOverlay live={live} />
         </div>
