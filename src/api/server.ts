@@ -155,7 +155,15 @@ export async function buildServer(
     }),
   );
   await app.register(
-    liveRoutes({ cameras, playback, clock, audit, maskedVideo, webrtcStunServer: services.webrtcStunServer }),
+    liveRoutes({
+      cameras,
+      playback,
+      clock,
+      audit,
+      maskedVideo,
+      webrtcStunServer: services.webrtcStunServer,
+      ffmpegPath: services.ffmpegPath,
+    }),
   );
   await app.register(
     redactedExportRoutes({

@@ -13,6 +13,7 @@ export const PERMISSIONS = [
   'events.view', // events, their snapshots and clips, motion periods
   'events.delete',
   'unmask', // see through a camera's liftable privacy masks, during a lift (reason, time limit, audited)
+  'talk', // speak through a camera's speaker from the live view (ONVIF audio backchannel; audited)
   'evidence.lock', // lock an event or a time range against retention and deletion
   'recordings.delete', // delete a camera's recordings in a time range (never locked evidence)
   // Global.
@@ -34,6 +35,7 @@ export const CAMERA_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>([
   'events.view',
   'events.delete',
   'unmask',
+  'talk',
   'evidence.lock',
   'recordings.delete',
 ]);
@@ -57,6 +59,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
     'events.view',
     'events.delete',
     'evidence.lock',
+    'talk',
   ]),
   viewer: new Set<Permission>(['cameras.view', 'live.view', 'events.view']),
   auditor: new Set<Permission>(['audit.view']),

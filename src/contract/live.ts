@@ -67,6 +67,17 @@ export interface LiveErrorMessage {
   message: string;
 }
 
+/**
+ * Talking through the camera (permission `talk`): 'started' once the camera's backchannel is open
+ * (the codec it asked for), 'stopped' when the player stopped or the camera dropped it (reason).
+ */
+export interface LiveTalkMessage {
+  type: 'talk';
+  state: 'started' | 'stopped';
+  codec: string | null;
+  reason: string | null;
+}
+
 export type LiveMessage =
   | LiveInitMessage
   | LiveStatusMessage
@@ -74,7 +85,8 @@ export type LiveMessage =
   | LiveJoinedMessage
   | LiveWebRtcOfferMessage
   | LiveWebRtcCandidateMessage
-  | LiveErrorMessage;
+  | LiveErrorMessage
+  | LiveTalkMessage;
 
 /**
  * Text frames a WebRTC player sends on the live WebSocket. `cameraId` must be the camera of the
@@ -82,4 +94,6 @@ export type LiveMessage =
  */
 export type LiveClientMessage =
   | { type: 'webrtc.answer'; cameraId: string; sdp: string }
-  | { type: 'webrtc.candidate'; cameraId: string; candidate: LiveIceCandidate | null };
+  | { type: 'webrtc.candidate'; cameraId: string; candidate: LiveIceCandidate | null }
+  | { type: 'talk.start'; cameraId: string }
+  | { type: 'talk.stop'; cameraId: string };

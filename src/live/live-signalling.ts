@@ -58,6 +58,9 @@ export function parseSignalling(text: string, socketCameraId: string): Signallin
         ? invalid('webrtc.candidate needs a candidate or null')
         : { ok: true, message: { type: 'webrtc.candidate', cameraId, candidate } };
     }
+    case 'talk.start':
+    case 'talk.stop':
+      return { ok: true, message: { type: value['type'], cameraId } };
     default:
       return invalid(`unknown message type '${String(value['type'])}'`);
   }

@@ -16,6 +16,9 @@ import { RtpLiveViewer, VIDEO_CLOCK_RATE, type RtpOut } from './rtp-live-viewer.
  */
 const H264_PROFILES = ['640032', '4d0032', '42e01f'];
 
+/** The browser's microphone for talking through a camera: Opus, what every WebRTC browser sends. */
+const OPUS = new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2 });
+
 function h264Codecs(): RTCRtpCodecParameters[] {
   return H264_PROFILES.map(
     (profile) =>
@@ -37,10 +40,13 @@ export interface WebRtcLiveOptions {
   onConnected(viewer: RtpLiveViewer): void;
   /** The stream ended ('changed', 'removed') or the peer went away (null). */
   onEnded(reason: LiveEndReason | null): void;
+  /** An RTP packet of the player's microphone (Opus); it sends some only while talking. */
+  onAudioRtp(packet: Buffer): void;
 }
 
 /**
- * One WebRTC live viewer: a server-side peer connection (werift) with one sendonly H.264 track,
+ * One WebRTC live viewer: a server-side peer connection (werift) with one sendonly H.264 track
+ * and one recvonly Opus track (the microphone, for talking),
  * negotiated over the live WebSocket. The server offers, the player answers; candidates go both
  * ways. The RTP comes from an RtpLiveViewer fed by the same fan-out as MSE viewers.
  */
@@ -53,7 +59,7 @@ export class WebRtcLiveSession {
 
   constructor(private readonly opts: WebRtcLiveOptions) {
     this.pc = new RTCPeerConnection({
-      codecs: { video: h264Codecs() },
+      codecs: { video: h264Codecs(), audio: [OPUS] },
       iceServers: opts.stunServer ? [{ urls: opts.stunServer }] : [],
     });
     this.viewer = new RtpLiveViewer({
@@ -63,6 +69,12 @@ export class WebRtcLiveSession {
     });
     const transceiver = this.pc.addTransceiver(this.track, { direction: 'sendonly' });
     transceiver.sender.onPictureLossIndication.subscribe(() => this.viewer.requestKeyframe());
+    // Offered always, so talking starts without renegotiation: the player puts its microphone on
+    // this transceiver when talking and takes it off after.
+    const audio = this.pc.addTransceiver('audio', { direction: 'recvonly' });
+    audio.onTrack.subscribe((track) =>
+      track.onReceiveRtp.subscribe((packet) => opts.onAudioRtp(packet.serialize())),
+    );
     this.pc.onIceCandidate.subscribe((candidate) => opts.send(candidateMessage(candidate)));
     this.pc.connectionStateChange.subscribe((state) => this.onState(state));
   }

@@ -14,6 +14,7 @@ import { LIVE_CLOSE_CHANGED, LIVE_CLOSE_REMOVED } from '../../contract/close-cod
 import type { LiveMessage } from '../../contract/live.js';
 import { parseSignalling } from '../../live/live-signalling.js';
 import { WebRtcLiveSession } from '../../live/webrtc-session.js';
+import { talkControl } from '../live-talk.js';
 import type { StreamRuntime } from '../../camera/stream-runtime.js';
 import type { FastifyRequest } from 'fastify';
 import {
@@ -56,6 +57,8 @@ export interface LiveRouteDeps {
   maskedVideo: Pick<MaskedVideo, 'live'>;
   /** server.webrtcStunServer; null: WebRTC offers host candidates only. */
   webrtcStunServer: string | null;
+  /** The ffmpeg that transcodes the microphone for talking through a camera. */
+  ffmpegPath: string;
 }
 
 /**
@@ -74,6 +77,7 @@ function watchWebRtc(
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
   };
   let stopWatching: (() => void) | null = null;
+  const talk = talkControl(ctx, request, send);
   const session = new WebRtcLiveSession({
     stunServer: ctx.webrtcStunServer,
     send,
@@ -84,6 +88,7 @@ function watchWebRtc(
       if (reason) socket.close(LIVE_CLOSE_CODES[reason], `camera ${reason}`);
       else socket.close(1000, 'peer connection ended');
     },
+    onAudioRtp: (packet) => talk.push(packet),
   });
   socket.on('message', (data: Buffer, isBinary: boolean) => {
     const parsed = isBinary
@@ -94,6 +99,8 @@ function watchWebRtc(
       return;
     }
     const message = parsed.message;
+    if (message.type === 'talk.start') return talk.start();
+    if (message.type === 'talk.stop') return talk.stop('stopped by the player');
     const done =
       message.type === 'webrtc.answer'
         ? session.answer(message.sdp)
@@ -107,6 +114,7 @@ function watchWebRtc(
     socket.close(1011, 'WebRTC offer failed');
   });
   return () => {
+    talk.stop('the live view closed');
     stopWatching?.();
     session.close();
   };

@@ -46,6 +46,7 @@ describe('roles', () => {
       'export.create',
       'live.view',
       'playback.view',
+      'talk',
     ]);
     assert.deepEqual([...ROLE_PERMISSIONS.auditor], ['audit.view']);
   });

@@ -1,7 +1,7 @@
 import Hls from 'hls.js/light';
 import { useEffect, useRef, useState } from 'react';
 import type { StreamName } from '@contract/cameras';
-import type { LiveDetectionsMessage } from '@contract/live';
+import type { LiveDetectionsMessage, LiveTalkMessage } from '@contract/live';
 import { api, liveHlsUrl, liveSocketUrl } from '../api';
 import { MsePlayer, mediaSourceClass, type LiveState } from './mse-player';
 import { WebRtcPlayer, webRtcAvailable } from './webrtc-player';
@@ -22,9 +22,16 @@ export function LiveVideo(props: {
   /** Draw the boxes of what analytics is tracking over the video. */
   showDetections?: boolean;
   transport?: LiveTransport;
+  /** Talk through the camera (WebRTC only): the microphone goes to the camera's speaker. */
+  talking?: boolean;
+  onTalk?: (message: LiveTalkMessage | { type: 'error'; code: string; message: string }) => void;
 }) {
   const { cameraId, stream, onState } = props;
   const transport = props.transport ?? 'auto';
+  const talking = props.talking ?? false;
+  const playerRef = useRef<WebRtcPlayer | null>(null);
+  const onTalkRef = useRef(props.onTalk);
+  onTalkRef.current = props.onTalk;
   const videoRef = useRef<HTMLVideoElement>(null);
   const onStateRef = useRef(onState);
   onStateRef.current = onState;
@@ -46,13 +53,20 @@ export function LiveVideo(props: {
     // app goes to the sign-in page; still signed in (a camera grant was withdrawn), the tile says so.
     const onRevoked = () => void api.health().catch(() => undefined);
     if (webRtcAvailable() && (transport === 'webrtc' || !mediaSourceClass())) {
-      return new WebRtcPlayer(video, {
+      const player = new WebRtcPlayer(video, {
         url: liveSocketUrl(cameraId, stream),
         cameraId,
         onState: report,
         onDetections: setDetections,
         onRevoked,
-      }).start();
+        onTalk: (message) => onTalkRef.current?.(message),
+      });
+      playerRef.current = player;
+      const stop = player.start();
+      return () => {
+        playerRef.current = null;
+        stop();
+      };
     }
     if (mediaSourceClass()) {
       const player = new MsePlayer(video, liveSocketUrl(cameraId, stream), report, setDetections, onRevoked);
@@ -61,6 +75,14 @@ export function LiveVideo(props: {
     }
     return playLiveHls(video, liveHlsUrl(cameraId, stream), report);
   }, [cameraId, stream, transport]);
+
+  useEffect(() => {
+    playerRef.current
+      ?.setTalking(talking)
+      .catch((error: unknown) =>
+        onTalkRef.current?.({ type: 'error', code: 'MICROPHONE', message: (error as Error).message }),
+      );
+  }, [talking]);
 
   return (
     <>

@@ -1,4 +1,4 @@
-import type { LiveClientMessage, LiveDetectionsMessage, LiveMessage } from '@contract/live';
+import type { LiveClientMessage, LiveDetectionsMessage, LiveMessage, LiveTalkMessage } from '@contract/live';
 import { liveSocketEnded, nextReconnectDelayMs, type LiveState } from './mse-player';
 
 /** WebRTC where MSE is missing (iPhone Safari) and RTCPeerConnection is there. */
@@ -17,6 +17,9 @@ export class WebRtcPlayer {
   private stopped = false;
   private reconnectDelayMs = 500;
   private reconnectTimer: number | null = null;
+  private microphone: MediaStream | null = null;
+  /** Talking was asked for: applied as soon as the peer connection is there. */
+  private wantTalking = false;
 
   constructor(
     private readonly video: HTMLVideoElement,
@@ -27,6 +30,8 @@ export class WebRtcPlayer {
       onDetections: (message: LiveDetectionsMessage) => void;
       /** The access ended (see MsePlayer): the player has stopped. */
       onRevoked: () => void;
+      /** Talking started or stopped, or was refused (an error message). */
+      onTalk: (message: LiveTalkMessage | { type: 'error'; code: string; message: string }) => void;
     },
   ) {}
 
@@ -81,8 +86,13 @@ export class WebRtcPlayer {
       case 'webrtc.candidate':
         if (message.candidate) await this.pc?.addIceCandidate(message.candidate);
         return;
+      case 'talk':
+        this.opts.onTalk(message);
+        if (message.state === 'stopped') void this.setTalking(false);
+        return;
       case 'error':
         console.warn(`live signalling refused: ${message.code} ${message.message}`);
+        this.opts.onTalk(message);
         return;
       default:
         return;
@@ -116,6 +126,11 @@ export class WebRtcPlayer {
       if (pc.connectionState === 'failed') this.socket?.close();
     };
     await pc.setRemoteDescription({ type: 'offer', sdp });
+    // The offer's audio is for talking: answer sendonly so the microphone can be put on it later
+    // without renegotiating; without a track nothing is sent.
+    for (const transceiver of pc.getTransceivers()) {
+      if (transceiver.receiver.track.kind === 'audio') transceiver.direction = 'sendonly';
+    }
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     this.send({
@@ -123,9 +138,32 @@ export class WebRtcPlayer {
       cameraId: this.opts.cameraId,
       sdp: pc.localDescription?.sdp ?? answer.sdp ?? '',
     });
+    if (this.wantTalking) {
+      await this.setTalking(true).catch((error: unknown) =>
+        this.opts.onTalk({ type: 'error', code: 'MICROPHONE', message: (error as Error).message }),
+      );
+    }
+  }
+
+  /** Puts the microphone on the peer connection and asks the server to open the camera's speaker. */
+  async setTalking(on: boolean): Promise<void> {
+    this.wantTalking = on;
+    const sender = this.pc?.getTransceivers().find((t) => t.receiver.track.kind === 'audio')?.sender;
+    if (on && !this.microphone && sender) {
+      this.microphone = await navigator.mediaDevices.getUserMedia({ audio: true });
+      this.send({ type: 'talk.start', cameraId: this.opts.cameraId });
+      await sender.replaceTrack(this.microphone.getAudioTracks()[0] ?? null);
+    } else if (!on && this.microphone) {
+      this.send({ type: 'talk.stop', cameraId: this.opts.cameraId });
+      this.microphone.getTracks().forEach((track) => track.stop());
+      this.microphone = null;
+      await sender?.replaceTrack(null);
+    }
   }
 
   private closePeer(): void {
+    this.microphone?.getTracks().forEach((track) => track.stop());
+    this.microphone = null;
     this.pc?.close();
     this.pc = null;
     this.video.srcObject = null;
