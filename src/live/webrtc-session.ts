@@ -61,6 +61,8 @@ export class WebRtcLiveSession {
     this.pc = new RTCPeerConnection({
       codecs: { video: h264Codecs(), audio: [OPUS] },
       iceServers: opts.stunServer ? [{ urls: opts.stunServer }] : [],
+      // One transport for video and microphone: fewer ports, and none left open after close.
+      bundlePolicy: 'max-bundle',
     });
     this.viewer = new RtpLiveViewer({
       writeRtp: (packet) => this.track.writeRtp(rtpPacket(packet)),
@@ -93,6 +95,10 @@ export class WebRtcLiveSession {
 
   async addCandidate(candidate: LiveIceCandidate | null): Promise<void> {
     if (candidate === null || candidate.candidate === '') return;
+    // Browsers hide their address behind an mDNS name (….local). Resolving it would open a
+    // multicast socket that outlives the session; the browser's checks reach Vigil's own host
+    // candidates anyway and give its address as peer-reflexive.
+    if (/\s\S+\.local\s/.test(candidate.candidate)) return;
     await this.pc.addIceCandidate({
       candidate: candidate.candidate,
       sdpMid: candidate.sdpMid ?? undefined,
