@@ -6,7 +6,13 @@ import type { AuthServices } from '../auth/service.js';
 
 type MediaAction = Extract<
   AuditAction,
-  'playback.view' | 'export.create' | 'live.start' | 'live.stop' | 'snapshot.view'
+  | 'playback.view'
+  | 'export.create'
+  | 'live.start'
+  | 'live.stop'
+  | 'snapshot.view'
+  | 'talk.start'
+  | 'talk.stop'
 >;
 
 /**

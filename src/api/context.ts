@@ -70,6 +70,8 @@ export interface ApiServices {
   ffmpeg: FfmpegBinary;
   /** Prometheus metrics: GET /metrics renders them, every response is timed into them. */
   metrics: Pick<VigilMetrics, 'render' | 'observeHttpRequest'>;
+  /** server.webrtcStunServer: null offers host candidates only. */
+  webrtcStunServer: string | null;
   /** server.metricsAllowFrom: addresses that may read /metrics without a token. */
   metricsAllowFrom: AddressAllowList;
   /** TLS, host names and first-run setup, for the sign-in routes and cookies. */

@@ -29,6 +29,18 @@ export type RangeQuery = Static<typeof rangeQuery>;
 export const streamQuery = Type.Object({ stream: Type.Optional(streamName) });
 export type StreamQuery = Static<typeof streamQuery>;
 
+export const liveQuery = Type.Object({
+  stream: Type.Optional(streamName),
+  via: Type.Optional(
+    Type.Union([Type.Literal('mse'), Type.Literal('webrtc')], {
+      description:
+        '`mse` (default): fragmented MP4 over the socket. `webrtc`: the socket carries signalling only ' +
+        '(an offer from the server, the answer and ICE candidates) and the video goes over WebRTC.',
+    }),
+  ),
+});
+export type LiveQuery = Static<typeof liveQuery>;
+
 export const segmentParams = Type.Object({
   id: cameraIdParams.properties.id,
   segmentId: Type.Integer({ minimum: 1, description: 'A segment id, from the playlist.' }),

@@ -159,7 +159,17 @@ export async function buildServer(
       maskedVideo,
     }),
   );
-  await app.register(liveRoutes({ cameras, playback, clock, audit, maskedVideo }));
+  await app.register(
+    liveRoutes({
+      cameras,
+      playback,
+      clock,
+      audit,
+      maskedVideo,
+      webrtcStunServer: services.webrtcStunServer,
+      ffmpegPath: services.ffmpegPath,
+    }),
+  );
   await app.register(
     redactedExportRoutes({
       cameras,

@@ -465,6 +465,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           ffmpegPath: ffmpeg.path,
           ffmpeg,
           metrics,
+          webrtcStunServer: config.server.webrtcStunServer ?? null,
           metricsAllowFrom: new NetworkList(config.server.metricsAllowFrom, 'server.metricsAllowFrom'),
         },
         {

@@ -26,6 +26,8 @@ export const AUDIT_ACTIONS = [
   'rule.delete', // target rule
   'live.start', // target camera; details.stream
   'live.stop', // details.durationMs
+  'talk.start', // target camera; details.codec (what the camera asked for)
+  'talk.stop', // target camera; details.durationMs, details.reason
   'playback.view', // target camera; details.fromMs, details.toMs, details.stream
   'export.create', // target camera; details.fromMs, details.toMs (details.eventId for an event clip)
   'export.bundle', // a signed export bundle was built: target export; details: camera, range, reason, sha256

@@ -35,7 +35,8 @@ export function securityHeaders(options: SecurityHeaderOptions): Record<string, 
     'referrer-policy': 'no-referrer',
     'cross-origin-opener-policy': 'same-origin',
     'cross-origin-resource-policy': 'same-origin',
-    'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
+    // The microphone for talking through a camera (live view), from this origin only.
+    'permissions-policy': 'camera=(), microphone=(self), geolocation=(), payment=(), usb=()',
   };
   if (options.tls && !options.selfSigned) headers['strict-transport-security'] = 'max-age=31536000';
   return headers;

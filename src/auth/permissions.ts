@@ -13,6 +13,7 @@ export const PERMISSIONS = [
   'events.view', // events, their snapshots and clips, motion periods
   'events.delete',
   'unmask', // see through a camera's liftable privacy masks, during a lift (reason, time limit, audited)
+  'talk', // speak through a camera's speaker from the live view (ONVIF audio backchannel; audited)
   'evidence.lock', // lock an event or a time range against retention and deletion
   'recordings.delete', // delete a camera's recordings in a time range (never locked evidence)
   'ptz.control', // pan, tilt, zoom a camera and use or change its presets (ONVIF PTZ), audited
@@ -36,6 +37,7 @@ export const CAMERA_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>([
   'events.view',
   'events.delete',
   'unmask',
+  'talk',
   'evidence.lock',
   'recordings.delete',
   'ptz.control',
@@ -61,6 +63,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
     'events.delete',
     'evidence.lock',
     'ptz.control',
+    'talk',
   ]),
   viewer: new Set<Permission>(['cameras.view', 'live.view', 'events.view']),
   auditor: new Set<Permission>(['audit.view']),

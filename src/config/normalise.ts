@@ -183,6 +183,8 @@ export interface ServerConfig {
   readonly allowedHosts?: readonly string[];
   /** Addresses and CIDR blocks that may read /metrics without a token; empty: none. */
   readonly metricsAllowFrom: readonly string[];
+  /** STUN server for WebRTC live view; absent: host candidates only. */
+  readonly webrtcStunServer?: string;
 }
 
 export interface StorageConfig {
@@ -934,6 +936,7 @@ export function normaliseConfig(
     const parsed = parseListen(listen);
     const tls = normaliseTls(defaulted['server'].tls, opts.baseDir, problems);
     const allowedHosts = defaulted['server'].allowedHosts;
+    const webrtcStunServer = defaulted['server'].webrtcStunServer;
     const metricsAllowFrom = normaliseNetworks(
       present(defaulted['server'].metricsAllowFrom),
       'server.metricsAllowFrom',
@@ -947,6 +950,7 @@ export function normaliseConfig(
         ...parsed,
         ...(tls ? { tls } : {}),
         ...(allowedHosts ? { allowedHosts } : {}),
+        ...(webrtcStunServer ? { webrtcStunServer } : {}),
         metricsAllowFrom,
       };
     }

@@ -684,6 +684,15 @@ export const ServerSchema = Type.Object(
         },
       ),
     ),
+    webrtcStunServer: Type.Optional(
+      Type.String({
+        pattern: '^stuns?:[^\\s]+$',
+        description:
+          'A STUN server for WebRTC live view, e.g. `stun:stun.example.net:3478`, so players outside the local ' +
+          "network can reach Vigil through its router's public address. Unset: only this machine's own addresses " +
+          'are offered (host candidates), which is enough on the local network and sends nothing to a third party.',
+      }),
+    ),
     metricsAllowFrom: optional(
       Type.Array(
         Type.String({

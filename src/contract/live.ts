@@ -40,4 +40,60 @@ export interface LiveJoinedMessage {
   type: 'joined';
 }
 
-export type LiveMessage = LiveInitMessage | LiveStatusMessage | LiveDetectionsMessage | LiveJoinedMessage;
+/** An ICE candidate as the browser's RTCIceCandidate.toJSON() gives it; null ends the candidates. */
+export interface LiveIceCandidate {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
+
+/** WebRTC live (`?via=webrtc`): the server's offer, a sendonly H.264 video and a recvonly audio for talk. */
+export interface LiveWebRtcOfferMessage {
+  type: 'webrtc.offer';
+  sdp: string;
+}
+
+/** A server ICE candidate (host addresses, and server-reflexive ones when a STUN server is set). */
+export interface LiveWebRtcCandidateMessage {
+  type: 'webrtc.candidate';
+  candidate: LiveIceCandidate | null;
+}
+
+/** A signalling message was refused; the socket stays open (code from the error catalogue). */
+export interface LiveErrorMessage {
+  type: 'error';
+  code: string;
+  message: string;
+}
+
+/**
+ * Talking through the camera (permission `talk`): 'started' once the camera's backchannel is open
+ * (the codec it asked for), 'stopped' when the player stopped or the camera dropped it (reason).
+ */
+export interface LiveTalkMessage {
+  type: 'talk';
+  state: 'started' | 'stopped';
+  codec: string | null;
+  reason: string | null;
+}
+
+export type LiveMessage =
+  | LiveInitMessage
+  | LiveStatusMessage
+  | LiveDetectionsMessage
+  | LiveJoinedMessage
+  | LiveWebRtcOfferMessage
+  | LiveWebRtcCandidateMessage
+  | LiveErrorMessage
+  | LiveTalkMessage;
+
+/**
+ * Text frames a WebRTC player sends on the live WebSocket. `cameraId` must be the camera of the
+ * socket's URL: the access check ran on that one, so a message naming another is refused.
+ */
+export type LiveClientMessage =
+  | { type: 'webrtc.answer'; cameraId: string; sdp: string }
+  | { type: 'webrtc.candidate'; cameraId: string; candidate: LiveIceCandidate | null }
+  | { type: 'talk.start'; cameraId: string }
+  | { type: 'talk.stop'; cameraId: string };

@@ -147,6 +147,10 @@ export const errorCatalogue = {
     summary:
       "Setup and sign-in answer only to this Vigil's own host names; add the name to server.allowedHosts.",
   },
+  TALK_UNAVAILABLE: {
+    httpStatus: 502,
+    summary: 'The camera has no audio backchannel Vigil can use (ONVIF, G.711), or it refused or dropped it.',
+  },
   FORBIDDEN: {
     httpStatus: 403,
     summary: 'Your role or camera grants do not allow this; ask an administrator.',

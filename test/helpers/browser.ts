@@ -26,9 +26,26 @@ const CHROMIUM_ARGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
-/** Debian's Chromium with the flags above; `options` adds launch settings (e.g. signal handling). */
-export function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
-  return chromium.launch({ ...options, executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+/**
+ * A fake microphone (Chromium's test tone) that pages may use without asking: for talking
+ * through a camera.
+ */
+export const FAKE_MICROPHONE_ARGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
+/**
+ * Debian's Chromium with the flags above; `options` adds launch settings (e.g. signal handling),
+ * `extraArgs` more flags (FAKE_MICROPHONE_ARGS).
+ */
+export function launchChromium(
+  options: LaunchOptions = {},
+  extraArgs: readonly string[] = [],
+): Promise<Browser> {
+  return chromium.launch({
+    ...options,
+    executablePath: CHROMIUM_PATH,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+    headless: true,
+  });
 }
 
 export interface WatchedPage {

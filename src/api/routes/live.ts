@@ -11,13 +11,19 @@ import type { Clock } from '../../time/clock.js';
 import type { MediaAudit } from '../audit-media.js';
 import type { MaskedVideo } from '../../privacy/masked-video/index.js';
 import { LIVE_CLOSE_CHANGED, LIVE_CLOSE_REMOVED } from '../../contract/close-codes.js';
+import type { LiveMessage } from '../../contract/live.js';
+import { parseSignalling } from '../../live/live-signalling.js';
+import { WebRtcLiveSession } from '../../live/webrtc-session.js';
+import { talkControl } from '../live-talk.js';
+import type { StreamRuntime } from '../../camera/stream-runtime.js';
+import type { FastifyRequest } from 'fastify';
 import {
   cameraIdParams,
+  liveQuery,
   rangeQuery,
-  streamQuery,
   type CameraIdParams,
+  type LiveQuery,
   type RangeQuery,
-  type StreamQuery,
 } from '../schemas.js';
 import { errors, media, noBody, type Tag } from '../openapi.js';
 
@@ -49,6 +55,69 @@ export interface LiveRouteDeps {
   audit: MediaAudit;
   /** Live viewers who must not see under a privacy mask get the masked transcoder's stream. */
   maskedVideo: Pick<MaskedVideo, 'live'>;
+  /** server.webrtcStunServer; null: WebRTC offers host candidates only. */
+  webrtcStunServer: string | null;
+  /** The ffmpeg that transcodes the microphone for talking through a camera. */
+  ffmpegPath: string;
+}
+
+/**
+ * WebRTC live view on an open live socket: the socket carries the signalling, the video goes to
+ * the peer connection. Watching starts once the peer is connected, through the same masked-video
+ * decision as MSE, so a caller who must see masks gets the masked transcoder's stream here too.
+ * Returns what stops it.
+ */
+function watchWebRtc(
+  ctx: LiveRouteDeps,
+  socket: WebSocket,
+  request: FastifyRequest<{ Params: CameraIdParams }>,
+  runtime: StreamRuntime,
+): () => void {
+  const send = (message: LiveMessage): void => {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+  };
+  let stopWatching: (() => void) | null = null;
+  const talk = talkControl(ctx, request, send);
+  const session = new WebRtcLiveSession({
+    stunServer: ctx.webrtcStunServer,
+    send,
+    onConnected: (viewer) => {
+      stopWatching = ctx.maskedVideo.live.watch(principalOf(request), request.params.id, runtime, viewer);
+    },
+    onEnded: (reason) => {
+      if (reason) socket.close(LIVE_CLOSE_CODES[reason], `camera ${reason}`);
+      else socket.close(1000, 'peer connection ended');
+    },
+    onAudioRtp: (packet) => talk.push(packet),
+  });
+  socket.on('message', (data: Buffer, isBinary: boolean) => {
+    const parsed = isBinary
+      ? ({ ok: false, code: 'REQUEST_INVALID', message: 'signalling is text frames' } as const)
+      : parseSignalling(data.toString('utf8'), request.params.id);
+    if (!parsed.ok) {
+      send({ type: 'error', code: parsed.code, message: parsed.message });
+      return;
+    }
+    const message = parsed.message;
+    if (message.type === 'talk.start') return talk.start();
+    if (message.type === 'talk.stop') return talk.stop('stopped by the player');
+    const done =
+      message.type === 'webrtc.answer'
+        ? session.answer(message.sdp)
+        : session.addCandidate(message.candidate);
+    done.catch((error: unknown) =>
+      send({ type: 'error', code: 'REQUEST_INVALID', message: `WebRTC: ${(error as Error).message}` }),
+    );
+  });
+  session.start().catch((error: unknown) => {
+    request.log.warn({ err: error }, 'WebRTC offer failed');
+    socket.close(1011, 'WebRTC offer failed');
+  });
+  return () => {
+    talk.stop('the live view closed');
+    stopWatching?.();
+    session.close();
+  };
 }
 
 export function liveRoutes(ctx: LiveRouteDeps): FastifyPluginAsync {
@@ -58,7 +127,7 @@ export function liveRoutes(ctx: LiveRouteDeps): FastifyPluginAsync {
      * text frame, the init segment, then fragments as they arrive from the camera; 'status' text
      * frames when the stream goes offline or comes back.
      */
-    app.get<{ Params: CameraIdParams; Querystring: StreamQuery }>(
+    app.get<{ Params: CameraIdParams; Querystring: LiveQuery }>(
       '/api/cameras/:id/live',
       {
         websocket: true,
@@ -72,10 +141,12 @@ export function liveRoutes(ctx: LiveRouteDeps): FastifyPluginAsync {
             'A new `init` pair follows every camera reconnection; `status` frames tell when the stream goes ' +
             'offline or comes back; `detections` frames carry analytics boxes (src/contract/live.ts). Close ' +
             'codes: 4000 the camera was edited (reconnect), 4404 it was deleted (stop), 4401 the access ' +
-            'ended. Without an Upgrade header the answer is 404 with an empty body.',
+            'ended. With `via=webrtc` no video goes over the socket: the server sends `webrtc.offer` and ' +
+            '`webrtc.candidate` frames and the player answers with `webrtc.answer` and `webrtc.candidate` ' +
+            'frames naming the same camera. Without an Upgrade header the answer is 404 with an empty body.',
           tags,
           params: cameraIdParams,
-          querystring: streamQuery,
+          querystring: liveQuery,
           response: {
             101: noBody('Switching Protocols: the WebSocket is open.'),
             ...errors('CAMERA_NOT_FOUND', 'STREAM_NOT_FOUND'),
@@ -83,7 +154,7 @@ export function liveRoutes(ctx: LiveRouteDeps): FastifyPluginAsync {
         },
         config: { access: { permission: 'live.view', camera: { param: 'id' } } },
         // Before the upgrade, so an unknown camera or stream is a plain 404 with its error code.
-        preValidation: async (request: { params: CameraIdParams; query: StreamQuery }) => {
+        preValidation: async (request: { params: CameraIdParams; query: LiveQuery }) => {
           ctx.cameras.stream(request.params.id, request.query.stream ?? 'main');
         },
       },
@@ -98,19 +169,17 @@ export function liveRoutes(ctx: LiveRouteDeps): FastifyPluginAsync {
             reason: status.state === 'online' ? null : (status.lastError?.message ?? null),
           }),
         );
-        // Every viewer goes through the masked-video service: it decides copy stream or masked.
-        const stopWatching = ctx.maskedVideo.live.watch(
-          principalOf(request),
-          request.params.id,
-          runtime,
-          viewer,
-        );
+        const stopWatching =
+          request.query.via === 'webrtc'
+            ? watchWebRtc(ctx, socket, request, runtime)
+            : // Every viewer goes through the masked-video service: it decides copy stream or masked.
+              ctx.maskedVideo.live.watch(principalOf(request), request.params.id, runtime, viewer);
         const stream = request.query.stream ?? 'main';
         const startedAtMs = ctx.clock.nowMs();
         auditMedia(ctx.audit, request, {
           action: 'live.start',
           cameraId: request.params.id,
-          details: { stream },
+          details: { stream, via: request.query.via ?? 'mse' },
         });
         socket.on('close', () => {
           stopWatching();

@@ -16,7 +16,20 @@ export interface SdpMedia {
   fmtp: Map<string, string>;
   /** a=control as written (absolute or relative), '' if absent. */
   control: string;
+  /**
+   * a=sendonly / recvonly / inactive of the section, else sendrecv. An ONVIF audio backchannel
+   * (the client sends to the camera's speaker) is the section marked sendonly.
+   */
+  direction: SdpDirection;
 }
+
+export type SdpDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+const DIRECTIONS: ReadonlySet<string> = new Set<SdpDirection>([
+  'sendrecv',
+  'sendonly',
+  'recvonly',
+  'inactive',
+]);
 
 export interface Sdp {
   /** Session-level a=control, '' if absent. */
@@ -52,6 +65,7 @@ export function parseSdp(text: string): Sdp {
         clockRate: 0,
         fmtp: new Map(),
         control: '',
+        direction: 'sendrecv',
       };
       sdp.media.push(current);
       rtpmaps.set(current, new Map());
@@ -62,7 +76,9 @@ export function parseSdp(text: string): Sdp {
     const colon = value.indexOf(':');
     const name = (colon < 0 ? value : value.slice(0, colon)).toLowerCase();
     const rest = colon < 0 ? '' : value.slice(colon + 1).trim();
-    if (name === 'control') {
+    if (current && DIRECTIONS.has(name)) {
+      current.direction = name as SdpDirection;
+    } else if (name === 'control') {
       if (current) current.control = rest;
       else sdp.control = rest;
     } else if (current && (name === 'rtpmap' || name === 'fmtp')) {

@@ -47,6 +47,7 @@ describe('roles', () => {
       'live.view',
       'playback.view',
       'ptz.control', // ONVIF PTZ (issue 14): operators steer cameras, audited
+      'talk',
     ]);
     assert.deepEqual([...ROLE_PERMISSIONS.auditor], ['audit.view']);
   });

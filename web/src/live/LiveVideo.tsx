@@ -1,15 +1,19 @@
 import Hls from 'hls.js/light';
 import { useEffect, useRef, useState } from 'react';
 import type { StreamName } from '@contract/cameras';
-import type { LiveDetectionsMessage } from '@contract/live';
+import type { LiveDetectionsMessage, LiveTalkMessage } from '@contract/live';
 import { api, liveHlsUrl, liveSocketUrl } from '../api';
 import { MsePlayer, mediaSourceClass, type LiveState } from './mse-player';
+import { WebRtcPlayer, webRtcAvailable } from './webrtc-player';
 
 const DETECTIONS_TTL_MS = 1500;
 
+/** How live video reaches the browser: 'auto' takes MSE where it exists, else WebRTC, else HLS. */
+export type LiveTransport = 'auto' | 'webrtc';
+
 /**
  * One camera's live video: fragmented MP4 over a WebSocket into MSE where the browser has it,
- * else the live HLS playlist (natively on iOS Safari, through hls.js elsewhere).
+ * else WebRTC (iPhone Safari), else the live HLS playlist. `transport: 'webrtc'` asks for WebRTC.
  */
 export function LiveVideo(props: {
   cameraId: string;
@@ -17,8 +21,17 @@ export function LiveVideo(props: {
   onState: (state: LiveState) => void;
   /** Draw the boxes of what analytics is tracking over the video. */
   showDetections?: boolean;
+  transport?: LiveTransport;
+  /** Talk through the camera (WebRTC only): the microphone goes to the camera's speaker. */
+  talking?: boolean;
+  onTalk?: (message: LiveTalkMessage | { type: 'error'; code: string; message: string }) => void;
 }) {
   const { cameraId, stream, onState } = props;
+  const transport = props.transport ?? 'auto';
+  const talking = props.talking ?? false;
+  const playerRef = useRef<WebRtcPlayer | null>(null);
+  const onTalkRef = useRef(props.onTalk);
+  onTalkRef.current = props.onTalk;
   const videoRef = useRef<HTMLVideoElement>(null);
   const onStateRef = useRef(onState);
   onStateRef.current = onState;
@@ -36,18 +49,40 @@ export function LiveVideo(props: {
     const video = videoRef.current;
     if (!video) return undefined;
     const report = (state: LiveState) => onStateRef.current(state);
-    if (mediaSourceClass()) {
-      const player = new MsePlayer(video, liveSocketUrl(cameraId, stream), report, setDetections, () => {
-        // Access ended: a signed-in request tells which. Signed out, it answers AUTH_REQUIRED and
-        // the app goes to the sign-in page; still signed in (a camera grant was withdrawn), the
-        // tile keeps saying so.
-        void api.health().catch(() => undefined);
+    // Access ended: a signed-in request tells which. Signed out, it answers AUTH_REQUIRED and the
+    // app goes to the sign-in page; still signed in (a camera grant was withdrawn), the tile says so.
+    const onRevoked = () => void api.health().catch(() => undefined);
+    if (webRtcAvailable() && (transport === 'webrtc' || !mediaSourceClass())) {
+      const player = new WebRtcPlayer(video, {
+        url: liveSocketUrl(cameraId, stream),
+        cameraId,
+        onState: report,
+        onDetections: setDetections,
+        onRevoked,
+        onTalk: (message) => onTalkRef.current?.(message),
       });
+      playerRef.current = player;
+      const stop = player.start();
+      return () => {
+        playerRef.current = null;
+        stop();
+      };
+    }
+    if (mediaSourceClass()) {
+      const player = new MsePlayer(video, liveSocketUrl(cameraId, stream), report, setDetections, onRevoked);
       player.start();
       return () => player.stop();
     }
     return playLiveHls(video, liveHlsUrl(cameraId, stream), report);
-  }, [cameraId, stream]);
+  }, [cameraId, stream, transport]);
+
+  useEffect(() => {
+    playerRef.current
+      ?.setTalking(talking)
+      .catch((error: unknown) =>
+        onTalkRef.current?.({ type: 'error', code: 'MICROPHONE', message: (error as Error).message }),
+      );
+  }, [talking]);
 
   return (
     <>
@@ -56,6 +91,7 @@ export function LiveVideo(props: {
         className="live-video"
         data-camera={cameraId}
         data-stream={stream}
+        data-transport={transport}
         muted
         autoPlay
         playsInline

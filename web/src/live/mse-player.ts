@@ -25,6 +25,35 @@ const RECONNECT_MAX_MS = 5000;
 
 type MediaSourceCtor = typeof MediaSource;
 
+/** The reconnection delay after `delayMs`: doubling, at most RECONNECT_MAX_MS. */
+export function nextReconnectDelayMs(delayMs: number): number {
+  return Math.min(RECONNECT_MAX_MS, delayMs * 2);
+}
+
+/**
+ * A live socket closed: reports what it means for the tile. True when the player must stop (the
+ * camera was removed, or the access ended); false when it should reconnect.
+ */
+export function liveSocketEnded(
+  code: number,
+  onState: (state: LiveState) => void,
+  onRevoked: () => void,
+): boolean {
+  if (code === LIVE_CLOSE_REMOVED) {
+    onState({ state: 'offline', reason: 'this camera was removed', unsupported: null });
+    return true;
+  }
+  // Reconnecting would be refused (or, with the camera no longer granted, forbidden) again and
+  // again: stop, and let the app check whether this browser is still signed in.
+  if (code === WS_CLOSE_ACCESS_REVOKED) {
+    onState({ state: 'offline', reason: 'signed out, or no longer allowed to watch', unsupported: null });
+    onRevoked();
+    return true;
+  }
+  onState({ state: 'connecting', reason: 'reconnecting to Vigil', unsupported: null });
+  return false;
+}
+
 /** MediaSource, or Safari's ManagedMediaSource (iOS 17.1+), or null where neither exists. */
 export function mediaSourceClass(): MediaSourceCtor | null {
   const w = window as unknown as { ManagedMediaSource?: MediaSourceCtor; MediaSource?: MediaSourceCtor };
@@ -90,26 +119,12 @@ export class MsePlayer {
       if (this.socket !== socket || this.stopped) return;
       this.socket = null;
       this.resetMedia();
-      if (event.code === LIVE_CLOSE_REMOVED) {
+      if (liveSocketEnded(event.code, this.onState, this.onRevoked)) {
         this.stopped = true;
-        this.onState({ state: 'offline', reason: 'this camera was removed', unsupported: null });
         return;
       }
-      // Reconnecting would be refused (or, with the camera no longer granted, forbidden) again
-      // and again: stop, and let the app check whether this browser is still signed in.
-      if (event.code === WS_CLOSE_ACCESS_REVOKED) {
-        this.stopped = true;
-        this.onState({
-          state: 'offline',
-          reason: 'signed out, or no longer allowed to watch',
-          unsupported: null,
-        });
-        this.onRevoked();
-        return;
-      }
-      this.onState({ state: 'connecting', reason: 'reconnecting to Vigil', unsupported: null });
       this.reconnectTimer = window.setTimeout(() => this.connect(), this.reconnectDelayMs);
-      this.reconnectDelayMs = Math.min(RECONNECT_MAX_MS, this.reconnectDelayMs * 2);
+      this.reconnectDelayMs = nextReconnectDelayMs(this.reconnectDelayMs);
     };
   }
 
@@ -126,6 +141,8 @@ export class MsePlayer {
       this.joinBurstReceived = true;
       return;
     }
+    // WebRTC signalling and its errors are for the WebRTC player only.
+    if (message.type !== 'init') return;
     this.reconnectDelayMs = 500;
     const MediaSourceClass = mediaSourceClass();
     if (!MediaSourceClass || !MediaSourceClass.isTypeSupported(message.mimeType)) {

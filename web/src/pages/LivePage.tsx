@@ -4,7 +4,7 @@ import { api, streamFor } from '../api';
 import { Forbidden } from '../components/FormError';
 import { PtzControls } from '../components/PtzControls';
 import { StatusBadge } from '../components/StatusBadge';
-import { LiveVideo } from '../live/LiveVideo';
+import { LiveVideo, type LiveTransport } from '../live/LiveVideo';
 import type { LiveState } from '../live/mse-player';
 import { href } from '../router';
 import { useSession } from '../session';
@@ -168,6 +168,9 @@ function FocusView(props: { camera: CameraView; showBoxes: boolean; toggle: Reac
   const { camera } = props;
   const { can } = useSession();
   const [live, setLive] = useState<LiveState>({ state: 'connecting', reason: null, unsupported: null });
+  const [transport, setTransport] = useState<LiveTransport>('auto');
+  const [talking, setTalking] = useState(false);
+  const [talkStatus, setTalkStatus] = useState<string | null>(null);
   const main = camera.streams.main?.status;
   return (
     <section aria-label={`${camera.name} live`} className="focus">
@@ -184,6 +187,29 @@ function FocusView(props: { camera: CameraView; showBoxes: boolean; toggle: Reac
           </a>
         )}
         {props.toggle}
+        <label className="toggle">
+          <input
+            type="checkbox"
+            checked={transport === 'webrtc'}
+            onChange={(e) => setTransport(e.currentTarget.checked ? 'webrtc' : 'auto')}
+          />
+          WebRTC
+        </label>
+        {can('talk') && (
+          <button
+            type="button"
+            className={talking ? 'button danger' : 'button'}
+            aria-pressed={talking}
+            onClick={() => setTalking(!talking)}
+          >
+            {talking ? 'Stop talking' : 'Talk'}
+          </button>
+        )}
+        {talkStatus && (
+          <span className="muted" role="status" data-talk-status>
+            {talkStatus}
+          </span>
+        )}
       </div>
       <figure className="tile focus-tile" data-camera={camera.id} data-state={live.state}>
         <div className="tile-video">
@@ -192,6 +218,18 @@ function FocusView(props: { camera: CameraView; showBoxes: boolean; toggle: Reac
             stream={streamFor(camera, true)}
             onState={setLive}
             showDetections={props.showBoxes}
+            transport={talking ? 'webrtc' : transport}
+            talking={talking}
+            onTalk={(message) => {
+              if (message.type === 'error') {
+                setTalkStatus(`Cannot talk: ${message.message}`);
+                setTalking(false);
+              } else if (message.state === 'started') setTalkStatus(`Talking (${message.codec ?? 'audio'})`);
+              else {
+                setTalkStatus(message.reason ? `Stopped talking: ${message.reason}` : null);
+                setTalking(false);
+              }
+            }}
           />
           <TileOverlay live={live} />
         </div>

@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { WebSocket } from 'ws';
+import type { LiveMessage } from '../../src/contract/live.js';
+import { spawnSync } from 'node:child_process';
+import { startBackchannelCamera, type BackchannelCamera } from '../helpers/backchannel-rtsp-server.js';
+import { browserMissing, FAKE_MICROPHONE_ARGS, launchChromium } from '../helpers/browser.js';
+import { FFMPEG } from '../helpers/media-tools.js';
+import { startCameras, type TestCameras } from '../helpers/cameras.js';
+import { apiFetch, startTestVigil, TEST_ADMIN, waitFor, type TestVigil } from '../helpers/vigil.js';
+
+const PASSWORD = 'green teapot under the stairs 17';
+
+/** RMS of G.711 µ-law audio decoded by ffmpeg, in 16-bit sample units. */
+function muLawRms(payloads: Buffer[]): number {
+  const decoded = spawnSync(
+    FFMPEG,
+    ['-hide_banner', '-f', 'mulaw', '-ar', '8000', '-ac', '1', '-i', 'pipe:0', '-f', 's16le', 'pipe:1'],
+    {
+      input: Buffer.concat(payloads),
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  ).stdout;
+  let sum = 0;
+  const samples = decoded.length / 2;
+  for (let i = 0; i < samples; i += 1) sum += decoded.readInt16LE(i * 2) ** 2;
+  return Math.sqrt(sum / Math.max(1, samples));
+}
+
+/** A live socket in WebRTC mode that records the messages it gets. */
+async function signallingSocket(
+  vigil: TestVigil,
+  path: string,
+  token: string,
+): Promise<{ socket: WebSocket; messages: LiveMessage[]; status: number | null }> {
+  const socket = new WebSocket(`${vigil.url.replace(/^http/, 'ws')}${path}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const messages: LiveMessage[] = [];
+  socket.on('message', (data: Buffer, binary: boolean) => {
+    if (!binary) messages.push(JSON.parse(data.toString('utf8')) as LiveMessage);
+  });
+  const status = await new Promise<number | null>((resolve) => {
+    socket.once('open', () => resolve(null));
+    socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    socket.once('error', () => resolve(0));
+  });
+  return { socket, messages, status };
+}
+
+describe('WebRTC live view in Chromium', { skip: browserMissing ?? false, timeout: 240_000 }, () => {
+  let cameras: TestCameras;
+  let speaker: BackchannelCamera;
+  let vigil: TestVigil;
+  let browser: Browser;
+  let page: Page;
+  const tokens = { yardOnly: '', gateOnly: '', doorViewer: '', doorOperator: '' };
+
+  before(async () => {
+    cameras = await startCameras({ count: 2 });
+    speaker = await startBackchannelCamera('PCMU');
+    vigil = await startTestVigil(`
+storage: { path: ./data, minFreeBytes: 1MB }
+cameras:
+  - id: yard
+    streams:
+      main: { url: "${cameras.urls(1).sub}" }
+  - id: gate
+    streams:
+      main: { url: "${cameras.urls(2).sub}" }
+  - id: door
+    streams:
+      main: { url: "${speaker.url}", transport: tcp }
+`);
+    for (const [name, camera, role] of [
+      ['yardOnly', 'yard', 'viewer'],
+      ['gateOnly', 'gate', 'operator'],
+      ['doorViewer', 'door', 'viewer'],
+      ['doorOperator', 'door', 'operator'],
+    ] as const) {
+      const user = await vigil.auth.store.createUser({
+        name,
+        role,
+        password: PASSWORD,
+        cameras: [camera],
+      });
+      tokens[name] = (await vigil.auth.store.createToken(user.id, { label: name })).token;
+    }
+    browser = await launchChromium({}, FAKE_MICROPHONE_ARGS);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    // No Media Source Extensions, as on iPhone Safari: the player must fall back to WebRTC.
+    await page.addInitScript(() => {
+      const w = window as unknown as Record<string, unknown>;
+      delete w['MediaSource'];
+      delete w['ManagedMediaSource'];
+    });
+    await page.goto(`${vigil.url}/#/live/yard`);
+    await page.waitForSelector('form[aria-label="Sign in"]');
+    await page.fill('input[name="name"]', TEST_ADMIN.name);
+    await page.fill('input[name="password"]', TEST_ADMIN.password);
+    await page.click('form[aria-label="Sign in"] button[type="submit"]');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await vigil?.close();
+    await cameras?.stop();
+    await speaker?.stop();
+  });
+
+  test('without MSE the live view plays over WebRTC: frames are decoded', async (t: TestContext) => {
+    const selector = '.focus-tile video';
+    await page.waitForSelector(selector);
+    assert.equal(await page.evaluate(() => 'MediaSource' in window), false, 'MSE is gone from the page');
+    const startedMs = Date.now();
+    const frames = await waitFor(
+      'decoded WebRTC frames',
+      async () => {
+        const counts = await page.$eval(selector, (el) => {
+          const v = el as HTMLVideoElement;
+          return {
+            webrtc: v.srcObject instanceof MediaStream,
+            decoded: v.getVideoPlaybackQuality().totalVideoFrames,
+            width: v.videoWidth,
+          };
+        });
+        return counts.webrtc && counts.decoded > 10 ? counts : undefined;
+      },
+      60_000,
+    );
+    t.diagnostic(
+      `${frames.decoded} frames decoded, ${frames.width} px wide, ${Date.now() - startedMs} ms after the page showed`,
+    );
+    assert.ok(frames.width > 0);
+  });
+
+  test('signalling for another camera on the same socket is refused', async () => {
+    const { socket, messages, status } = await signallingSocket(
+      vigil,
+      '/api/cameras/yard/live?via=webrtc',
+      tokens.yardOnly,
+    );
+    assert.equal(status, null, 'yard is granted');
+    try {
+      await waitFor('the offer', () => messages.find((m) => m.type === 'webrtc.offer'), 20_000);
+      for (const cameraId of ['gate', 'Yard', 'yard ', '%79ard', 'yard/../gate']) {
+        socket.send(JSON.stringify({ type: 'webrtc.answer', cameraId, sdp: 'v=0' }));
+      }
+      socket.send(JSON.stringify({ type: 'webrtc.candidate', candidate: null }));
+      const refusals = await waitFor(
+        'six refusals',
+        () => {
+          const errors = messages.filter((m) => m.type === 'error');
+          return errors.length >= 6 ? errors : undefined;
+        },
+        10_000,
+      );
+      for (const refusal of refusals) assert.equal(refusal.type === 'error' && refusal.code, 'FORBIDDEN');
+    } finally {
+      socket.close();
+    }
+  });
+
+  test('WebRTC live needs the camera grant, whatever the spelling of the id', async () => {
+    for (const path of [
+      '/api/cameras/yard/live?via=webrtc',
+      '/api/cameras/%79ard/live?via=webrtc',
+      '/api/cameras/gate/..%2Fyard/live?via=webrtc',
+    ]) {
+      const { socket, status } = await signallingSocket(vigil, path, tokens.gateOnly);
+      socket.terminate();
+      assert.ok(status !== null && status >= 400, `${path}: refused (${status})`);
+    }
+  });
+
+  test('talk: the fake microphone reaches the camera speaker as the G.711 it asked for, audited', async (t: TestContext) => {
+    await page.goto(`${page.url().split('#')[0]}#/live/door`);
+    await page.click('button:has-text("Talk")');
+    await page.waitForSelector('[data-talk-status]:has-text("Talking (PCMU)")', { timeout: 30_000 });
+    const received = await waitFor(
+      '3 s of audio on the backchannel',
+      () => (speaker.packets.length >= 150 ? speaker.packets.slice() : undefined),
+      30_000,
+    );
+    await page.click('button:has-text("Stop talking")');
+    assert.ok(
+      speaker.requests.some((r) => r.method === 'SETUP' && r.backchannel),
+      'SETUP with the backchannel Require header',
+    );
+    assert.ok(
+      received.every((p) => p.payloadType === 0),
+      'PCMU, payload type 0, as the camera asked',
+    );
+    assert.ok(
+      received.every((p) => p.payload.length === 160),
+      '20 ms packets at 8 kHz',
+    );
+    const steps = received.slice(1).map((p, i) => p.timestamp - received[i]!.timestamp);
+    assert.ok(
+      steps.every((step) => step === 160),
+      'timestamps advance 160 per packet',
+    );
+    const rms = muLawRms(received.map((p) => p.payload));
+    t.diagnostic(`${received.length} packets, RMS ${rms.toFixed(0)} of 32768`);
+    assert.ok(rms > 100, `the microphone's tone is heard (RMS ${rms})`);
+    const audit = await waitFor(
+      'talk.start and talk.stop in the audit log',
+      async () => {
+        const body = (await (await apiFetch(`${vigil.url}/api/audit?limit=100`)).json()) as {
+          entries: Array<{ action: string; target: unknown; details: Record<string, unknown> }>;
+        };
+        const talk = body.entries.filter((e) => e.action.startsWith('talk.'));
+        return talk.length >= 2 ? talk : undefined;
+      },
+      10_000,
+    );
+    assert.deepEqual(audit.map((e) => e.action).sort(), ['talk.start', 'talk.stop']);
+  });
+
+  test('talk is refused without the talk permission, and for another camera than the socket', async () => {
+    const before = speaker.requests.length;
+    const viewer = await signallingSocket(vigil, '/api/cameras/door/live?via=webrtc', tokens.doorViewer);
+    assert.equal(viewer.status, null, 'the viewer may watch');
+    const operator = await signallingSocket(vigil, '/api/cameras/door/live?via=webrtc', tokens.doorOperator);
+    try {
+      viewer.socket.send(JSON.stringify({ type: 'talk.start', cameraId: 'door' }));
+      operator.socket.send(JSON.stringify({ type: 'talk.start', cameraId: 'gate' }));
+      const refused = (messages: LiveMessage[]) => messages.find((m) => m.type === 'error');
+      const viewerRefusal = await waitFor('viewer refused', () => refused(viewer.messages), 10_000);
+      const operatorRefusal = await waitFor('other camera refused', () => refused(operator.messages), 10_000);
+      assert.equal(viewerRefusal.type === 'error' && viewerRefusal.code, 'FORBIDDEN');
+      assert.equal(operatorRefusal.type === 'error' && operatorRefusal.code, 'FORBIDDEN');
+      assert.equal(speaker.requests.length, before, 'no connection to the camera speaker was made');
+    } finally {
+      viewer.socket.close();
+      operator.socket.close();
+    }
+    const gateOperator = await signallingSocket(vigil, '/api/cameras/door/live?via=webrtc', tokens.gateOnly);
+    gateOperator.socket.terminate();
+    assert.ok(
+      gateOperator.status !== null && gateOperator.status >= 400,
+      'no grant on door: no socket to talk on',
+    );
+  });
+});
