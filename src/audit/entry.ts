@@ -24,7 +24,7 @@ export const AUDIT_ACTIONS = [
   'rule.create', // target rule; details.rule (the definition)
   'rule.update', // target rule; details.rule
   'rule.delete', // target rule
-  'live.start', // target camera; details.stream
+  'live.start', // target camera; details.stream, details.via (mse, webrtc or hls)
   'live.stop', // details.durationMs
   'talk.start', // target camera; details.codec (what the camera asked for)
   'talk.stop', // target camera; details.durationMs, details.reason

@@ -164,7 +164,7 @@ cameras:
     await settled();
     assert.equal((await entries('snapshot.view', tokenId)).length, 1, 'three snapshots, one entry');
     const starts = await entries('live.start', tokenId);
-    assert.deepEqual(starts.map((e) => e.details?.['via'] ?? 'websocket').sort(), ['hls', 'websocket']);
+    assert.deepEqual(starts.map((e) => e.details?.['via']).sort(), ['hls', 'mse']);
   });
 
   test('live HLS reaches back only a minute without playback.view', async () => {

@@ -96,9 +96,9 @@ export interface EventRouteDeps {
   playback: Pick<PlaybackService, 'exportMp4'>;
   audit: MediaAudit & Pick<AuthServices, 'record'>;
   /** The privacy masks each caller gets blacked out. */
-  masks: Pick<MaskService, 'masksFor' | 'exportMasksFor'>;
+  masks: Pick<MaskService, 'masksFor'>;
   /** Callers who must not see under a privacy mask get the clip re-encoded with it. */
-  maskedVideo: Pick<MaskedVideo, 'masksFor' | 'playback'>;
+  maskedVideo: Pick<MaskedVideo, 'masksFor' | 'exportMasksFor' | 'playback'>;
   /** Deleting goes through approvals ('events.delete', registered by the evidence module). */
   approvals: Pick<ApprovalService, 'perform'>;
 }
@@ -250,7 +250,7 @@ export function eventRoutes(ctx: EventRouteDeps): FastifyPluginAsync {
         });
         const start = new Date(event.startTimeMs).toISOString().replace(/[:.]/g, '-');
         const filename = `${event.cameraId}-${event.label}-${start}.mp4`;
-        const masks = ctx.masks.exportMasksFor(principalOf(request), event.cameraId);
+        const masks = ctx.maskedVideo.exportMasksFor(principalOf(request), event.cameraId);
         if (masks.length === 0) return sendMp4(request, reply, mp4, filename);
         return sendMaskedMp4(reply, await ctx.maskedVideo.playback.exportFile(mp4, masks), filename);
       },

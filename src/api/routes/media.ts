@@ -53,9 +53,9 @@ export interface MediaRouteDeps {
   ffmpegPath: string;
   audit: MediaAudit;
   /** The privacy masks each caller gets blacked out. */
-  masks: Pick<MaskService, 'masksFor' | 'exportMasksFor'>;
+  masks: Pick<MaskService, 'masksFor'>;
   /** Callers who must not see under a privacy mask get parts and exports re-encoded with it. */
-  maskedVideo: Pick<MaskedVideo, 'masksFor' | 'playback'>;
+  maskedVideo: Pick<MaskedVideo, 'masksFor' | 'exportMasksFor' | 'playback'>;
 }
 
 /** Recordings: spans and gaps, HLS playback, segment parts, exports, and the live snapshot. */
@@ -276,7 +276,7 @@ export function mediaRoutes(ctx: MediaRouteDeps): FastifyPluginAsync {
           merge: `${stream}|${fromMs}|${toMs}`,
         });
         const filename = `${camera.config.id}-${iso(fromMs).replace(/[:.]/g, '-')}.mp4`;
-        const masks = ctx.masks.exportMasksFor(principalOf(request), camera.config.id);
+        const masks = ctx.maskedVideo.exportMasksFor(principalOf(request), camera.config.id);
         if (masks.length === 0) return sendMp4(request, reply, mp4, filename);
         return sendMaskedMp4(reply, await ctx.maskedVideo.playback.exportFile(mp4, masks), filename);
       },

@@ -54,6 +54,13 @@ export class MaskedVideo {
     return this.deps.policy.masksFor(principal, cameraId);
   }
 
+  /** For files that leave the system (exports, event clips): see MaskPolicy.exportMasksFor. */
+  exportMasksFor(principal: Principal, cameraId: string): readonly MaskPolygon[] {
+    return (
+      this.deps.policy.exportMasksFor?.(principal, cameraId) ?? this.deps.policy.masksFor(principal, cameraId)
+    );
+  }
+
   /** The live transcoders running now and their CPU (system page, metrics), and the recording ones. */
   transcoders(): MaskedTranscoderView[] {
     return [...this.live.status(), ...(this.deps.recording?.status() ?? [])];

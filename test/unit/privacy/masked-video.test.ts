@@ -17,11 +17,7 @@ import {
   MASK_PICTURE_FD,
 } from '../../../src/privacy/masked-video/mask-args.js';
 import { partKey } from '../../../src/privacy/masked-video/masked-playback.js';
-import {
-  cpuPercent,
-  cpuTicksFromProcStat,
-  readProcessCpuSeconds,
-} from '../../../src/media/process-cpu.js';
+import { cpuPercent, cpuTicksFromProcStat, readProcessCpuSeconds } from '../../../src/media/process-cpu.js';
 import type { MaskPolygon } from '../../../src/privacy/mask-overlay.js';
 import { makeRecording, tempDir } from '../../helpers/fixtures-mp4.js';
 
