@@ -3,10 +3,12 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
 import { apiFetch, getJson, startTestVigil, type TestVigil, waitFor } from '../helpers/vigil.js';
 import { FFMPEG, FFPROBE } from '../helpers/media-tools.js';
+import { GAP_TOLERANCE_MS } from '../../src/storage/spans.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -237,6 +239,9 @@ cameras:
       },
       20_000,
     );
+    // A real camera reboots for tens of seconds; an outage shorter than GAP_TOLERANCE_MS would
+    // rightly be merged into one recording, so keep this one clearly longer.
+    await delay(Math.max(0, lostAtMs + 3 * GAP_TOLERANCE_MS - Date.now()));
     await cameras.start();
     const backAtMs = Date.now();
     const resumed = await waitFor(
