@@ -31,6 +31,11 @@ interface Presence {
   enteredAtMs: number;
   object: SceneObject;
   fired: boolean;
+  /**
+   * The tracks of the object inside: a re-identified object has a new track while the old one
+   * may still coast inside for a moment. The stay ends when the last of them has left.
+   */
+  trackIds: Set<number>;
 }
 
 interface Crowd {
@@ -178,19 +183,30 @@ export class RuleEvaluator {
       object: fact.object,
       zoneId: fact.zoneId,
     };
+    const presence = state.presences.get(key);
     if (fact.type === 'zone-entered') {
-      // A repeated entry without a leave in between is the same presence.
-      if (state.presences.has(key)) return [];
-      state.presences.set(key, { enteredAtMs: fact.timeMs, object: fact.object, fired: false });
+      // Another track of an object already inside (re-identified) continues its stay.
+      if (presence) {
+        presence.trackIds.add(fact.object.trackId);
+        return [];
+      }
+      state.presences.set(key, {
+        enteredAtMs: fact.timeMs,
+        object: fact.object,
+        fired: false,
+        trackIds: new Set([fact.object.trackId]),
+      });
       return condition.type === 'zone-entered' ? [firing] : this.timed(state, fact.timeMs);
     }
-    const presence = state.presences.get(key);
+    presence?.trackIds.delete(fact.object.trackId);
+    if (presence && presence.trackIds.size > 0) return [];
     state.presences.delete(key);
     if (condition.type === 'zone-left') return [firing];
     if (condition.type !== 'intrusion' && condition.type !== 'loitering') return [];
-    // Left before a tick saw it: judged by how long the analyser says it was inside.
-    if (presence?.fired || fact.insideMs < condition.minInsideMs) return [];
-    return [{ ...firing, timeMs: fact.timeMs - fact.insideMs + condition.minInsideMs }];
+    // Left before a tick saw it: judged by the whole stay, or by what the analyser says.
+    const insideMs = presence ? fact.timeMs - presence.enteredAtMs : fact.insideMs;
+    if (presence?.fired || insideMs < condition.minInsideMs) return [];
+    return [{ ...firing, timeMs: fact.timeMs - insideMs + condition.minInsideMs }];
   }
 
   private updateCrowd(

@@ -41,6 +41,17 @@ const LOOP_MS = 79_500;
  */
 const TRUTH = { 'b-to-a': 15, 'a-to-b': 9 };
 
+/**
+ * Ground truth for the loitering zone `sign` below: the feet of the group that stands by the
+ * assembly-point sign at the start of vtest (x 0.46-0.60, y 0.42-0.50 of the picture). Counted on
+ * the same kind of tiles, one frame per second, cropped to 400 × 260 px around the sign (full-size
+ * x 500-900, y 250-510): two people (p1 and p2 of vtest-annotations.json) arrive at about 2 s and
+ * stand there until about 17 s, then walk off together. Nobody else stays in the zone for more
+ * than 4 s: the walkers pass it in 1-3 s, a man walking slowly past the sign at 53-57 s is in it for
+ * at most 4 s, and the man who stands at 40-47 s stands to the left of it (x ≈ 0.40).
+ */
+const LOITER = { minInsideMs: 8000, fromS: 2, toS: 17 };
+
 const WEBHOOK_SECRET = 'a webhook secret of the office system';
 
 /** "HH:MM" in a time zone, `offsetMs` from now. */
@@ -119,6 +130,10 @@ rules:
     conditions: [{ type: line-crossed, lineId: walk, direction: both, labels: [person] }]
     schedule: { days: [mon, tue, wed, thu, fri, sat, sun], times: ["${notNow}"] }
     actions: [{ type: webhook, webhookId: office }]
+  - id: sign
+    name: Loitering by the sign
+    cameras: [path, tree]
+    conditions: [{ type: loitering, zoneId: sign, minInsideMs: ${LOITER.minInsideMs}, labels: [person] }]
 cameras:
   - id: path
     streams:
@@ -126,7 +141,9 @@ cameras:
       sub: { url: "${people.urls(1).sub}" }
     scene:
       lines: [{ id: walk, name: Walk, a: [0.35, 0.2], b: [0.35, 1.0] }]
-      zones: [{ id: lawn, name: Lawn, points: [[0, 0.75], [0.6, 0.75], [0.6, 1], [0, 1]] }]
+      zones:
+        - { id: lawn, name: Lawn, points: [[0, 0.75], [0.6, 0.75], [0.6, 1], [0, 1]] }
+        - { id: sign, name: Sign, points: [[0.46, 0.42], [0.6, 0.42], [0.6, 0.5], [0.46, 0.5]] }
   - id: tree
     streams:
       main: { url: "${tree.urls(1).main}" }
@@ -134,7 +151,9 @@ cameras:
     detect: { enabled: true }
     scene:
       lines: [{ id: across, a: [0.5, 0], b: [0.5, 1] }]
-      zones: [{ id: all, points: [[0.05, 0.05], [0.95, 0.05], [0.95, 0.95], [0.05, 0.95]] }]
+      zones:
+        - { id: all, points: [[0.05, 0.05], [0.95, 0.05], [0.95, 0.95], [0.05, 0.95]] }
+        - { id: sign, points: [[0.05, 0.05], [0.95, 0.05], [0.95, 0.95], [0.05, 0.95]] }
 `,
         tempDir(),
       );
@@ -213,10 +232,54 @@ cameras:
         assert.ok(f.object.eventId > 0, 'every crossing names its event');
       }
       // The event of a person who was in the lawn zone says so.
-      const entered = facts.find((f) => f.type === 'zone-entered' && f.cameraId === 'path');
+      const entered = facts.find(
+        (f) => f.type === 'zone-entered' && f.cameraId === 'path' && f.zoneId === 'lawn',
+      );
       if (entered && entered.type === 'zone-entered') {
         const res = await apiFetch(`${vigil.url}/api/events/${entered.object.eventId}`);
         assert.deepEqual(((await res.json()) as { zones: string[] }).zones.includes('Lawn'), true);
+      }
+    });
+
+    test('loitering: the group by the sign makes its alerts, the walkers through the zone none, the tree none', async (t: TestContext) => {
+      await vigil.analytics.sceneSettled('path');
+      const t0 =
+        (await vigil.index.inRange('path', 'sub', 0, Number.MAX_SAFE_INTEGER))[0]?.start_time_ms ?? 0;
+      const videoS = (timeMs: number) => (timeMs - t0) / 1000;
+      const alerts = (
+        (await (await apiFetch(`${vigil.url}/api/alerts?rule=sign&limit=200`)).json()) as {
+          alerts: Array<{
+            cameraId: string;
+            eventId: number | null;
+            kind: string;
+            summary: string;
+            timeMs: number;
+          }>;
+        }
+      ).alerts.filter((a) => a.timeMs < t0 + LOOP_MS);
+      const entries = facts.filter(
+        (f): f is Extract<SceneFact, { type: 'zone-left' }> =>
+          f.type === 'zone-left' && f.cameraId === 'path' && f.zoneId === 'sign',
+      );
+      t.diagnostic(
+        `loitering alerts at video s ${alerts.map((a) => videoS(a.timeMs).toFixed(1)).join(', ')}; ` +
+          `stays in the zone (s): ${entries.map((f) => `${videoS(f.timeMs - f.insideMs).toFixed(1)}+${(f.insideMs / 1000).toFixed(1)}`).join(' ')}`,
+      );
+      assert.ok(
+        alerts.every((a) => a.cameraId === 'path'),
+        'the tree loiters nowhere',
+      );
+      // Two people stand there; a track of one of them lost behind the sign and picked up again
+      // is a new stay, so a third alert is allowed, not a walker's.
+      assert.ok(alerts.length >= 1 && alerts.length <= 3, `${alerts.length} alerts`);
+      for (const a of alerts) {
+        assert.equal(a.kind, 'loitering');
+        assert.match(a.summary, /person .*Sign/);
+        const atS = videoS(a.timeMs);
+        assert.ok(
+          atS >= LOITER.fromS + LOITER.minInsideMs / 1000 - 1 && atS <= LOITER.toS + 1,
+          `an alert at ${atS.toFixed(1)} s is not the group standing by the sign (${LOITER.fromS}-${LOITER.toS} s)`,
+        );
       }
     });
 

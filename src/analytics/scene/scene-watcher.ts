@@ -32,6 +32,12 @@ export class SceneWatcher {
   /** Facts wait here for their event ids, so that they leave in the order they were found. */
   private chain: Promise<void> = Promise.resolve();
   private sampledMinute: number | null = null;
+  /**
+   * The event of each followed track, remembered: when a re-identified object's new track takes
+   * over its event, the old track may still coast and leave zones, and its facts must still name
+   * the event (a stay that never ends would fire loitering rules by itself).
+   */
+  private readonly eventIds = new Map<number, Promise<number | null>>();
 
   constructor(private readonly deps: SceneWatcherDeps) {
     this.scene = deps.scene;
@@ -66,12 +72,30 @@ export class SceneWatcher {
         })),
     );
     this.emit(findings);
+    const present = new Set(tracks.map((t) => t.trackId));
+    for (const trackId of this.eventIds.keys()) if (!present.has(trackId)) this.eventIds.delete(trackId);
     this.sample(timeMs);
   }
 
   /** Every track ended (the stream was lost, analytics stops). */
   flush(timeMs: number): void {
     this.emit(this.analyser.flush(timeMs));
+    this.eventIds.clear();
+  }
+
+  private eventIdOf(trackId: number): Promise<number | null> {
+    const known = this.eventIds.get(trackId);
+    if (known) return known;
+    const asked = this.deps.events.eventIdOf(this.deps.cameraId, trackId);
+    this.eventIds.set(trackId, asked);
+    // A track without an event yet (standing still since it appeared) may get one later.
+    void asked.then(
+      (id) => {
+        if (id === null && this.eventIds.get(trackId) === asked) this.eventIds.delete(trackId);
+      },
+      () => this.eventIds.delete(trackId),
+    );
+    return asked;
   }
 
   /** Settles when every fact found so far has been handed on. */
@@ -95,7 +119,7 @@ export class SceneWatcher {
         if (zone) events.touchZone(cameraId, finding.object.trackId, zone.name);
       }
       // Asked now, while the track still maps to its event; awaited in order below.
-      const eventId = 'object' in finding ? events.eventIdOf(cameraId, finding.object.trackId) : null;
+      const eventId = 'object' in finding ? this.eventIdOf(finding.object.trackId) : null;
       this.chain = this.chain
         .then(async () => {
           const fact = await this.toFact(finding, eventId);

@@ -34,11 +34,11 @@ const entered = (eventId: number, timeMs: number, object = person(eventId)): Sce
   object,
   timeMs,
 });
-const left = (eventId: number, timeMs: number, insideMs: number): SceneFact => ({
+const left = (eventId: number, timeMs: number, insideMs: number, object = person(eventId)): SceneFact => ({
   type: 'zone-left',
   cameraId: 'cam',
   zoneId: 'yard',
-  object: person(eventId),
+  object,
   insideMs,
   timeMs,
 });
@@ -130,6 +130,31 @@ describe('rule evaluator', () => {
       h.firings.map((f) => [f.kind, f.object?.eventId, f.timeMs]),
       [['loitering', 1, T0 + 60_000]],
     );
+  });
+
+  test('loitering: a re-identified object is one stay until its last track has left', () => {
+    const h = harness([rule({ type: 'loitering', zoneId: 'yard', minInsideMs: 8_000 })]);
+    const oldTrack = person(1, { trackId: 10 });
+    const newTrack = person(1, { trackId: 11 });
+    h.publish(entered(1, T0, oldTrack));
+    h.publish(entered(1, T0 + 2_000, newTrack));
+    // The old track coasts out of the zone and ends: the object is still inside on its new track.
+    h.publish(left(1, T0 + 3_000, 3_000, oldTrack));
+    h.tick(T0 + 7_999);
+    assert.equal(h.firings.length, 0);
+    h.tick(T0 + 8_000);
+    h.publish(left(1, T0 + 12_000, 10_000, newTrack));
+    assert.deepEqual(
+      h.firings.map((f) => [f.kind, f.object?.eventId, f.timeMs]),
+      [['loitering', 1, T0 + 8_000]],
+    );
+    // Two short stays of two tracks, one after the other, each below the time: nothing.
+    h.publish(entered(2, T0, person(2, { trackId: 20 })));
+    h.publish(left(2, T0 + 3_000, 3_000, person(2, { trackId: 20 })));
+    h.publish(entered(2, T0 + 60_000, person(2, { trackId: 21 })));
+    h.publish(left(2, T0 + 63_000, 3_000, person(2, { trackId: 21 })));
+    h.tick(T0 + 100_000);
+    assert.equal(h.firings.length, 1);
   });
 
   test('intrusion with minInsideMs 0 fires on entry', () => {

@@ -93,3 +93,36 @@ test('a detection standing in an object mask is masked; one outside is not', () 
   assert.equal(watcher.masked(person(1, 0.1, 0.2).box, FRAME), true);
   assert.equal(watcher.masked(person(1, 0.1, 0.5).box, FRAME), false);
 });
+
+test('a track whose event was taken over by a re-identified track still leaves its zone under that event', async () => {
+  const facts: SceneFact[] = [];
+  // What the event manager maps: track 7's event moves to track 8 when 8 re-identifies it.
+  const byTrack = new Map<number, number>([[7, 41]]);
+  const watcher = new SceneWatcher({
+    cameraId: 'yard',
+    scene,
+    events: {
+      eventIdOf: (_camera: string, trackId: number) => Promise.resolve(byTrack.get(trackId) ?? null),
+      touchZone: () => {},
+    },
+    onFact: (fact) => facts.push(fact),
+    onError: (err) => assert.fail(String(err)),
+  });
+  watcher.frame(T0, [person(7, 0.7, 0.8)], FRAME);
+  byTrack.delete(7);
+  byTrack.set(8, 41);
+  watcher.frame(T0 + 200, [person(7, 0.7, 0.8), person(8, 0.72, 0.8)], FRAME);
+  // Track 7 stops coasting and ends inside the zone; later track 8 walks out.
+  watcher.frame(T0 + 400, [person(8, 0.72, 0.8)], FRAME);
+  watcher.frame(T0 + 600, [person(8, 0.1, 0.2)], FRAME);
+  await watcher.settled();
+  const zoneFacts = facts.flatMap((f) =>
+    f.type === 'zone-entered' || f.type === 'zone-left' ? [[f.type, f.object.trackId, f.object.eventId]] : [],
+  );
+  assert.deepEqual(zoneFacts, [
+    ['zone-entered', 7, 41],
+    ['zone-entered', 8, 41],
+    ['zone-left', 7, 41],
+    ['zone-left', 8, 41],
+  ]);
+});
