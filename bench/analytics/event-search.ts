@@ -14,8 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { sql } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import { openDatabase, type Db } from '../../src/storage/db.js';
+import type { EventTable } from '../../src/storage/schema.js';
 import { SegmentIndex } from '../../src/storage/segment-index.js';
 import { EventStore, type EventQuery } from '../../src/events/store.js';
 import { machineInfo } from '../lib/machine.js';
@@ -56,15 +57,40 @@ function pickLabel(r: number): string {
   return 'person';
 }
 
+/** Zones events touched, as a camera with a path, a door and a rarely used gate would see. */
+const ZONES: readonly (readonly [string[], number])[] = [
+  [['Path'], 0.4],
+  [['Path', 'Door'], 0.1],
+  [['Gate'], 0.01],
+];
+/** Rules that fired on events: a busy crossing rule, a rare loitering one. */
+const RULES: readonly (readonly [string, number])[] = [
+  ['crossing', 0.05],
+  ['loitering', 0.002],
+];
+
+function pickWeighted<T>(choices: readonly (readonly [T, number])[], r: number): T | null {
+  let sum = 0;
+  for (const [choice, share] of choices) {
+    sum += share;
+    if (r < sum) return choice;
+  }
+  return null;
+}
+
 async function fill(db: Db, startMs: number): Promise<void> {
   const next = random(42);
+  let alertCount = 0;
   const batch = 5000;
   for (let done = 0; done < eventCount; done += batch) {
     await db.transaction().execute(async (tx) => {
-      const rows = [];
+      const rows: Insertable<EventTable>[] = [];
+      const fired: { ruleId: string; index: number }[] = [];
       for (let i = done; i < Math.min(eventCount, done + batch); i++) {
         const start = startMs + Math.floor((i / eventCount) * YEAR_MS);
         const durationMs = 2_000 + Math.floor(next() * 60_000);
+        const ruleId = pickWeighted(RULES, next());
+        if (ruleId !== null) fired.push({ ruleId, index: rows.length });
         rows.push({
           camera_id: CAMERAS[Math.floor(next() * CAMERAS.length)]!,
           label: pickLabel(next()),
@@ -74,7 +100,7 @@ async function fill(db: Db, startMs: number): Promise<void> {
           max_score: 0.5 + next() / 2,
           box_json: '{"x":0.1,"y":0.2,"width":0.1,"height":0.3}',
           path_json: '[]',
-          zones_json: '[]',
+          zones_json: JSON.stringify(pickWeighted(ZONES, next()) ?? []),
           snapshot_path: null,
           crop_path: null,
           snapshot_time_ms: null,
@@ -85,13 +111,39 @@ async function fill(db: Db, startMs: number): Promise<void> {
         });
       }
       // SQLite allows 32766 bound values per statement: 16 columns × 1000 rows fits.
-      for (let i = 0; i < rows.length; i += 1000)
-        await tx
+      const ids: number[] = [];
+      for (let i = 0; i < rows.length; i += 1000) {
+        const inserted = await tx
           .insertInto('events')
           .values(rows.slice(i, i + 1000))
+          .returning('id')
           .execute();
+        ids.push(...inserted.map((row) => row.id));
+      }
+      const alerts = fired.map(({ ruleId, index }) => {
+        const event = rows[index]!;
+        return {
+          rule_id: ruleId,
+          rule_name: ruleId,
+          camera_id: event.camera_id,
+          event_id: ids[index]!,
+          kind: ruleId === 'crossing' ? 'line-crossed' : 'loitering',
+          summary: `person ${ruleId}`,
+          time_ms: event.start_time_ms + 1_000,
+          snapshot_path: null,
+          clip_start_ms: event.clip_start_ms,
+          clip_end_ms: event.clip_end_ms,
+          created_at_ms: event.start_time_ms + 1_000,
+        };
+      });
+      for (let i = 0; i < alerts.length; i += 1000)
+        await tx
+          .insertInto('alerts')
+          .values(alerts.slice(i, i + 1000))
+          .execute();
+      alertCount += alerts.length;
     });
-    if (done % 100_000 === 0) process.stderr.write(`  ${done} events\n`);
+    if (done % 100_000 === 0) process.stderr.write(`  ${done} events, ${alertCount} alerts\n`);
   }
   await sql`ANALYZE`.execute(db);
 }
@@ -168,6 +220,28 @@ async function main(): Promise<void> {
         now((r) => store.query({ cameraIds: [camera(r), camera(r), camera(r), camera(r)], limit: 50 })),
       ],
       ['10th page (cursor), one camera', (r) => tenthPage({ cameraId: camera(r) })],
+      ['zone (Door, 10 %), newest 50', now(() => store.query({ zone: 'Door', limit: 50 }))],
+      ['rare zone (Gate, 1 %), newest 50', now(() => store.query({ zone: 'Gate', limit: 50 }))],
+      ['camera + rare zone', now((r) => store.query({ cameraId: camera(r), zone: 'Gate', limit: 50 }))],
+      ['a zone no event touched', now(() => store.query({ zone: 'Roof', limit: 50 }))],
+      ['alerts only, newest 50', now(() => store.query({ kind: 'alert', limit: 50 }))],
+      ['detections only, newest 50', now(() => store.query({ kind: 'detection', limit: 50 }))],
+      ['rare rule (0.2 %), newest 50', now(() => store.query({ ruleId: 'loitering', limit: 50 }))],
+      [
+        'camera + rule + zone + one week',
+        now((r) => {
+          const to = anyTime(r);
+          return store.query({
+            cameraId: camera(r),
+            ruleId: 'crossing',
+            zone: 'Path',
+            fromMs: to - 7 * DAY_MS,
+            toMs: to,
+            limit: 50,
+          });
+        }),
+      ],
+      ['10th page (cursor), alerts only', () => tenthPage({ kind: 'alert' })],
     ];
     const results: { name: string; samples: number[] }[] = [];
     for (const [name, run] of cases) {

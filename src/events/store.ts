@@ -11,6 +11,12 @@ import type { EventBox, EventPathPoint, EventView } from '../contract/events.js'
 const DAY_MS = 86_400_000;
 export const DEFAULT_EVENT_LIMIT = 50;
 export const MAX_EVENT_LIMIT = 500;
+/**
+ * A zone, rule or alert filter that matches at most this many events is answered from those
+ * events' ids (read from its index); a broader one by walking events newest first, where matches
+ * are dense enough to fill a page soon.
+ */
+const CANDIDATE_LIMIT = 5000;
 /** Retention hold kind of events; the reason names the event: 'event:<id>'. */
 export const EVENT_HOLD_KIND = 'event';
 
@@ -287,9 +293,19 @@ export class EventStore {
       });
     }
     if (zone !== undefined) {
-      select = select.where(
-        sql<boolean>`EXISTS (SELECT 1 FROM json_each(events.zones_json) WHERE value = ${zone})`,
+      select = select.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('event_zones')
+            .select('event_zones.event_id')
+            .where('event_zones.zone', '=', zone)
+            .whereRef('event_zones.event_id', '=', 'events.id'),
+        ),
       );
+    }
+    const candidates = await this.fewCandidates(query);
+    if (candidates !== null) {
+      if (candidates.length === 0) return { events: [], nextCursor: null };
+      select = select.where('id', 'in', candidates);
     }
     if (query.toMs !== undefined) select = select.where('start_time_ms', '<', query.toMs);
     const fromMs = query.fromMs;
@@ -320,6 +336,42 @@ export class EventStore {
       events,
       nextCursor: rows.length > limit && last ? encodeCursor(last.startTimeMs, last.id) : null,
     };
+  }
+
+  /**
+   * The ids of every event the query's zone, rule and alert filters allow, when one of them is
+   * selective (at most CANDIDATE_LIMIT events); null when none is. A rare zone or rule, or one
+   * that matched long ago only, would otherwise walk the whole index to fill a page.
+   */
+  private async fewCandidates(query: EventQuery): Promise<number[] | null> {
+    const sets: number[][] = [];
+    const take = async (ids: Promise<{ id: number | null }[]>) => {
+      const found = (await ids).flatMap((row) => (row.id === null ? [] : [row.id]));
+      if (found.length <= CANDIDATE_LIMIT) sets.push(found);
+    };
+    if (query.zone !== undefined)
+      await take(
+        this.db
+          .selectFrom('event_zones')
+          .select('event_id as id')
+          .where('zone', '=', query.zone)
+          .limit(CANDIDATE_LIMIT + 1)
+          .execute(),
+      );
+    if (query.ruleId !== undefined || query.kind === 'alert') {
+      let alerts = this.db
+        .selectFrom('alerts')
+        .select('event_id as id')
+        .distinct()
+        .where('event_id', 'is not', null);
+      if (query.ruleId !== undefined) alerts = alerts.where('rule_id', '=', query.ruleId);
+      // 'detection' with a rule asks for the events the rule did not fire on: nothing to narrow.
+      if (query.kind !== 'detection') await take(alerts.limit(CANDIDATE_LIMIT + 1).execute());
+    }
+    if (sets.length === 0) return null;
+    const [first, ...rest] = sets.sort((a, b) => a.length - b.length);
+    const others = rest.map((ids) => new Set(ids));
+    return (first ?? []).filter((id) => others.every((set) => set.has(id)));
   }
 
   /**

@@ -66,6 +66,12 @@ export interface EventTable {
   updated_at_ms: number;
 }
 
+/** One zone an event touched; kept by triggers from events.zones_json (migration 0017). */
+export interface EventZoneTable {
+  zone: string;
+  event_id: number;
+}
+
 export interface MotionPeriodTable {
   id: Generated<number>;
   camera_id: string;
@@ -285,6 +291,7 @@ export interface DatabaseSchema {
   retention_holds: RetentionHoldTable;
   cameras: CameraTable;
   events: EventTable;
+  event_zones: EventZoneTable;
   motion_periods: MotionPeriodTable;
   users: UserTable;
   user_cameras: UserCameraTable;

@@ -239,6 +239,40 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
       assert.equal(review.reviewed_at_ms, 6000);
     },
   },
+  '0016_notify': {
+    insert: [
+      `INSERT INTO webhook_deliveries (webhook_id, alert_id, body, attempt_count, state, last_status, last_error,
+        next_attempt_at_ms, created_at_ms, updated_at_ms)
+       VALUES ('office', 1, '{"id":1}', 2, 'pending', 503, 'HTTP 503', 9000, 5002, 7000)`,
+      `INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, label, created_at_ms)
+       VALUES (1, 'https://push.example/abc', 'BPk', 'au', 'Phone', 5003)`,
+    ],
+    check: async (db) => {
+      const delivery = await db.selectFrom('webhook_deliveries').selectAll().executeTakeFirstOrThrow();
+      assert.deepEqual([delivery.state, delivery.attempt_count], ['pending', 2]);
+      const push = await db.selectFrom('push_subscriptions').selectAll().executeTakeFirstOrThrow();
+      assert.equal(push.label, 'Phone');
+      // 0017: the zones of events stored before it are rows of event_zones, and stay in step.
+      const zonesOf = async (id: number) =>
+        (await db.selectFrom('event_zones').select('zone').where('event_id', '=', id).execute()).map(
+          (r) => r.zone,
+        );
+      const dog = await db
+        .selectFrom('events')
+        .select('id')
+        .where('label', '=', 'dog')
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(await zonesOf(dog.id), ['Lawn']);
+      await db
+        .updateTable('events')
+        .set({ zones_json: '["Lawn","Pond"]' })
+        .where('id', '=', dog.id)
+        .execute();
+      assert.deepEqual((await zonesOf(dog.id)).sort(), ['Lawn', 'Pond']);
+      await db.deleteFrom('events').where('id', '=', dog.id).execute();
+      assert.deepEqual(await zonesOf(dog.id), []);
+    },
+  },
 };
 
 async function scopesOf(db: Db, hash: string): Promise<string[] | null> {
