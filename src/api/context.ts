@@ -17,6 +17,7 @@ import type { MaskService } from '../privacy/mask-service.js';
 import type { PlaybackService } from '../recording/playback.js';
 import type { NotifyServices } from '../notify/index.js';
 import type { MotionIndex } from '../storage/motion-index.js';
+import type { CameraEventIndex } from '../storage/camera-event-index.js';
 import type { SceneCountStore } from '../storage/scene-counts.js';
 import type { SystemStatus } from '../system/system-status.js';
 import type { Clock } from '../time/clock.js';
@@ -56,6 +57,8 @@ export interface ApiServices {
   notify: NotifyServices;
   analytics: AnalyticsService;
   motion: MotionIndex;
+  /** The cameras' own events (ONVIF), for the timeline. */
+  cameraEvents: CameraEventIndex;
   /** Tripwire and zone counts (GET /api/cameras/:id/counts). */
   sceneCounts: SceneCountStore;
   /** site.timeZone: hours and days of counts begin in it. */

@@ -23,6 +23,7 @@ import {
 } from '../config/schema.js';
 import type {
   AnalyticsStatusResponse,
+  CameraEventsResponse,
   MotionPeriodsResponse,
   RecordingsResponse,
 } from '../contract/recordings.js';
@@ -537,6 +538,35 @@ export const motionPeriodsResponse = closed(
   },
   'When something moved on the camera.',
   'MotionPeriodsResponse',
+);
+
+export const cameraEventsResponse = closed(
+  {
+    cameraId: Type.String(),
+    fromMs: Type.Number(),
+    toMs: Type.Number(),
+    events: Type.Array(
+      closed({
+        kind: Type.Union(
+          [
+            Type.Literal('motion'),
+            Type.Literal('tamper'),
+            Type.Literal('line-crossing'),
+            Type.Literal('digital-input'),
+            Type.Literal('other'),
+          ],
+          { description: "What the camera reported; motion is in the camera's motion periods instead." },
+        ),
+        topic: Type.String({ description: 'The ONVIF topic without namespace prefixes.' }),
+        active: Type.Boolean({ description: 'The condition started (true) or ended.' }),
+        source: Type.Record(Type.String(), Type.String(), { description: 'Source items, e.g. InputToken.' }),
+        timeMs: Type.Number(),
+      }),
+      { description: 'Oldest first; at most 5000.' },
+    ),
+  },
+  "A camera's own events (ONVIF) other than motion.",
+  'CameraEventsResponse',
 );
 
 export const heatMap = closed(
@@ -1223,6 +1253,7 @@ export const namedSchemas = [
   timeSpan,
   recordingsResponse,
   motionPeriodsResponse,
+  cameraEventsResponse,
   sceneCountsResponse,
   analyticsStatusResponse,
   heatMap,
@@ -1291,6 +1322,7 @@ export type SchemasMatchContract = [
   Expect<Same<Static<typeof probeResponse>, ProbeResponse>>,
   Expect<Same<Static<typeof recordingsResponse>, RecordingsResponse>>,
   Expect<Same<Static<typeof motionPeriodsResponse>, MotionPeriodsResponse>>,
+  Expect<Same<Static<typeof cameraEventsResponse>, CameraEventsResponse>>,
   Expect<Same<Static<typeof heatMap>, HeatMap>>,
   Expect<Same<Static<typeof analyticsStatusResponse>, AnalyticsStatusResponse>>,
   Expect<Same<Static<typeof eventView>, EventView>>,

@@ -185,6 +185,7 @@ export async function buildServer(
     analyticsRoutes({
       cameras,
       motion: services.motion,
+      cameraEvents: services.cameraEvents,
       analytics: services.analytics,
       events: services.events.store,
       clock,

@@ -340,7 +340,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
       log,
     });
     events.syncCameras();
-    // The cameras' own events: motion counts as motion, everything goes on the bus.
+    // The cameras' own events: motion counts as motion, the rest is stored; everything goes on the bus.
     const cameraMotion = new CameraMotionPeriods();
     const onvif = modules.add(
       new OnvifService({
@@ -356,6 +356,12 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           if (period) {
             storage.motion.add(event.cameraId, period).catch((err: unknown) => {
               log.error({ err, camera: event.cameraId }, 'storing a camera motion period failed');
+            });
+          }
+          // Motion is kept as periods; the rest (tamper, crossings, inputs) as marks on the timeline.
+          if (event.kind !== 'motion') {
+            storage.cameraEvents.add(event).catch((err: unknown) => {
+              log.error({ err, camera: event.cameraId }, 'storing a camera event failed');
             });
           }
           events.bus.publish('camera-event', event);
@@ -458,6 +464,7 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
           notify,
           analytics,
           motion: storage.motion,
+          cameraEvents: storage.cameraEvents,
           sceneCounts: storage.sceneCounts,
           timeZone: config.site.timeZone,
           masks,

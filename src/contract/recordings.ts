@@ -1,5 +1,7 @@
 /** What is recorded: recordings and gaps, motion periods and the analytics status of a camera. */
 
+import type { CameraEventKind } from './onvif.js';
+
 export interface TimeSpanView {
   startTimeMs: number;
   endTimeMs: number;
@@ -23,6 +25,27 @@ export interface MotionPeriodView {
   endTimeMs: number;
   /** Largest fraction of the picture that moved in one frame, 0..1. */
   maxScore: number;
+}
+
+/** A camera's own event (ONVIF) other than motion, as the timeline marks it. */
+export interface CameraEventView {
+  kind: CameraEventKind;
+  /** The ONVIF topic without namespace prefixes, e.g. RuleEngine/TamperDetector/Tamper. */
+  topic: string;
+  /** Whether the condition started (true) or ended; momentary events (a crossing) are true. */
+  active: boolean;
+  /** The event's source items (e.g. InputToken). */
+  source: Record<string, string>;
+  timeMs: number;
+}
+
+/** GET /api/cameras/:id/camera-events */
+export interface CameraEventsResponse {
+  cameraId: string;
+  fromMs: number;
+  toMs: number;
+  /** Oldest first. */
+  events: CameraEventView[];
 }
 
 export interface MotionPeriodsResponse {

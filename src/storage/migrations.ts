@@ -539,4 +539,20 @@ export const migrations: Record<string, Migration> = {
           SELECT value, events.id FROM events, json_each(events.zones_json) WHERE type = 'text'`.execute(db);
     },
   },
+  '0018_camera_events': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // What a camera reported about itself (ONVIF PullPoint) other than motion, for the timeline.
+      await sql`
+        CREATE TABLE camera_events (
+          id INTEGER PRIMARY KEY,
+          camera_id TEXT NOT NULL,
+          kind TEXT NOT NULL,                          -- tamper, line-crossing, digital-input, other
+          topic TEXT NOT NULL,                         -- the ONVIF topic without prefixes
+          active INTEGER NOT NULL CHECK (active IN (0, 1)), -- the condition started (1) or ended (0)
+          source_json TEXT NOT NULL,                   -- the event's source items, e.g. {"InputToken":"1"}
+          time_ms INTEGER NOT NULL                     -- UTC ms, the camera's time corrected by its clock offset
+        ) STRICT`.execute(db);
+      await sql`CREATE INDEX camera_events_by_time ON camera_events (camera_id, time_ms)`.execute(db);
+    },
+  },
 };

@@ -72,6 +72,17 @@ export interface EventZoneTable {
   event_id: number;
 }
 
+/** A camera's own event (ONVIF), other than motion: migration 0018. */
+export interface CameraEventTable {
+  id: Generated<number>;
+  camera_id: string;
+  kind: string;
+  topic: string;
+  active: number;
+  source_json: string;
+  time_ms: number;
+}
+
 export interface MotionPeriodTable {
   id: Generated<number>;
   camera_id: string;
@@ -293,6 +304,7 @@ export interface DatabaseSchema {
   events: EventTable;
   event_zones: EventZoneTable;
   motion_periods: MotionPeriodTable;
+  camera_events: CameraEventTable;
   users: UserTable;
   user_cameras: UserCameraTable;
   login_sessions: LoginSessionTable;

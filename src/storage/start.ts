@@ -6,6 +6,7 @@ import type { Clock } from '../time/clock.js';
 import { openDatabase, type Db } from './db.js';
 import { describeModeChange, ensurePrivateDir, type OnModeTightened } from './file-modes.js';
 import { acquireStorageLock } from './lock.js';
+import { CameraEventIndex } from './camera-event-index.js';
 import { MotionIndex } from './motion-index.js';
 import { SceneCountStore } from './scene-counts.js';
 import { recoverStorage } from './recovery.js';
@@ -20,6 +21,7 @@ export interface StorageModule {
   db: Db;
   index: SegmentIndex;
   motion: MotionIndex;
+  cameraEvents: CameraEventIndex;
   sceneCounts: SceneCountStore;
   /** Logs a file or folder whose permissions were looser than Vigil's and were tightened. */
   onModeTightened: OnModeTightened;
@@ -75,6 +77,7 @@ export async function startStorage(
       db,
       index,
       motion: new MotionIndex(db),
+      cameraEvents: new CameraEventIndex(db),
       sceneCounts: new SceneCountStore(db),
       onModeTightened,
       stop,

@@ -315,6 +315,67 @@ cameras:
       }
     });
 
+    test("the camera's tamper and input events are kept for the timeline; motion is not among them", async () => {
+      await waitFor('a PullPoint subscription', () => (sim.subscriptions > 0 ? true : undefined), 20_000);
+      const emittedMs = Date.now();
+      sim.emit(
+        'tns1:RuleEngine/TamperDetector/Tamper',
+        { IsTamper: 'true' },
+        { VideoSourceConfigurationToken: 'vsc0' },
+      );
+      sim.emit('tns1:Device/Trigger/DigitalInput', { LogicalState: 'false' }, { InputToken: 'DI_0' });
+      const range = `from=${emittedMs - 120_000}&to=${emittedMs + 60_000}`;
+      type Listed = {
+        events: Array<{
+          kind: string;
+          active: boolean;
+          topic: string;
+          timeMs: number;
+          source: Record<string, string>;
+        }>;
+      };
+      const listed = await waitFor(
+        'the stored events',
+        async () => {
+          const res = await apiFetch(`${vigil.url}/api/cameras/ptzcam/camera-events?${range}`);
+          assert.equal(res.status, 200);
+          const body = (await res.json()) as Listed;
+          return body.events.some((e) => e.kind === 'tamper') &&
+            body.events.some((e) => e.kind === 'digital-input' && !e.active)
+            ? body
+            : undefined;
+        },
+        20_000,
+      );
+      assert.ok(
+        listed.events.every((e) => e.kind !== 'motion'),
+        'motion is kept as periods',
+      );
+      const tamper = listed.events.find((e) => e.kind === 'tamper')!;
+      assert.equal(tamper.topic, 'RuleEngine/TamperDetector/Tamper');
+      assert.equal(tamper.source['VideoSourceConfigurationToken'], 'vsc0');
+      // In Vigil's time, though the camera's clock is an hour ahead.
+      assert.ok(Math.abs(tamper.timeMs - emittedMs) < 10_000, `${tamper.timeMs - emittedMs} ms off`);
+      assert.deepEqual(
+        listed.events.filter((e) => e.kind === 'digital-input').map((e) => e.active),
+        [true, false],
+        'the input went on (previous test) and off',
+      );
+      // Without credentials nothing; other spellings of the path are refused before any access check.
+      assert.equal((await fetch(`${vigil.url}/api/cameras/ptzcam/camera-events?${range}`)).status, 401);
+      for (const path of [
+        '/api/cameras/%70tzcam/camera-events',
+        '/api/cameras//ptzcam/camera-events',
+        '/api/cameras/ptzcam/camera-events/',
+      ]) {
+        const res = await fetch(`${vigil.url}${path}?${range}`);
+        assert.equal(res.status, 400, path);
+        assert.match(await res.text(), /PATH_NOT_CANONICAL/);
+      }
+      const bad = await apiFetch(`${vigil.url}/api/cameras/ptzcam/camera-events?from=yesterday`);
+      assert.equal(bad.status, 400);
+    });
+
     test('a change without the ONVIF password keeps it, but not for another host', async () => {
       const current = (await (await apiFetch(`${vigil.url}/api/cameras/ptzcam`)).json()) as {
         streams: Record<string, { url: string }>;

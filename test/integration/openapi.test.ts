@@ -317,6 +317,7 @@ notify:
       '/api/cameras/cam/status',
       '/api/cameras/cam/recordings?stream=main',
       '/api/cameras/cam/motion',
+      '/api/cameras/cam/camera-events',
       '/api/cameras/cam/heatmap',
       '/api/cameras/cam/heatmap?label=person',
       '/api/cameras/cam/analytics',

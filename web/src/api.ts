@@ -29,7 +29,12 @@ import type {
   SigningKeyResponse,
   VerifyResponse,
 } from '@contract/exports';
-import type { MotionPeriodsResponse, RecordingsResponse, RedactedExportRequest } from '@contract/recordings';
+import type {
+  CameraEventsResponse,
+  MotionPeriodsResponse,
+  RecordingsResponse,
+  RedactedExportRequest,
+} from '@contract/recordings';
 import type { EventsPage, EventView } from '@contract/events';
 import type { CountBucketSize, HeatMap, SceneCounts } from '@contract/scene';
 import type { HealthResponse, PrivacyNoticeResponse, SystemResponse } from '@contract/system';
@@ -332,6 +337,11 @@ export const api = {
     request<MotionPeriodsResponse>(
       'GET',
       `/api/cameras/${cameraId}/motion?from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}`,
+    ),
+  cameraEvents: (cameraId: string, fromMs: number, toMs: number) =>
+    request<CameraEventsResponse>(
+      'GET',
+      `/api/cameras/${cameraId}/camera-events?from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}`,
     ),
   createExport: (cameraId: string, body: CreateExportBody) =>
     request<ExportView>('POST', `/api/cameras/${cameraId}/exports`, body),

@@ -5,9 +5,19 @@ import type { CameraManager } from '../../camera/camera-manager.js';
 import type { MotionIndex } from '../../storage/motion-index.js';
 import type { Clock } from '../../time/clock.js';
 import { cameraIdParams, rangeQuery, type CameraIdParams, type RangeQuery } from '../schemas.js';
-import type { AnalyticsStatusResponse, MotionPeriodsResponse } from '../../contract/recordings.js';
+import type {
+  AnalyticsStatusResponse,
+  CameraEventsResponse,
+  MotionPeriodsResponse,
+} from '../../contract/recordings.js';
+import type { CameraEventIndex } from '../../storage/camera-event-index.js';
 import { errors, json, type Tag } from '../openapi.js';
-import { analyticsStatusResponse, heatMap, motionPeriodsResponse } from '../response-schemas.js';
+import {
+  analyticsStatusResponse,
+  cameraEventsResponse,
+  heatMap,
+  motionPeriodsResponse,
+} from '../response-schemas.js';
 import { heatMapOf } from '../../events/heatmap.js';
 import type { EventStore } from '../../events/store.js';
 import type { HeatMap } from '../../contract/scene.js';
@@ -22,6 +32,8 @@ const tags: Tag[] = ['analytics'];
 export interface AnalyticsRouteDeps {
   cameras: Pick<CameraManager, 'get'>;
   motion: Pick<MotionIndex, 'inRange'>;
+  /** The cameras' own events (ONVIF), for the timeline's marks. */
+  cameraEvents: Pick<CameraEventIndex, 'inRange'>;
   analytics: Pick<AnalyticsService, 'status'>;
   /** Event paths, for the heat map. */
   events: Pick<EventStore, 'query'>;
@@ -70,6 +82,41 @@ export function analyticsRoutes(ctx: AnalyticsRouteDeps): FastifyPluginAsync {
           fromMs,
           toMs,
           periods: await ctx.motion.inRange(camera.config.id, fromMs, toMs),
+        };
+      },
+    );
+
+    /** What the camera itself reported (tamper, line crossing, inputs): the timeline marks these. */
+    app.get<{ Params: CameraIdParams; Querystring: RangeQuery }>(
+      '/api/cameras/:id/camera-events',
+      {
+        schema: {
+          operationId: 'listCameraEvents',
+          summary: "The camera's own events",
+          description:
+            'What the camera reported through ONVIF events other than motion (which is in `/motion`): tamper, ' +
+            'line crossing, digital inputs, oldest first. Defaults: the last 24 h; at most 31 days.',
+          tags,
+          params: cameraIdParams,
+          querystring: rangeQuery,
+          response: {
+            200: json(cameraEventsResponse),
+            ...errors('TIME_INVALID', 'RANGE_INVALID', 'CAMERA_NOT_FOUND'),
+          },
+        },
+        config: { access: { permission: 'events.view', camera: { param: 'id' } } },
+      },
+      async (request): Promise<CameraEventsResponse> => {
+        const camera = ctx.cameras.get(request.params.id);
+        const { fromMs, toMs } = parseRangeParams(request.query, ctx.clock.nowMs(), {
+          defaultSpanMs: 24 * HOUR_MS,
+          maxSpanMs: 31 * DAY_MS,
+        });
+        return {
+          cameraId: camera.config.id,
+          fromMs,
+          toMs,
+          events: await ctx.cameraEvents.inRange(camera.config.id, fromMs, toMs),
         };
       },
     );

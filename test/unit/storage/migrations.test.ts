@@ -273,6 +273,23 @@ const seeds: Record<string, { insert: string[]; check(db: Db): Promise<void> }> 
       assert.deepEqual(await zonesOf(dog.id), []);
     },
   },
+  '0017_event_zones': {
+    insert: [
+      `INSERT INTO events (camera_id, label, track_id, start_time_ms, end_time_ms, max_score, box_json, path_json,
+        zones_json, snapshot_path, crop_path, snapshot_time_ms, clip_start_ms, clip_end_ms, created_at_ms,
+        updated_at_ms)
+       VALUES ('yard', 'cat', 10, 96000, 97000, 0.6, '{}', '[]', '["Shed"]', NULL, NULL, NULL, 91000, 99000, 1, 2)`,
+    ],
+    check: async (db) => {
+      const rows = await db
+        .selectFrom('event_zones')
+        .innerJoin('events', 'events.id', 'event_zones.event_id')
+        .select(['event_zones.zone', 'events.label'])
+        .where('events.label', '=', 'cat')
+        .execute();
+      assert.deepEqual(rows, [{ zone: 'Shed', label: 'cat' }]);
+    },
+  },
 };
 
 async function scopesOf(db: Db, hash: string): Promise<string[] | null> {

@@ -1,5 +1,5 @@
 import { useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
-import type { MotionPeriodView, TimeSpanView } from '@contract/recordings';
+import type { CameraEventView, MotionPeriodView, TimeSpanView } from '@contract/recordings';
 import type { EventView } from '@contract/events';
 import type { EvidenceLockView } from '@contract/evidence';
 import { formatTime } from '../format';
@@ -12,6 +12,8 @@ export interface TimelineProps {
   motion: readonly MotionPeriodView[];
   /** Marked above the recordings; clicking one plays it from its clip's start. */
   events: readonly EventView[];
+  /** What the camera itself reported (tamper, line crossing, inputs): small marks under the events. */
+  cameraEvents?: readonly CameraEventView[];
   /** Evidence locks: drawn as a band above the recordings. */
   locks?: readonly EvidenceLockView[];
   /** The instant being played, drawn as the playhead. */
@@ -20,6 +22,16 @@ export interface TimelineProps {
   nowMs: number;
   onSeek: (ms: number) => void;
 }
+
+const CAMERA_EVENT_NAMES: Record<CameraEventView['kind'], string> = {
+  motion: 'motion',
+  tamper: 'tampering',
+  'line-crossing': 'a line crossing',
+  'digital-input': 'an input',
+  other: 'an event',
+};
+/** A camera's event plays from a little before it, to see what led to it. */
+const CAMERA_EVENT_LEAD_MS = 5000;
 
 const TICK_STEPS_MS = [60_000, 5 * 60_000, 15 * 60_000, 3_600_000, 3 * 3_600_000];
 
@@ -36,6 +48,9 @@ export function Timeline(props: TimelineProps) {
   const { viewStartMs, viewEndMs, recordings, motion, events, cursorMs, selection, nowMs, onSeek } = props;
   const locks = (props.locks ?? []).filter(
     (l) => l.state === 'locked' && l.endTimeMs >= viewStartMs && l.startTimeMs <= viewEndMs,
+  );
+  const cameraEvents = (props.cameraEvents ?? []).filter(
+    (e) => e.active && e.timeMs >= viewStartMs && e.timeMs <= viewEndMs,
   );
   const barRef = useRef<HTMLDivElement>(null);
   const [dragMs, setDragMs] = useState<number | null>(null);
@@ -150,6 +165,19 @@ export function Timeline(props: TimelineProps) {
               onClick={() => onSeek(e.clip.startTimeMs)}
             />
           ))}
+        {cameraEvents.map((e) => (
+          <button
+            key={`c${e.timeMs}${e.topic}`}
+            type="button"
+            className="timeline-camera-event"
+            data-kind={e.kind}
+            title={`Camera: ${CAMERA_EVENT_NAMES[e.kind]} at ${formatTime(e.timeMs)} (${e.topic})`}
+            aria-label={`Camera reported ${CAMERA_EVENT_NAMES[e.kind]} at ${formatTime(e.timeMs)}: play`}
+            style={{ left: pct(e.timeMs) }}
+            onPointerDown={(ev) => ev.stopPropagation()}
+            onClick={() => onSeek(Math.max(viewStartMs, e.timeMs - CAMERA_EVENT_LEAD_MS))}
+          />
+        ))}
         {selection && (
           <div
             className="timeline-selection"

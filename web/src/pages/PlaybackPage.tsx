@@ -93,6 +93,16 @@ function Playback(props: {
     [cameraId, dayStartMs],
   );
 
+  // The camera's own events (ONVIF: tamper, line crossing, inputs), marked under the events.
+  const cameraEvents = usePoll(
+    () =>
+      seesEvents
+        ? api.cameraEvents(cameraId, dayStartMs, Math.min(dayEndMs, Date.now()))
+        : Promise.resolve({ cameraId, fromMs: dayStartMs, toMs: dayEndMs, events: [] }),
+    10_000,
+    [cameraId, dayStartMs],
+  );
+
   const locks = usePoll(
     () => api.evidence({ camera: cameraId, fromMs: dayStartMs, toMs: dayEndMs }),
     10_000,
@@ -343,6 +353,7 @@ function Playback(props: {
         recordings={spans}
         motion={motion.data?.periods ?? []}
         events={events}
+        cameraEvents={cameraEvents.data?.events ?? []}
         locks={locks.data ?? []}
         cursorMs={cursorMs}
         selection={selection}
