@@ -14,6 +14,7 @@ import pino from 'pino';
 import { StreamSupervisor, type StreamStatus } from '../../src/ingest/supervisor.js';
 import { MonotonicWallClock } from '../../src/time/clock.js';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
+import { footagePaths } from '../helpers/footage.js';
 import { FFMPEG, FFPROBE } from '../helpers/media-tools.js';
 import { apiFetch, getJson, startTestVigil, type TestVigil, waitFor } from '../helpers/vigil.js';
 
@@ -46,11 +47,25 @@ async function probeFrames(file: string): Promise<{ frames: number; durationS: n
   return { frames: Number(json.streams[0]?.nb_read_frames), durationS: Number(json.format.duration) };
 }
 
+/** Width and height of a video file's first stream. */
+async function probeSize(file: string): Promise<{ width: number; height: number }> {
+  const { stdout } = await execFileAsync(
+    FFPROBE,
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'json', file],
+    { timeout: 30_000 },
+  );
+  const stream = (JSON.parse(stdout) as { streams: Array<{ width: number; height: number }> }).streams[0];
+  return { width: Number(stream?.width), height: Number(stream?.height) };
+}
+
 describe('native ingest against emulated cameras with digest auth', { timeout: 180_000 }, () => {
   let cameras: TestCameras;
   let vigil: TestVigil;
+  /** What the cameras serve: the real footage where it is, else generated test patterns. */
+  let cameraSize: { width: number; height: number };
 
   before(async () => {
+    cameraSize = await probeSize((await footagePaths()).main);
     cameras = await startCameras({ count: 1, user: 'viewer', password: 'secret1' });
     const url = cameras.urls(1).main;
     vigil = await startTestVigil(`
@@ -88,8 +103,7 @@ cameras:
       30_000,
     );
     assert.equal(status.codec, 'h264');
-    assert.equal(status.width, 1280);
-    assert.equal(status.height, 960);
+    assert.deepEqual({ width: status.width, height: status.height }, cameraSize);
   });
 
   test('an export of native recording decodes cleanly and matches the ffmpeg path', async () => {

@@ -36,9 +36,11 @@ const SIZE = CENTERNET_INPUT_SIZE;
 const SECONDS = [2, 5, 8, 11];
 /**
  * Tolerances of the raw outputs, relative to max(1, |value|): float32 sums in another order,
- * nothing more (measured on vtest: detections 5e-4 px, keypoints 6e-6, wh 8e-3 on values to ~100).
+ * nothing more (measured on vtest on an AMD EPYC: detections 5e-4 px, keypoints 6e-6, wh 8e-3 on
+ * values to ~100; on an Intel Xeon with the generated test pattern a box edge near 0 differed by
+ * 2e-4, since each CPU's vector kernels sum in their own order).
  */
-const TOLERANCE = { 'tower_0/detections': 1e-4, 'tower_0/keypoints': 1e-4, 'tower_0/wh': 2e-3 } as const;
+const TOLERANCE = { 'tower_0/detections': 1e-3, 'tower_0/keypoints': 1e-4, 'tower_0/wh': 2e-3 } as const;
 
 let cacheDir: string;
 let ort: OrtCenterNetDetector;
