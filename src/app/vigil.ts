@@ -45,8 +45,15 @@ import { SystemStatus } from '../system/system-status.js';
 import { MonotonicWallClock, type Clock } from '../time/clock.js';
 import { registerUnredactedExport } from '../export/unredacted-approval.js';
 import { redactionTransform } from '../privacy/redaction/index.js';
+import type { CameraEventKind } from '../contract/onvif.js';
 
 const AUDIT_RETENTION_DAYS = 365;
+/** The kinds of a camera's own events the timeline marks (motion is shaded as periods instead). */
+const TIMELINE_CAMERA_EVENTS: ReadonlySet<CameraEventKind> = new Set([
+  'tamper',
+  'line-crossing',
+  'digital-input',
+]);
 
 export interface VigilOptions {
   log?: Logger;
@@ -358,8 +365,10 @@ export async function startVigil(loaded: LoadedConfig, opts: VigilOptions = {}):
               log.error({ err, camera: event.cameraId }, 'storing a camera motion period failed');
             });
           }
-          // Motion is kept as periods; the rest (tamper, crossings, inputs) as marks on the timeline.
-          if (event.kind !== 'motion') {
+          // Motion is kept as periods; tamper, crossings and inputs as marks on the timeline. The
+          // states a camera reports as a subscription begins are not events, nor is its
+          // housekeeping (clock synchronised, operating time: kind other).
+          if (TIMELINE_CAMERA_EVENTS.has(event.kind) && !event.initial) {
             storage.cameraEvents.add(event).catch((err: unknown) => {
               log.error({ err, camera: event.cameraId }, 'storing a camera event failed');
             });

@@ -91,4 +91,9 @@ export interface CameraDeviceEvent {
   /** The event's source items (e.g. VideoSourceConfigurationToken, InputToken). */
   source: Record<string, string>;
   timeMs: number;
+  /**
+   * The camera's state as a new subscription begins (ONVIF PropertyOperation "Initialized"),
+   * sent for every property whether anything happened or not: a state, not a change.
+   */
+  initial: boolean;
 }

@@ -201,6 +201,7 @@ export function parseNotifications(
       topic,
       source: simpleItems(path(message, 'Source')),
       timeMs: Number.isFinite(timeMs) ? timeMs : fallbackTimeMs,
+      initial: attr(message, 'PropertyOperation') === 'Initialized',
     };
   });
 }

@@ -15,6 +15,7 @@ const event = (
   topic: 'RuleEngine/CellMotionDetector/Motion',
   source: {},
   timeMs,
+  initial: false,
 });
 
 test("a camera's motion start and end make one period; other kinds and stray ends make none", () => {
