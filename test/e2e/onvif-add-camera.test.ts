@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { browserMissing, launchChromium, openWatchedPage, type WatchedPage } from '../helpers/browser.js';
+import {
+  browserMissing,
+  GUIDE_IMAGES,
+  launchChromium,
+  openWatchedPage,
+  type WatchedPage,
+} from '../helpers/browser.js';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
 import { OnvifSimulator } from '../helpers/onvif-simulator.js';
-import { startTestVigil, TEST_ADMIN, waitFor, type TestVigil } from '../helpers/vigil.js';
+import { apiFetch, startTestVigil, TEST_ADMIN, waitFor, type TestVigil } from '../helpers/vigil.js';
 
 const PASSWORD = 'e2e-onvif-Passw0rd';
 
@@ -141,6 +149,57 @@ cameras: []
         'the preset',
         () => (sim.ptzCalls.some((c) => c.operation === 'GotoPreset') ? true : undefined),
         10_000,
+      );
+    });
+
+    test("the camera's tamper alarm is marked on the playback timeline; a click plays from before it", async () => {
+      const { page } = watched;
+      await waitFor('a PullPoint subscription', () => (sim.subscriptions > 0 ? true : undefined), 20_000);
+      // Some recording before the alarm, so that there is something to play from.
+      await waitFor(
+        'ten seconds recorded',
+        async () => {
+          const res = await apiFetch(`${vigil.url}/api/cameras/ptz/recordings`);
+          const body = (await res.json()) as { recordings: Array<{ durationMs: number }> };
+          return body.recordings.some((r) => r.durationMs > 10_000) ? true : undefined;
+        },
+        40_000,
+      );
+      sim.emit(
+        'tns1:RuleEngine/TamperDetector/Tamper',
+        { IsTamper: 'true' },
+        { Rule: 'MyTamperDetectorRule' },
+      );
+      const stored = await waitFor(
+        'the stored alarm',
+        async () => {
+          const res = await apiFetch(`${vigil.url}/api/cameras/ptz/camera-events`);
+          const body = (await res.json()) as { events: Array<{ kind: string; timeMs: number }> };
+          return body.events.find((e) => e.kind === 'tamper');
+        },
+        20_000,
+      );
+      await page.goto(`${vigil.url}/#/playback/ptz`);
+      await page.click('button:has-text("10 min")');
+      const mark = page.locator('.timeline-camera-event[data-kind="tamper"]');
+      await mark.waitFor({ timeout: 20_000 });
+      assert.match((await mark.getAttribute('aria-label')) ?? '', /^Camera reported tampering at /);
+      mkdirSync(GUIDE_IMAGES, { recursive: true });
+      await page
+        .locator('.timeline')
+        .screenshot({ path: join(GUIDE_IMAGES, 'playback-camera-event.jpg'), quality: 80 });
+      await mark.click();
+      const cursorMs = await waitFor(
+        'the playhead',
+        async () => {
+          const value = await page.getAttribute('.cursor-time', 'data-cursor-ms');
+          return value ? Number(value) : undefined;
+        },
+        10_000,
+      );
+      assert.ok(
+        Math.abs(cursorMs - (stored.timeMs - 5000)) < 1000,
+        `${cursorMs - stored.timeMs} ms from the alarm`,
       );
     });
   },
