@@ -8,6 +8,7 @@ import { startBackchannelCamera, type BackchannelCamera } from '../helpers/backc
 import { browserMissing, FAKE_MICROPHONE_ARGS, launchChromium } from '../helpers/browser.js';
 import { FFMPEG } from '../helpers/media-tools.js';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
+import { BLACK_MAX, polygon, type Rect } from '../helpers/mask-pixels.js';
 import { apiFetch, startTestVigil, TEST_ADMIN, waitFor, type TestVigil } from '../helpers/vigil.js';
 
 const PASSWORD = 'green teapot under the stairs 17';
@@ -49,6 +50,65 @@ async function signallingSocket(
   return { socket, messages, status };
 }
 
+/** A permanent privacy mask on camera `masked`: nobody sees under it, administrators included. */
+const PERMANENT: Rect = [0.1, 0.1, 0.45, 0.45];
+
+/** Mean luma of a normalised rectangle of what a video element shows now, read in the page. */
+async function videoLuma(page: Page, selector: string, rect: Rect): Promise<number> {
+  return page.$eval(
+    selector,
+    (el, [x1, y1, x2, y2]) => {
+      const video = el as HTMLVideoElement;
+      const canvas = document.createElement('canvas');
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      const ctx = canvas.getContext('2d');
+      if (!ctx) return -1;
+      ctx.drawImage(video, 0, 0);
+      const x = Math.floor(x1 * canvas.width);
+      const y = Math.floor(y1 * canvas.height);
+      const { data } = ctx.getImageData(
+        x,
+        y,
+        Math.ceil(x2 * canvas.width) - x,
+        Math.ceil(y2 * canvas.height) - y,
+      );
+      let sum = 0;
+      for (let i = 0; i < data.length; i += 4)
+        sum += 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
+      return sum / (data.length / 4);
+    },
+    rect,
+  );
+}
+
+/** Waits for a WebRTC video showing decoded frames, and gives its luma inside and outside `rect`. */
+async function webrtcLuma(
+  page: Page,
+  cameraId: string,
+  rect: Rect,
+): Promise<{ inside: number; outside: number }> {
+  await page.goto(`${page.url().split('#')[0]}#/live/${cameraId}`);
+  const selector = '.focus-tile video';
+  await page.waitForSelector(selector);
+  await waitFor(
+    `decoded WebRTC frames of ${cameraId}`,
+    () =>
+      page.$eval(selector, (el) => {
+        const v = el as HTMLVideoElement;
+        return v.srcObject instanceof MediaStream && v.getVideoPlaybackQuality().totalVideoFrames > 10
+          ? true
+          : undefined;
+      }),
+    60_000,
+  );
+  const [x1, y1, x2, y2] = rect;
+  return {
+    inside: await videoLuma(page, selector, [x1 + 0.02, y1 + 0.02, x2 - 0.02, y2 - 0.02]),
+    outside: await videoLuma(page, selector, [x2 + 0.05, y2 + 0.05, 0.95, 0.95]),
+  };
+}
+
 describe('WebRTC live view in Chromium', { skip: browserMissing ?? false, timeout: 240_000 }, () => {
   let cameras: TestCameras;
   let speaker: BackchannelCamera;
@@ -72,6 +132,12 @@ cameras:
   - id: door
     streams:
       main: { url: "${speaker.url}", transport: tcp }
+  - id: masked
+    streams:
+      main: { url: "${cameras.urls(1).sub}" }
+    privacy:
+      masks:
+        - { id: window, kind: permanent, polygon: ${JSON.stringify(polygon(PERMANENT))} }
 `);
     for (const [name, camera, role] of [
       ['yardOnly', 'yard', 'viewer'],
@@ -134,6 +200,19 @@ cameras:
       `${frames.decoded} frames decoded, ${frames.width} px wide, ${Date.now() - startedMs} ms after the page showed`,
     );
     assert.ok(frames.width > 0);
+  });
+
+  test('a privacy mask is black in the WebRTC picture, as in every other output', async (t: TestContext) => {
+    // The same camera without the mask shows something there: the black is the mask, not the scene.
+    const plain = await webrtcLuma(page, 'yard', PERMANENT);
+    const masked = await webrtcLuma(page, 'masked', PERMANENT);
+    t.diagnostic(
+      `luma under the mask: ${masked.inside.toFixed(1)} (unmasked camera ${plain.inside.toFixed(1)}); ` +
+        `beside it ${masked.outside.toFixed(1)}`,
+    );
+    assert.ok(plain.inside > 30, `the region is not dark by itself (${plain.inside.toFixed(1)})`);
+    assert.ok(masked.inside <= BLACK_MAX * 2, `masked region luma ${masked.inside.toFixed(1)}`);
+    assert.ok(masked.outside > 30, `the rest of the picture is shown (${masked.outside.toFixed(1)})`);
   });
 
   test('signalling for another camera on the same socket is refused', async () => {
