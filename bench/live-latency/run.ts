@@ -34,12 +34,16 @@ const COLLECT_TAIL_MS = 1500;
 /** Vigil's administrator: the page signs in with it, the status polls use its token. */
 const BENCH_ADMIN = { name: 'bench', password: 'orchid tundra meter 51' };
 
-type PathId = 'vigil' | 'hls';
+type PathId = 'vigil' | 'webrtc' | 'hls';
 
 const PATH_LABEL: Record<PathId, string> = {
   vigil: 'Vigil live view (WebSocket + MSE)',
+  webrtc: 'Vigil live view over WebRTC (a browser without MSE)',
   hls: 'plain HLS + hls.js defaults',
 };
+
+/** The paths that open Vigil's own live page (signed in, the same video element). */
+const isVigil = (path: PathId) => path === 'vigil' || path === 'webrtc';
 
 function pathLabel(path: PathId, opts: Options): string {
   return path === 'vigil' && opts.whatIfBehindS !== null
@@ -81,7 +85,7 @@ function parseOptions(): Options {
         '  --fps N        frame rate of the synthetic camera (default 15)',
         '  --gop S        keyframe interval of the synthetic camera, s (default 2)',
         '  --rounds N     alternate the paths N times, each window duration/N long (default 3)',
-        '  --paths LIST   vigil,hls (default both)',
+        '  --paths LIST   vigil,webrtc,hls (default vigil,hls)',
         '  --build        rebuild the web UI into dist/web first (default: only when it is missing)',
         "  --what-if-behind S  diagnosis only: 1 s after the first frame, seek Vigil's video to S",
         '                 behind the newest buffered frame (what a player keeping that lag would get)',
@@ -96,7 +100,8 @@ function parseOptions(): Options {
     return value;
   };
   const paths = values.paths.split(',').map((p) => p.trim());
-  for (const p of paths) if (p !== 'vigil' && p !== 'hls') throw new Error(`--paths: unknown path '${p}'`);
+  for (const p of paths)
+    if (!(p in PATH_LABEL)) throw new Error(`--paths: unknown path '${p}' (vigil, webrtc or hls)`);
   return {
     durationS: number('duration', values.duration, 5),
     warmupS: number('warmup', values.warmup, 0),
@@ -213,9 +218,13 @@ async function measureWindow(
       if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
     });
     page.on('pageerror', (error) => pageErrors.push(`exception: ${error.message}`));
-    const selector = path === 'vigil' ? `video.live-video[data-camera="${CAMERA_ID}"]` : 'video#v';
+    const selector = isVigil(path) ? `video.live-video[data-camera="${CAMERA_ID}"]` : 'video#v';
     await page.addInitScript({ content: samplerScript(selector, path === 'vigil') });
-    if (path === 'vigil') {
+    if (path === 'webrtc') {
+      // No Media Source Extensions, as on iPhone Safari: the live view falls back to WebRTC.
+      await page.addInitScript({ content: 'delete window.MediaSource; delete window.ManagedMediaSource;' });
+    }
+    if (isVigil(path)) {
       // Signed in as a person would be: the session cookie lands in this context's cookie jar,
       // so the UI opens signed in and its live WebSocket carries the cookie.
       const signIn = await context.request.post(`${new URL(url).origin}/api/session`, {
@@ -403,8 +412,12 @@ function report(windows: MeasuredWindow[], opts: Options): string {
   lines.push('');
   if (medians.vigil !== undefined && medians.hls !== undefined) {
     lines.push(`ratio of medians, HLS / Vigil: ${(medians.hls / medians.vigil).toFixed(1)}×`);
-    lines.push('');
   }
+  if (medians.webrtc !== undefined && medians.hls !== undefined) {
+    lines.push(`ratio of medians, HLS / Vigil over WebRTC: ${(medians.hls / medians.webrtc).toFixed(1)}×`);
+  }
+  if (medians.hls !== undefined && (medians.vigil !== undefined || medians.webrtc !== undefined))
+    lines.push('');
   lines.push(
     'Where the time goes, ms (split at the arrival in the page of the fragment or segment holding the frame):',
   );
@@ -413,7 +426,8 @@ function report(windows: MeasuredWindow[], opts: Options): string {
     '| path | capture → arrival p50 | p95 | arrival → display p50 | p95 | unmatched | buffered ahead p50, s | p95 | playbackRate ≠ 1 |',
   );
   lines.push('|---|---|---|---|---|---|---|---|---|');
-  for (const path of opts.paths) {
+  // WebRTC frames arrive as RTP inside the browser's media stack: the page sees no fragments.
+  for (const path of opts.paths.filter((p) => p !== 'webrtc')) {
     const ws = byPath(path);
     const parts = ws.map((w) => breakdown(w, opts.gopS));
     const up = stats(parts.flatMap((p) => p.upstream));
@@ -534,7 +548,7 @@ async function main(): Promise<void> {
       // Alternating the order spreads any drift in the machine's load over both paths.
       const order = round % 2 === 1 ? opts.paths : [...opts.paths].reverse();
       for (const path of order) {
-        const url = path === 'vigil' ? `${vigil.url}/#/live/${CAMERA_ID}` : (hls as HlsBaseline).pageUrl;
+        const url = isVigil(path) ? `${vigil.url}/#/live/${CAMERA_ID}` : (hls as HlsBaseline).pageUrl;
         console.log(`measuring ${PATH_LABEL[path]}, round ${round} …`);
         hls?.takeNotFound();
         const measured = await measureWindow(browser, path, round, url, opts, reference);
