@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import type { LiveMessage } from '../../src/contract/live.js';
+import { spawnAlawStream } from '../helpers/alaw-stream.js';
 import { footagePaths } from '../helpers/footage.js';
 import { closeServer, listenLocal } from '../helpers/local-server.js';
 import { FFMPEG, FFPROBE } from '../helpers/media-tools.js';
@@ -103,13 +104,9 @@ function route(req: IncomingMessage, res: ServerResponse): void {
   } else if (path === '/alaw.mkv') {
     // A live HTTP stream with H.264 video and G.711 A-law audio, as some cameras send.
     res.writeHead(200, { 'content-type': 'video/x-matroska' });
-    const child = spawn(FFMPEG, [
-      ...['-v', 'error', '-re', '-stream_loop', '-1', '-i', footage.sub],
-      ...['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000'],
-      ...['-map', '0:v:0', '-map', '1:a:0', '-c:v', 'copy', '-c:a', 'pcm_alaw', '-f', 'matroska', 'pipe:1'],
-    ]);
+    const child = spawnAlawStream(footage.sub);
     children.push(child);
-    child.stdout.pipe(res);
+    child.stdout?.pipe(res);
     res.on('close', () => child.kill('SIGKILL'));
   } else {
     res.writeHead(404);

@@ -25,10 +25,13 @@ export function LiveVideo(props: {
   /** Talk through the camera (WebRTC only): the microphone goes to the camera's speaker. */
   talking?: boolean;
   onTalk?: (message: LiveTalkMessage | { type: 'error'; code: string; message: string }) => void;
+  /** Play the camera's sound; off by default (browsers refuse to autoplay sound anyway). */
+  sound?: boolean;
 }) {
   const { cameraId, stream, onState } = props;
   const transport = props.transport ?? 'auto';
   const talking = props.talking ?? false;
+  const sound = props.sound ?? false;
   const playerRef = useRef<WebRtcPlayer | null>(null);
   const onTalkRef = useRef(props.onTalk);
   onTalkRef.current = props.onTalk;
@@ -75,6 +78,14 @@ export function LiveVideo(props: {
     }
     return playLiveHls(video, liveHlsUrl(cameraId, stream), report);
   }, [cameraId, stream, transport]);
+
+  // React does not update the muted property after the first render: set it directly.
+  useEffect(() => {
+    const video = videoRef.current;
+    if (!video) return;
+    video.muted = !sound;
+    if (sound) void video.play().catch(() => undefined);
+  }, [sound]);
 
   useEffect(() => {
     playerRef.current

@@ -170,6 +170,7 @@ function FocusView(props: { camera: CameraView; showBoxes: boolean; toggle: Reac
   const [live, setLive] = useState<LiveState>({ state: 'connecting', reason: null, unsupported: null });
   const [transport, setTransport] = useState<LiveTransport>('auto');
   const [talking, setTalking] = useState(false);
+  const [sound, setSound] = useState(false);
   const [talkStatus, setTalkStatus] = useState<string | null>(null);
   const main = camera.streams.main?.status;
   return (
@@ -195,6 +196,17 @@ function FocusView(props: { camera: CameraView; showBoxes: boolean; toggle: Reac
           />
           WebRTC
         </label>
+        {camera.streams.main?.audio !== 'off' && (
+          <button
+            type="button"
+            className="button"
+            aria-pressed={sound}
+            data-testid="live-sound"
+            onClick={() => setSound(!sound)}
+          >
+            {sound ? 'Sound off' : 'Sound on'}
+          </button>
+        )}
         {can('talk') && (
           <button
             type="button"
@@ -220,6 +232,7 @@ function FocusView(props: { camera: CameraView; showBoxes: boolean; toggle: Reac
             showDetections={props.showBoxes}
             transport={talking ? 'webrtc' : transport}
             talking={talking}
+            sound={sound}
             onTalk={(message) => {
               if (message.type === 'error') {
                 setTalkStatus(`Cannot talk: ${message.message}`);

@@ -61,6 +61,7 @@ function Playback(props: {
   const [bundling, setBundling] = useState(false);
   const [playing, setPlaying] = useState<{ fromMs: number; seq: number } | null>(null);
   const [speed, setSpeed] = useState(1);
+  const [sound, setSound] = useState(false);
   const [selection, setSelection] = useState<{ fromMs: number; toMs: number } | null>(null);
   const [playError, setPlayError] = useState<string | null>(null);
   const [firstFrameMs, setFirstFrameMs] = useState<number | null>(null);
@@ -185,6 +186,11 @@ function Playback(props: {
   useEffect(() => {
     if (videoRef.current) videoRef.current.playbackRate = speed;
   }, [speed]);
+
+  // React does not update the muted property after the first render: set it directly.
+  useEffect(() => {
+    if (videoRef.current) videoRef.current.muted = !sound;
+  }, [sound]);
 
   const onTimeUpdate = () => {
     const video = videoRef.current;
@@ -332,6 +338,15 @@ function Playback(props: {
         </button>
         <button type="button" className="ghost" onClick={() => jumpEvent(1)} disabled={events.length === 0}>
           Event »
+        </button>
+        <button
+          type="button"
+          aria-pressed={sound}
+          data-testid="playback-sound"
+          onClick={() => setSound(!sound)}
+          title="The recorded sound, where the camera sent any"
+        >
+          {sound ? 'Sound off' : 'Sound on'}
         </button>
         <label>
           Speed{' '}
