@@ -9,10 +9,10 @@ import type { Socket } from 'node:net';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { spawnAlawStream } from '../helpers/alaw-stream.js';
-import { browserMissing, launchChromium } from '../helpers/browser.js';
+import { browserMissing, launchChromium, signInAsAdmin } from '../helpers/browser.js';
 import { footagePaths } from '../helpers/footage.js';
 import { closeServer, listenLocal } from '../helpers/local-server.js';
-import { apiFetch, startTestVigil, TEST_ADMIN, waitFor, type TestVigil } from '../helpers/vigil.js';
+import { apiFetch, startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.js';
 
 /** Audio bytes Chromium has decoded for a video element, and whether it is muted. */
 async function audioOf(page: Page, selector: string): Promise<{ decodedBytes: number; muted: boolean }> {
@@ -80,11 +80,7 @@ cameras:
 `);
       browser = await launchChromium();
       page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-      await page.goto(`${vigil.url}/#/live/porch`);
-      await page.waitForSelector('form[aria-label="Sign in"]');
-      await page.fill('input[name="name"]', TEST_ADMIN.name);
-      await page.fill('input[name="password"]', TEST_ADMIN.password);
-      await page.click('form[aria-label="Sign in"] button[type="submit"]');
+      await signInAsAdmin(page, `${vigil.url}/#/live/porch`);
     });
 
     after(async () => {

@@ -5,11 +5,11 @@ import { WebSocket } from 'ws';
 import type { LiveMessage } from '../../src/contract/live.js';
 import { spawnSync } from 'node:child_process';
 import { startBackchannelCamera, type BackchannelCamera } from '../helpers/backchannel-rtsp-server.js';
-import { browserMissing, FAKE_MICROPHONE_ARGS, launchChromium } from '../helpers/browser.js';
+import { browserMissing, FAKE_MICROPHONE_ARGS, launchChromium, signInAsAdmin } from '../helpers/browser.js';
 import { FFMPEG } from '../helpers/media-tools.js';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
 import { BLACK_MAX, polygon, type Rect } from '../helpers/mask-pixels.js';
-import { apiFetch, startTestVigil, TEST_ADMIN, waitFor, type TestVigil } from '../helpers/vigil.js';
+import { apiFetch, startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.js';
 
 const PASSWORD = 'green teapot under the stairs 17';
 
@@ -162,11 +162,7 @@ cameras:
       delete w['MediaSource'];
       delete w['ManagedMediaSource'];
     });
-    await page.goto(`${vigil.url}/#/live/yard`);
-    await page.waitForSelector('form[aria-label="Sign in"]');
-    await page.fill('input[name="name"]', TEST_ADMIN.name);
-    await page.fill('input[name="password"]', TEST_ADMIN.password);
-    await page.click('form[aria-label="Sign in"] button[type="submit"]');
+    await signInAsAdmin(page, `${vigil.url}/#/live/yard`);
   });
 
   after(async () => {

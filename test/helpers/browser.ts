@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type LaunchOptions, type Page } from 'playwright-core';
-import { REPO_ROOT } from './vigil.js';
+import { REPO_ROOT, TEST_ADMIN } from './vigil.js';
 
 /** Debian's Chromium; CHROMIUM_PATH overrides it elsewhere. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -86,3 +86,12 @@ export const GUIDE_IMAGES =
   process.env.VIGIL_UPDATE_SCREENSHOTS === '1'
     ? join(REPO_ROOT, 'docs', 'guide', 'img')
     : mkdtempSync(join(tmpdir(), 'vigil-screenshots-'));
+
+/** Opens `url` in the page and signs in there as TEST_ADMIN, as a person would. */
+export async function signInAsAdmin(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForSelector('form[aria-label="Sign in"]');
+  await page.fill('input[name="name"]', TEST_ADMIN.name);
+  await page.fill('input[name="password"]', TEST_ADMIN.password);
+  await page.click('form[aria-label="Sign in"] button[type="submit"]');
+}
