@@ -26,6 +26,16 @@ export class CameraEventIndex {
       .execute();
   }
 
+  /** Forgets a camera's events before `beforeMs` (its oldest recording). */
+  async deleteBefore(cameraId: string, beforeMs: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('camera_events')
+      .where('camera_id', '=', cameraId)
+      .where('time_ms', '<', beforeMs)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Events in [fromMs, toMs), oldest first. */
   async inRange(cameraId: string, fromMs: number, toMs: number): Promise<CameraEventView[]> {
     const rows = await this.db

@@ -40,10 +40,11 @@ export class MotionIndex {
     }));
   }
 
-  /** Forgets periods that ended before `beforeMs` (their recordings are gone by then). */
-  async deleteBefore(beforeMs: number): Promise<number> {
+  /** Forgets a camera's periods that ended before `beforeMs` (its oldest recording). */
+  async deleteBefore(cameraId: string, beforeMs: number): Promise<number> {
     const result = await this.db
       .deleteFrom('motion_periods')
+      .where('camera_id', '=', cameraId)
       .where('end_time_ms', '<', beforeMs)
       .executeTakeFirst();
     return Number(result.numDeletedRows);

@@ -51,6 +51,7 @@ export class RetentionRunner {
     evidenceOnlyCameras: [],
   };
   private readonly evidenceOnlyListeners: Array<(cameraIds: ReadonlySet<string>) => void> = [];
+  private readonly passListeners: Array<() => Promise<void>> = [];
 
   constructor(
     private readonly index: SegmentIndex,
@@ -85,6 +86,11 @@ export class RetentionRunner {
    */
   onEvidenceOnlyChange(listener: (cameraIds: ReadonlySet<string>) => void): void {
     this.evidenceOnlyListeners.push(listener);
+  }
+
+  /** Run after every pass: what follows the recordings (timeline marks) goes with them. */
+  onPass(listener: () => Promise<void>): void {
+    this.passListeners.push(listener);
   }
 
   /** One pass; concurrent calls share the pass under way. */
@@ -145,6 +151,11 @@ export class RetentionRunner {
     this.state.shortfallBytes = plan.shortfallBytes;
     this.state.freeBytes = freeBytes;
     this.state.usedBytes = usedBytes;
+    for (const listener of this.passListeners) {
+      await listener().catch((err: unknown) =>
+        this.log.error({ err: (err as Error).message }, 'after the retention pass'),
+      );
+    }
   }
 
   private reportEvidenceOnly(cameraIds: string[]): void {

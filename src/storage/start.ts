@@ -8,6 +8,7 @@ import { describeModeChange, ensurePrivateDir, type OnModeTightened } from './fi
 import { acquireStorageLock } from './lock.js';
 import { CameraEventIndex } from './camera-event-index.js';
 import { MotionIndex } from './motion-index.js';
+import { pruneTimelineMarks } from './timeline-marks.js';
 import { SceneCountStore } from './scene-counts.js';
 import { recoverStorage } from './recovery.js';
 import { RetentionRunner } from './retention.js';
@@ -99,7 +100,7 @@ export interface RetentionModule {
  * added or changed at run time follow.
  */
 export async function startRetention(
-  storage: Pick<StorageModule, 'root' | 'index'>,
+  storage: Pick<StorageModule, 'root' | 'index' | 'motion' | 'cameraEvents'>,
   settings: {
     storage: VigilConfig['storage'];
     retention: VigilConfig['retention'];
@@ -121,6 +122,11 @@ export async function startRetention(
     deps.clock,
     deps.log.child({ component: 'retention' }),
   );
+  runner.onPass(async () => {
+    const pruned = await pruneTimelineMarks(storage.index, storage.motion, storage.cameraEvents);
+    if (pruned.motionPeriodCount + pruned.cameraEventCount > 0)
+      deps.log.info(pruned, 'retention: timeline marks older than the oldest recordings deleted');
+  });
   await runner.runNow();
   runner.start();
   return { runner, stop: () => runner.stop() };
