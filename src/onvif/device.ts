@@ -7,10 +7,12 @@ import {
   parseNotifications,
   parsePresets,
   parseProfiles,
+  parseProfiles2,
   parseServices,
   parseSetPreset,
   parseSubscription,
   parseSystemTime,
+  parseUri2,
   type PullPointSubscription,
   type ServiceAddresses,
 } from './parse.js';
@@ -21,6 +23,7 @@ import { escapeXml, type XmlNode } from './xml.js';
 const ACTION = {
   device: 'http://www.onvif.org/ver10/device/wsdl',
   media: 'http://www.onvif.org/ver10/media/wsdl',
+  media2: 'http://www.onvif.org/ver20/media/wsdl',
   ptz: 'http://www.onvif.org/ver20/ptz/wsdl',
   events: 'http://www.onvif.org/ver10/events/wsdl',
 } as const;
@@ -39,7 +42,7 @@ export interface PtzVelocity {
  */
 export class OnvifDevice {
   private clockOffsetMs = 0;
-  private services: ServiceAddresses = { media: null, ptz: null, events: null };
+  private services: ServiceAddresses = { media: null, media2: null, ptz: null, events: null };
 
   constructor(
     readonly url: string,
@@ -72,6 +75,7 @@ export class OnvifDevice {
     const found = await this.findServices();
     this.services = {
       media: onDeviceOrigin(found.media, this.url),
+      media2: onDeviceOrigin(found.media2, this.url),
       ptz: onDeviceOrigin(found.ptz, this.url),
       events: onDeviceOrigin(found.events, this.url),
     };
@@ -102,8 +106,58 @@ export class OnvifDevice {
     }
   }
 
-  /** Media profiles with their encoder settings and RTSP (and snapshot) addresses. */
+  /**
+   * Media profiles with their encoder settings and RTSP (and snapshot) addresses: through Media2
+   * where the device has it (H.265 profiles are often only there), else, or when Media2 fails,
+   * through Media.
+   */
   async profiles(): Promise<OnvifProfileView[]> {
+    const media2 = this.services.media2;
+    if (media2 !== null) {
+      const viaMedia2 = await this.optional(() => this.profiles2(media2));
+      if (viaMedia2 !== null && viaMedia2.length > 0) return viaMedia2;
+    }
+    return this.profiles1();
+  }
+
+  private async profiles2(media2: string): Promise<OnvifProfileView[]> {
+    const profiles = parseProfiles2(
+      await this.call(
+        media2,
+        ACTION.media2,
+        'GetProfiles',
+        '<tr2:GetProfiles><tr2:Type>All</tr2:Type></tr2:GetProfiles>',
+      ),
+    );
+    const views: OnvifProfileView[] = [];
+    for (const profile of profiles) {
+      const token = escapeXml(profile.token);
+      const streamUri = parseUri2(
+        await this.call(
+          media2,
+          ACTION.media2,
+          'GetStreamUri',
+          `<tr2:GetStreamUri><tr2:Protocol>RTSP</tr2:Protocol><tr2:ProfileToken>${token}</tr2:ProfileToken></tr2:GetStreamUri>`,
+        ),
+        'GetStreamUriResponse',
+      );
+      const snapshotUri = await this.optional(async () =>
+        parseUri2(
+          await this.call(
+            media2,
+            ACTION.media2,
+            'GetSnapshotUri',
+            `<tr2:GetSnapshotUri><tr2:ProfileToken>${token}</tr2:ProfileToken></tr2:GetSnapshotUri>`,
+          ),
+          'GetSnapshotUriResponse',
+        ),
+      );
+      views.push({ ...profile, streamUri, snapshotUri });
+    }
+    return views;
+  }
+
+  private async profiles1(): Promise<OnvifProfileView[]> {
     const media = this.service('media');
     const profiles = parseProfiles(await this.call(media, ACTION.media, 'GetProfiles', '<trt:GetProfiles/>'));
     const views: OnvifProfileView[] = [];

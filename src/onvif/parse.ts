@@ -70,11 +70,13 @@ export function parseDeviceInformation(body: XmlNode | undefined): OnvifDeviceIn
 /** Where a device's services are; null for a service it does not have. */
 export interface ServiceAddresses {
   media: string | null;
+  /** Media2 (ONVIF Profile T): the only way many cameras describe H.265 streams. */
+  media2: string | null;
   ptz: string | null;
   events: string | null;
 }
 
-/** GetServices: services by namespace (ver10 media; ver20 PTZ; ver10 events). */
+/** GetServices: services by namespace (ver10 and ver20 media; ver20 PTZ; ver10 events). */
 export function parseServices(body: XmlNode | undefined): ServiceAddresses {
   const found = new Map<string, string>();
   for (const service of children(path(body, 'GetServicesResponse'), 'Service')) {
@@ -82,6 +84,7 @@ export function parseServices(body: XmlNode | undefined): ServiceAddresses {
   }
   return {
     media: found.get('http://www.onvif.org/ver10/media/wsdl') ?? null,
+    media2: found.get('http://www.onvif.org/ver20/media/wsdl') ?? null,
     ptz: found.get('http://www.onvif.org/ver20/ptz/wsdl') ?? null,
     events: found.get('http://www.onvif.org/ver10/events/wsdl') ?? null,
   };
@@ -91,7 +94,7 @@ export function parseServices(body: XmlNode | undefined): ServiceAddresses {
 export function parseCapabilities(body: XmlNode | undefined): ServiceAddresses {
   const caps = path(body, 'GetCapabilitiesResponse', 'Capabilities');
   const address = (name: string): string | null => textAt(caps, name, 'XAddr') || null;
-  return { media: address('Media'), ptz: address('PTZ'), events: address('Events') };
+  return { media: address('Media'), media2: null, ptz: address('PTZ'), events: address('Events') };
 }
 
 export interface MediaProfile {
@@ -105,21 +108,53 @@ export interface MediaProfile {
   ptz: boolean;
 }
 
+/** A profile from its element, its video encoder's element and whether it has PTZ. */
+function mediaProfile(
+  profile: XmlNode | undefined,
+  encoder: XmlNode | undefined,
+  ptz: boolean,
+): MediaProfile {
+  return {
+    token: attr(profile, 'token') ?? '',
+    name: textAt(profile, 'Name'),
+    encoding: textAt(encoder, 'Encoding') || null,
+    width: numberAt(encoder, 'Resolution', 'Width'),
+    height: numberAt(encoder, 'Resolution', 'Height'),
+    fps: numberAt(encoder, 'RateControl', 'FrameRateLimit'),
+    bitrateKbps: numberAt(encoder, 'RateControl', 'BitrateLimit'),
+    ptz,
+  };
+}
+
 /** Media GetProfiles: each profile's video encoder settings and whether it has a PTZ configuration. */
 export function parseProfiles(body: XmlNode | undefined): MediaProfile[] {
+  return children(path(body, 'GetProfilesResponse'), 'Profiles').map((profile) =>
+    mediaProfile(
+      profile,
+      path(profile, 'VideoEncoderConfiguration'),
+      path(profile, 'PTZConfiguration') !== undefined,
+    ),
+  );
+}
+
+/**
+ * Media2 GetProfiles (Type All): the same facts, from each profile's Configurations. Encodings
+ * are the RFC 6381 style names Media2 uses (H264, H265), resolution and rate as in Media.
+ */
+export function parseProfiles2(body: XmlNode | undefined): MediaProfile[] {
   return children(path(body, 'GetProfilesResponse'), 'Profiles').map((profile) => {
-    const encoder = path(profile, 'VideoEncoderConfiguration');
-    return {
-      token: attr(profile, 'token') ?? '',
-      name: textAt(profile, 'Name'),
-      encoding: textAt(encoder, 'Encoding') || null,
-      width: numberAt(encoder, 'Resolution', 'Width'),
-      height: numberAt(encoder, 'Resolution', 'Height'),
-      fps: numberAt(encoder, 'RateControl', 'FrameRateLimit'),
-      bitrateKbps: numberAt(encoder, 'RateControl', 'BitrateLimit'),
-      ptz: path(profile, 'PTZConfiguration') !== undefined,
-    };
+    const configurations = path(profile, 'Configurations');
+    return mediaProfile(
+      profile,
+      path(configurations, 'VideoEncoder'),
+      path(configurations, 'PTZ') !== undefined,
+    );
   });
+}
+
+/** Media2 GetStreamUri / GetSnapshotUri: the Uri, or null. */
+export function parseUri2(body: XmlNode | undefined, response: string): string | null {
+  return textAt(body, response, 'Uri') || null;
 }
 
 /** GetStreamUri / GetSnapshotUri: the MediaUri's Uri, or null. */

@@ -9,6 +9,7 @@ export const NS = {
   wsa: 'http://www.w3.org/2005/08/addressing',
   tds: 'http://www.onvif.org/ver10/device/wsdl',
   trt: 'http://www.onvif.org/ver10/media/wsdl',
+  tr2: 'http://www.onvif.org/ver20/media/wsdl',
   tptz: 'http://www.onvif.org/ver20/ptz/wsdl',
   tev: 'http://www.onvif.org/ver10/events/wsdl',
   tt: 'http://www.onvif.org/ver10/schema',

@@ -20,6 +20,8 @@ export interface SimulatedProfile {
   encoding: string;
   /** RTSP address handed out by GetStreamUri. */
   uri: string;
+  /** Listed by Media2 only, as cameras do with their H.265 profiles. */
+  media2Only?: boolean;
 }
 
 export interface SimulatorOptions {
@@ -37,6 +39,8 @@ export interface SimulatorOptions {
   discovery?: boolean;
   manufacturer?: string;
   model?: string;
+  /** Offer the Media2 service (ONVIF Profile T) next to Media. */
+  media2?: boolean;
 }
 
 export interface PtzCall {
@@ -55,6 +59,8 @@ export class OnvifSimulator {
   readonly presets = new Map<string, string>([['1', 'Gate']]);
   /** Requests refused for authentication, by operation. */
   readonly refused: string[] = [];
+  /** Media2 requests answered, by operation. */
+  readonly media2Calls: string[] = [];
   subscriptions = 0;
   unsubscribed = 0;
   private readonly queued: string[] = [];
@@ -141,7 +147,7 @@ export class OnvifSimulator {
     res.end(
       '<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://www.w3.org/2003/05/soap-envelope" ' +
         'xmlns:tt="http://www.onvif.org/ver10/schema" xmlns:tds="http://www.onvif.org/ver10/device/wsdl" ' +
-        'xmlns:trt="http://www.onvif.org/ver10/media/wsdl" xmlns:tptz="http://www.onvif.org/ver20/ptz/wsdl" ' +
+        'xmlns:trt="http://www.onvif.org/ver10/media/wsdl" xmlns:tr2="http://www.onvif.org/ver20/media/wsdl" xmlns:tptz="http://www.onvif.org/ver20/ptz/wsdl" ' +
         'xmlns:tev="http://www.onvif.org/ver10/events/wsdl" xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2" ' +
         'xmlns:wsa5="http://www.w3.org/2005/08/addressing" xmlns:ter="http://www.onvif.org/ver10/error" ' +
         'xmlns:tns1="http://www.onvif.org/ver10/topics">' +
@@ -180,9 +186,30 @@ export class OnvifSimulator {
     return fields.get('username') === this.options.user && fields.get('response') === expected;
   }
 
+  private media1Profiles(): SimulatedProfile[] {
+    return this.options.profiles.filter((p) => p.media2Only !== true);
+  }
+
+  /** The Media2 service (ver20): profiles as Configurations, URIs without a MediaUri wrapper. */
+  private answerMedia2(operation: string, profile: string): string | null {
+    this.media2Calls.push(operation);
+    if (operation === 'GetProfiles')
+      return `<tr2:GetProfilesResponse>${this.options.profiles.map((p) => this.profile2Xml(p)).join('')}</tr2:GetProfilesResponse>`;
+    if (operation !== 'GetStreamUri' && operation !== 'GetSnapshotUri') return null;
+    const found = this.options.profiles.find((p) => p.token === profile);
+    if (!found) return null;
+    const uri =
+      operation === 'GetStreamUri'
+        ? found.uri
+        : `http://${this.host}:${this.port}/snapshot/${found.token}.jpg`;
+    return `<tr2:${operation}Response><tr2:Uri>${uri}</tr2:Uri></tr2:${operation}Response>`;
+  }
+
   private async answer(operation: string, request: XmlNode | undefined, url: string): Promise<string | null> {
     const base = `http://${this.host}:${this.port}`;
     const profile = textAt(request, 'ProfileToken');
+    if (this.options.media2 && url.startsWith('/onvif/media2_service'))
+      return this.answerMedia2(operation, profile);
     switch (operation) {
       case 'GetSystemDateAndTime': {
         const d = new Date(this.nowMs());
@@ -209,16 +236,21 @@ export class OnvifSimulator {
           '<tds:GetServicesResponse>' +
           service('http://www.onvif.org/ver10/device/wsdl', '/onvif/device_service') +
           service('http://www.onvif.org/ver10/media/wsdl', '/onvif/media_service') +
+          (this.options.media2
+            ? service('http://www.onvif.org/ver20/media/wsdl', '/onvif/media2_service')
+            : '') +
           (this.options.ptz ? service('http://www.onvif.org/ver20/ptz/wsdl', '/onvif/ptz_service') : '') +
           service('http://www.onvif.org/ver10/events/wsdl', '/onvif/event_service') +
           '</tds:GetServicesResponse>'
         );
       }
       case 'GetProfiles':
-        return `<trt:GetProfilesResponse>${this.options.profiles.map((p) => this.profileXml(p)).join('')}</trt:GetProfilesResponse>`;
+        return `<trt:GetProfilesResponse>${this.media1Profiles()
+          .map((p) => this.profileXml(p))
+          .join('')}</trt:GetProfilesResponse>`;
       case 'GetStreamUri':
       case 'GetSnapshotUri': {
-        const found = this.options.profiles.find((p) => p.token === profile);
+        const found = this.media1Profiles().find((p) => p.token === profile);
         if (!found) return null;
         const uri = operation === 'GetStreamUri' ? found.uri : `${base}/snapshot/${found.token}.jpg`;
         return (
@@ -306,6 +338,20 @@ export class OnvifSimulator {
       const timer = setTimeout(wake, PULL_WAIT_CAP_MS);
       this.waiting.add(wake);
     });
+  }
+
+  private profile2Xml(p: SimulatedProfile): string {
+    return (
+      `<tr2:Profiles token="${p.token}" fixed="true"><tr2:Name>${p.name}</tr2:Name><tr2:Configurations>` +
+      `<tr2:VideoEncoder token="enc_${p.token}" GovLength="20"><tt:Name>enc</tt:Name><tt:UseCount>1</tt:UseCount>` +
+      `<tt:Encoding>${p.encoding}</tt:Encoding><tt:Resolution><tt:Width>${p.width}</tt:Width><tt:Height>${p.height}</tt:Height></tt:Resolution>` +
+      `<tt:RateControl ConstantBitRate="false"><tt:FrameRateLimit>${p.fps}</tt:FrameRateLimit>` +
+      '<tt:BitrateLimit>2048</tt:BitrateLimit></tt:RateControl><tt:Quality>5</tt:Quality></tr2:VideoEncoder>' +
+      (this.options.ptz
+        ? '<tr2:PTZ token="ptz0"><tt:Name>ptz</tt:Name><tt:UseCount>1</tt:UseCount></tr2:PTZ>'
+        : '') +
+      '</tr2:Configurations></tr2:Profiles>'
+    );
   }
 
   private profileXml(p: SimulatedProfile): string {

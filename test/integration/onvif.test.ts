@@ -148,6 +148,64 @@ cameras:
       assert.equal(byHost.status, 200, 'a typed host:port reaches /onvif/device_service');
     });
 
+    test('a Profile T device is read through Media2: its H.265 profile, which Media does not list, is proposed', async () => {
+      const h265 = new OnvifSimulator({
+        user: 'admin',
+        password: CAMERA_PASSWORD,
+        media2: true,
+        profiles: [
+          {
+            token: 'hevc',
+            name: 'H.265 main',
+            width: 2560,
+            height: 1440,
+            fps: 15,
+            encoding: 'H265',
+            uri: 'rtsp://127.0.0.1:8554/hevc',
+            media2Only: true,
+          },
+          {
+            token: 'avc',
+            name: 'H.264 sub',
+            width: 640,
+            height: 360,
+            fps: 15,
+            encoding: 'H264',
+            uri: 'rtsp://127.0.0.1:8554/avc',
+          },
+        ],
+      });
+      await h265.start();
+      try {
+        const res = await post('/api/onvif/probe', {
+          address: h265.deviceUrl,
+          user: 'admin',
+          password: CAMERA_PASSWORD,
+        });
+        const body = (await res.json()) as OnvifProbeResponse;
+        assert.equal(res.status, 200, JSON.stringify(body));
+        assert.deepEqual(
+          body.profiles.map((p) => [p.token, p.encoding, p.width, p.height, p.fps, p.streamUri]),
+          [
+            ['hevc', 'H265', 2560, 1440, 15, 'rtsp://127.0.0.1:8554/hevc'],
+            ['avc', 'H264', 640, 360, 15, 'rtsp://127.0.0.1:8554/avc'],
+          ],
+        );
+        assert.equal(body.proposal?.main.profile, 'hevc');
+        assert.equal(body.proposal?.sub?.profile, 'avc');
+        assert.ok(body.profiles.every((p) => p.snapshotUri?.endsWith(`/snapshot/${p.token}.jpg`)));
+        assert.deepEqual([...new Set(h265.media2Calls)].sort(), [
+          'GetProfiles',
+          'GetSnapshotUri',
+          'GetStreamUri',
+        ]);
+      } finally {
+        await h265.stop();
+      }
+      // The first simulator has no Media2: it was read through Media, as before.
+      assert.deepEqual(sim.media2Calls, []);
+    });
+
     test('the proposal saved with POST /api/cameras records; the ONVIF password is never shown', async () => {
       const probe = (await (
         await post('/api/onvif/probe', { address: sim.deviceUrl, user: 'admin', password: CAMERA_PASSWORD })

@@ -101,11 +101,13 @@ test('GetDeviceInformation (Hikvision shape)', () => {
 test('GetServices (Dahua shape) and GetCapabilities (pre-2.0 device)', () => {
   assert.deepEqual(parseServices(body('dahua-services.xml')), {
     media: 'http://192.168.1.108/onvif/media_service',
+    media2: 'http://192.168.1.108/onvif/media2_service',
     ptz: 'http://192.168.1.108/onvif/ptz_service',
     events: 'http://192.168.1.108/onvif/event_service',
   });
   assert.deepEqual(parseCapabilities(body('legacy-capabilities.xml')), {
     media: 'http://10.0.0.20/onvif/Media',
+    media2: null,
     ptz: null,
     events: 'http://10.0.0.20/onvif/Events',
   });
