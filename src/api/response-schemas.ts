@@ -309,6 +309,16 @@ const streamStatusFields = {
   height: nullable(Type.Integer()),
   codec: nullable(Type.String({ description: '`h264` or `h265`.' })),
   lastMediaAtMs: nullable(Type.Number()),
+  ingest: oneOf(
+    ['native', 'ffmpeg'],
+    "What pulls the stream now: Vigil's own RTSP client, or an ffmpeg process.",
+  ),
+  ingestFallbackReason: nullable(
+    Type.String({
+      description:
+        'Why `ingest: auto` uses ffmpeg for this stream (its codec, its audio…); null when it does not.',
+    }),
+  ),
 };
 
 const streamStatusView = closed(streamStatusFields, 'What the stream is doing now.', 'StreamStatusView');
@@ -757,6 +767,8 @@ export const systemResponse = closed(
             transcoding: Type.Boolean({
               description: 'ffmpeg encodes the video (MJPEG, snapshots) instead of copying it.',
             }),
+            ingest: streamStatusFields.ingest,
+            ingestFallbackReason: streamStatusFields.ingestFallbackReason,
           }),
         ),
       }),

@@ -45,7 +45,7 @@ const MIN_LINE_LENGTH = 0.001;
 
 export type AudioMode = 'auto' | 'copy' | 'aac' | 'off';
 export type RtspTransport = 'tcp' | 'udp';
-export type IngestKind = 'ffmpeg' | 'native';
+export type IngestKind = 'auto' | 'native' | 'ffmpeg';
 export type SourceKind = 'auto' | 'mjpeg' | 'snapshot' | 'hls';
 
 /** The default poll interval of a snapshot camera: 1 fps. */
@@ -61,7 +61,7 @@ export interface StreamConfig {
   /** Only used for rtsp and rtsps. */
   readonly transport: RtspTransport;
   readonly audio: AudioMode;
-  /** What pulls the stream: an ffmpeg process, or Vigil's own RTSP client (rtsp:// over TCP). */
+  /** What pulls the stream: Vigil's own RTSP client (rtsp:// over TCP), an ffmpeg process, or auto. */
   readonly ingest: IngestKind;
   /** What an http(s) URL serves; absent means `auto` (the only choice for other schemes). */
   readonly kind?: SourceKind;

@@ -105,12 +105,15 @@ export const StreamSchema = Type.Object(
       }),
     ),
     ingest: optional(
-      Type.Union([Type.Literal('ffmpeg'), Type.Literal('native')], {
-        default: 'ffmpeg',
+      Type.Union([Type.Literal('auto'), Type.Literal('native'), Type.Literal('ffmpeg')], {
+        default: 'auto',
         description:
-          'What pulls the stream: `ffmpeg` (a child process per stream; every source and codec) or `native` ' +
-          '(Vigil itself speaks RTSP: less CPU and memory per camera; `rtsp://` over TCP with H.264 video only, ' +
-          'and it records video only: audio needs `ffmpeg`).',
+          'What pulls the stream. `native`: Vigil itself speaks RTSP (about half the CPU and a third of the ' +
+          'memory of ffmpeg per camera; `rtsp://` over TCP, H.264 video, and video only). `ffmpeg`: a child ' +
+          'process per stream, for every source and codec. `auto`: native where the stream allows it, else ' +
+          'ffmpeg: an `rtsp://` stream over TCP starts native and moves to ffmpeg, with the reason in its ' +
+          'status and the log, when its video is not H.264, when it sends audio to record (`audio` not `off`), ' +
+          'or when native ingest fails 3 times in a row with an RTSP error.',
       }),
     ),
     kind: optional(

@@ -28,6 +28,10 @@ export interface StreamStatusView {
   height: number | null;
   codec: string | null;
   lastMediaAtMs: number | null;
+  /** What pulls the stream now: Vigil's own RTSP client, or an ffmpeg process. */
+  ingest: 'native' | 'ffmpeg';
+  /** Why `ingest: auto` uses ffmpeg for this stream (its codec, its audio…); null when it does not. */
+  ingestFallbackReason: string | null;
 }
 
 export interface RecorderStatusView {

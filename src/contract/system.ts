@@ -49,6 +49,10 @@ export interface SystemCameraView {
     cpuPercent: number | null;
     /** ffmpeg encodes this stream's video (MJPEG, JPEG snapshots, HLS in another codec) instead of copying it. */
     transcoding: boolean;
+    /** What pulls the stream now: Vigil's own RTSP client, or an ffmpeg process. */
+    ingest: 'native' | 'ffmpeg';
+    /** Why `ingest: auto` uses ffmpeg for this stream; null when it does not. */
+    ingestFallbackReason: string | null;
   }>;
 }
 

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { protocolWhitelist, urlOrigin, type CameraNetworks } from '../config/url.js';
-import { DEFAULT_SNAPSHOT_INTERVAL_MS, type SourceKind } from '../config/normalise.js';
+import { DEFAULT_SNAPSHOT_INTERVAL_MS, type IngestKind, type SourceKind } from '../config/normalise.js';
 import type { FfmpegBinary } from './ffmpeg-binary.js';
 import {
   fileSourceArgs,
@@ -26,8 +26,11 @@ export interface SourceSpec {
   url: string;
   transport: 'tcp' | 'udp';
   audio: AudioMode;
-  /** Default ffmpeg; native needs an rtsp:// URL (config validation checks it). */
-  ingest?: 'ffmpeg' | 'native' | undefined;
+  /**
+   * Default ffmpeg; native needs an rtsp:// URL (config validation checks it); auto is native
+   * where it can be (rtsp:// over TCP) with ffmpeg as the fallback.
+   */
+  ingest?: IngestKind | undefined;
   user?: string | undefined;
   password?: string | undefined;
   /** What an http(s) URL serves; default `auto` (detected before the first connection). */
@@ -153,11 +156,19 @@ export async function planSource(
     default: {
       const source = { url: urlWithCredentials(spec), transport: spec.transport, audio: spec.audio };
       const networks = options.cameraNetworks;
-      const native = spec.ingest === 'native' && url.protocol === 'rtsp:';
+      const auto = spec.ingest === 'auto';
+      const native =
+        url.protocol === 'rtsp:' && (spec.ingest === 'native' || (auto && spec.transport === 'tcp'));
+      const nativeSource = {
+        url: source.url,
+        transport: spec.transport,
+        ioTimeoutMs,
+        audioRequired: auto && spec.audio !== 'off',
+      };
       return {
         ffmpegPath: ffmpeg.path,
         ...(networks ? { preflight: () => checkCameraNetwork(spec.url, networks) } : {}),
-        ...(native ? { native: { url: source.url, transport: spec.transport, ioTimeoutMs } } : {}),
+        ...(native ? { native: nativeSource, fallbackToFfmpeg: auto } : {}),
         args: ({ audioNeedsTranscode }) =>
           ingestArgs(source, { ffmpegMajor: ffmpeg.major, ioTimeoutMs, audioNeedsTranscode }),
       };

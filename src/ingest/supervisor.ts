@@ -31,6 +31,10 @@ export interface StreamStatus {
   height: number | null;
   codec: string | null;
   lastMediaAtMs: number | null;
+  /** What pulls the stream now: Vigil's own RTSP client, or an ffmpeg process. */
+  ingest: 'native' | 'ffmpeg';
+  /** Why `ingest: auto` uses ffmpeg for this stream (its codec, its audio…); null when it does not. */
+  ingestFallbackReason: string | null;
 }
 
 /** Totals since the supervisor was made, across reconnections (for /metrics; they only grow). */
@@ -47,8 +51,13 @@ export interface CommandPlan {
   args(attempt: { audioNeedsTranscode: boolean }): string[];
   /** Run before every connection; an error instead of starting ffmpeg (e.g. a camera network check). */
   preflight?(): Promise<StreamError | null>;
-  /** Pull the stream with Vigil's own RTSP client instead of ffmpeg (`ingest: native`). */
+  /** Pull the stream with Vigil's own RTSP client instead of ffmpeg (`ingest: native` or `auto`). */
   native?: NativeSource;
+  /**
+   * `ingest: auto`: when native ingest cannot take the stream (its codec, audio to record) or keeps
+   * failing where ffmpeg may not, use ffmpeg for it from then on, saying why.
+   */
+  fallbackToFfmpeg?: boolean;
   /** What writes ffmpeg's input to its stdin, asked at every start (snapshot cameras); null for none. */
   feed?(): StdinFeeder | null;
   /** Whether ffmpeg encodes the video (MJPEG, snapshots…) rather than copying it; default false. */
@@ -101,6 +110,12 @@ export interface SupervisorEvents {
 }
 
 const CONNECT_ALLOWANCE_MS = 10_000;
+/**
+ * Native attempts in a row that end in a protocol error before going online, after which
+ * `ingest: auto` tries ffmpeg: one camera quirk the native client does not know should not keep a
+ * camera dark. Network and password failures do not count: ffmpeg would meet them too.
+ */
+export const NATIVE_FAILURES_BEFORE_FALLBACK = 3;
 
 /** Errors that retrying quickly will not fix: slow down so the camera's log is not flooded. */
 const PERSISTENT_ERRORS = new Set([
@@ -139,6 +154,10 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
   private runEpoch = 0;
   /** The previous CPU reading, per process, for cpu(). */
   private cpuSample: { pid: number; ticks: number; atMs: number } | null = null;
+  /** Native ingest is used while the plan has it and `ingest: auto` has not fallen back. */
+  private useNative: boolean;
+  private fallbackReason: string | null = null;
+  private nativeProtocolFailures = 0;
 
   private readonly timers: Timers;
   private readonly spawn: Spawner;
@@ -149,6 +168,7 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
     this.timers = opts.timers ?? systemTimers;
     this.spawn = opts.spawn ?? spawnProcess;
     this.startNative = opts.startNative ?? startNativeIngest;
+    this.useNative = opts.plan.native !== undefined;
   }
 
   start(): void {
@@ -183,6 +203,8 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
       height: video?.height ?? null,
       codec: video?.codec ?? null,
       lastMediaAtMs: this.lastMediaAtMs,
+      ingest: this.useNative ? 'native' : 'ffmpeg',
+      ingestFallbackReason: this.fallbackReason,
     };
   }
 
@@ -235,7 +257,7 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
 
   private connect(): void {
     const { native } = this.opts.plan;
-    if (native) this.startNativeSession(native);
+    if (native && this.useNative) this.startNativeSession(native);
     else this.spawnFfmpeg();
   }
 
@@ -268,6 +290,8 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
         'the camera sends audio, which native ingest does not record: set the stream to `ingest: ffmpeg` to record it',
       ),
     );
+    let unsupported: string | null = null;
+    session.on('unsupported', (reason) => (unsupported = reason));
     session.on('init', (bytes) => this.onInit(bytes));
     session.on('fragment', (bytes, moofByteLength) => this.onFragment(bytes, moofByteLength));
     session.on('close', (error) => {
@@ -277,10 +301,39 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
       this.clearWatchdog();
       if (this.stopped) return;
       const reason = this.abortReason ?? error;
+      const fallback = this.fallbackFor(unsupported, reason);
+      if (fallback !== null) {
+        this.fallBackToFfmpeg(fallback);
+        return;
+      }
       if (this.abortReason === null && reason) this.fail(reason);
       this.scheduleRetry(reason?.kind ?? 'ended');
     });
     this.armWatchdog();
+  }
+
+  /** Why `ingest: auto` should leave native ingest after this close, or null to retry it. */
+  private fallbackFor(unsupported: string | null, error: StreamError | null): string | null {
+    if (!this.opts.plan.fallbackToFfmpeg) return null;
+    if (unsupported !== null) return unsupported;
+    if (error?.kind !== 'invalid_data' || this.state === 'online') {
+      this.nativeProtocolFailures = 0;
+      return null;
+    }
+    this.nativeProtocolFailures += 1;
+    if (this.nativeProtocolFailures < NATIVE_FAILURES_BEFORE_FALLBACK) return null;
+    return `native ingest failed ${this.nativeProtocolFailures} times in a row (${error.message})`;
+  }
+
+  private fallBackToFfmpeg(reason: string): void {
+    this.useNative = false;
+    this.fallbackReason = reason;
+    this.opts.log.warn(
+      { camera: this.opts.cameraId, stream: this.opts.stream, reason },
+      'ingest: auto uses ffmpeg for this stream',
+    );
+    this.emit('status', this.status());
+    this.launch();
   }
 
   private spawnFfmpeg(): void {

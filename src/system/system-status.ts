@@ -118,6 +118,8 @@ export class SystemStatus {
                 viewerCount: s.live.viewerCount + maskedViewers(camera.config.id, s.name),
                 cpuPercent: cpu.cpuPercent,
                 transcoding: cpu.transcoding,
+                ingest: status.ingest,
+                ingestFallbackReason: status.ingestFallbackReason,
               };
             }),
           ),

@@ -87,7 +87,7 @@ test('camera and stream defaults are applied', () => {
     name: 'front-door',
     enabled: true,
     streams: {
-      main: { url: 'rtsp://192.168.1.20:554/main', transport: 'tcp', audio: 'auto', ingest: 'ffmpeg' },
+      main: { url: 'rtsp://192.168.1.20:554/main', transport: 'tcp', audio: 'auto', ingest: 'auto' },
     },
     // Without a sub stream, detection is off unless asked for.
     detect: {
@@ -344,7 +344,7 @@ test('credentials move from the URL into user and password', () => {
     url: 'rtsp://10.0.0.5:554/main?ch=1',
     transport: 'tcp',
     audio: 'auto',
-    ingest: 'ffmpeg',
+    ingest: 'auto',
     user: 'ad min',
     password: 'p@ss:w',
   });

@@ -10,7 +10,15 @@ import { RtspFraming, type InterleavedFrame, type RtspMessage } from './framing.
 export const USER_AGENT = 'Vigil';
 
 export type RtspFailureKind =
-  'unauthorized' | 'forbidden' | 'not_found' | 'no_video' | 'timeout' | 'protocol' | 'closed';
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'no_video'
+  | 'timeout'
+  | 'protocol'
+  | 'closed'
+  /** The stream is fine, but native ingest cannot take it as it is (codec, audio): ffmpeg can. */
+  | 'unsupported';
 
 /** A failure of the RTSP exchange, with a kind the supervisor maps to a stream error. */
 export class RtspFailure extends Error {

@@ -26,6 +26,12 @@ export interface NativeSource {
   transport: 'tcp' | 'udp';
   /** Connect and answer timeout, and how long the socket may stay silent. */
   ioTimeoutMs: number;
+  /**
+   * Audio the camera sends must be recorded (`ingest: auto` with audio not `off`): native ingest,
+   * which records video only, then gives the stream up as `unsupported` so ffmpeg takes it.
+   * False: audio is left out, with a warning.
+   */
+  audioRequired?: boolean;
 }
 
 export interface NativeIngestEvents {
@@ -33,6 +39,11 @@ export interface NativeIngestEvents {
   fragment: [bytes: Buffer, moofByteLength: number];
   /** The camera offers audio, which native ingest does not record: its encodings, for the log. */
   audio: [encodings: string];
+  /**
+   * Just before 'close': the stream works but native ingest cannot take it as it is (its video
+   * codec, or audio that must be recorded); why, in words. ffmpeg can.
+   */
+  unsupported: [reason: string];
   /** Once, when the session has ended: null after stop(), else why it failed. */
   close: [error: StreamError | null];
 }
@@ -173,17 +184,21 @@ class RtspSession extends EventEmitter<NativeIngestEvents> implements NativeInge
         'no video track: the stream has no video; check the URL points at a video stream',
       );
     }
-    const audio = sdp.media.filter((m) => m.kind === 'audio');
-    if (audio.length > 0) {
-      this.emit('audio', audio.map((m) => m.encoding || `payload type ${m.payloadType}`).join(', '));
-    }
     const video = videos.find((m) => m.encoding === 'H264');
     if (!video) {
-      const codecs = videos.map((m) => m.encoding || `payload type ${m.payloadType}`).join(', ');
-      throw new RtspFailure(
-        'protocol',
-        `native ingest handles H.264 video; this stream is ${codecs}: set the stream to \`ingest: ffmpeg\``,
-      );
+      const codecs = videos.map(encodingName).join(', ');
+      throw new RtspFailure('unsupported', `native ingest handles H.264 video; this stream is ${codecs}`);
+    }
+    const audio = sdp.media.filter((m) => m.kind === 'audio');
+    if (audio.length > 0) {
+      const encodings = audio.map(encodingName).join(', ');
+      if (this.source.audioRequired) {
+        throw new RtspFailure(
+          'unsupported',
+          `the camera sends audio (${encodings}) and native ingest records video only`,
+        );
+      }
+      this.emit('audio', encodings);
     }
     const header = (name: string) => describe.headers.get(name)?.[0];
     const sessionBase = header('content-base') ?? header('content-location') ?? this.requestUrl;
@@ -213,6 +228,9 @@ class RtspSession extends EventEmitter<NativeIngestEvents> implements NativeInge
   private fail(err: Error): void {
     if (this.closed) return;
     this.socket.destroy();
+    if (err instanceof RtspFailure && err.kind === 'unsupported' && !this.stopping) {
+      this.emit('unsupported', err.message);
+    }
     this.finish(this.stopping ? null : toStreamError(err));
   }
 
@@ -263,6 +281,10 @@ class MediaPipeline {
   }
 }
 
+function encodingName(media: SdpMedia): string {
+  return media.encoding || `payload type ${media.payloadType}`;
+}
+
 function stripUserInfo(url: string): string {
   try {
     const parsed = new URL(url);
@@ -309,6 +331,11 @@ export function toStreamError(err: Error): StreamError {
         return { kind: err.kind, message: err.message };
       case 'protocol':
         return { kind: 'invalid_data', message: `RTSP: ${err.message}` };
+      case 'unsupported':
+        return {
+          kind: 'invalid_data',
+          message: `${err.message}: set the stream to \`ingest: auto\` or \`ffmpeg\``,
+        };
       case 'closed':
         return { kind: 'ended', message: `${err.message}: reconnecting` };
     }

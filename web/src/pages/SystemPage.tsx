@@ -101,6 +101,7 @@ export function SystemPage() {
             <th>Bitrate</th>
             <th>Uptime</th>
             <th>Viewers</th>
+            <th title="What pulls the stream: Vigil's own RTSP client (native) or ffmpeg">Ingest</th>
             <th title="The ingest ffmpeg's CPU, one core = 100%">Ingest CPU</th>
           </tr>
         </thead>
@@ -131,6 +132,10 @@ export function SystemPage() {
                 <td>{stream.bitrateKbps !== null ? `${stream.bitrateKbps} kbit/s` : '—'}</td>
                 <td>{stream.state === 'online' ? formatDuration(stream.uptimeMs) : '—'}</td>
                 <td>{stream.viewerCount}</td>
+                <td title={stream.ingestFallbackReason ?? undefined}>
+                  {stream.ingest}
+                  {stream.ingestFallbackReason !== null && ' (fallback)'}
+                </td>
                 <td>{ingestCpu(stream)}</td>
               </tr>
             )),
