@@ -44,10 +44,15 @@ cameras:
       },
       40_000,
     );
-    const { body: status } = await getJson<{ streams: { main: { codec: string } } }>(
-      `${url}/api/cameras/hevc/status`,
-    );
+    const { body: status } = await getJson<{
+      streams: { main: { codec: string; ingest: string; ingestFallbackReason: string | null } };
+    }>(`${url}/api/cameras/hevc/status`);
     assert.equal(status.streams.main.codec, 'h265');
+    // ingest: auto (the default) pulls H.265 over RTSP natively, without falling back to ffmpeg.
+    assert.deepEqual(
+      [status.streams.main.ingest, status.streams.main.ingestFallbackReason],
+      ['native', null],
+    );
 
     const fromMs = span.startTimeMs + 2_000;
     const toMs = fromMs + 4_000;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { authorization, parseChallenges } from '../../src/ingest/rtsp/auth.js';
-import { H264Fragmenter, type FragmenterOutput } from '../../src/ingest/rtsp/fragmenter.js';
+import { H264_CODEC, VideoFragmenter, type FragmenterOutput } from '../../src/ingest/rtsp/fragmenter.js';
 import { RtspFraming } from '../../src/ingest/rtsp/framing.js';
 import {
   H264Depacketiser,
@@ -327,7 +327,11 @@ test('framing: interleaved frames and a response split across chunks', () => {
 
 test('fMP4: captured RTP muxed natively parses as ffmpeg output does and decodes without errors', async () => {
   const sdp = parseSdp(SDP_TEXT).media[0]!;
-  const fragmenter = new H264Fragmenter(90000, parseSpropParameterSets(sdp.fmtp.get('sprop-parameter-sets')));
+  const fragmenter = new VideoFragmenter(
+    H264_CODEC,
+    90000,
+    parseSpropParameterSets(sdp.fmtp.get('sprop-parameter-sets')),
+  );
   const outputs: FragmenterOutput[] = [];
   for (const unit of depacketise(capturedPackets()).units) outputs.push(...fragmenter.push(unit));
   outputs.push(...fragmenter.flush());

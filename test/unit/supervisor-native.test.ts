@@ -10,7 +10,7 @@ import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import pino from 'pino';
 import type { IngestFragment } from '../../src/ingest/fragment.js';
-import { H264Fragmenter, type FragmenterOutput } from '../../src/ingest/rtsp/fragmenter.js';
+import { H264_CODEC, VideoFragmenter, type FragmenterOutput } from '../../src/ingest/rtsp/fragmenter.js';
 import { H264Depacketiser, parseSpropParameterSets } from '../../src/ingest/rtsp/h264.js';
 import { parseRtp } from '../../src/ingest/rtsp/rtp.js';
 import { parseSdp } from '../../src/ingest/rtsp/sdp.js';
@@ -24,7 +24,11 @@ const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'rtp');
 
 function muxedFixture(): FragmenterOutput[] {
   const sdp = parseSdp(readFileSync(join(FIXTURES, 'vtest-sub-h264.sdp'), 'utf8')).media[0]!;
-  const fragmenter = new H264Fragmenter(90000, parseSpropParameterSets(sdp.fmtp.get('sprop-parameter-sets')));
+  const fragmenter = new VideoFragmenter(
+    H264_CODEC,
+    90000,
+    parseSpropParameterSets(sdp.fmtp.get('sprop-parameter-sets')),
+  );
   const depacketiser = new H264Depacketiser();
   const buf = readFileSync(join(FIXTURES, 'vtest-sub-h264.rtp'));
   const out: FragmenterOutput[] = [];

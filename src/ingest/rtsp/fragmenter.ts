@@ -5,8 +5,14 @@
  * Frames before the first keyframe with known parameter sets are dropped, as ffmpeg drops them.
  * Pure.
  */
-import { buildH264InitSegment, buildVideoFragment, type MuxSample } from '../../media/mp4/fmp4-muxer.js';
+import {
+  buildH264InitSegment,
+  buildH265InitSegment,
+  buildVideoFragment,
+  type MuxSample,
+} from '../../media/mp4/fmp4-muxer.js';
 import { NAL_PPS, NAL_SPS, nalBytes, parseH264Sps, type AccessUnit } from './h264.js';
+import { HEVC_NAL_PPS, HEVC_NAL_SPS, HEVC_NAL_VPS, hevcNalType, parseH265Sps } from './h265.js';
 
 /** ffmpeg-args.ts FRAGMENTED_MP4_FORMAT caps fragments at 100 ms: the same here. */
 export const FRAGMENT_DURATION_MS = 100;
@@ -30,11 +36,88 @@ interface PendingSample extends MuxSample {
 const ASSUMED_REORDER_FRAMES = 2;
 const PROFILE_BASELINE = 66;
 
-export class H264Fragmenter {
-  private sps: Buffer | null;
-  private pps: Buffer | null;
-  private initSps: Buffer | null = null;
-  private initPps: Buffer | null = null;
+type ParameterSetKind = 'vps' | 'sps' | 'pps';
+type ParameterSets = Partial<Record<ParameterSetKind, Buffer>>;
+
+/** What differs between H.264 and H.265 for muxing: parameter sets and the sample entry. */
+export interface VideoCodecSpec {
+  /** The parameter set a NAL unit (by its type) is, if it is one. */
+  parameterSet(nalType: number): ParameterSetKind | null;
+  /** The parameter set a NAL unit from the SDP is, by its header byte. */
+  sdpParameterSet(nal: Buffer): ParameterSetKind | null;
+  /** The sets a decoder needs before the first keyframe. */
+  required: readonly ParameterSetKind[];
+  /** The init segment, and what the SPS says of size and B-frames; throws on an unreadable SPS. */
+  init(
+    sets: Required<ParameterSets>,
+    timescale: number,
+  ): { bytes: Buffer; width: number; height: number; reorderFrames: number };
+  /** 'WxH' for messages. */
+  size(sps: Buffer): string;
+}
+
+const H264_SETS: Record<number, ParameterSetKind> = { [NAL_SPS]: 'sps', [NAL_PPS]: 'pps' };
+
+export const H264_CODEC: VideoCodecSpec = {
+  parameterSet: (type) => H264_SETS[type] ?? null,
+  sdpParameterSet: (nal) => H264_SETS[(nal[0] as number) & 0x1f] ?? null,
+  required: ['sps', 'pps'],
+  init(sets, timescale) {
+    const info = parseH264Sps(sets.sps);
+    const bytes = buildH264InitSegment({
+      sps: [sets.sps],
+      pps: [sets.pps],
+      width: info.width,
+      height: info.height,
+      timescale,
+    });
+    const reorderFrames =
+      info.maxReorderFrames ?? (info.profileIdc === PROFILE_BASELINE ? 0 : ASSUMED_REORDER_FRAMES);
+    return { bytes, width: info.width, height: info.height, reorderFrames };
+  },
+  size(sps) {
+    const info = parseH264Sps(sps);
+    return `${info.width}x${info.height}`;
+  },
+};
+
+const H265_SETS: Record<number, ParameterSetKind> = {
+  [HEVC_NAL_VPS]: 'vps',
+  [HEVC_NAL_SPS]: 'sps',
+  [HEVC_NAL_PPS]: 'pps',
+};
+
+export const H265_CODEC: VideoCodecSpec = {
+  parameterSet: (type) => H265_SETS[type] ?? null,
+  sdpParameterSet: (nal) => H265_SETS[hevcNalType(nal[0] as number)] ?? null,
+  required: ['vps', 'sps', 'pps'],
+  init(sets, timescale) {
+    const info = parseH265Sps(sets.sps);
+    const bytes = buildH265InitSegment({
+      vps: [sets.vps],
+      sps: [sets.sps],
+      pps: [sets.pps],
+      width: info.width,
+      height: info.height,
+      timescale,
+      generalProfileTierLevel: info.generalProfileTierLevel,
+      chromaFormatIdc: info.chromaFormatIdc,
+      bitDepthLuma: info.bitDepthLuma,
+      bitDepthChroma: info.bitDepthChroma,
+    });
+    return { bytes, width: info.width, height: info.height, reorderFrames: info.maxReorderFrames };
+  },
+  size(sps) {
+    const info = parseH265Sps(sps);
+    return `${info.width}x${info.height}`;
+  },
+};
+
+export class VideoFragmenter {
+  /** The newest parameter sets seen, SDP first, then in-band. */
+  private readonly sets: ParameterSets = {};
+  /** Those the init segment was built from; null until the first keyframe. */
+  private initSets: ParameterSets | null = null;
   private size = { width: 0, height: 0 };
   private baseTimestamp: number | null = null;
   private pending: PendingSample[] = [];
@@ -54,30 +137,34 @@ export class H264Fragmenter {
   private readonly sortedTimestamps: number[] = [];
 
   constructor(
+    private readonly codec: VideoCodecSpec,
     private readonly clockRate: number,
-    /** Parameter sets from the SDP (sprop-parameter-sets); in-band ones replace them. */
+    /** Parameter sets from the SDP (sprop-parameter-sets, sprop-vps/sps/pps); in-band ones replace them. */
     sdpParameterSets: readonly Buffer[] = [],
   ) {
-    this.sps = sdpParameterSets.find((n) => ((n[0] as number) & 0x1f) === NAL_SPS) ?? null;
-    this.pps = sdpParameterSets.find((n) => ((n[0] as number) & 0x1f) === NAL_PPS) ?? null;
+    for (const nal of sdpParameterSets) {
+      const kind = codec.sdpParameterSet(nal);
+      if (kind) this.sets[kind] ??= nal;
+    }
     this.lastStepTicks = Math.round((DEFAULT_FRAME_MS * clockRate) / 1000);
   }
 
   push(unit: AccessUnit): FragmenterOutput[] {
     const out: FragmenterOutput[] = [];
     for (const nal of unit.nalUnits) {
-      if (nal.type === NAL_SPS) this.sps = nalBytes(nal);
-      else if (nal.type === NAL_PPS) this.pps = nalBytes(nal);
+      const kind = this.codec.parameterSet(nal.type);
+      if (kind) this.sets[kind] = nalBytes(nal);
     }
-    if (this.initSps === null) {
-      if (!unit.isKeyframe || !this.sps || !this.pps) {
+    if (this.initSets === null) {
+      const sets = this.complete();
+      if (!unit.isKeyframe || !sets) {
         this.droppedBeforeKeyframe += 1;
         return out;
       }
-      out.push(this.init(this.sps, this.pps));
+      out.push(this.init(sets));
     } else if (unit.isKeyframe && this.changed()) {
       const before = `${this.size.width}x${this.size.height}`;
-      const after = this.sps ? safeSize(this.sps) : '?';
+      const after = this.sets.sps ? this.safeSize(this.sets.sps) : '?';
       this.flushPending(out);
       out.push({
         type: 'format-changed',
@@ -152,29 +239,36 @@ export class H264Fragmenter {
     return this.sequenceNumber;
   }
 
-  private init(sps: Buffer, pps: Buffer): FragmenterOutput {
-    const info = parseH264Sps(sps);
-    this.initSps = sps;
-    this.initPps = pps;
-    this.size = { width: info.width, height: info.height };
-    this.reorderFrames =
-      info.maxReorderFrames ?? (info.profileIdc === PROFILE_BASELINE ? 0 : ASSUMED_REORDER_FRAMES);
-    const bytes = buildH264InitSegment({
-      sps: [sps],
-      pps: [pps],
-      width: info.width,
-      height: info.height,
-      timescale: this.clockRate,
-    });
-    return { type: 'init', bytes, width: info.width, height: info.height };
+  /** Every parameter set the codec needs, or null while one is missing. */
+  private complete(): Required<ParameterSets> | null {
+    if (!this.codec.required.every((kind) => this.sets[kind])) return null;
+    // H.264 has no VPS: an empty buffer stands in for it, and its builder never reads it.
+    return { vps: Buffer.alloc(0), ...this.sets } as Required<ParameterSets>;
+  }
+
+  private init(sets: Required<ParameterSets>): FragmenterOutput {
+    const { bytes, width, height, reorderFrames } = this.codec.init(sets, this.clockRate);
+    this.initSets = { ...this.sets };
+    this.size = { width, height };
+    this.reorderFrames = reorderFrames;
+    return { type: 'init', bytes, width, height };
   }
 
   private changed(): boolean {
-    return (
-      !!this.sps &&
-      !!this.pps &&
-      (!this.sps.equals(this.initSps as Buffer) || !this.pps.equals(this.initPps as Buffer))
-    );
+    const initSets = this.initSets as ParameterSets;
+    return this.codec.required.some((kind) => {
+      const now = this.sets[kind];
+      const then = initSets[kind];
+      return now !== undefined && then !== undefined && !now.equals(then);
+    });
+  }
+
+  private safeSize(sps: Buffer): string {
+    try {
+      return this.codec.size(sps);
+    } catch {
+      return 'an unreadable format';
+    }
   }
 
   private flushPending(out: FragmenterOutput[]): void {
@@ -188,14 +282,5 @@ export class H264Fragmenter {
     });
     this.pending = [];
     out.push({ type: 'fragment', ...fragment });
-  }
-}
-
-function safeSize(sps: Buffer): string {
-  try {
-    const info = parseH264Sps(sps);
-    return `${info.width}x${info.height}`;
-  } catch {
-    return 'an unreadable format';
   }
 }

@@ -7,9 +7,10 @@ import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import type { StreamError } from '../stream-errors.js';
 import { RtspClient, RtspFailure, expectSuccess } from './client.js';
-import { H264Fragmenter, type FragmenterOutput } from './fragmenter.js';
+import { H264_CODEC, H265_CODEC, VideoFragmenter, type FragmenterOutput } from './fragmenter.js';
 import type { InterleavedFrame, RtspMessage } from './framing.js';
 import { H264Depacketiser, parseSpropParameterSets } from './h264.js';
+import { H265Depacketiser, parseHevcSpropParameterSets } from './h265.js';
 import {
   Reorderer,
   RtpError,
@@ -184,10 +185,19 @@ class RtspSession extends EventEmitter<NativeIngestEvents> implements NativeInge
         'no video track: the stream has no video; check the URL points at a video stream',
       );
     }
-    const video = videos.find((m) => m.encoding === 'H264');
+    const video = videos.find((m) => NATIVE_VIDEO_ENCODINGS.has(m.encoding));
     if (!video) {
       const codecs = videos.map(encodingName).join(', ');
-      throw new RtspFailure('unsupported', `native ingest handles H.264 video; this stream is ${codecs}`);
+      throw new RtspFailure(
+        'unsupported',
+        `native ingest handles H.264 and H.265 video; this stream is ${codecs}`,
+      );
+    }
+    if (Number(video.fmtp.get('sprop-max-don-diff') ?? 0) > 0) {
+      throw new RtspFailure(
+        'unsupported',
+        'the camera sends H.265 in decoding order numbers (sprop-max-don-diff), which native ingest does not reorder',
+      );
     }
     const audio = sdp.media.filter((m) => m.kind === 'audio');
     if (audio.length > 0) {
@@ -242,12 +252,14 @@ class RtspSession extends EventEmitter<NativeIngestEvents> implements NativeInge
   }
 }
 
+const NATIVE_VIDEO_ENCODINGS = new Set(['H264', 'H265']);
+
 /** RTP of the chosen video track through reordering, depacketising and muxing. */
 class MediaPipeline {
   private readonly reorderer = new Reorderer();
   private readonly unwrapper = new TimestampUnwrapper();
-  private readonly depacketiser = new H264Depacketiser();
-  private readonly fragmenter: H264Fragmenter;
+  private readonly depacketiser: H264Depacketiser | H265Depacketiser;
+  private readonly fragmenter: VideoFragmenter;
   /** RTP packets that did not parse, counted rather than fatal (cameras send the odd broken one). */
   badPackets = 0;
 
@@ -255,10 +267,18 @@ class MediaPipeline {
     private readonly video: SdpMedia,
     private readonly emit: (output: FragmenterOutput) => void,
   ) {
-    this.fragmenter = new H264Fragmenter(
-      video.clockRate || 90000,
-      parseSpropParameterSets(video.fmtp.get('sprop-parameter-sets')),
-    );
+    const clockRate = video.clockRate || 90000;
+    if (video.encoding === 'H265') {
+      this.depacketiser = new H265Depacketiser();
+      this.fragmenter = new VideoFragmenter(H265_CODEC, clockRate, parseHevcSpropParameterSets(video.fmtp));
+    } else {
+      this.depacketiser = new H264Depacketiser();
+      this.fragmenter = new VideoFragmenter(
+        H264_CODEC,
+        clockRate,
+        parseSpropParameterSets(video.fmtp.get('sprop-parameter-sets')),
+      );
+    }
   }
 
   pushRtp(data: Buffer): void {

@@ -42,6 +42,10 @@ export interface H265InitOptions {
   timescale: number;
   /** The 12 bytes of general profile/tier/level from the SPS (profile_tier_level's first part). */
   generalProfileTierLevel: Buffer;
+  /** From the SPS: 1 for 4:2:0. */
+  chromaFormatIdc: number;
+  bitDepthLuma: number;
+  bitDepthChroma: number;
 }
 
 export const VIDEO_TRACK_ID = 1;
@@ -100,8 +104,17 @@ function hvcC(opts: H265InitOptions): Buffer {
   const parts: Buffer[] = [
     Buffer.from([1]),
     ptl.subarray(0, 12),
-    // min_spatial_segmentation 0, parallelismType 0, chroma 4:2:0, 8-bit, avgFrameRate 0
-    Buffer.from([0xf0, 0x00, 0xfc, 0xfd, 0xf8, 0xf8, 0x00, 0x00]),
+    // min_spatial_segmentation 0, parallelismType 0, chroma format, bit depths, avgFrameRate 0
+    Buffer.from([
+      0xf0,
+      0x00,
+      0xfc,
+      0xfc | (opts.chromaFormatIdc & 3),
+      0xf8 | ((opts.bitDepthLuma - 8) & 7),
+      0xf8 | ((opts.bitDepthChroma - 8) & 7),
+      0x00,
+      0x00,
+    ]),
     // constantFrameRate 0, numTemporalLayers 1, temporalIdNested 0, lengthSizeMinusOne 3
     Buffer.from([0x08 | (NAL_LENGTH_BYTES - 1), arrays.length]),
   ];

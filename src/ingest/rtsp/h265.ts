@@ -1,0 +1,224 @@
+/**
+ * H.265 over RTP (RFC 7798): single NAL unit, aggregation (AP) and fragmentation (FU) packets to
+ * access units, and the little of the SPS a sample entry needs. Pure. As for H.264, NAL units stay
+ * views of the packets they came in until the muxer writes the fragment.
+ */
+import {
+  BitReader,
+  nalUnit as h264NalUnit,
+  unescapeRbsp,
+  type AccessUnit,
+  type DepacketiserStats,
+  type NalUnit,
+} from './h264.js';
+import type { RtpPacket } from './rtp.js';
+
+export const HEVC_NAL_VPS = 32;
+export const HEVC_NAL_SPS = 33;
+export const HEVC_NAL_PPS = 34;
+/** BLA, IDR and CRA pictures (IRAP, types 16–23): a decoder can start at them. */
+const IRAP_FIRST = 16;
+const IRAP_LAST = 23;
+const AGGREGATION = 48;
+const FRAGMENTATION = 49;
+const NAL_HEADER_BYTES = 2;
+
+/** The NAL unit type from the first header byte (H.265 §7.3.1.2). */
+export function hevcNalType(firstByte: number): number {
+  return (firstByte >> 1) & 0x3f;
+}
+
+export function hevcNalUnit(bytes: Buffer): NalUnit {
+  return { ...h264NalUnit(bytes), type: hevcNalType(bytes[0] as number) };
+}
+
+/**
+ * Groups RTP packets (in sequence order, with the number lost before each) into access units.
+ * Streams with decoding order numbers (sprop-max-don-diff > 0) are not taken: the caller checks
+ * the SDP, since cameras do not send them.
+ */
+export class H265Depacketiser {
+  readonly stats: DepacketiserStats = { droppedNalUnits: 0, skippedPackets: 0 };
+  private nalUnits: NalUnit[] = [];
+  private timestamp: number | null = null;
+  private fragment: NalUnit | null = null;
+
+  push(packet: RtpPacket, timestamp: number, lostBefore = 0): AccessUnit[] {
+    const out: AccessUnit[] = [];
+    if (lostBefore > 0 && this.fragment) {
+      this.fragment = null;
+      this.stats.droppedNalUnits += 1;
+    }
+    if (this.timestamp !== null && timestamp !== this.timestamp) this.finish(out);
+    this.timestamp = timestamp;
+    this.take(packet.payload);
+    if (packet.marker) this.finish(out);
+    return out;
+  }
+
+  flush(): AccessUnit[] {
+    const out: AccessUnit[] = [];
+    this.finish(out);
+    return out;
+  }
+
+  private take(payload: Buffer): void {
+    if (payload.length <= NAL_HEADER_BYTES) {
+      this.stats.skippedPackets += 1;
+      return;
+    }
+    const type = hevcNalType(payload[0] as number);
+    if (type < AGGREGATION) {
+      this.abandonFragment();
+      this.nalUnits.push(hevcNalUnit(payload));
+    } else if (type === AGGREGATION) {
+      this.abandonFragment();
+      this.takeAggregate(payload);
+    } else if (type === FRAGMENTATION) {
+      this.takeFragment(payload);
+    } else {
+      // PACI (50) and the unspecified types: cameras do not send them.
+      this.stats.skippedPackets += 1;
+    }
+  }
+
+  private takeAggregate(payload: Buffer): void {
+    let offset = NAL_HEADER_BYTES;
+    while (offset + 2 <= payload.length) {
+      const size = payload.readUInt16BE(offset);
+      offset += 2;
+      if (size < NAL_HEADER_BYTES || offset + size > payload.length) {
+        this.stats.skippedPackets += 1;
+        return;
+      }
+      this.nalUnits.push(hevcNalUnit(payload.subarray(offset, offset + size)));
+      offset += size;
+    }
+  }
+
+  private takeFragment(payload: Buffer): void {
+    if (payload.length < NAL_HEADER_BYTES + 2) {
+      this.stats.skippedPackets += 1;
+      return;
+    }
+    const fuHeader = payload[2] as number;
+    const start = (fuHeader & 0x80) !== 0;
+    const end = (fuHeader & 0x40) !== 0;
+    const body = payload.subarray(3);
+    if (start) {
+      this.abandonFragment();
+      const type = fuHeader & 0x3f;
+      // The unit's header is the payload header with the FU's type in place of 49.
+      const header = Buffer.from([((payload[0] as number) & 0x81) | (type << 1), payload[1] as number]);
+      this.fragment = { type, parts: [header, body], byteLength: header.length + body.length };
+    } else if (this.fragment) {
+      this.fragment.parts.push(body);
+      this.fragment.byteLength += body.length;
+    } else {
+      return; // its start was lost (counted then) or came before we joined
+    }
+    if (end) {
+      this.nalUnits.push(this.fragment);
+      this.fragment = null;
+    }
+  }
+
+  private abandonFragment(): void {
+    if (!this.fragment) return;
+    this.fragment = null;
+    this.stats.droppedNalUnits += 1;
+  }
+
+  private finish(out: AccessUnit[]): void {
+    this.abandonFragment();
+    if (this.nalUnits.length > 0 && this.timestamp !== null) {
+      out.push({
+        timestamp: this.timestamp,
+        nalUnits: this.nalUnits,
+        isKeyframe: this.nalUnits.some((n) => n.type >= IRAP_FIRST && n.type <= IRAP_LAST),
+      });
+    }
+    this.nalUnits = [];
+  }
+}
+
+/** The SPS facts an hvcC sample entry needs. */
+export interface H265SpsInfo {
+  /** general_profile_space … general_level_idc: the 12 bytes hvcC copies. */
+  generalProfileTierLevel: Buffer;
+  chromaFormatIdc: number;
+  bitDepthLuma: number;
+  bitDepthChroma: number;
+  width: number;
+  height: number;
+  /** sps_max_num_reorder_pics of the highest sub-layer. */
+  maxReorderFrames: number;
+}
+
+const GENERAL_PTL_BITS = 96;
+const SUB_LAYER_PROFILE_BITS = 88;
+
+/** Parses an SPS NAL unit (2-byte header included), H.265 §7.3.2.2, as far as the reorder depth. */
+export function parseH265Sps(nal: Buffer): H265SpsInfo {
+  const rbsp = unescapeRbsp(nal.subarray(NAL_HEADER_BYTES));
+  const r = new BitReader(rbsp);
+  r.u(4); // sps_video_parameter_set_id
+  const maxSubLayersMinus1 = r.u(3);
+  r.u(1); // sps_temporal_id_nesting_flag
+  if (rbsp.length < 1 + GENERAL_PTL_BITS / 8) throw new RangeError('read past the end of the parameter set');
+  const generalProfileTierLevel = Buffer.from(rbsp.subarray(1, 1 + GENERAL_PTL_BITS / 8));
+  r.u(32);
+  r.u(32);
+  r.u(32);
+  const subLayers: Array<{ profile: number; level: number }> = [];
+  for (let i = 0; i < maxSubLayersMinus1; i += 1) subLayers.push({ profile: r.u(1), level: r.u(1) });
+  if (maxSubLayersMinus1 > 0) for (let i = maxSubLayersMinus1; i < 8; i += 1) r.u(2);
+  for (const layer of subLayers) {
+    if (layer.profile) skipBits(r, SUB_LAYER_PROFILE_BITS);
+    if (layer.level) r.u(8);
+  }
+  r.ue(); // sps_seq_parameter_set_id
+  const chromaFormatIdc = r.ue();
+  const separateColourPlane = chromaFormatIdc === 3 ? r.u(1) : 0;
+  const codedWidth = r.ue();
+  const codedHeight = r.ue();
+  let crop = [0, 0, 0, 0];
+  if (r.u(1)) crop = [r.ue(), r.ue(), r.ue(), r.ue()];
+  const bitDepthLuma = r.ue() + 8;
+  const bitDepthChroma = r.ue() + 8;
+  r.ue(); // log2_max_pic_order_cnt_lsb_minus4
+  const orderingForAll = r.u(1);
+  let maxReorderFrames = 0;
+  for (let i = orderingForAll ? 0 : maxSubLayersMinus1; i <= maxSubLayersMinus1; i += 1) {
+    r.ue(); // sps_max_dec_pic_buffering_minus1
+    maxReorderFrames = r.ue();
+    r.ue(); // sps_max_latency_increase_plus1
+  }
+  const chroma = separateColourPlane ? 0 : chromaFormatIdc;
+  const subWidth = chroma === 1 || chroma === 2 ? 2 : 1;
+  const subHeight = chroma === 1 ? 2 : 1;
+  const [left = 0, right = 0, top = 0, bottom = 0] = crop;
+  return {
+    generalProfileTierLevel,
+    chromaFormatIdc,
+    bitDepthLuma,
+    bitDepthChroma,
+    width: codedWidth - subWidth * (left + right),
+    height: codedHeight - subHeight * (top + bottom),
+    maxReorderFrames,
+  };
+}
+
+function skipBits(r: BitReader, count: number): void {
+  for (let left = count; left > 0; left -= 32) r.u(Math.min(32, left));
+}
+
+/** sprop-vps, sprop-sps and sprop-pps from the SDP (RFC 7798 §7.1): base64 NAL units, comma separated. */
+export function parseHevcSpropParameterSets(fmtp: ReadonlyMap<string, string>): Buffer[] {
+  return ['sprop-vps', 'sprop-sps', 'sprop-pps'].flatMap((name) =>
+    (fmtp.get(name) ?? '')
+      .split(',')
+      .map((part) => Buffer.from(part.trim(), 'base64'))
+      .filter((nal) => nal.length > NAL_HEADER_BYTES),
+  );
+}
