@@ -422,13 +422,6 @@ function normaliseStream(
       'ingest',
       `native ingest pulls rtsp:// URLs only, not ${scheme}:; use ingest: ffmpeg`,
     );
-  } else if (stream.ingest === 'native' && stream.transport === 'udp') {
-    streamProblem(
-      problems,
-      path,
-      'ingest',
-      'native ingest pulls RTSP over TCP only: use transport: tcp, or ingest: ffmpeg',
-    );
   }
   const kind = present(stream.kind);
   if (kind !== 'auto' && scheme !== 'http' && scheme !== 'https') {

@@ -109,10 +109,10 @@ export const StreamSchema = Type.Object(
         default: 'auto',
         description:
           'What pulls the stream. `native`: Vigil itself speaks RTSP (about half the CPU and a third of the ' +
-          'memory of ffmpeg per camera; `rtsp://` over TCP, H.264 video, and video only). `ffmpeg`: a child ' +
-          'process per stream, for every source and codec. `auto`: native where the stream allows it, else ' +
-          'ffmpeg: an `rtsp://` stream over TCP starts native and moves to ffmpeg, with the reason in its ' +
-          'status and the log, when its video is not H.264, when it sends audio to record (`audio` not `off`), ' +
+          'memory of ffmpeg per camera; `rtsp://` over TCP or UDP, H.264 or H.265 video, and video only). ' +
+          '`ffmpeg`: a child process per stream, for every source and codec. `auto`: native where the stream ' +
+          'allows it, else ffmpeg: an `rtsp://` stream starts native and moves to ffmpeg, with the reason in its ' +
+          'status and the log, when its video is neither H.264 nor H.265, when it sends audio to record (`audio` not `off`), ' +
           'or when native ingest fails 3 times in a row with an RTSP error.',
       }),
     ),

@@ -157,8 +157,7 @@ export async function planSource(
       const source = { url: urlWithCredentials(spec), transport: spec.transport, audio: spec.audio };
       const networks = options.cameraNetworks;
       const auto = spec.ingest === 'auto';
-      const native =
-        url.protocol === 'rtsp:' && (spec.ingest === 'native' || (auto && spec.transport === 'tcp'));
+      const native = url.protocol === 'rtsp:' && (spec.ingest === 'native' || auto);
       const nativeSource = {
         url: source.url,
         transport: spec.transport,

@@ -32,6 +32,8 @@ export interface StartCamerasOptions {
   kind?: CamerasKind;
   /** Files to serve instead of the default footage (e.g. H.265). */
   footage?: { main: string; sub: string };
+  /** RTP over UDP for clients that ask (the emulator always offers it; the mini server only with this). */
+  udp?: boolean;
 }
 
 export interface TestCameras {
@@ -281,6 +283,7 @@ class Cameras implements TestCameras {
         count: this.options.count,
         user: this.options.user,
         password: this.options.password,
+        udp: this.options.udp,
       });
       this.currentPort = server.port;
       // The RTP sources are the ffmpeg children; the RTSP server in this process keeps the sockets.

@@ -4,7 +4,8 @@
  * that packetises a file into RTP over UDP on localhost; this server relays those packets to
  * every playing client, interleaved in the RTSP connection (RFC 2326 §10.12), as cameras do
  * for `-rtsp_transport tcp`. UDP delivery to clients is refused with 461, so clients that try
- * it first (ffmpeg's default) must fall back to TCP, which ffmpeg does on its own.
+ * it first (ffmpeg's default) must fall back to TCP, which ffmpeg does on its own; with `udp`
+ * set it is offered too (`client_port`), sent from the server's own RTP and RTCP sockets.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
@@ -41,6 +42,8 @@ export interface MiniRtspServerOptions {
    * of raw frames needs an encoder.
    */
   sourceArgs?: (source: string) => string[];
+  /** Deliver RTP over UDP to clients that SETUP with client_port (default: refused with 461). */
+  udp?: boolean;
 }
 
 export interface MiniRtspServer {
@@ -88,6 +91,8 @@ interface Subscription {
   source: Source;
   /** RTP goes on this interleaved channel, RTCP on the next. */
   channel: number;
+  /** Over UDP instead: the client's RTP port (RTCP on the next). */
+  udpPort: number | null;
   playing: boolean;
   /**
    * False until a keyframe: each client's stream starts with one, as the GStreamer emulator's
@@ -210,7 +215,7 @@ class Source {
     for (const subscription of this.subscriptions) {
       if (!subscription.playing) continue;
       if (subscription.aligned) {
-        subscription.connection.sendInterleaved(subscription.channel, packet);
+        this.deliver(subscription, false, packet);
         continue;
       }
       // The keyframe test is only a nicety: a stream without one it recognises still plays.
@@ -220,7 +225,7 @@ class Source {
       subscription.aligned = true;
       // From the start of the access unit: parameter sets (SPS, PPS) come before the keyframe.
       for (const earlier of waitedTooLong ? [packet] : this.accessUnit) {
-        subscription.connection.sendInterleaved(subscription.channel, earlier);
+        this.deliver(subscription, false, earlier);
       }
     }
   }
@@ -228,8 +233,23 @@ class Source {
   private relayRtcp(packet: Buffer): void {
     for (const subscription of this.subscriptions) {
       // Sender reports refer to RTP the client has seen, so none before its first packet.
-      if (subscription.aligned) subscription.connection.sendInterleaved(subscription.channel + 1, packet);
+      if (subscription.aligned) this.deliver(subscription, true, packet);
     }
+  }
+
+  private deliver(subscription: Subscription, rtcp: boolean, packet: Buffer): void {
+    const { udpPort } = subscription;
+    if (udpPort === null) {
+      subscription.connection.sendInterleaved(subscription.channel + (rtcp ? 1 : 0), packet);
+      return;
+    }
+    const socket = rtcp ? this.rtcp : this.rtp;
+    socket?.send(packet, udpPort + (rtcp ? 1 : 0), HOST);
+  }
+
+  /** The server's RTP and RTCP ports, for the Transport header of a UDP SETUP. */
+  serverPorts(): string {
+    return this.rtp && this.rtcp ? `${port(this.rtp)}-${port(this.rtcp)}` : '0-0';
   }
 
   private closeSockets(): void {
@@ -480,7 +500,9 @@ class Connection {
     if (!match) return notFound();
     const rtspSessionError = this.checkRtspSession(request, true);
     if (rtspSessionError) return rtspSessionError;
-    const transport = chooseTcpTransport(request.headers.get('transport') ?? '');
+    const header = request.headers.get('transport') ?? '';
+    const udpPort = this.server.udp ? chooseUdpTransport(header) : null;
+    const transport = chooseTcpTransport(header) ?? (udpPort !== null ? {} : null);
     if (!transport) {
       return {
         status: 461,
@@ -501,6 +523,7 @@ class Connection {
       connection: this,
       source: match.source,
       channel,
+      udpPort,
       playing: false,
       aligned: false,
       playingSinceMs: 0,
@@ -512,7 +535,12 @@ class Connection {
       status: 200,
       reason: 'OK',
       headers: [
-        ['Transport', `RTP/AVP/TCP;unicast;interleaved=${channel}-${channel + 1}`],
+        [
+          'Transport',
+          udpPort !== null
+            ? `RTP/AVP;unicast;client_port=${udpPort}-${udpPort + 1};server_port=${match.source.serverPorts()}`
+            : `RTP/AVP/TCP;unicast;interleaved=${channel}-${channel + 1}`,
+        ],
         ...this.rtspSessionHeader(),
       ],
     };
@@ -564,6 +592,18 @@ function notFound(): Response {
 
 function stripQuery(uri: string): string {
   return uri.replace(/[?#].*$/, '');
+}
+
+/** The client's RTP port of the first UDP alternative in a Transport header, or null. */
+function chooseUdpTransport(header: string): number | null {
+  for (const spec of header.split(',')) {
+    const parts = spec.trim().split(';');
+    if (!/^RTP\/AVP(\/UDP)?$/i.test(parts[0] ?? '')) continue;
+    const ports = parts.find((p) => p.startsWith('client_port='));
+    const first = ports ? Number(ports.slice('client_port='.length).split('-')[0]) : NaN;
+    if (Number.isInteger(first) && first > 0 && first < 65535) return first;
+  }
+  return null;
 }
 
 /** The first TCP alternative in a Transport header (alternatives are comma-separated), or null. */
@@ -619,12 +659,14 @@ class RtspServer {
   private readonly sources = new Map<string, Source>();
   private readonly nonces = new Set<string>();
   readonly tcp: Server;
+  readonly udp: boolean;
 
   constructor(
     private readonly options: MiniRtspServerOptions,
     workDir: string,
     ffmpegPath: Promise<string>,
   ) {
+    this.udp = options.udp === true;
     for (let i = 1; i <= options.count; i += 1) {
       for (const stream of ['main', 'sub'] as const) {
         const name = `cam${i}-${stream}`;

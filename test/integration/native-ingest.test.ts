@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import pino from 'pino';
+import { locateFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
+import { planSource } from '../../src/ingest/sources.js';
 import { StreamSupervisor, type StreamStatus } from '../../src/ingest/supervisor.js';
 import { MonotonicWallClock } from '../../src/time/clock.js';
 import { startCameras, type TestCameras } from '../helpers/cameras.js';
@@ -66,7 +68,7 @@ describe('native ingest against emulated cameras with digest auth', { timeout: 1
 
   before(async () => {
     cameraSize = await probeSize((await footagePaths()).main);
-    cameras = await startCameras({ count: 1, user: 'viewer', password: 'secret1' });
+    cameras = await startCameras({ count: 1, user: 'viewer', password: 'secret1', udp: true });
     const url = cameras.urls(1).main;
     vigil = await startTestVigil(`
 storage: { path: ./data, minFreeBytes: 1MB }
@@ -79,6 +81,9 @@ cameras:
   - id: ffmpeg
     streams:
       main: { url: "${url}", ingest: ffmpeg }
+  - id: udp
+    streams:
+      main: { url: "${url}", transport: udp }
 `);
   });
 
@@ -140,6 +145,35 @@ cameras:
     assert.ok(Math.abs(native.frames / native.durationS - 10) < 1, JSON.stringify(results));
   });
 
+  test('over UDP, ingest: auto stays native and records whole frames at the camera rate', async () => {
+    const span = await waitFor(
+      '10 s recorded over UDP',
+      async () => {
+        const last = (await spans('udp')).at(-1);
+        return last && last.endTimeMs - last.startTimeMs >= 10_000 ? last : undefined;
+      },
+      60_000,
+    );
+    const { body } = await getJson<{ streams: Record<string, Record<string, unknown>> }>(
+      `${vigil.url}/api/cameras/udp/status`,
+    );
+    assert.deepEqual(
+      [body.streams.main?.state, body.streams.main?.ingest, body.streams.main?.ingestFallbackReason],
+      ['online', 'native', null],
+    );
+    const fromMs = span.startTimeMs + 1000;
+    const res = await apiFetch(`${vigil.url}/api/cameras/udp/export.mp4?from=${fromMs}&to=${fromMs + 8000}`);
+    assert.equal(res.status, 200);
+    const file = join(vigil.dir, 'udp.mp4');
+    writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+    const { stderr } = await execFileAsync(FFMPEG, ['-v', 'error', '-i', file, '-f', 'null', '-'], {
+      timeout: 60_000,
+    });
+    assert.equal(stderr.trim(), '', 'ffmpeg reports errors decoding the UDP recording');
+    const probe = await probeFrames(file);
+    assert.ok(Math.abs(probe.frames / probe.durationS - 10) < 1, JSON.stringify(probe));
+  });
+
   test('a wrong password is reported as 401 Unauthorized', async () => {
     const bad = new URL(cameras.urls(1).main);
     bad.password = 'wrong';
@@ -150,11 +184,11 @@ cameras:
 });
 
 /** Runs a native supervisor until it reports an error and has retried at least once. */
-async function superviseUntilError(url: string): Promise<StreamStatus> {
+async function superviseUntilError(url: string, transport: 'tcp' | 'udp' = 'tcp'): Promise<StreamStatus> {
   const supervisor = new StreamSupervisor({
     cameraId: 'cam',
     stream: 'main',
-    plan: { ffmpegPath: 'unused', args: () => [], native: { url, transport: 'tcp', ioTimeoutMs: 3000 } },
+    plan: { ffmpegPath: 'unused', args: () => [], native: { url, transport, ioTimeoutMs: 3000 } },
     clock: new MonotonicWallClock(),
     log: pino({ level: 'silent' }),
     retryInitialMs: 100,
@@ -249,5 +283,95 @@ describe('native ingest against misbehaving RTSP servers', { timeout: 60_000 }, 
       status.lastError?.message ?? '',
       /this stream is VP8: set the stream to `ingest: auto` or `ffmpeg`/,
     );
+  });
+
+  test('a camera that refuses RTP over UDP (461) says so and names TCP', async () => {
+    const sdp = 'v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n';
+    behaviour = (socket, request, cseq) => {
+      if (request.startsWith('SETUP')) {
+        assert.match(request, /Transport: RTP\/AVP;unicast;client_port=(\d+)-(\d+)/);
+        return void socket.write(`RTSP/1.0 461 Unsupported Transport\r\nCSeq: ${cseq}\r\n\r\n`);
+      }
+      if (!request.startsWith('DESCRIBE')) return void socket.write(ok(cseq));
+      socket.write(ok(cseq, `Content-Length: ${sdp.length}\r\n`) + sdp);
+    };
+    const status = await superviseUntilError(`rtsp://127.0.0.1:${port}/x`, 'udp');
+    assert.match(
+      status.lastError?.message ?? '',
+      /refuses RTP over UDP \(461 Unsupported Transport\): set the stream to `transport: tcp`/,
+    );
+  });
+
+  test('ingest: auto hands a camera with audio to ffmpeg at once, and one without audio keeps native', async () => {
+    const describeWith = (audio: boolean) => {
+      const sdp =
+        'v=0\r\na=control:*\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n' +
+        (audio ? 'm=audio 0 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=control:trackID=1\r\n' : '');
+      // A camera that hangs up after PLAY: a failure that is not the protocol's, retried natively.
+      return (socket: Socket, request: string, cseq: string) => {
+        if (request.startsWith('SETUP')) return void socket.write(ok(cseq, 'Session: 12345678\r\n'));
+        if (request.startsWith('PLAY')) return void socket.end(ok(cseq, 'Session: 12345678\r\n'));
+        if (!request.startsWith('DESCRIBE')) return void socket.write(ok(cseq));
+        socket.write(
+          ok(cseq, `Content-Base: rtsp://127.0.0.1:${port}/x/\r\nContent-Length: ${sdp.length}\r\n`) + sdp,
+        );
+      };
+    };
+    const ffmpeg = await locateFfmpeg();
+    const supervise = async (audio: 'auto' | 'off') =>
+      new StreamSupervisor({
+        cameraId: 'cam',
+        stream: 'main',
+        plan: await planSource(
+          { url: `rtsp://127.0.0.1:${port}/x`, transport: 'tcp', audio, ingest: 'auto' },
+          ffmpeg,
+          3000,
+        ),
+        clock: new MonotonicWallClock(),
+        log: pino({ level: 'silent' }),
+        retryInitialMs: 100,
+        retryMaxMs: 200,
+        stallTimeoutMs: 3000,
+      });
+
+    behaviour = describeWith(true);
+    const withAudio = await supervise('auto');
+    withAudio.start();
+    try {
+      const status = await waitFor(
+        'the move to ffmpeg',
+        async () => (withAudio.status().ingest === 'ffmpeg' ? withAudio.status() : undefined),
+        15_000,
+      );
+      assert.equal(
+        status.ingestFallbackReason,
+        'the camera sends audio (PCMA) and native ingest records video only',
+      );
+    } finally {
+      await withAudio.stop();
+    }
+
+    // The same camera with audio: off, and a camera without audio, stay on native ingest.
+    for (const [audioOn, audioMode] of [
+      [true, 'off'],
+      [false, 'auto'],
+    ] as const) {
+      behaviour = describeWith(audioOn);
+      const supervisor = await supervise(audioMode);
+      supervisor.start();
+      try {
+        await waitFor(
+          'two native attempts',
+          async () => supervisor.status().reconnectCount >= 2 || undefined,
+          30_000,
+        );
+        assert.deepEqual(
+          [supervisor.status().ingest, supervisor.status().ingestFallbackReason],
+          ['native', null],
+        );
+      } finally {
+        await supervisor.stop();
+      }
+    }
   });
 });

@@ -640,7 +640,7 @@ test('analytics.detector.backend only takes auto, onnx or tfjs', () => {
   );
 });
 
-test('ingest: native is accepted for rtsp:// over TCP and refused elsewhere, saying why', () => {
+test('ingest: native is accepted for rtsp:// over TCP or UDP and refused elsewhere, saying why', () => {
   const camera = (stream: string) => `
 cameras:
   - id: cam1
@@ -649,12 +649,14 @@ cameras:
 `;
   const { config } = parse(camera('{ url: "rtsp://10.0.0.5/main", ingest: native }'));
   assert.equal(config.cameras[0]?.streams.main.ingest, 'native');
-  assert.match(
-    problemAt(
-      problems(camera('{ url: "rtsp://10.0.0.5/main", ingest: native, transport: udp }')),
-      'cameras[0].streams.main.ingest',
-    ),
-    /native ingest pulls RTSP over TCP only/,
+  const udp = parse(camera('{ url: "rtsp://10.0.0.5/main", ingest: native, transport: udp }'));
+  assert.deepEqual(
+    [udp.config.cameras[0]?.streams.main.ingest, udp.config.cameras[0]?.streams.main.transport],
+    ['native', 'udp'],
+  );
+  assert.equal(
+    parse(camera('{ url: "http://10.0.0.5/video" }')).config.cameras[0]?.streams.main.ingest,
+    'auto',
   );
   assert.match(
     problemAt(

@@ -3,8 +3,9 @@
  * to the same fragmented MP4 ffmpeg would write, handed on as init and fragment events. The
  * supervisor runs it in place of an ffmpeg process when a stream says `ingest: native`.
  */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { Socket } from 'node:net';
+import { isIPv6, Socket } from 'node:net';
 import type { StreamError } from '../stream-errors.js';
 import { RtspClient, RtspFailure, expectSuccess } from './client.js';
 import { H264_CODEC, H265_CODEC, VideoFragmenter, type FragmenterOutput } from './fragmenter.js';
@@ -64,6 +65,14 @@ export const startNativeIngest: NativeStarter = (source) => {
 };
 
 const DEFAULT_SESSION_TIMEOUT_S = 60;
+/**
+ * A keyframe arrives as a burst of a few hundred packets; the kernel's default buffer (208 KiB on
+ * Linux) drops the tail of a large one while the event loop is busy. The kernel caps this at
+ * net.core.rmem_max.
+ */
+const UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Tries at finding an even UDP port whose successor is free too. */
+const UDP_BIND_ATTEMPTS = 10;
 const RTP_CHANNEL = 0;
 const RTCP_CHANNEL = 1;
 
@@ -91,6 +100,13 @@ class RtspSession extends EventEmitter<NativeIngestEvents> implements NativeInge
   private media: MediaPipeline | null = null;
   /** The newest RTCP sender report: the camera's wall clock for an RTP timestamp. */
   lastSenderReport: SenderReport | null = null;
+  /** RTP and RTCP sockets when the stream's transport is UDP. */
+  private udpSockets: [UdpSocket, UdpSocket] | null = null;
+  private udpWatch: NodeJS.Timeout | null = null;
+  private udpPackets = 0;
+  /** UDP packets from an address other than the camera's, dropped, and the last such address. */
+  foreignUdpPackets = 0;
+  private foreignAddress = '';
 
   constructor(private readonly source: NativeSource) {
     super();
@@ -133,12 +149,6 @@ class RtspSession extends EventEmitter<NativeIngestEvents> implements NativeInge
   }
 
   private async handshake(): Promise<void> {
-    if (this.source.transport !== 'tcp') {
-      throw new RtspFailure(
-        'protocol',
-        'native ingest pulls RTSP over TCP only: set the stream to `transport: tcp`, or `ingest: ffmpeg` for UDP',
-      );
-    }
     const options = await this.client.request('OPTIONS', this.requestUrl);
     const publicMethods = (options.headers.get('public') ?? []).join(',').toUpperCase();
     const describe = expectSuccess(
@@ -148,12 +158,20 @@ class RtspSession extends EventEmitter<NativeIngestEvents> implements NativeInge
     const { video, base } = this.pickVideo(describe);
     this.media = new MediaPipeline(video, (output) => this.onOutput(output));
     const setupUrl = resolveControl(base, video.control);
-    const setup = expectSuccess(
-      'SETUP',
-      await this.client.request('SETUP', setupUrl, {
-        Transport: `RTP/AVP/TCP;unicast;interleaved=${RTP_CHANNEL}-${RTCP_CHANNEL}`,
-      }),
-    );
+    const udp = this.source.transport === 'udp' ? await this.openUdp() : null;
+    const setupResponse = await this.client.request('SETUP', setupUrl, {
+      Transport: udp
+        ? `RTP/AVP;unicast;client_port=${udp.rtpPort}-${udp.rtpPort + 1}`
+        : `RTP/AVP/TCP;unicast;interleaved=${RTP_CHANNEL}-${RTCP_CHANNEL}`,
+    });
+    if (udp && setupResponse.status === 461) {
+      throw new RtspFailure(
+        'unsupported',
+        'the camera refuses RTP over UDP (461 Unsupported Transport): set the stream to `transport: tcp`',
+      );
+    }
+    const setup = expectSuccess('SETUP', setupResponse);
+    if (udp) this.punch(setup);
     const sessionHeader = setup.headers.get('session')?.[0];
     if (!sessionHeader)
       throw new RtspFailure('protocol', 'the camera answered SETUP without a Session header');
@@ -167,6 +185,84 @@ class RtspSession extends EventEmitter<NativeIngestEvents> implements NativeInge
     const intervalMs = Math.max(5, timeoutS > 0 ? timeoutS : DEFAULT_SESSION_TIMEOUT_S) * 500;
     this.keepAlive = setInterval(() => this.client.notify(keepAliveMethod, this.playUrl), intervalMs);
     this.keepAlive.unref();
+    if (udp) this.watchUdp();
+  }
+
+  /**
+   * Two UDP sockets on an even port and the next (RTP and RTCP, RFC 3550 §11), taking only what
+   * comes from the camera's address: another host cannot inject video into a recording.
+   */
+  private async openUdp(): Promise<{ rtpPort: number }> {
+    const family = isIPv6(this.socket.remoteAddress ?? '') ? 'udp6' : 'udp4';
+    for (let attempt = 0; attempt < UDP_BIND_ATTEMPTS; attempt += 1) {
+      const rtp = createSocket({ type: family, recvBufferSize: UDP_RECEIVE_BUFFER_BYTES });
+      const rtcp = createSocket(family);
+      const rtpPort = await bind(rtp, 0);
+      if (rtpPort % 2 === 0 && (await bind(rtcp, rtpPort + 1).catch(() => null)) !== null) {
+        this.udpSockets = [rtp, rtcp];
+        if (this.closed) {
+          rtp.close();
+          rtcp.close();
+          throw new RtspFailure('closed', 'the session ended while it set up UDP');
+        }
+        rtp.on('message', (data, from) => this.onUdp(RTP_CHANNEL, data, from.address));
+        rtcp.on('message', (data, from) => this.onUdp(RTCP_CHANNEL, data, from.address));
+        for (const s of this.udpSockets) s.on('error', (err) => this.fail(err));
+        return { rtpPort };
+      }
+      rtp.close();
+      rtcp.close();
+    }
+    throw new RtspFailure('protocol', 'no free pair of UDP ports for RTP and RTCP on this machine');
+  }
+
+  private onUdp(channel: number, data: Buffer, from: string): void {
+    if (from !== this.cameraAddress) {
+      this.foreignUdpPackets += 1;
+      this.foreignAddress = from;
+      return;
+    }
+    this.udpPackets += 1;
+    this.onFrame({ kind: 'frame', channel, data });
+  }
+
+  /**
+   * A packet to each of the camera's ports opens the way back through a NAT or a stateful
+   * firewall, as ffmpeg does; the camera ignores them.
+   */
+  private punch(setup: RtspMessage): void {
+    const transport = setup.headers.get('transport')?.[0] ?? '';
+    const ports = /server_port=(\d+)(?:-(\d+))?/i.exec(transport);
+    if (!ports || !this.udpSockets) return;
+    const rtpPort = Number(ports[1]);
+    const rtcpPort = Number(ports[2] ?? rtpPort + 1);
+    const [rtp, rtcp] = this.udpSockets;
+    const empty = Buffer.from([0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    rtp.send(empty, rtpPort, this.cameraAddress);
+    rtcp.send(Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 0]), rtcpPort, this.cameraAddress);
+  }
+
+  /**
+   * Over UDP the RTSP connection falls silent once PLAY has answered: its idle timeout is off,
+   * and media that never arrives is named for what it most likely is.
+   */
+  private watchUdp(): void {
+    this.socket.setTimeout(0);
+    this.udpWatch = setTimeout(() => {
+      if (this.udpPackets > 0) return;
+      const seconds = Math.round(this.source.ioTimeoutMs / 1000);
+      const why =
+        this.foreignUdpPackets > 0
+          ? `RTP came only from ${this.foreignAddress}, not from the camera's address ${this.cameraAddress}, and was dropped`
+          : 'a firewall or NAT between Vigil and the camera may drop UDP';
+      this.fail(
+        new RtspFailure(
+          'timeout',
+          `no RTP over UDP within ${seconds} s of PLAY: ${why}; set the stream to \`transport: tcp\``,
+        ),
+      );
+    }, this.source.ioTimeoutMs);
+    this.udpWatch.unref();
   }
 
   private pickVideo(describe: RtspMessage): { video: SdpMedia; base: string } {
@@ -244,10 +340,16 @@ class RtspSession extends EventEmitter<NativeIngestEvents> implements NativeInge
     this.finish(this.stopping ? null : toStreamError(err));
   }
 
+  private get cameraAddress(): string {
+    return this.socket.remoteAddress ?? '';
+  }
+
   private finish(error: StreamError | null): void {
     if (this.closed) return;
     this.closed = true;
     if (this.keepAlive) clearInterval(this.keepAlive);
+    if (this.udpWatch) clearTimeout(this.udpWatch);
+    for (const s of this.udpSockets ?? []) s.close();
     this.emit('close', error);
   }
 }
@@ -299,6 +401,17 @@ class MediaPipeline {
       }
     });
   }
+}
+
+/** Binds a UDP socket and resolves with its port; rejects when the port is taken. */
+function bind(socket: UdpSocket, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, () => {
+      socket.off('error', reject);
+      resolve(socket.address().port);
+    });
+  });
 }
 
 function encodingName(media: SdpMedia): string {
