@@ -418,6 +418,15 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private onInit(bytes: Buffer): void {
+    // A second init on one connection (native ingest after new parameter sets): a new timeline
+    // downstream, as followParameterSets gives the ffmpeg path.
+    if (this.init !== null) {
+      this.connectionId = newTimelineId();
+      this.opts.log.info(
+        { camera: this.opts.cameraId, stream: this.opts.stream },
+        'the camera changed its parameter sets: new init segment',
+      );
+    }
     try {
       this.init = parseInitSegment(bytes);
     } catch (err) {

@@ -60,22 +60,3 @@ export function sampleProcess(pid: number): ProcessSample {
     fds: readdirSync(`/proc/${pid}/fd`).length,
   };
 }
-
-/** Processes whose parent is `parentPid` and whose command line contains `text`. */
-export function childProcessesMatching(parentPid: number, text: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // The command name in brackets may hold spaces; the parent pid is the second field after it.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== parentPid) continue;
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmdline.includes(text)) found.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found;
-}

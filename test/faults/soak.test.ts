@@ -4,10 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import { openDatabase } from '../../src/storage/db.js';
 import { SegmentIndex } from '../../src/storage/segment-index.js';
 import { freePort, startCameras, type TestCameras } from '../helpers/cameras.js';
+import { connectionsTo } from '../helpers/connections.js';
 import { getJson, spawnVigil, tempDir, writeConfig, type VigilProcess } from '../helpers/vigil.js';
 import {
   assertOrderedWithoutOverlap,
-  childProcessesMatching,
   faultScale,
   sampleProcess,
   segmentsOf,
@@ -85,7 +85,7 @@ describe(`soak: ${CAMERAS} cameras for ${RUN_MS / 60_000} min`, { timeout: RUN_M
     while (Date.now() - fromMs < RUN_MS) {
       // A client keeps asking, as a UI would.
       await getJson(`${vigil.url}/api/system`);
-      const ingests = childProcessesMatching(pid, 'rtsp://').length;
+      const ingests = connectionsTo(pid, cameras.port);
       samples.push({ ...sampleProcess(pid), atMs: Date.now(), ingests });
       await new Promise((r) => setTimeout(r, SAMPLE_EVERY_MS));
     }
@@ -106,7 +106,7 @@ describe(`soak: ${CAMERAS} cameras for ${RUN_MS / 60_000} min`, { timeout: RUN_M
         `(second half ${mibPerHour.toFixed(1)} MiB/h), fds ${Math.min(...fds)}–${Math.max(...fds)}, ` +
         `threads ${Math.min(...threads)}–${Math.max(...threads)}, ingests ${[...new Set(samples.map((s) => s.ingests))].join('/')}`,
     );
-    for (const s of samples) assert.equal(s.ingests, CAMERAS, 'one ingest process per stream');
+    for (const s of samples) assert.equal(s.ingests, CAMERAS, 'one camera connection per stream');
     assert.ok(Math.max(...fds) - median(fds) <= 2 * CAMERAS + 10, `fds steady: ${fds.join(' ')}`);
     assert.ok(Math.max(...threads) - median(threads) <= 8, `threads steady: ${threads.join(' ')}`);
     // Flat: less than 5 MiB per hour in the second half, or under 10% of the median over the run.

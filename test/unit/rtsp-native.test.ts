@@ -351,25 +351,26 @@ test('fMP4: captured RTP muxed natively parses as ffmpeg output does and decodes
   assert.equal(parsed[0]!.startsWithKeyframe, true);
   assert.equal(parsed[0]!.tracks[0]!.baseDecodeTime, 0);
   const samples = parsed.flatMap((p) => p.tracks[0]!.samples);
-  assert.equal(samples.length, 13);
-  // Decode times increase without gaps from one fragment to the next; the repeated IDR sits one
-  // tick after the first, then frames follow at 10 fps.
+  // 13 access units, of which the repeated IDR (same timestamp as the first) is dropped.
+  assert.equal(samples.length, 12);
+  assert.equal(fragmenter.repeatedKeyframes, 1);
+  // B-frames: decode times are derived as ffmpeg does, so no frame presents before it decodes.
+  assert.ok(samples.some((s) => s.compositionOffsetTicks > 0));
+  assert.ok(samples.every((s) => s.compositionOffsetTicks >= 0));
+  // Decode times increase without gaps from one fragment to the next, frames at 10 fps.
   samples
     .slice(1)
     .forEach((s, i) => assert.equal(s.decodeTime, samples[i]!.decodeTime + samples[i]!.durationTicks));
   assert.deepEqual(
     samples.slice(0, 4).map((s) => s.decodeTime),
-    [0, 1, 9000, 18000],
+    [0, 9000, 18000, 27000],
   );
-  // 10 fps and the 100 ms cap: one frame per fragment (two with the repeated IDR), as ffmpeg cuts them.
+  // 10 fps and the 100 ms cap: one frame per fragment, as ffmpeg cuts them.
   assert.ok(parsed.length >= 10, `${parsed.length} fragments`);
 
   const dir = tempDir();
   const file = join(dir.path, 'native.mp4');
-  writeFileSync(
-    file,
-    Buffer.concat(outputs.map((o) => (o.type === 'format-changed' ? Buffer.alloc(0) : o.bytes))),
-  );
+  writeFileSync(file, Buffer.concat(outputs.map((o) => o.bytes)));
   const { stderr } = await execFileAsync(FFMPEG, ['-v', 'error', '-i', file, '-f', 'null', '-']);
   assert.equal(stderr.trim(), '');
   const { stdout } = await execFileAsync(FFPROBE, [
@@ -382,6 +383,55 @@ test('fMP4: captured RTP muxed natively parses as ffmpeg output does and decodes
     'csv=p=0',
     file,
   ]);
-  assert.equal(Number(stdout.trim()), 13);
+  assert.equal(Number(stdout.trim()), 12);
   dir.remove();
+});
+
+test('fMP4: new parameter sets at a keyframe give a new init on the same connection, nothing lost', () => {
+  const sdp = parseSdp(SDP_TEXT).media[0]!;
+  const fragmenter = new VideoFragmenter(
+    H264_CODEC,
+    90000,
+    parseSpropParameterSets(sdp.fmtp.get('sprop-parameter-sets')),
+  );
+  const units = depacketise(capturedPackets()).units;
+  // The emulator's 1280×960 main stream parameter sets, sent in-band before a later keyframe.
+  const mainSets = parseSpropParameterSets('Z2QAKKzZgFAHmhAAAAMAEAAAAwFA8YMZoA==,aOl7LIs=');
+  const spanTicks = units.at(-1)!.timestamp - units[0]!.timestamp + 9000;
+  const second = units.map((u, i) => ({
+    ...u,
+    timestamp: u.timestamp + spanTicks,
+    nalUnits:
+      i === 0
+        ? [...mainSets.map((n) => ({ type: n[0]! & 0x1f, parts: [n], byteLength: n.length })), ...u.nalUnits]
+        : u.nalUnits,
+  }));
+  const outputs: FragmenterOutput[] = [];
+  for (const unit of [...units, ...second]) outputs.push(...fragmenter.push(unit));
+  outputs.push(...fragmenter.flush());
+  const inits = outputs.flatMap((o, i) =>
+    o.type === 'init' ? [{ i, width: o.width, height: o.height }] : [],
+  );
+  assert.deepEqual(
+    inits.map((x) => [x.width, x.height]),
+    [
+      [640, 480],
+      [1280, 960],
+    ],
+  );
+  const before = outputs.slice(0, inits[1]!.i).filter((o) => o.type === 'fragment');
+  const after = outputs.slice(inits[1]!.i + 1).filter((o) => o.type === 'fragment');
+  const frames = (list: FragmenterOutput[], init: Buffer) =>
+    list.flatMap((f) =>
+      f.type === 'fragment'
+        ? parseFragment(f.bytes.subarray(0, f.moofByteLength), 0, parseInitSegment(init)).tracks[0]!.samples
+        : [],
+    );
+  const firstInit = outputs[inits[0]!.i]!.bytes;
+  const secondInit = outputs[inits[1]!.i]!.bytes;
+  // Every frame but the emulator's repeated first IDR (see the test above).
+  assert.equal(frames(before, firstInit).length, units.length - 1, 'every frame of the old format');
+  const newFrames = frames(after, secondInit);
+  assert.equal(newFrames.length, units.length - 1, 'every frame of the new format');
+  assert.equal(newFrames[0]!.isSync, true, 'the new format starts at its keyframe');
 });

@@ -21,11 +21,13 @@ const MAX_FRAME_STEP_MS = 10_000;
 /** The duration given to a frame whose successor jumped, before any step was seen: 10 fps. */
 const DEFAULT_FRAME_MS = 100;
 
+/**
+ * An init segment comes first, and again whenever the camera changes its parameter sets (its
+ * resolution or profile): the fragments after it are decoded with the new one.
+ */
 export type FragmenterOutput =
   | { type: 'init'; bytes: Buffer; width: number; height: number }
-  | { type: 'fragment'; bytes: Buffer; moofByteLength: number }
-  /** The camera changed its parameter sets (e.g. resolution): the init no longer describes the stream. */
-  | { type: 'format-changed'; message: string };
+  | { type: 'fragment'; bytes: Buffer; moofByteLength: number };
 
 interface PendingSample extends MuxSample {
   /** Decode timestamp in RTP ticks (unwrapped). */
@@ -52,8 +54,6 @@ export interface VideoCodecSpec {
     sets: Required<ParameterSets>,
     timescale: number,
   ): { bytes: Buffer; width: number; height: number; reorderFrames: number };
-  /** 'WxH' for messages. */
-  size(sps: Buffer): string;
 }
 
 const H264_SETS: Record<number, ParameterSetKind> = { [NAL_SPS]: 'sps', [NAL_PPS]: 'pps' };
@@ -74,10 +74,6 @@ export const H264_CODEC: VideoCodecSpec = {
     const reorderFrames =
       info.maxReorderFrames ?? (info.profileIdc === PROFILE_BASELINE ? 0 : ASSUMED_REORDER_FRAMES);
     return { bytes, width: info.width, height: info.height, reorderFrames };
-  },
-  size(sps) {
-    const info = parseH264Sps(sps);
-    return `${info.width}x${info.height}`;
   },
 };
 
@@ -107,10 +103,6 @@ export const H265_CODEC: VideoCodecSpec = {
     });
     return { bytes, width: info.width, height: info.height, reorderFrames: info.maxReorderFrames };
   },
-  size(sps) {
-    const info = parseH265Sps(sps);
-    return `${info.width}x${info.height}`;
-  },
 };
 
 export class VideoFragmenter {
@@ -118,7 +110,6 @@ export class VideoFragmenter {
   private readonly sets: ParameterSets = {};
   /** Those the init segment was built from; null until the first keyframe. */
   private initSets: ParameterSets | null = null;
-  private size = { width: 0, height: 0 };
   private baseTimestamp: number | null = null;
   private pending: PendingSample[] = [];
   /** The sample whose duration is not known yet (its successor has not arrived). */
@@ -127,14 +118,20 @@ export class VideoFragmenter {
   private sequenceNumber = 0;
   /** Frames dropped while waiting for the first keyframe. */
   droppedBeforeKeyframe = 0;
+  /** Keyframes dropped because they repeated the keyframe just before, timestamp and all. */
+  repeatedKeyframes = 0;
+  private previousUnit: { timestamp: number; isKeyframe: boolean } | null = null;
   /**
-   * RTP carries presentation times; decode times are the same values in sorted order, which are
-   * known `reorderFrames` frames later (as ffmpeg's demuxer derives them). Access units wait here.
+   * RTP carries presentation times, in decode order. A frame's decode time is the smallest
+   * presentation time not used yet once `reorderFrames` more are known (as ffmpeg's demuxer
+   * derives them): with B-frames no frame presents before it decodes, and no frame waits. The
+   * first `reorderFrames` frames decode a frame step apart before the first presentation.
    */
   private reorderFrames = 0;
-  private readonly waiting: AccessUnit[] = [];
-  /** Presentation times of waiting units, ascending. */
-  private readonly sortedTimestamps: number[] = [];
+  /** Presentation times not yet used as a decode time, ascending. */
+  private readonly unusedTimestamps: number[] = [];
+  private framesSinceInit = 0;
+  private firstTimestamp = 0;
 
   constructor(
     private readonly codec: VideoCodecSpec,
@@ -151,6 +148,14 @@ export class VideoFragmenter {
 
   push(unit: AccessUnit): FragmenterOutput[] {
     const out: FragmenterOutput[] = [];
+    const previous = this.previousUnit;
+    this.previousUnit = { timestamp: unit.timestamp, isKeyframe: unit.isKeyframe };
+    // Some servers send a keyframe twice with one timestamp (the GStreamer emulator, at PLAY): two
+    // pictures at one instant, which a re-encoder or player keeps only one of. The first is kept.
+    if (unit.isKeyframe && previous?.isKeyframe && previous.timestamp === unit.timestamp) {
+      this.repeatedKeyframes += 1;
+      return out;
+    }
     for (const nal of unit.nalUnits) {
       const kind = this.codec.parameterSet(nal.type);
       if (kind) this.sets[kind] = nalBytes(nal);
@@ -163,23 +168,25 @@ export class VideoFragmenter {
       }
       out.push(this.init(sets));
     } else if (unit.isKeyframe && this.changed()) {
-      const before = `${this.size.width}x${this.size.height}`;
-      const after = this.sets.sps ? this.safeSize(this.sets.sps) : '?';
-      this.flushPending(out);
-      out.push({
-        type: 'format-changed',
-        message: `the camera changed its video format (${before} to ${after})`,
-      });
-      return out;
+      // Everything before this keyframe belongs to the old format; a new init starts here, on the
+      // same connection and the same decode timeline (as ffmpeg's output would continue).
+      const sets = this.complete();
+      if (sets) {
+        out.push(...this.flush());
+        out.push(this.init(sets));
+      }
     }
-    this.waiting.push(unit);
-    const at = this.sortedTimestamps.findIndex((t) => t > unit.timestamp);
-    this.sortedTimestamps.splice(at < 0 ? this.sortedTimestamps.length : at, 0, unit.timestamp);
-    if (this.waiting.length <= this.reorderFrames) return out;
-    const next = this.waiting.shift() as AccessUnit;
-    const decodeTimestamp = this.sortedTimestamps.shift() as number;
-    this.addSample(next, decodeTimestamp, out);
+    this.addSample(unit, this.decodeTimestampOf(unit.timestamp), out);
     return out;
+  }
+
+  private decodeTimestampOf(timestamp: number): number {
+    const at = this.unusedTimestamps.findIndex((t) => t > timestamp);
+    this.unusedTimestamps.splice(at < 0 ? this.unusedTimestamps.length : at, 0, timestamp);
+    if (this.framesSinceInit === 0) this.firstTimestamp = timestamp;
+    this.framesSinceInit += 1;
+    if (this.unusedTimestamps.length > this.reorderFrames) return this.unusedTimestamps.shift() as number;
+    return this.firstTimestamp - (this.reorderFrames - this.framesSinceInit + 1) * this.lastStepTicks;
   }
 
   private addSample(unit: AccessUnit, decodeTimestamp: number, out: FragmenterOutput[]): void {
@@ -196,8 +203,8 @@ export class VideoFragmenter {
     if (!previous) return;
     let step = decodeTimestamp - previous.timestamp;
     if (step <= 0 && step > -this.clockRate / 2) {
-      // A repeated timestamp (the emulator sends its first IDR twice) or a frame slightly out of
-      // order: decode times must increase, so it follows one tick later, as ffmpeg places it.
+      // A repeated timestamp or a frame slightly out of order: decode times must increase, so it
+      // follows one tick later, as ffmpeg places it.
       sample.timestamp = previous.timestamp + 1;
       sample.compositionOffsetTicks = unit.timestamp - sample.timestamp;
       step = 1;
@@ -222,9 +229,6 @@ export class VideoFragmenter {
   /** At the end of a stream: everything held back, the last frame lasting as long as the one before. */
   flush(): FragmenterOutput[] {
     const out: FragmenterOutput[] = [];
-    for (const unit of this.waiting.splice(0)) {
-      this.addSample(unit, this.sortedTimestamps.shift() as number, out);
-    }
     if (this.last) {
       this.last.durationTicks = this.lastStepTicks;
       this.pending.push(this.last);
@@ -249,8 +253,9 @@ export class VideoFragmenter {
   private init(sets: Required<ParameterSets>): FragmenterOutput {
     const { bytes, width, height, reorderFrames } = this.codec.init(sets, this.clockRate);
     this.initSets = { ...this.sets };
-    this.size = { width, height };
     this.reorderFrames = reorderFrames;
+    this.unusedTimestamps.length = 0;
+    this.framesSinceInit = 0;
     return { type: 'init', bytes, width, height };
   }
 
@@ -261,14 +266,6 @@ export class VideoFragmenter {
       const then = initSets[kind];
       return now !== undefined && then !== undefined && !now.equals(then);
     });
-  }
-
-  private safeSize(sps: Buffer): string {
-    try {
-      return this.codec.size(sps);
-    } catch {
-      return 'an unreadable format';
-    }
   }
 
   private flushPending(out: FragmenterOutput[]): void {

@@ -327,8 +327,7 @@ class RtspSession extends EventEmitter<NativeIngestEvents> implements NativeInge
   private onOutput(output: FragmenterOutput): void {
     if (this.closed) return;
     if (output.type === 'init') this.emit('init', output.bytes);
-    else if (output.type === 'fragment') this.emit('fragment', output.bytes, output.moofByteLength);
-    else this.fail(new RtspFailure('closed', output.message));
+    else this.emit('fragment', output.bytes, output.moofByteLength);
   }
 
   private fail(err: Error): void {
