@@ -309,6 +309,35 @@ test('SPS: the picture size and profile of the emulator sub stream', () => {
   assert.deepEqual([info.width, info.height, info.profileIdc, info.levelIdc], [640, 480, 77, 22]);
 });
 
+test('framing: any split of a stream into chunks gives the same frames and messages as one chunk', () => {
+  const parts: Buffer[] = [];
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let i = 0; i < 200; i += 1) {
+    if (i % 37 === 5) {
+      parts.push(Buffer.from(`RTSP/1.0 200 OK\r\nCSeq: ${i}\r\nContent-Length: 4\r\n\r\nbody`));
+      continue;
+    }
+    const data = Buffer.alloc(1 + Math.floor(random() * 3000), i & 0xff);
+    parts.push(Buffer.from([0x24, i % 2, data.length >> 8, data.length & 0xff]), data);
+  }
+  const stream = Buffer.concat(parts);
+  const describe = (items: ReturnType<RtspFraming['push']>) =>
+    items.map((i) => (i.kind === 'frame' ? `${i.channel}:${i.data.length}:${i.data[0]}` : `${i.status}`));
+  const whole = describe(new RtspFraming().push(stream));
+  assert.equal(whole.length, 200);
+  for (const maxChunk of [1, 3, 5, 1400, 4096, 65536]) {
+    const framing = new RtspFraming();
+    const items: ReturnType<RtspFraming['push']> = [];
+    for (let offset = 0; offset < stream.length;) {
+      const size = 1 + Math.floor(random() * maxChunk);
+      items.push(...framing.push(stream.subarray(offset, offset + size)));
+      offset += size;
+    }
+    assert.deepEqual(describe(items), whole, `chunks of up to ${maxChunk} bytes`);
+  }
+});
+
 test('framing: interleaved frames and a response split across chunks', () => {
   const framing = new RtspFraming();
   const response = Buffer.from('RTSP/1.0 200 OK\r\nCSeq: 3\r\nContent-Length: 4\r\n\r\nbody');

@@ -1,7 +1,9 @@
 /**
  * The RTSP byte stream over TCP: responses (and the odd server request) interleaved with binary
  * frames `$ channel length data` (RFC 2326 §10.12). Pure. Frames are returned as views of the
- * received chunks; only the unfinished tail of a chunk is copied, joined to the next one.
+ * received chunks: only a frame split between two chunks is copied, into a buffer of its own
+ * size (not the whole next chunk), so the bytes of a stream are copied once on their way to the
+ * muxer's fragment and no more garbage is made than the socket's own chunks.
  */
 
 export interface RtspMessage {
@@ -40,6 +42,7 @@ export const DEFAULT_FRAMING_LIMITS: FramingLimits = {
 };
 
 const DOLLAR = 0x24;
+const EMPTY = Buffer.alloc(0);
 const HEADER_END = Buffer.from('\r\n\r\n');
 
 export class RtspFraming {
@@ -50,8 +53,10 @@ export class RtspFraming {
 
   /** The complete messages and frames in the stream so far; throws RtspProtocolError on nonsense. */
   push(chunk: Buffer): Array<RtspMessage | InterleavedFrame> {
-    const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const out: Array<RtspMessage | InterleavedFrame> = [];
+    const rest = this.completeSplitFrame(chunk, out);
+    if (rest === null) return out;
+    const buf = this.pending.length === 0 ? rest : Buffer.concat([this.pending, rest]);
     let offset = 0;
     for (;;) {
       if (offset >= buf.length) break;
@@ -87,10 +92,36 @@ export class RtspFraming {
       }
       offset = next;
     }
-    // Keep a view when nothing was consumed: copying happens only on the next join.
-    this.pending =
-      offset === 0 ? buf : offset >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(offset));
+    // A view of the tail: the frames handed out hold on to this chunk anyway.
+    this.pending = offset >= buf.length ? EMPTY : buf.subarray(offset);
     return out;
+  }
+
+  /**
+   * When the previous chunk ended inside an interleaved frame (the usual case: frames do not line
+   * up with TCP reads), finishes that frame from the start of `chunk`. Returns the rest of the
+   * chunk to parse, or null when the frame is still not complete.
+   */
+  private completeSplitFrame(chunk: Buffer, out: Array<RtspMessage | InterleavedFrame>): Buffer | null {
+    const pending = this.pending;
+    if (pending.length === 0 || pending[0] !== DOLLAR) return chunk;
+    if (pending.length < 4) {
+      // The header itself was split: join it (4 bytes at most), then finish the frame as usual.
+      const taken = Math.min(4 - pending.length, chunk.length);
+      this.pending = Buffer.concat([pending, chunk.subarray(0, taken)]);
+      return this.pending.length < 4 ? null : this.completeSplitFrame(chunk.subarray(taken), out);
+    }
+    const total = 4 + pending.readUInt16BE(2);
+    const missing = total - pending.length;
+    if (chunk.length < missing) {
+      this.pending = Buffer.concat([pending, chunk]);
+      return null;
+    }
+    const frame = Buffer.concat([pending, chunk.subarray(0, missing)], total);
+    out.push({ kind: 'frame', channel: frame[1] as number, data: frame.subarray(4) });
+    this.pending = EMPTY;
+    this.garbageBytes = 0;
+    return chunk.subarray(missing);
   }
 
   private parseMessage(buf: Buffer, offset: number): { message: RtspMessage; end: number } | null {
