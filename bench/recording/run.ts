@@ -390,7 +390,8 @@ function vigilYaml(n: number, cameras: TestCameras, dataDir: string, native: boo
       '    streams:',
       '      main:',
       `        url: ${JSON.stringify(cameraUrl(cameras, k))}`,
-      ...(native ? ['        ingest: native'] : []),
+      // Explicit both ways: the default (auto) is native for these cameras.
+      `        ingest: ${native ? 'native' : 'ffmpeg'}`,
     );
   }
   return `${lines.join('\n')}\n`;
