@@ -47,10 +47,11 @@ export interface DepacketiserStats {
 /**
  * Groups RTP packets (in sequence order, with the number lost before each) into access units:
  * a unit ends at the marker bit or when the timestamp changes (some cameras never set the marker).
+ * The codec's payload formats are read by take(), with the shared aggregate and fragment handling.
  */
-export class H264Depacketiser {
+export abstract class RtpDepacketiser {
   readonly stats: DepacketiserStats = { droppedNalUnits: 0, skippedPackets: 0 };
-  private nalUnits: NalUnit[] = [];
+  protected nalUnits: NalUnit[] = [];
   private timestamp: number | null = null;
   private fragment: NalUnit | null = null;
 
@@ -75,51 +76,41 @@ export class H264Depacketiser {
     return out;
   }
 
-  private take(payload: Buffer): void {
-    if (payload.length === 0) return;
-    const type = (payload[0] as number) & 0x1f;
-    if (type >= 1 && type <= 23) {
-      this.abandonFragment();
-      this.nalUnits.push(nalUnit(payload));
-    } else if (type === STAP_A) {
-      this.abandonFragment();
-      this.takeAggregate(payload);
-    } else if (type === FU_A) {
-      this.takeFragment(payload);
-    } else {
-      this.stats.skippedPackets += 1;
-    }
-  }
+  protected abstract take(payload: Buffer): void;
+  protected abstract isKeyframe(nal: NalUnit): boolean;
 
-  private takeAggregate(payload: Buffer): void {
-    let offset = 1;
+  /** An aggregation packet: 16-bit sizes and NAL units from `offset`, each at least `minBytes`. */
+  protected takeAggregate(
+    payload: Buffer,
+    offset: number,
+    minBytes: number,
+    toNal: (b: Buffer) => NalUnit,
+  ): void {
+    this.abandonFragment();
     while (offset + 2 <= payload.length) {
       const size = payload.readUInt16BE(offset);
       offset += 2;
-      if (size === 0 || offset + size > payload.length) {
+      if (size < minBytes || offset + size > payload.length) {
         this.stats.skippedPackets += 1;
         return;
       }
-      this.nalUnits.push(nalUnit(payload.subarray(offset, offset + size)));
+      this.nalUnits.push(toNal(payload.subarray(offset, offset + size)));
       offset += size;
     }
   }
 
-  private takeFragment(payload: Buffer): void {
-    if (payload.length < 3) {
-      this.stats.skippedPackets += 1;
-      return;
-    }
-    const indicator = payload[0] as number;
-    const header = payload[1] as number;
-    const start = (header & 0x80) !== 0;
-    const end = (header & 0x40) !== 0;
-    const body = payload.subarray(2);
+  /** One piece of a fragmented NAL unit; `header` rebuilds the unit's NAL header on the first. */
+  protected takeFragmentPart(
+    start: boolean,
+    end: boolean,
+    type: number,
+    header: () => Buffer,
+    body: Buffer,
+  ): void {
     if (start) {
       this.abandonFragment();
-      const type = header & 0x1f;
-      const nalHeader = Buffer.from([(indicator & 0xe0) | type]);
-      this.fragment = { type, parts: [nalHeader, body], byteLength: 1 + body.length };
+      const first = header();
+      this.fragment = { type, parts: [first, body], byteLength: first.length + body.length };
     } else if (this.fragment) {
       this.fragment.parts.push(body);
       this.fragment.byteLength += body.length;
@@ -133,7 +124,7 @@ export class H264Depacketiser {
     }
   }
 
-  private abandonFragment(): void {
+  protected abandonFragment(): void {
     if (!this.fragment) return;
     this.fragment = null;
     this.stats.droppedNalUnits += 1;
@@ -145,10 +136,41 @@ export class H264Depacketiser {
       out.push({
         timestamp: this.timestamp,
         nalUnits: this.nalUnits,
-        isKeyframe: this.nalUnits.some((n) => n.type === NAL_IDR),
+        isKeyframe: this.nalUnits.some((n) => this.isKeyframe(n)),
       });
     }
     this.nalUnits = [];
+  }
+}
+
+/** RFC 6184: single NAL unit, STAP-A and FU-A packets. */
+export class H264Depacketiser extends RtpDepacketiser {
+  protected take(payload: Buffer): void {
+    if (payload.length === 0) return;
+    const type = (payload[0] as number) & 0x1f;
+    if (type >= 1 && type <= 23) {
+      this.abandonFragment();
+      this.nalUnits.push(nalUnit(payload));
+    } else if (type === STAP_A) {
+      this.takeAggregate(payload, 1, 1, nalUnit);
+    } else if (type === FU_A && payload.length >= 3) {
+      const indicator = payload[0] as number;
+      const header = payload[1] as number;
+      const fuType = header & 0x1f;
+      this.takeFragmentPart(
+        (header & 0x80) !== 0,
+        (header & 0x40) !== 0,
+        fuType,
+        () => Buffer.from([(indicator & 0xe0) | fuType]),
+        payload.subarray(2),
+      );
+    } else {
+      this.stats.skippedPackets += 1;
+    }
+  }
+
+  protected isKeyframe(nal: NalUnit): boolean {
+    return nal.type === NAL_IDR;
   }
 }
 

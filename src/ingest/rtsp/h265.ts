@@ -3,15 +3,7 @@
  * access units, and the little of the SPS a sample entry needs. Pure. As for H.264, NAL units stay
  * views of the packets they came in until the muxer writes the fragment.
  */
-import {
-  BitReader,
-  nalUnit as h264NalUnit,
-  unescapeRbsp,
-  type AccessUnit,
-  type DepacketiserStats,
-  type NalUnit,
-} from './h264.js';
-import type { RtpPacket } from './rtp.js';
+import { BitReader, nalUnit as h264NalUnit, RtpDepacketiser, unescapeRbsp, type NalUnit } from './h264.js';
 
 export const HEVC_NAL_VPS = 32;
 export const HEVC_NAL_SPS = 33;
@@ -33,36 +25,12 @@ export function hevcNalUnit(bytes: Buffer): NalUnit {
 }
 
 /**
- * Groups RTP packets (in sequence order, with the number lost before each) into access units.
- * Streams with decoding order numbers (sprop-max-don-diff > 0) are not taken: the caller checks
- * the SDP, since cameras do not send them.
+ * RFC 7798: single NAL unit, aggregation (AP) and fragmentation (FU) packets. Streams with
+ * decoding order numbers (sprop-max-don-diff > 0) are not taken: the caller checks the SDP, since
+ * cameras do not send them.
  */
-export class H265Depacketiser {
-  readonly stats: DepacketiserStats = { droppedNalUnits: 0, skippedPackets: 0 };
-  private nalUnits: NalUnit[] = [];
-  private timestamp: number | null = null;
-  private fragment: NalUnit | null = null;
-
-  push(packet: RtpPacket, timestamp: number, lostBefore = 0): AccessUnit[] {
-    const out: AccessUnit[] = [];
-    if (lostBefore > 0 && this.fragment) {
-      this.fragment = null;
-      this.stats.droppedNalUnits += 1;
-    }
-    if (this.timestamp !== null && timestamp !== this.timestamp) this.finish(out);
-    this.timestamp = timestamp;
-    this.take(packet.payload);
-    if (packet.marker) this.finish(out);
-    return out;
-  }
-
-  flush(): AccessUnit[] {
-    const out: AccessUnit[] = [];
-    this.finish(out);
-    return out;
-  }
-
-  private take(payload: Buffer): void {
+export class H265Depacketiser extends RtpDepacketiser {
+  protected take(payload: Buffer): void {
     if (payload.length <= NAL_HEADER_BYTES) {
       this.stats.skippedPackets += 1;
       return;
@@ -72,73 +40,26 @@ export class H265Depacketiser {
       this.abandonFragment();
       this.nalUnits.push(hevcNalUnit(payload));
     } else if (type === AGGREGATION) {
-      this.abandonFragment();
-      this.takeAggregate(payload);
-    } else if (type === FRAGMENTATION) {
-      this.takeFragment(payload);
+      this.takeAggregate(payload, NAL_HEADER_BYTES, NAL_HEADER_BYTES, hevcNalUnit);
+    } else if (type === FRAGMENTATION && payload.length >= NAL_HEADER_BYTES + 2) {
+      const fuHeader = payload[2] as number;
+      const fuType = fuHeader & 0x3f;
+      this.takeFragmentPart(
+        (fuHeader & 0x80) !== 0,
+        (fuHeader & 0x40) !== 0,
+        fuType,
+        // The unit's header is the payload header with the FU's type in place of 49.
+        () => Buffer.from([((payload[0] as number) & 0x81) | (fuType << 1), payload[1] as number]),
+        payload.subarray(3),
+      );
     } else {
-      // PACI (50) and the unspecified types: cameras do not send them.
+      // PACI (50), the unspecified types, and packets too short for what they say they are.
       this.stats.skippedPackets += 1;
     }
   }
 
-  private takeAggregate(payload: Buffer): void {
-    let offset = NAL_HEADER_BYTES;
-    while (offset + 2 <= payload.length) {
-      const size = payload.readUInt16BE(offset);
-      offset += 2;
-      if (size < NAL_HEADER_BYTES || offset + size > payload.length) {
-        this.stats.skippedPackets += 1;
-        return;
-      }
-      this.nalUnits.push(hevcNalUnit(payload.subarray(offset, offset + size)));
-      offset += size;
-    }
-  }
-
-  private takeFragment(payload: Buffer): void {
-    if (payload.length < NAL_HEADER_BYTES + 2) {
-      this.stats.skippedPackets += 1;
-      return;
-    }
-    const fuHeader = payload[2] as number;
-    const start = (fuHeader & 0x80) !== 0;
-    const end = (fuHeader & 0x40) !== 0;
-    const body = payload.subarray(3);
-    if (start) {
-      this.abandonFragment();
-      const type = fuHeader & 0x3f;
-      // The unit's header is the payload header with the FU's type in place of 49.
-      const header = Buffer.from([((payload[0] as number) & 0x81) | (type << 1), payload[1] as number]);
-      this.fragment = { type, parts: [header, body], byteLength: header.length + body.length };
-    } else if (this.fragment) {
-      this.fragment.parts.push(body);
-      this.fragment.byteLength += body.length;
-    } else {
-      return; // its start was lost (counted then) or came before we joined
-    }
-    if (end) {
-      this.nalUnits.push(this.fragment);
-      this.fragment = null;
-    }
-  }
-
-  private abandonFragment(): void {
-    if (!this.fragment) return;
-    this.fragment = null;
-    this.stats.droppedNalUnits += 1;
-  }
-
-  private finish(out: AccessUnit[]): void {
-    this.abandonFragment();
-    if (this.nalUnits.length > 0 && this.timestamp !== null) {
-      out.push({
-        timestamp: this.timestamp,
-        nalUnits: this.nalUnits,
-        isKeyframe: this.nalUnits.some((n) => n.type >= IRAP_FIRST && n.type <= IRAP_LAST),
-      });
-    }
-    this.nalUnits = [];
+  protected isKeyframe(nal: NalUnit): boolean {
+    return nal.type >= IRAP_FIRST && nal.type <= IRAP_LAST;
   }
 }
 

@@ -10,7 +10,7 @@ import type { StreamError } from '../stream-errors.js';
 import { RtspClient, RtspFailure, expectSuccess } from './client.js';
 import { H264_CODEC, H265_CODEC, VideoFragmenter, type FragmenterOutput } from './fragmenter.js';
 import type { InterleavedFrame, RtspMessage } from './framing.js';
-import { H264Depacketiser, parseSpropParameterSets } from './h264.js';
+import { H264Depacketiser, parseSpropParameterSets, type RtpDepacketiser } from './h264.js';
 import { H265Depacketiser, parseHevcSpropParameterSets } from './h265.js';
 import {
   Reorderer,
@@ -359,7 +359,7 @@ const NATIVE_VIDEO_ENCODINGS = new Set(['H264', 'H265']);
 class MediaPipeline {
   private readonly reorderer = new Reorderer();
   private readonly unwrapper = new TimestampUnwrapper();
-  private readonly depacketiser: H264Depacketiser | H265Depacketiser;
+  private readonly depacketiser: RtpDepacketiser;
   private readonly fragmenter: VideoFragmenter;
   /** RTP packets that did not parse, counted rather than fatal (cameras send the odd broken one). */
   badPackets = 0;
