@@ -12,46 +12,20 @@ import { promisify } from 'node:util';
 import { H265_CODEC, VideoFragmenter, type FragmenterOutput } from '../../src/ingest/rtsp/fragmenter.js';
 import { nalBytes, type AccessUnit } from '../../src/ingest/rtsp/h264.js';
 import { H265Depacketiser, parseH265Sps, parseHevcSpropParameterSets } from '../../src/ingest/rtsp/h265.js';
-import { Reorderer, TimestampUnwrapper, parseRtp, type RtpPacket } from '../../src/ingest/rtsp/rtp.js';
+import { parseRtp, type RtpPacket } from '../../src/ingest/rtsp/rtp.js';
 import { parseSdp } from '../../src/ingest/rtsp/sdp.js';
 import { parseFragment, parseInitSegment } from '../../src/media/mp4/index.js';
 import { tempDir } from '../helpers/fixtures-mp4.js';
+import { capturedPackets as capturedRtp, depacketiseWith, RTP_FIXTURES } from '../helpers/rtp-fixtures.js';
 import { FFMPEG, FFPROBE } from '../helpers/media-tools.js';
 
 const execFileAsync = promisify(execFile);
-const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'rtp');
-const SDP = parseSdp(readFileSync(join(FIXTURES, 'vtest-main-h265.sdp'), 'utf8')).media[0]!;
+const SDP = parseSdp(readFileSync(join(RTP_FIXTURES, 'vtest-main-h265.sdp'), 'utf8')).media[0]!;
 const FRAMES = 8;
 
-function capturedPackets(): RtpPacket[] {
-  const buf = readFileSync(join(FIXTURES, 'vtest-main-h265.rtp'));
-  const out: RtpPacket[] = [];
-  for (let offset = 0; offset < buf.length;) {
-    const length = buf.readUInt16BE(offset);
-    out.push(parseRtp(buf.subarray(offset + 2, offset + 2 + length)));
-    offset += 2 + length;
-  }
-  return out;
-}
-
-function depacketise(
-  packets: readonly RtpPacket[],
-  reorder = false,
-): { units: AccessUnit[]; dropped: number } {
-  const depacketiser = new H265Depacketiser();
-  const reorderer = new Reorderer();
-  const unwrapper = new TimestampUnwrapper();
-  const units: AccessUnit[] = [];
-  for (const packet of packets) {
-    const { packets: ready, lost } = reorder ? reorderer.push(packet) : { packets: [packet], lost: 0 };
-    ready.forEach((p, i) =>
-      units.push(...depacketiser.push(p, unwrapper.unwrap(p.timestamp), i === 0 ? lost : 0)),
-    );
-  }
-  units.push(...depacketiser.flush());
-  return { units, dropped: depacketiser.stats.droppedNalUnits };
-}
-
+const capturedPackets = () => capturedRtp('vtest-main-h265');
+const depacketise = (packets: readonly RtpPacket[], reorder = false) =>
+  depacketiseWith(new H265Depacketiser(), packets, reorder);
 const unitBytes = (unit: AccessUnit) => Buffer.concat(unit.nalUnits.map(nalBytes));
 const fuType = (p: RtpPacket) => ((p.payload[0]! >> 1) & 0x3f) === 49;
 

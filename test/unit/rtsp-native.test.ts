@@ -26,40 +26,15 @@ import { parseSdp, resolveControl } from '../../src/ingest/rtsp/sdp.js';
 import { parseFragment, parseInitSegment } from '../../src/media/mp4/index.js';
 import { FFMPEG, FFPROBE } from '../helpers/media-tools.js';
 import { tempDir } from '../helpers/fixtures-mp4.js';
+import { capturedPackets as capturedRtp, depacketiseWith, RTP_FIXTURES } from '../helpers/rtp-fixtures.js';
 
 const execFileAsync = promisify(execFile);
-const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'rtp');
-const SDP_TEXT = readFileSync(join(FIXTURES, 'vtest-sub-h264.sdp'), 'utf8');
+const SDP_TEXT = readFileSync(join(RTP_FIXTURES, 'vtest-sub-h264.sdp'), 'utf8');
 
 /** The captured RTP packets of the emulator's sub stream (see test/fixtures/rtp/README.md). */
-function capturedPackets(): RtpPacket[] {
-  const buf = readFileSync(join(FIXTURES, 'vtest-sub-h264.rtp'));
-  const out: RtpPacket[] = [];
-  for (let offset = 0; offset < buf.length;) {
-    const length = buf.readUInt16BE(offset);
-    out.push(parseRtp(buf.subarray(offset + 2, offset + 2 + length)));
-    offset += 2 + length;
-  }
-  return out;
-}
-
-function depacketise(
-  packets: readonly RtpPacket[],
-  reorder = false,
-): { units: AccessUnit[]; dropped: number } {
-  const depacketiser = new H264Depacketiser();
-  const reorderer = new Reorderer();
-  const unwrapper = new TimestampUnwrapper();
-  const units: AccessUnit[] = [];
-  for (const packet of packets) {
-    const { packets: ready, lost } = reorder ? reorderer.push(packet) : { packets: [packet], lost: 0 };
-    ready.forEach((p, i) =>
-      units.push(...depacketiser.push(p, unwrapper.unwrap(p.timestamp), i === 0 ? lost : 0)),
-    );
-  }
-  units.push(...depacketiser.flush());
-  return { units, dropped: depacketiser.stats.droppedNalUnits };
-}
+const capturedPackets = () => capturedRtp('vtest-sub-h264');
+const depacketise = (packets: readonly RtpPacket[], reorder = false) =>
+  depacketiseWith(new H264Depacketiser(), packets, reorder);
 
 function unitBytes(unit: AccessUnit): Buffer {
   return Buffer.concat(unit.nalUnits.map(nalBytes));

@@ -12,30 +12,24 @@ import pino from 'pino';
 import type { IngestFragment } from '../../src/ingest/fragment.js';
 import { H264_CODEC, VideoFragmenter, type FragmenterOutput } from '../../src/ingest/rtsp/fragmenter.js';
 import { H264Depacketiser, parseSpropParameterSets } from '../../src/ingest/rtsp/h264.js';
-import { parseRtp } from '../../src/ingest/rtsp/rtp.js';
 import { parseSdp } from '../../src/ingest/rtsp/sdp.js';
 import type { NativeIngest, NativeIngestEvents, NativeSource } from '../../src/ingest/rtsp/session.js';
 import { NATIVE_FAILURES_BEFORE_FALLBACK, StreamSupervisor } from '../../src/ingest/supervisor.js';
 import type { Spawner } from '../../src/ingest/process.js';
+import { capturedPackets, RTP_FIXTURES } from '../helpers/rtp-fixtures.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { ManualTimers } from '../../src/time/timers.js';
 
-const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'rtp');
-
 function muxedFixture(): FragmenterOutput[] {
-  const sdp = parseSdp(readFileSync(join(FIXTURES, 'vtest-sub-h264.sdp'), 'utf8')).media[0]!;
+  const sdp = parseSdp(readFileSync(join(RTP_FIXTURES, 'vtest-sub-h264.sdp'), 'utf8')).media[0]!;
   const fragmenter = new VideoFragmenter(
     H264_CODEC,
     90000,
     parseSpropParameterSets(sdp.fmtp.get('sprop-parameter-sets')),
   );
   const depacketiser = new H264Depacketiser();
-  const buf = readFileSync(join(FIXTURES, 'vtest-sub-h264.rtp'));
   const out: FragmenterOutput[] = [];
-  for (let offset = 0; offset < buf.length;) {
-    const length = buf.readUInt16BE(offset);
-    const packet = parseRtp(buf.subarray(offset + 2, offset + 2 + length));
-    offset += 2 + length;
+  for (const packet of capturedPackets('vtest-sub-h264')) {
     for (const unit of depacketiser.push(packet, packet.timestamp)) out.push(...fragmenter.push(unit));
   }
   return out;

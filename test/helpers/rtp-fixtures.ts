@@ -1,0 +1,41 @@
+/**
+ * The RTP captured from the camera emulator (test/fixtures/rtp, see its README), and the
+ * reorder → unwrap → depacketise path native ingest takes with it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AccessUnit, RtpDepacketiser } from '../../src/ingest/rtsp/h264.js';
+import { Reorderer, TimestampUnwrapper, parseRtp, type RtpPacket } from '../../src/ingest/rtsp/rtp.js';
+
+export const RTP_FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'rtp');
+
+/** The packets of `<name>.rtp`: each stored as a 2-byte big-endian length and the packet. */
+export function capturedPackets(name: string): RtpPacket[] {
+  const buf = readFileSync(join(RTP_FIXTURES, `${name}.rtp`));
+  const out: RtpPacket[] = [];
+  for (let offset = 0; offset < buf.length;) {
+    const length = buf.readUInt16BE(offset);
+    out.push(parseRtp(buf.subarray(offset + 2, offset + 2 + length)));
+    offset += 2 + length;
+  }
+  return out;
+}
+
+/** Access units from packets, through the reorderer when `reorder` (as over UDP). */
+export function depacketiseWith(
+  depacketiser: RtpDepacketiser,
+  packets: readonly RtpPacket[],
+  reorder = false,
+): { units: AccessUnit[]; dropped: number } {
+  const reorderer = new Reorderer();
+  const unwrapper = new TimestampUnwrapper();
+  const units: AccessUnit[] = [];
+  for (const packet of packets) {
+    const { packets: ready, lost } = reorder ? reorderer.push(packet) : { packets: [packet], lost: 0 };
+    ready.forEach((p, i) =>
+      units.push(...depacketiser.push(p, unwrapper.unwrap(p.timestamp), i === 0 ? lost : 0)),
+    );
+  }
+  units.push(...depacketiser.flush());
+  return { units, dropped: depacketiser.stats.droppedNalUnits };
+}
