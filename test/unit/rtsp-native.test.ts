@@ -337,8 +337,13 @@ test('fMP4: captured RTP muxed natively parses as ffmpeg output does and decodes
     parseSpropParameterSets(sdp.fmtp.get('sprop-parameter-sets')),
   );
   const outputs: FragmenterOutput[] = [];
-  for (const unit of depacketise(capturedPackets()).units) outputs.push(...fragmenter.push(unit));
-  outputs.push(...fragmenter.flush());
+  const units = depacketise(capturedPackets()).units;
+  for (const unit of units) {
+    const out = fragmenter.push(unit);
+    // Nothing is held back: every frame leaves as a fragment of its own, the moment it arrives.
+    assert.ok(out.filter((o) => o.type === 'fragment').length <= 1);
+    outputs.push(...out);
+  }
   const [initOutput, ...fragments] = outputs;
   assert.equal(initOutput?.type, 'init');
   const init = parseInitSegment(initOutput.type === 'init' ? initOutput.bytes : Buffer.alloc(0));
@@ -369,8 +374,7 @@ test('fMP4: captured RTP muxed natively parses as ffmpeg output does and decodes
     samples.slice(0, 4).map((s) => s.decodeTime),
     [0, 9000, 18000, 27000],
   );
-  // 10 fps and the 100 ms cap: one frame per fragment, as ffmpeg cuts them.
-  assert.ok(parsed.length >= 10, `${parsed.length} fragments`);
+  assert.equal(parsed.length, 12, 'one fragment per frame');
 
   const dir = tempDir();
   const file = join(dir.path, 'native.mp4');
@@ -412,7 +416,6 @@ test('fMP4: new parameter sets at a keyframe give a new init on the same connect
   }));
   const outputs: FragmenterOutput[] = [];
   for (const unit of [...units, ...second]) outputs.push(...fragmenter.push(unit));
-  outputs.push(...fragmenter.flush());
   const inits = outputs.flatMap((o, i) =>
     o.type === 'init' ? [{ i, width: o.width, height: o.height }] : [],
   );
@@ -438,4 +441,33 @@ test('fMP4: new parameter sets at a keyframe give a new init on the same connect
   const newFrames = frames(after, secondInit);
   assert.equal(newFrames.length, units.length - 1, 'every frame of the new format');
   assert.equal(newFrames[0]!.isSync, true, 'the new format starts at its keyframe');
+});
+
+test('fMP4: a frame leaves at once with the last step as its duration; the next decode time is exact', () => {
+  const sdp = parseSdp(SDP_TEXT).media[0]!;
+  const fragmenter = new VideoFragmenter(
+    H264_CODEC,
+    90000,
+    parseSpropParameterSets(sdp.fmtp.get('sprop-parameter-sets')),
+  );
+  const keyframe = depacketise(capturedPackets()).units[0]!;
+  // 10 fps, then 15 fps from the fifth frame on: the frame before the change cannot know it.
+  const timestamps = [0, 9000, 18000, 27000, 36000, 42000, 48000, 54000, 60000];
+  let initBytes: Buffer = Buffer.alloc(0);
+  const samples = timestamps.map((timestamp, i) => {
+    const out = fragmenter.push({ ...keyframe, timestamp: 1_000_000 + timestamp, isKeyframe: i === 0 });
+    for (const o of out) if (o.type === 'init') initBytes = o.bytes;
+    const fragments = out.filter((o) => o.type === 'fragment');
+    assert.equal(fragments.length, 1, `frame ${i} left as it arrived`);
+    const track = parseFragment(fragments[0]!.bytes, 0, parseInitSegment(initBytes)).tracks[0]!;
+    assert.equal(track.samples.length, 1);
+    return track.samples[0]!;
+  });
+  const decodeTimes = samples.map((s) => s.decodeTime);
+  decodeTimes.slice(1).forEach((t, i) => assert.ok(t > decodeTimes[i]!, 'decode times increase'));
+  const mismatches = samples
+    .slice(0, -1)
+    .filter((s, i) => s.decodeTime + s.durationTicks !== samples[i + 1]!.decodeTime);
+  assert.equal(mismatches.length, 1, 'only the frame before the rate change ends off its successor');
+  assert.equal(samples.at(-1)!.durationTicks, 6000, 'the new step is taken up');
 });

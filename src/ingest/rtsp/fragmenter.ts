@@ -1,7 +1,10 @@
 /**
- * Access units to fMP4, with ffmpeg's fragment boundaries and timing: decode times count from the
- * first frame (0) in RTP ticks, a sample lasts until the next frame's timestamp, and a fragment
- * is cut at every keyframe and once it spans FRAGMENT_DURATION_MS (ffmpeg's `-frag_duration`).
+ * Access units to fMP4 with ffmpeg's timing: decode times count from the first frame (0) in RTP
+ * ticks. Every frame is a fragment of its own, emitted the moment it arrives: live view cannot show
+ * a frame before its fragment is complete, and waiting for the next frame (to know this one's
+ * duration) or for 100 ms of frames (ffmpeg's `-frag_duration`) held each frame 100–200 ms. A
+ * frame's duration is therefore the step between the two frames before it; the next fragment's
+ * decode time is exact, so a wrong guess (a frame-rate change) only moves where one frame ends.
  * Frames before the first keyframe with known parameter sets are dropped, as ffmpeg drops them.
  * Pure.
  */
@@ -14,11 +17,9 @@ import {
 import { NAL_PPS, NAL_SPS, nalBytes, parseH264Sps, type AccessUnit } from './h264.js';
 import { HEVC_NAL_PPS, HEVC_NAL_SPS, HEVC_NAL_VPS, hevcNalType, parseH265Sps } from './h265.js';
 
-/** ffmpeg-args.ts FRAGMENTED_MP4_FORMAT caps fragments at 100 ms: the same here. */
-export const FRAGMENT_DURATION_MS = 100;
 /** A step between frames longer than this is a jump in the camera's clock, not a slow frame. */
 const MAX_FRAME_STEP_MS = 10_000;
-/** The duration given to a frame whose successor jumped, before any step was seen: 10 fps. */
+/** The duration given to a frame before any step between frames was seen: 10 fps. */
 const DEFAULT_FRAME_MS = 100;
 
 /**
@@ -29,7 +30,7 @@ export type FragmenterOutput =
   | { type: 'init'; bytes: Buffer; width: number; height: number }
   | { type: 'fragment'; bytes: Buffer; moofByteLength: number };
 
-interface PendingSample extends MuxSample {
+interface Sample extends MuxSample {
   /** Decode timestamp in RTP ticks (unwrapped). */
   timestamp: number;
 }
@@ -111,9 +112,9 @@ export class VideoFragmenter {
   /** Those the init segment was built from; null until the first keyframe. */
   private initSets: ParameterSets | null = null;
   private baseTimestamp: number | null = null;
-  private pending: PendingSample[] = [];
-  /** The sample whose duration is not known yet (its successor has not arrived). */
-  private last: PendingSample | null = null;
+  /** The frame emitted last. */
+  private last: Sample | null = null;
+  /** The newest step between two frames: the duration the next frame is given. */
   private lastStepTicks: number;
   private sequenceNumber = 0;
   /** Frames dropped while waiting for the first keyframe. */
@@ -171,10 +172,7 @@ export class VideoFragmenter {
       // Everything before this keyframe belongs to the old format; a new init starts here, on the
       // same connection and the same decode timeline (as ffmpeg's output would continue).
       const sets = this.complete();
-      if (sets) {
-        out.push(...this.flush());
-        out.push(this.init(sets));
-      }
+      if (sets) out.push(this.init(sets));
     }
     this.addSample(unit, this.decodeTimestampOf(unit.timestamp), out);
     return out;
@@ -191,51 +189,41 @@ export class VideoFragmenter {
 
   private addSample(unit: AccessUnit, decodeTimestamp: number, out: FragmenterOutput[]): void {
     this.baseTimestamp ??= decodeTimestamp;
-    const sample: PendingSample = {
+    const sample: Sample = {
       timestamp: decodeTimestamp,
-      durationTicks: 0,
+      durationTicks: this.lastStepTicks,
       compositionOffsetTicks: unit.timestamp - decodeTimestamp,
       isSync: unit.isKeyframe,
       nalUnits: unit.nalUnits,
     };
     const previous = this.last;
     this.last = sample;
-    if (!previous) return;
-    let step = decodeTimestamp - previous.timestamp;
-    if (step <= 0 && step > -this.clockRate / 2) {
-      // A repeated timestamp or a frame slightly out of order: decode times must increase, so it
-      // follows one tick later, as ffmpeg places it.
-      sample.timestamp = previous.timestamp + 1;
-      sample.compositionOffsetTicks = unit.timestamp - sample.timestamp;
-      step = 1;
+    if (previous) {
+      let step = decodeTimestamp - previous.timestamp;
+      if (step <= 0 && step > -this.clockRate / 2) {
+        // A repeated timestamp or a frame slightly out of order: decode times must increase, so it
+        // follows one tick later, as ffmpeg places it.
+        sample.timestamp = previous.timestamp + 1;
+        sample.compositionOffsetTicks = unit.timestamp - sample.timestamp;
+        step = 1;
+      }
+      const jumped = step <= 0 || step > (MAX_FRAME_STEP_MS * this.clockRate) / 1000;
+      if (!jumped && step > 1) {
+        this.lastStepTicks = step;
+        sample.durationTicks = step;
+      }
+      if (jumped && decodeTimestamp < this.baseTimestamp) {
+        // Decode times cannot go below zero: start again from zero (the recorder sees a jump back).
+        this.baseTimestamp = decodeTimestamp;
+      }
     }
-    const jumped = step <= 0 || step > (MAX_FRAME_STEP_MS * this.clockRate) / 1000;
-    previous.durationTicks = jumped ? this.lastStepTicks : step;
-    if (!jumped) this.lastStepTicks = step;
-    const first = this.pending[0];
-    if (first && previous.timestamp - first.timestamp >= (FRAGMENT_DURATION_MS * this.clockRate) / 1000) {
-      this.flushPending(out);
-    }
-    this.pending.push(previous);
-    // A keyframe starts a fragment, and so does a jump: inside one fragment, decode times are the
-    // running sum of durations, so only a new fragment's base time can carry the jump.
-    if (sample.isSync || jumped) this.flushPending(out);
-    if (jumped && decodeTimestamp < (this.baseTimestamp ?? 0)) {
-      // Decode times cannot go below zero: start again from zero (the recorder sees a jump back).
-      this.baseTimestamp = decodeTimestamp;
-    }
-  }
-
-  /** At the end of a stream: everything held back, the last frame lasting as long as the one before. */
-  flush(): FragmenterOutput[] {
-    const out: FragmenterOutput[] = [];
-    if (this.last) {
-      this.last.durationTicks = this.lastStepTicks;
-      this.pending.push(this.last);
-      this.last = null;
-    }
-    this.flushPending(out);
-    return out;
+    this.sequenceNumber += 1;
+    const fragment = buildVideoFragment({
+      sequenceNumber: this.sequenceNumber,
+      baseDecodeTime: sample.timestamp - this.baseTimestamp,
+      samples: [sample],
+    });
+    out.push({ type: 'fragment', ...fragment });
   }
 
   /** Sequence number of the next fragment (the first is 1). */
@@ -266,18 +254,5 @@ export class VideoFragmenter {
       const then = initSets[kind];
       return now !== undefined && then !== undefined && !now.equals(then);
     });
-  }
-
-  private flushPending(out: FragmenterOutput[]): void {
-    const first = this.pending[0];
-    if (!first) return;
-    this.sequenceNumber += 1;
-    const fragment = buildVideoFragment({
-      sequenceNumber: this.sequenceNumber,
-      baseDecodeTime: first.timestamp - (this.baseTimestamp ?? first.timestamp),
-      samples: this.pending,
-    });
-    this.pending = [];
-    out.push({ type: 'fragment', ...fragment });
   }
 }

@@ -51,6 +51,9 @@ export class OrtCenterNetDetector implements Detector {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
+      // Idle pool threads spin for work by default: on a machine that also decodes and records,
+      // that burns the cores the other cameras need. Sleeping threads wake within microseconds.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
     return new OrtCenterNetDetector(session, model, options.minScore ?? 0.2, threads);
   }
