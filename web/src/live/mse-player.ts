@@ -1,6 +1,13 @@
 import type { StreamState } from '@contract/cameras';
 import { LIVE_CLOSE_REMOVED, WS_CLOSE_ACCESS_REVOKED } from '@contract/close-codes';
 import type { LiveDetectionsMessage, LiveMessage } from '@contract/live';
+import {
+  CATCH_UP_RATE,
+  DEFAULT_FRAME_STEP_S,
+  liveTargetLagS,
+  nextCatchingUp,
+  nextFrameStepS,
+} from './live-lag.js';
 
 export interface LiveState {
   /** The camera's stream as the server reports it, or 'connecting' until the socket is open. */
@@ -10,15 +17,8 @@ export interface LiveState {
   unsupported: string | null;
 }
 
-/**
- * How far behind the newest received frame the player aims to be: two or three frames, enough to
- * ride out network jitter without stalling, no more (every 100 ms here is 100 ms of latency).
- */
-const TARGET_LAG_S = 0.15;
 /** Behind by more than this, jump: after joining (the server sends the GOP so far) or a stall. */
 const MAX_LAG_S = 1;
-/** Behind by more than this (but less than MAX_LAG_S), play slightly faster to catch up unseen. */
-const CATCH_UP_LAG_S = 0.3;
 /** Media kept behind the playhead; older data is removed so a tile open for days stays small. */
 const KEEP_BEHIND_S = 10;
 const RECONNECT_MAX_MS = 5000;
@@ -79,6 +79,10 @@ export class MsePlayer {
   private joining = false;
   /** The server has sent the whole join burst (a 'joined' message): once appended, go live. */
   private joinBurstReceived = false;
+  /** The stream's step between frames, seen from how far each append moves the buffered end. */
+  private frameStepS = DEFAULT_FRAME_STEP_S;
+  private previousEndS: number | null = null;
+  private catchingUp = false;
 
   constructor(
     private readonly video: HTMLVideoElement,
@@ -205,13 +209,17 @@ export class MsePlayer {
       const start = buffered.start(0);
       const end = buffered.end(buffered.length - 1);
       const lagS = end - video.currentTime;
+      if (!this.joining) this.frameStepS = nextFrameStepS(this.frameStepS, this.previousEndS, end);
+      this.previousEndS = end;
+      const targetLagS = liveTargetLagS(this.frameStepS);
       const joining = this.joining && this.joinBurstReceived && this.queue.length === 0;
       if (joining || video.currentTime < start || lagS > MAX_LAG_S) {
         // After the join burst (the GOP so far) the newest frame is the live one: start there.
-        video.currentTime = Math.max(start, end - TARGET_LAG_S);
+        video.currentTime = Math.max(start, end - targetLagS);
         this.joining = false;
       }
-      video.playbackRate = lagS > CATCH_UP_LAG_S ? 1.15 : 1;
+      this.catchingUp = nextCatchingUp(end - video.currentTime, targetLagS, this.catchingUp);
+      video.playbackRate = this.catchingUp ? CATCH_UP_RATE : 1;
       if (video.paused) void video.play().catch(() => undefined);
       if (video.currentTime - start > KEEP_BEHIND_S * 2 && !sourceBuffer.updating) {
         sourceBuffer.remove(start, video.currentTime - KEEP_BEHIND_S);
@@ -224,6 +232,8 @@ export class MsePlayer {
   private resetMedia(): void {
     this.queue = [];
     this.sourceBuffer = null;
+    this.previousEndS = null;
+    this.catchingUp = false;
     if (this.mediaSource?.readyState === 'open') {
       try {
         this.mediaSource.endOfStream();
