@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { demoConfig, formatProblems, loadConfigFile, type LoadedConfig } from '../config/index.js';
 import { VigilError } from '../errors/catalogue.js';
+import { tuneHeapForVideo } from '../app/heap-tuning.js';
 import { startVigil, vigilVersion } from '../app/vigil.js';
 import { openDatabase } from '../storage/db.js';
 import { fsck } from '../storage/fsck.js';
@@ -100,6 +101,7 @@ async function serve(
   // recording over one request or one camera: it is logged loudly instead.
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (a bug; Vigil goes on)'));
   if (options.notice) log.info(options.notice);
+  tuneHeapForVideo();
   const vigil = await startVigil(loaded, { log, ...(options.listen ? { listen: options.listen } : {}) });
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,4 +1,4 @@
-import { close, fdatasync, ftruncate, mkdir, open, write } from 'node:fs';
+import { close, fdatasync, ftruncate, mkdir, open, writev } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -7,7 +7,7 @@ const fdatasyncAsync = promisify(fdatasync);
 const ftruncateAsync = promisify(ftruncate);
 const mkdirAsync = promisify(mkdir);
 const openAsync = promisify(open);
-const writeAsync = promisify(write);
+const writevAsync = promisify(writev);
 
 /**
  * The file operations a recorder makes on its segments. Node's callback API runs them on libuv's
@@ -17,8 +17,8 @@ const writeAsync = promisify(write);
 export interface SegmentFiles {
   /** Makes the folders and creates the file; fails if it exists. Returns its descriptor. */
   create(absolutePath: string): Promise<number>;
-  /** Writes all of `bytes` at `position`. */
-  write(fd: number, bytes: Buffer, position: number): Promise<void>;
+  /** Writes all of `chunks`, one after the other, at `position`. */
+  write(fd: number, chunks: readonly Buffer[], position: number): Promise<void>;
   truncate(fd: number, byteLength: number): Promise<void>;
   sync(fd: number): Promise<void>;
   close(fd: number): Promise<void>;
@@ -29,13 +29,31 @@ export const nodeSegmentFiles: SegmentFiles = {
     await mkdirAsync(dirname(absolutePath), { recursive: true });
     return openAsync(absolutePath, 'wx');
   },
-  async write(fd, bytes, position) {
-    for (let written = 0; written < bytes.length;) {
-      written += (await writeAsync(fd, bytes, written, bytes.length - written, position + written))
-        .bytesWritten;
+  async write(fd, chunks, position) {
+    let rest = [...chunks];
+    let offset = position;
+    while (rest.length > 0) {
+      const { bytesWritten } = await writevAsync(fd, rest, offset);
+      offset += bytesWritten;
+      rest = afterBytes(rest, bytesWritten);
     }
   },
   truncate: (fd, byteLength) => ftruncateAsync(fd, byteLength),
   sync: (fd) => fdatasyncAsync(fd),
   close: (fd) => closeAsync(fd),
 };
+
+/** What is left of `chunks` once their first `byteLength` bytes are written (a short write). */
+export function afterBytes(chunks: readonly Buffer[], byteLength: number): Buffer[] {
+  const rest: Buffer[] = [];
+  let skip = byteLength;
+  for (const chunk of chunks) {
+    if (skip >= chunk.length) {
+      skip -= chunk.length;
+      continue;
+    }
+    rest.push(skip > 0 ? chunk.subarray(skip) : chunk);
+    skip = 0;
+  }
+  return rest;
+}

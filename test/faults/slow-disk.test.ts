@@ -39,9 +39,9 @@ class FaultyDisk implements SegmentFiles {
     await this.wait();
     await nodeSegmentFiles.sync(fd);
   };
-  write = async (fd: number, bytes: Buffer, position: number) => {
+  write = async (fd: number, chunks: readonly Buffer[], position: number) => {
     await this.wait();
-    await nodeSegmentFiles.write(fd, bytes, position);
+    await nodeSegmentFiles.write(fd, chunks, position);
   };
 
   private async wait(): Promise<void> {
