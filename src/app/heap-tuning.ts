@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
  * since the last full collection counts towards the next one's limit. With V8's own factor,
  * recording 32 cameras (about 12 MB/s of socket reads and fragments, all short-lived) ran a full
  * mark-compact every 0.7 s, half of the main thread's busy time; with this one, every 4 s, and
- * Vigil's CPU per camera fell by a third (bench/recording, docs/design/recording.md). The cost is
+ * Vigil's CPU per camera fell by a third (bench/recording, docs/design/ingest.md). The cost is
  * memory: about 1.5 MiB more per camera at 32 cameras.
  */
 const HEAP_GROWING_PERCENT = 300;

@@ -117,6 +117,11 @@ export class Reorderer {
     let lost = 0;
     if (this.expected === null) this.expected = packet.sequenceNumber;
     const delta = sequenceDelta(packet.sequenceNumber, this.expected);
+    if (delta === 0 && this.held.size === 0) {
+      // In order, nothing held (TCP, and UDP nearly always): straight through, no map.
+      this.expected = (this.expected + 1) & 0xffff;
+      return { packets: [packet], lost };
+    }
     // Late duplicates, and packets from so far back that the window is long past, are dropped;
     // a huge jump ahead is a restarted sender: start again from it.
     if (delta < 0 && delta > -0x1000) return { packets: out, lost };
