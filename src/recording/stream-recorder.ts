@@ -201,7 +201,8 @@ export class StreamRecorder {
 
   live(): LiveSegment | null {
     const open = this.open;
-    if (!open) return null;
+    // Nothing playable on disk yet (its first frame is being written): not there for playback.
+    if (!open || open.frameCount === 0) return null;
     return {
       id: open.id,
       startTimeMs: this.segmentStartMs(open),
@@ -387,7 +388,10 @@ export class StreamRecorder {
   private async append(segment: OpenSegment, write: PendingWrite): Promise<boolean> {
     segment.unflushed.push(write);
     segment.unflushedBytes += write.bytes.length;
-    if (segment.unflushedBytes >= FLUSH_BYTES) return this.flush(segment);
+    // The first frame goes out with the init at once: until then the file, listed for playback
+    // as the open segment, holds nothing playable.
+    const first = segment.frameCount === 0 && write.frameCount > 0;
+    if (first || segment.unflushedBytes >= FLUSH_BYTES) return this.flush(segment);
     this.flushTimer ??= setTimeout(() => {
       this.flushTimer = null;
       void this.enqueue(async () => {
