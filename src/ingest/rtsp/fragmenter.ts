@@ -112,8 +112,8 @@ export class VideoFragmenter {
   /** Those the init segment was built from; null until the first keyframe. */
   private initSets: ParameterSets | null = null;
   private baseTimestamp: number | null = null;
-  /** The frame emitted last. */
-  private last: Sample | null = null;
+  /** Decode time of the frame emitted last (its bytes are not kept). */
+  private lastTimestamp: number | null = null;
   /** The newest step between two frames: the duration the next frame is given. */
   private lastStepTicks: number;
   private sequenceNumber = 0;
@@ -196,14 +196,13 @@ export class VideoFragmenter {
       isSync: unit.isKeyframe,
       nalUnits: unit.nalUnits,
     };
-    const previous = this.last;
-    this.last = sample;
-    if (previous) {
-      let step = decodeTimestamp - previous.timestamp;
+    const previousTimestamp = this.lastTimestamp;
+    if (previousTimestamp !== null) {
+      let step = decodeTimestamp - previousTimestamp;
       if (step <= 0 && step > -this.clockRate / 2) {
         // A repeated timestamp or a frame slightly out of order: decode times must increase, so it
         // follows one tick later, as ffmpeg places it.
-        sample.timestamp = previous.timestamp + 1;
+        sample.timestamp = previousTimestamp + 1;
         sample.compositionOffsetTicks = unit.timestamp - sample.timestamp;
         step = 1;
       }
@@ -217,6 +216,7 @@ export class VideoFragmenter {
         this.baseTimestamp = decodeTimestamp;
       }
     }
+    this.lastTimestamp = sample.timestamp;
     this.sequenceNumber += 1;
     const fragment = buildVideoFragment({
       sequenceNumber: this.sequenceNumber,
