@@ -293,7 +293,8 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
     let unsupported: string | null = null;
     session.on('unsupported', (reason) => (unsupported = reason));
     session.on('init', (bytes) => this.onInit(bytes));
-    session.on('fragment', (bytes, moofByteLength) => this.onFragment(bytes, moofByteLength));
+    // Native ingest builds the moof, so it knows the samples, and its init follows new parameter sets.
+    session.on('fragment', (bytes, fragment) => this.emitFragment(bytes, fragment));
     session.on('close', (error) => {
       closed = true;
       if (this.running !== running) return;
@@ -453,6 +454,11 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
       return;
     }
     this.followParameterSets(bytes, parsed);
+    this.emitFragment(bytes, parsed);
+  }
+
+  private emitFragment(bytes: Buffer, parsed: Fragment): void {
+    if (!this.init) return;
     const now = this.opts.clock.nowMs();
     this.lastMediaAtMs = now;
     if (this.state !== 'online') {

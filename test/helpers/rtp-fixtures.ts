@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AccessUnit, RtpDepacketiser } from '../../src/ingest/rtsp/h264.js';
+import type { AccessUnit, NalUnit, RtpDepacketiser } from '../../src/ingest/rtsp/h264.js';
+import { FrameWriter, type FrameData } from '../../src/media/mp4/fragment-builder.js';
 import { Reorderer, TimestampUnwrapper, parseRtp, type RtpPacket } from '../../src/ingest/rtsp/rtp.js';
 
 export const RTP_FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'rtp');
@@ -38,4 +39,20 @@ export function depacketiseWith(
   }
   units.push(...depacketiser.flush());
   return { units, dropped: depacketiser.stats.droppedNalUnits };
+}
+
+/** A frame laid out by the muxer's FrameWriter from whole NAL units, typed by `nalType`. */
+export function frameOf(
+  nals: readonly Buffer[],
+  nalType: (firstByte: number) => number = (b) => b & 0x1f,
+): { frame: FrameData; nalUnits: NalUnit[] } {
+  const writer = new FrameWriter();
+  const nalUnits = nals.map((nal) => {
+    writer.beginNal();
+    writer.append(nal);
+    return { type: nalType(nal[0] as number), bytes: writer.endNal() };
+  });
+  const frame = writer.sealFrame();
+  if (!frame) throw new Error('a frame needs at least one NAL unit');
+  return { frame, nalUnits };
 }

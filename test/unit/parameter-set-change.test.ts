@@ -7,8 +7,10 @@ import {
   sameParameterSets,
   withAvcParameterSets,
 } from '../../src/media/mp4/avc-config.js';
-import { buildH264InitSegment, buildVideoFragment, type MuxNalUnit } from '../../src/media/mp4/fmp4-muxer.js';
+import { buildH264InitSegment } from '../../src/media/mp4/fmp4-muxer.js';
+import { finishFragment } from '../../src/media/mp4/fragment-builder.js';
 import { parseFragment, parseInitSegment } from '../../src/media/mp4/index.js';
+import { frameOf } from '../helpers/rtp-fixtures.js';
 
 // x264's parameter sets for testsrc2 at 640x360 and at 320x240 (High profile).
 const SPS_640 = Buffer.from('67640016acd940a02ff97011000003000100000300140f162d96', 'hex');
@@ -17,8 +19,6 @@ const PPS = Buffer.from('68ef8fcb', 'hex');
 const IDR_SLICE = Buffer.from('6588840021ffe0', 'hex');
 const P_SLICE = Buffer.from('419a2438', 'hex');
 
-const nal = (bytes: Buffer): MuxNalUnit => ({ parts: [bytes], byteLength: bytes.length });
-
 function init640() {
   return parseInitSegment(
     buildH264InitSegment({ sps: [SPS_640], pps: [PPS], width: 640, height: 360, timescale: 90000 }),
@@ -26,10 +26,10 @@ function init640() {
 }
 
 function fragmentOf(init: ReturnType<typeof init640>, isSync: boolean, units: Buffer[]) {
-  const muxed = buildVideoFragment({
+  const muxed = finishFragment(frameOf(units).frame, {
     sequenceNumber: 1,
     baseDecodeTime: 0,
-    samples: [{ durationTicks: 9000, compositionOffsetTicks: 0, isSync, nalUnits: units.map(nal) }],
+    sample: { durationTicks: 9000, compositionOffsetTicks: 0, isSync },
   });
   return {
     bytes: muxed.bytes,

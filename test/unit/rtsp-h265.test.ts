@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { H265_CODEC, VideoFragmenter, type FragmenterOutput } from '../../src/ingest/rtsp/fragmenter.js';
-import { nalBytes, type AccessUnit } from '../../src/ingest/rtsp/h264.js';
+import type { AccessUnit } from '../../src/ingest/rtsp/h264.js';
 import { H265Depacketiser, parseH265Sps, parseHevcSpropParameterSets } from '../../src/ingest/rtsp/h265.js';
 import { parseRtp, type RtpPacket } from '../../src/ingest/rtsp/rtp.js';
 import { parseSdp } from '../../src/ingest/rtsp/sdp.js';
@@ -26,7 +26,7 @@ const FRAMES = 8;
 const capturedPackets = () => capturedRtp('vtest-main-h265');
 const depacketise = (packets: readonly RtpPacket[], reorder = false) =>
   depacketiseWith(new H265Depacketiser(), packets, reorder);
-const unitBytes = (unit: AccessUnit) => Buffer.concat(unit.nalUnits.map(nalBytes));
+const unitBytes = (unit: AccessUnit) => Buffer.concat(unit.nalUnits.map((n) => n.bytes));
 const fuType = (p: RtpPacket) => ((p.payload[0]! >> 1) & 0x3f) === 49;
 
 test('H.265: captured FU and single NAL packets make one access unit per frame, IRAP first', () => {
@@ -39,7 +39,7 @@ test('H.265: captured FU and single NAL packets make one access unit per frame, 
   // Reassembled NAL units have forbidden_zero_bit 0, layer 0 and a VCL, parameter set or SEI type.
   for (const unit of units) {
     for (const nal of unit.nalUnits) {
-      const bytes = nalBytes(nal);
+      const bytes = nal.bytes;
       assert.equal(bytes[0]! & 0x80, 0);
       assert.ok(nal.type < 41, `type ${nal.type}`);
     }
@@ -82,7 +82,10 @@ test('H.265: aggregation packets give the same NAL units as single packets', () 
   header.writeUInt32BE(3000, 4);
   const out = new H265Depacketiser().push(parseRtp(Buffer.concat([header, ap])), 3000);
   assert.equal(out.length, 1);
-  assert.deepEqual(out[0]!.nalUnits.map(nalBytes), sets);
+  assert.deepEqual(
+    out[0]!.nalUnits.map((n) => n.bytes),
+    sets,
+  );
   assert.deepEqual(
     out[0]!.nalUnits.map((n) => n.type),
     [32, 33, 34],

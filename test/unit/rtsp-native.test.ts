@@ -9,7 +9,6 @@ import { H264_CODEC, VideoFragmenter, type FragmenterOutput } from '../../src/in
 import { RtspFraming } from '../../src/ingest/rtsp/framing.js';
 import {
   H264Depacketiser,
-  nalBytes,
   parseH264Sps,
   parseSpropParameterSets,
   type AccessUnit,
@@ -26,7 +25,12 @@ import { parseSdp, resolveControl } from '../../src/ingest/rtsp/sdp.js';
 import { parseFragment, parseInitSegment } from '../../src/media/mp4/index.js';
 import { FFMPEG, FFPROBE } from '../helpers/media-tools.js';
 import { tempDir } from '../helpers/fixtures-mp4.js';
-import { capturedPackets as capturedRtp, depacketiseWith, RTP_FIXTURES } from '../helpers/rtp-fixtures.js';
+import {
+  capturedPackets as capturedRtp,
+  depacketiseWith,
+  frameOf,
+  RTP_FIXTURES,
+} from '../helpers/rtp-fixtures.js';
 
 const execFileAsync = promisify(execFile);
 const SDP_TEXT = readFileSync(join(RTP_FIXTURES, 'vtest-sub-h264.sdp'), 'utf8');
@@ -37,7 +41,7 @@ const depacketise = (packets: readonly RtpPacket[], reorder = false) =>
   depacketiseWith(new H264Depacketiser(), packets, reorder);
 
 function unitBytes(unit: AccessUnit): Buffer {
-  return Buffer.concat(unit.nalUnits.map(nalBytes));
+  return Buffer.concat(unit.nalUnits.map((n) => n.bytes));
 }
 
 test('SDP: the emulator description gives codec, clock, parameter sets and controls', () => {
@@ -263,7 +267,7 @@ test('H.264: a packet lost mid-FU drops that NAL unit only', () => {
 test('H.264: STAP-A aggregates give the same NAL units as single packets', () => {
   const units = depacketise(capturedPackets()).units;
   const sps = parseSpropParameterSets(parseSdp(SDP_TEXT).media[0]!.fmtp.get('sprop-parameter-sets'));
-  const smallNals = [...sps, ...units[1]!.nalUnits.map(nalBytes)].filter((n) => n.length < 1400);
+  const smallNals = [...sps, ...units[1]!.nalUnits.map((n) => n.bytes)].filter((n) => n.length < 1400);
   const stap = Buffer.concat([
     Buffer.from([24]),
     ...smallNals.flatMap((n) => [Buffer.from([n.length >> 8, n.length & 0xff]), n]),
@@ -271,11 +275,45 @@ test('H.264: STAP-A aggregates give the same NAL units as single packets', () =>
   const depacketiser = new H264Depacketiser();
   const out = depacketiser.push(parseRtp(rtpPacket(1, 3000, stap, true)), 3000);
   assert.equal(out.length, 1);
-  assert.deepEqual(out[0]!.nalUnits.map(nalBytes), smallNals);
+  assert.deepEqual(
+    out[0]!.nalUnits.map((n) => n.bytes),
+    smallNals,
+  );
   assert.deepEqual(
     out[0]!.nalUnits.slice(0, 2).map((n) => n.type),
     [7, 8],
   );
+});
+
+test('H.264: a stream read through one reused buffer, as the socket reads, gives the same access units', () => {
+  const file = readFileSync(join(RTP_FIXTURES, 'vtest-sub-h264.rtp'));
+  const interleaved: Buffer[] = [];
+  for (let offset = 0; offset < file.length;) {
+    const length = file.readUInt16BE(offset);
+    interleaved.push(
+      Buffer.from([0x24, 0, length >> 8, length & 0xff]),
+      file.subarray(offset + 2, offset + 2 + length),
+    );
+    offset += 2 + length;
+  }
+  const stream = Buffer.concat(interleaved);
+  const framing = new RtspFraming();
+  const depacketiser = new H264Depacketiser();
+  const unwrapper = new TimestampUnwrapper();
+  const readBuffer = Buffer.alloc(4096);
+  const units: AccessUnit[] = [];
+  for (let offset = 0, size = 1; offset < stream.length; offset += size, size = (size * 7 + 333) % 4096) {
+    const read = readBuffer.subarray(0, stream.copy(readBuffer, 0, offset, offset + size));
+    for (const item of framing.push(read)) {
+      if (item.kind !== 'frame') continue;
+      const packet = parseRtp(item.data);
+      units.push(...depacketiser.push(packet, unwrapper.unwrap(packet.timestamp)));
+    }
+    // What a socket's next read does to bytes nobody copied.
+    readBuffer.fill(0xee);
+  }
+  units.push(...depacketiser.flush());
+  assert.deepEqual(units.map(unitBytes), depacketise(capturedPackets()).units.map(unitBytes));
 });
 
 test('SPS: the picture size and profile of the emulator sub stream', () => {
@@ -409,10 +447,7 @@ test('fMP4: new parameter sets at a keyframe give a new init on the same connect
   const second = units.map((u, i) => ({
     ...u,
     timestamp: u.timestamp + spanTicks,
-    nalUnits:
-      i === 0
-        ? [...mainSets.map((n) => ({ type: n[0]! & 0x1f, parts: [n], byteLength: n.length })), ...u.nalUnits]
-        : u.nalUnits,
+    ...frameOf(i === 0 ? [...mainSets, ...u.nalUnits.map((n) => n.bytes)] : u.nalUnits.map((n) => n.bytes)),
   }));
   const outputs: FragmenterOutput[] = [];
   for (const unit of [...units, ...second]) outputs.push(...fragmenter.push(unit));

@@ -82,7 +82,7 @@ test('native sessions are supervised like ffmpeg: fragments out, failures report
   const outputs = muxedFixture();
   for (const output of outputs) {
     if (output.type === 'init') sessions[0]!.emit('init', output.bytes);
-    else if (output.type === 'fragment') sessions[0]!.emit('fragment', output.bytes, output.moofByteLength);
+    else if (output.type === 'fragment') sessions[0]!.emit('fragment', output.bytes, output.fragment);
     clock.advance(100);
   }
   const status = supervisor.status();

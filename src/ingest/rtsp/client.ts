@@ -60,7 +60,8 @@ export class RtspClient {
   session: string | null = null;
 
   constructor(private readonly opts: RtspClientOptions) {
-    opts.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // A socket made with `onread` emits no 'data': its owner calls receive() instead.
+    opts.socket.on('data', (chunk: Buffer) => this.receive(chunk));
   }
 
   /** Sends a request and resolves with its response, retrying once with credentials on 401. */
@@ -116,7 +117,8 @@ export class RtspClient {
     return authorization(this.challenge, this.opts.credentials, { method, uri, nonceCount: this.nonceCount });
   }
 
-  private onData(chunk: Buffer): void {
+  /** Bytes from the socket; frames are handed to onFrame before this returns (the bytes may be reused after). */
+  receive(chunk: Buffer): void {
     let items;
     try {
       items = this.framing.push(chunk);

@@ -8,13 +8,10 @@
  * Frames before the first keyframe with known parameter sets are dropped, as ffmpeg drops them.
  * Pure.
  */
-import {
-  buildH264InitSegment,
-  buildH265InitSegment,
-  buildVideoFragment,
-  type MuxSample,
-} from '../../media/mp4/fmp4-muxer.js';
-import { NAL_PPS, NAL_SPS, nalBytes, parseH264Sps, type AccessUnit } from './h264.js';
+import { buildH264InitSegment, buildH265InitSegment } from '../../media/mp4/fmp4-muxer.js';
+import type { Fragment } from '../../media/mp4/fragment.js';
+import { finishFragment, type FragmentSample } from '../../media/mp4/fragment-builder.js';
+import { NAL_PPS, NAL_SPS, parseH264Sps, type AccessUnit } from './h264.js';
 import { HEVC_NAL_PPS, HEVC_NAL_SPS, HEVC_NAL_VPS, hevcNalType, parseH265Sps } from './h265.js';
 
 /** A step between frames longer than this is a jump in the camera's clock, not a slow frame. */
@@ -28,9 +25,9 @@ const DEFAULT_FRAME_MS = 100;
  */
 export type FragmenterOutput =
   | { type: 'init'; bytes: Buffer; width: number; height: number }
-  | { type: 'fragment'; bytes: Buffer; moofByteLength: number };
+  | { type: 'fragment'; bytes: Buffer; moofByteLength: number; fragment: Fragment };
 
-interface Sample extends MuxSample {
+interface Sample extends FragmentSample {
   /** Decode timestamp in RTP ticks (unwrapped). */
   timestamp: number;
 }
@@ -159,7 +156,8 @@ export class VideoFragmenter {
     }
     for (const nal of unit.nalUnits) {
       const kind = this.codec.parameterSet(nal.type);
-      if (kind) this.sets[kind] = nalBytes(nal);
+      // A copy: the frame's slab is not kept alive for a few bytes (cameras repeat them per keyframe).
+      if (kind && !this.sets[kind]?.equals(nal.bytes)) this.sets[kind] = Buffer.from(nal.bytes);
     }
     if (this.initSets === null) {
       const sets = this.complete();
@@ -194,7 +192,6 @@ export class VideoFragmenter {
       durationTicks: this.lastStepTicks,
       compositionOffsetTicks: unit.timestamp - decodeTimestamp,
       isSync: unit.isKeyframe,
-      nalUnits: unit.nalUnits,
     };
     const previousTimestamp = this.lastTimestamp;
     if (previousTimestamp !== null) {
@@ -218,12 +215,12 @@ export class VideoFragmenter {
     }
     this.lastTimestamp = sample.timestamp;
     this.sequenceNumber += 1;
-    const fragment = buildVideoFragment({
+    const built = finishFragment(unit.frame, {
       sequenceNumber: this.sequenceNumber,
       baseDecodeTime: sample.timestamp - this.baseTimestamp,
-      samples: [sample],
+      sample,
     });
-    out.push({ type: 'fragment', ...fragment });
+    out.push({ type: 'fragment', ...built });
   }
 
   /** Sequence number of the next fragment (the first is 1). */

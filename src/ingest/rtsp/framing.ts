@@ -1,9 +1,9 @@
 /**
  * The RTSP byte stream over TCP: responses (and the odd server request) interleaved with binary
  * frames `$ channel length data` (RFC 2326 §10.12). Pure. Frames are returned as views of the
- * received chunks: only a frame split between two chunks is copied, into a buffer of its own
- * size (not the whole next chunk), so the bytes of a stream are copied once on their way to the
- * muxer's fragment and no more garbage is made than the socket's own chunks.
+ * chunk just pushed, valid only until the next push: the socket reads into one buffer it reuses,
+ * so a caller copies what it keeps. What is kept here between chunks (a frame or message split
+ * between two) is copied, as are message bodies.
  */
 
 export interface RtspMessage {
@@ -92,8 +92,8 @@ export class RtspFraming {
       }
       offset = next;
     }
-    // A view of the tail: the frames handed out hold on to this chunk anyway.
-    this.pending = offset >= buf.length ? EMPTY : buf.subarray(offset);
+    // A copy of the tail: the chunk's buffer is reused for the next read.
+    this.pending = offset >= buf.length ? EMPTY : Buffer.from(buf.subarray(offset));
     return out;
   }
 
@@ -163,7 +163,7 @@ export class RtspFraming {
         status: status ? Number(status[1]) : 0,
         reason: status ? startLine.slice(status[0].length).trim() : '',
         headers,
-        body: buf.subarray(bodyStart, bodyStart + bodyLength),
+        body: Buffer.from(buf.subarray(bodyStart, bodyStart + bodyLength)),
       },
       end: bodyStart + bodyLength,
     };

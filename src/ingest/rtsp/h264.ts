@@ -1,16 +1,16 @@
 /**
  * H.264 over RTP (RFC 6184): single NAL unit, STAP-A and FU-A packets to access units, and the
- * little of the SPS a sample entry needs. Pure. NAL units are kept as lists of views of the packets
- * they came in (an FU-A NAL unit is its fragments' payloads), so nothing is copied until the muxer
- * writes the fragment.
+ * little of the SPS a sample entry needs. Pure. Each NAL unit is copied once, as its packets
+ * arrive, into its place in the fragment the muxer finishes (FrameWriter): packets may be views of
+ * a socket buffer that is reused as soon as they have been handed over.
  */
+import { FrameWriter, type FrameData } from '../../media/mp4/fragment-builder.js';
 import type { RtpPacket } from './rtp.js';
 
-/** One NAL unit as a list of byte ranges that, laid end to end, make the unit (header included). */
+/** One NAL unit of an access unit: a view of its bytes in the frame (header included). */
 export interface NalUnit {
   type: number;
-  parts: Buffer[];
-  byteLength: number;
+  bytes: Buffer;
 }
 
 /** The NAL units of one picture, with its (unwrapped) RTP timestamp. */
@@ -19,6 +19,8 @@ export interface AccessUnit {
   nalUnits: NalUnit[];
   /** It holds an IDR slice. */
   isKeyframe: boolean;
+  /** The NAL units laid out as an mdat's payload, ready for the muxer. */
+  frame: FrameData;
 }
 
 export const NAL_IDR = 5;
@@ -26,15 +28,6 @@ export const NAL_SPS = 7;
 export const NAL_PPS = 8;
 const STAP_A = 24;
 const FU_A = 28;
-
-export function nalUnit(bytes: Buffer): NalUnit {
-  return { type: (bytes[0] as number) & 0x1f, parts: [bytes], byteLength: bytes.length };
-}
-
-/** A NAL unit's bytes in one buffer (copied only when it came in fragments). */
-export function nalBytes(nal: NalUnit): Buffer {
-  return nal.parts.length === 1 ? (nal.parts[0] as Buffer) : Buffer.concat(nal.parts, nal.byteLength);
-}
 
 /** Counters of what the depacketiser had to drop, for logs and tests. */
 export interface DepacketiserStats {
@@ -51,17 +44,20 @@ export interface DepacketiserStats {
  */
 export abstract class RtpDepacketiser {
   readonly stats: DepacketiserStats = { droppedNalUnits: 0, skippedPackets: 0 };
-  protected nalUnits: NalUnit[] = [];
+  private readonly writer: FrameWriter;
+  private nalUnits: NalUnit[] = [];
   private timestamp: number | null = null;
-  private fragment: NalUnit | null = null;
+  /** The type of the fragmented NAL unit being assembled, or -1. */
+  private fragmentType = -1;
+
+  constructor(slabBytes?: number) {
+    this.writer = new FrameWriter(slabBytes);
+  }
 
   /** `timestamp` is the packet's unwrapped RTP timestamp; returns the access units completed. */
   push(packet: RtpPacket, timestamp: number, lostBefore = 0): AccessUnit[] {
     const out: AccessUnit[] = [];
-    if (lostBefore > 0 && this.fragment) {
-      this.fragment = null;
-      this.stats.droppedNalUnits += 1;
-    }
+    if (lostBefore > 0 && this.fragmentType >= 0) this.abandonFragment();
     if (this.timestamp !== null && timestamp !== this.timestamp) this.finish(out);
     this.timestamp = timestamp;
     this.take(packet.payload);
@@ -77,15 +73,19 @@ export abstract class RtpDepacketiser {
   }
 
   protected abstract take(payload: Buffer): void;
+  protected abstract nalType(firstByte: number): number;
   protected abstract isKeyframe(nal: NalUnit): boolean;
 
+  /** A whole NAL unit in one packet (or one of an aggregation packet). */
+  protected takeNal(bytes: Buffer): void {
+    this.abandonFragment();
+    this.writer.beginNal();
+    this.writer.append(bytes);
+    this.nalUnits.push({ type: this.nalType(bytes[0] as number), bytes: this.writer.endNal() });
+  }
+
   /** An aggregation packet: 16-bit sizes and NAL units from `offset`, each at least `minBytes`. */
-  protected takeAggregate(
-    payload: Buffer,
-    offset: number,
-    minBytes: number,
-    toNal: (b: Buffer) => NalUnit,
-  ): void {
+  protected takeAggregate(payload: Buffer, offset: number, minBytes: number): void {
     this.abandonFragment();
     while (offset + 2 <= payload.length) {
       const size = payload.readUInt16BE(offset);
@@ -94,49 +94,44 @@ export abstract class RtpDepacketiser {
         this.stats.skippedPackets += 1;
         return;
       }
-      this.nalUnits.push(toNal(payload.subarray(offset, offset + size)));
+      this.takeNal(payload.subarray(offset, offset + size));
       offset += size;
     }
   }
 
-  /** One piece of a fragmented NAL unit; `header` rebuilds the unit's NAL header on the first. */
-  protected takeFragmentPart(
-    start: boolean,
-    end: boolean,
-    type: number,
-    header: () => Buffer,
-    body: Buffer,
-  ): void {
-    if (start) {
-      this.abandonFragment();
-      const first = header();
-      this.fragment = { type, parts: [first, body], byteLength: first.length + body.length };
-    } else if (this.fragment) {
-      this.fragment.parts.push(body);
-      this.fragment.byteLength += body.length;
-    } else {
-      // The start of this unit was lost (counted then) or came before we joined: nothing to attach to.
-      return;
-    }
-    if (end) {
-      this.nalUnits.push(this.fragment);
-      this.fragment = null;
-    }
+  /** The first piece of a fragmented NAL unit, after its rebuilt NAL header. */
+  protected startFragment(type: number, header: readonly number[]): void {
+    this.abandonFragment();
+    this.writer.beginNal();
+    for (const byte of header) this.writer.appendByte(byte);
+    this.fragmentType = type;
+  }
+
+  /** A piece of the fragmented NAL unit in progress; without one (its start lost), ignored. */
+  protected continueFragment(body: Buffer, end: boolean): void {
+    if (this.fragmentType < 0) return;
+    this.writer.append(body);
+    if (!end) return;
+    this.nalUnits.push({ type: this.fragmentType, bytes: this.writer.endNal() });
+    this.fragmentType = -1;
   }
 
   protected abandonFragment(): void {
-    if (!this.fragment) return;
-    this.fragment = null;
+    if (this.fragmentType < 0) return;
+    this.writer.dropNal();
+    this.fragmentType = -1;
     this.stats.droppedNalUnits += 1;
   }
 
   private finish(out: AccessUnit[]): void {
     this.abandonFragment();
-    if (this.nalUnits.length > 0 && this.timestamp !== null) {
+    const frame = this.writer.sealFrame();
+    if (frame && this.timestamp !== null) {
       out.push({
         timestamp: this.timestamp,
         nalUnits: this.nalUnits,
         isKeyframe: this.nalUnits.some((n) => this.isKeyframe(n)),
+        frame,
       });
     }
     this.nalUnits = [];
@@ -149,24 +144,22 @@ export class H264Depacketiser extends RtpDepacketiser {
     if (payload.length === 0) return;
     const type = (payload[0] as number) & 0x1f;
     if (type >= 1 && type <= 23) {
-      this.abandonFragment();
-      this.nalUnits.push(nalUnit(payload));
+      this.takeNal(payload);
     } else if (type === STAP_A) {
-      this.takeAggregate(payload, 1, 1, nalUnit);
+      this.takeAggregate(payload, 1, 1);
     } else if (type === FU_A && payload.length >= 3) {
       const indicator = payload[0] as number;
       const header = payload[1] as number;
       const fuType = header & 0x1f;
-      this.takeFragmentPart(
-        (header & 0x80) !== 0,
-        (header & 0x40) !== 0,
-        fuType,
-        () => Buffer.from([(indicator & 0xe0) | fuType]),
-        payload.subarray(2),
-      );
+      if (header & 0x80) this.startFragment(fuType, [(indicator & 0xe0) | fuType]);
+      this.continueFragment(payload.subarray(2), (header & 0x40) !== 0);
     } else {
       this.stats.skippedPackets += 1;
     }
+  }
+
+  protected nalType(firstByte: number): number {
+    return firstByte & 0x1f;
   }
 
   protected isKeyframe(nal: NalUnit): boolean {

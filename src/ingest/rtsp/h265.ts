@@ -1,9 +1,9 @@
 /**
  * H.265 over RTP (RFC 7798): single NAL unit, aggregation (AP) and fragmentation (FU) packets to
- * access units, and the little of the SPS a sample entry needs. Pure. As for H.264, NAL units stay
- * views of the packets they came in until the muxer writes the fragment.
+ * access units, and the little of the SPS a sample entry needs. Pure. As for H.264, each NAL unit
+ * is copied once, into the fragment the muxer finishes.
  */
-import { BitReader, nalUnit as h264NalUnit, RtpDepacketiser, unescapeRbsp, type NalUnit } from './h264.js';
+import { BitReader, RtpDepacketiser, unescapeRbsp, type NalUnit } from './h264.js';
 
 export const HEVC_NAL_VPS = 32;
 export const HEVC_NAL_SPS = 33;
@@ -20,10 +20,6 @@ export function hevcNalType(firstByte: number): number {
   return (firstByte >> 1) & 0x3f;
 }
 
-export function hevcNalUnit(bytes: Buffer): NalUnit {
-  return { ...h264NalUnit(bytes), type: hevcNalType(bytes[0] as number) };
-}
-
 /**
  * RFC 7798: single NAL unit, aggregation (AP) and fragmentation (FU) packets. Streams with
  * decoding order numbers (sprop-max-don-diff > 0) are not taken: the caller checks the SDP, since
@@ -37,25 +33,25 @@ export class H265Depacketiser extends RtpDepacketiser {
     }
     const type = hevcNalType(payload[0] as number);
     if (type < AGGREGATION) {
-      this.abandonFragment();
-      this.nalUnits.push(hevcNalUnit(payload));
+      this.takeNal(payload);
     } else if (type === AGGREGATION) {
-      this.takeAggregate(payload, NAL_HEADER_BYTES, NAL_HEADER_BYTES, hevcNalUnit);
+      this.takeAggregate(payload, NAL_HEADER_BYTES, NAL_HEADER_BYTES);
     } else if (type === FRAGMENTATION && payload.length >= NAL_HEADER_BYTES + 2) {
       const fuHeader = payload[2] as number;
       const fuType = fuHeader & 0x3f;
-      this.takeFragmentPart(
-        (fuHeader & 0x80) !== 0,
-        (fuHeader & 0x40) !== 0,
-        fuType,
+      if (fuHeader & 0x80) {
         // The unit's header is the payload header with the FU's type in place of 49.
-        () => Buffer.from([((payload[0] as number) & 0x81) | (fuType << 1), payload[1] as number]),
-        payload.subarray(3),
-      );
+        this.startFragment(fuType, [((payload[0] as number) & 0x81) | (fuType << 1), payload[1] as number]);
+      }
+      this.continueFragment(payload.subarray(3), (fuHeader & 0x40) !== 0);
     } else {
       // PACI (50), the unspecified types, and packets too short for what they say they are.
       this.stats.skippedPackets += 1;
     }
+  }
+
+  protected nalType(firstByte: number): number {
+    return hevcNalType(firstByte);
   }
 
   protected isKeyframe(nal: NalUnit): boolean {

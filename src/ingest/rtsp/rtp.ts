@@ -1,6 +1,7 @@
 /**
  * RTP (RFC 3550) and RTCP sender report parsing, sequence ordering and timestamp unwrapping.
- * Pure: packets are parsed as views of the buffers they arrive in, never copied.
+ * Pure: packets are parsed as views of the buffers they arrive in; only a packet held back for
+ * reordering is copied (over TCP the buffer is reused for the next read).
  */
 
 export interface RtpPacket {
@@ -129,7 +130,7 @@ export class Reorderer {
       this.held.clear();
       this.expected = packet.sequenceNumber;
     }
-    this.held.set(packet.sequenceNumber, packet);
+    this.held.set(packet.sequenceNumber, { ...packet, payload: Buffer.from(packet.payload) });
     for (;;) {
       const next = this.held.get(this.expected);
       if (next) {

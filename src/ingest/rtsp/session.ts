@@ -5,7 +5,8 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { isIPv6, Socket } from 'node:net';
+import { isIPv6, Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
+import type { Fragment } from '../../media/mp4/fragment.js';
 import type { StreamError } from '../stream-errors.js';
 import { RtspClient, RtspFailure, expectSuccess } from './client.js';
 import { H264_CODEC, H265_CODEC, VideoFragmenter, type FragmenterOutput } from './fragmenter.js';
@@ -38,7 +39,8 @@ export interface NativeSource {
 
 export interface NativeIngestEvents {
   init: [bytes: Buffer];
-  fragment: [bytes: Buffer, moofByteLength: number];
+  /** moof + mdat, and what parseFragment would read from it. */
+  fragment: [bytes: Buffer, fragment: Fragment];
   /** The camera offers audio, which native ingest does not record: its encodings, for the log. */
   audio: [encodings: string];
   /**
@@ -73,6 +75,12 @@ const DEFAULT_SESSION_TIMEOUT_S = 60;
 const UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Tries at finding an even UDP port whose successor is free too. */
 const UDP_BIND_ATTEMPTS = 10;
+/**
+ * The socket reads into one buffer of this size, reused for every read: bytes are copied from it
+ * straight into the fragments being built, so reading allocates nothing (a new buffer per read
+ * was half of all the memory the process allocated, which set the pace of full collections).
+ */
+const SOCKET_READ_BYTES = 64 * 1024;
 const RTP_CHANNEL = 0;
 const RTCP_CHANNEL = 1;
 
@@ -90,7 +98,7 @@ export function splitCredentials(
 }
 
 class RtspSession extends EventEmitter<NativeIngestEvents> implements NativeIngest {
-  private readonly socket = new Socket();
+  private readonly socket = new Socket(this.readIntoOneBuffer());
   private readonly client: RtspClient;
   private readonly requestUrl: string;
   private closed = false;
@@ -118,6 +126,21 @@ class RtspSession extends EventEmitter<NativeIngestEvents> implements NativeInge
       onFrame: (frame) => this.onFrame(frame),
       onError: (err) => this.fail(err),
     });
+  }
+
+  /** Socket options: reads into one reused buffer (see SOCKET_READ_BYTES), handed to the client. */
+  private readIntoOneBuffer(): SocketConstructorOpts & { onread: OnReadOpts } {
+    const buffer = Buffer.allocUnsafe(SOCKET_READ_BYTES);
+    // Node's Socket takes `onread` (as net.connect does); its type declarations leave it out.
+    return {
+      onread: {
+        buffer,
+        callback: (bytes) => {
+          this.client.receive(buffer.subarray(0, bytes));
+          return true;
+        },
+      },
+    };
   }
 
   start(): void {
@@ -327,7 +350,7 @@ class RtspSession extends EventEmitter<NativeIngestEvents> implements NativeInge
   private onOutput(output: FragmenterOutput): void {
     if (this.closed) return;
     if (output.type === 'init') this.emit('init', output.bytes);
-    else this.emit('fragment', output.bytes, output.moofByteLength);
+    else this.emit('fragment', output.bytes, output.fragment);
   }
 
   private fail(err: Error): void {

@@ -1,27 +1,11 @@
 /**
- * Fragmented MP4 out of elementary video: an init segment (ftyp + moov with mvex) and moof + mdat
- * fragments shaped like ffmpeg's (`+frag_keyframe+empty_moov+default_base_moof`), so segments,
- * the index and every reader of them cannot tell native ingest from ffmpeg's. Pure.
- *
- * A fragment is written into one buffer allocated at its exact size: the NAL units, which arrive
- * as views of the socket's buffers, are copied exactly once, into the mdat.
+ * Fragmented MP4 out of elementary video: the init segment (ftyp + moov with mvex) shaped like
+ * ffmpeg's (`+frag_keyframe+empty_moov+default_base_moof`), so segments, the index and every
+ * reader of them cannot tell native ingest from ffmpeg's. The fragments that follow it are built
+ * in fragment-builder.ts. Pure.
  */
 import { avcCPayload } from './avc-config.js';
 import { box, FieldWriter, fullBox } from './writer.js';
-
-/** A NAL unit as byte ranges laid end to end (a fragmented one is several). */
-export interface MuxNalUnit {
-  readonly parts: readonly Buffer[];
-  readonly byteLength: number;
-}
-
-export interface MuxSample {
-  durationTicks: number;
-  /** Presentation minus decode time (B-frames); negative values make the trun version 1. */
-  compositionOffsetTicks: number;
-  isSync: boolean;
-  nalUnits: readonly MuxNalUnit[];
-}
 
 export interface H264InitOptions {
   /** SPS and PPS NAL units (header byte included), as avcC holds them. */
@@ -52,9 +36,9 @@ export const VIDEO_TRACK_ID = 1;
 const MOVIE_TIMESCALE = 1000;
 const UNITY_MATRIX = [0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000];
 /** Sample flags as ffmpeg writes them: sync samples depend on nothing, others are non-sync. */
-const SYNC_SAMPLE_FLAGS = 0x0200_0000;
-const NON_SYNC_SAMPLE_FLAGS = 0x0101_0000;
-const NAL_LENGTH_BYTES = 4;
+export const SYNC_SAMPLE_FLAGS = 0x0200_0000;
+export const NON_SYNC_SAMPLE_FLAGS = 0x0101_0000;
+export const NAL_LENGTH_BYTES = 4;
 
 function ftyp(codecBrand: string): Buffer {
   const brands = ['isom', 'iso2', codecBrand, 'mp41'];
@@ -178,79 +162,4 @@ export function buildH264InitSegment(opts: H264InitOptions): Buffer {
 export function buildH265InitSegment(opts: H265InitOptions): Buffer {
   const entry = visualSampleEntry('hev1', opts.width, opts.height, hvcC(opts));
   return Buffer.concat([ftyp('hev1'), moov(opts.width, opts.height, opts.timescale, entry)]);
-}
-
-export interface MuxedFragment {
-  /** moof + mdat in one buffer. */
-  bytes: Buffer;
-  moofByteLength: number;
-}
-
-const MOOF_FIXED_BYTES = 88;
-const MDAT_HEADER_BYTES = 8;
-
-/**
- * One fragment of the video track: moof (mfhd, traf with tfhd default-base-is-moof, tfdt v1,
- * trun with durations, sizes and flags) and mdat with length-prefixed NAL units.
- */
-export function buildVideoFragment(opts: {
-  sequenceNumber: number;
-  baseDecodeTime: number;
-  samples: readonly MuxSample[];
-}): MuxedFragment {
-  const { samples } = opts;
-  const withOffsets = samples.some((s) => s.compositionOffsetTicks !== 0);
-  const signedOffsets = samples.some((s) => s.compositionOffsetTicks < 0);
-  const entryBytes = withOffsets ? 16 : 12;
-  const moofByteLength = MOOF_FIXED_BYTES + entryBytes * samples.length;
-  let mdatPayload = 0;
-  for (const sample of samples) mdatPayload += sampleByteLength(sample);
-  const total = moofByteLength + MDAT_HEADER_BYTES + mdatPayload;
-  if (total > 0xffff_ffff) throw new Error(`a fragment of ${total} bytes is too large for 32-bit box sizes`);
-  const buf = Buffer.allocUnsafe(total);
-  let p = 0;
-  const u32 = (value: number) => {
-    p = buf.writeUInt32BE(value >>> 0, p);
-  };
-  const tag = (size: number, type: string) => {
-    u32(size);
-    p += buf.write(type, p, 'latin1');
-  };
-  tag(moofByteLength, 'moof');
-  tag(16, 'mfhd');
-  u32(0);
-  u32(opts.sequenceNumber);
-  tag(moofByteLength - 24, 'traf');
-  tag(16, 'tfhd');
-  u32(0x0002_0000); // default-base-is-moof
-  u32(VIDEO_TRACK_ID);
-  tag(20, 'tfdt');
-  u32(0x0100_0000); // version 1: a 64-bit decode time
-  u32(Math.floor(opts.baseDecodeTime / 0x1_0000_0000));
-  u32(opts.baseDecodeTime % 0x1_0000_0000);
-  tag(20 + entryBytes * samples.length, 'trun');
-  // Data offset, duration, size, flags (and composition offsets when there are B-frames).
-  u32((signedOffsets ? 0x0100_0000 : 0) | 0x0000_0701 | (withOffsets ? 0x0000_0800 : 0));
-  u32(samples.length);
-  u32(moofByteLength + MDAT_HEADER_BYTES);
-  for (const sample of samples) {
-    u32(sample.durationTicks);
-    u32(sampleByteLength(sample));
-    u32(sample.isSync ? SYNC_SAMPLE_FLAGS : NON_SYNC_SAMPLE_FLAGS);
-    if (withOffsets) p = buf.writeInt32BE(sample.compositionOffsetTicks, p);
-  }
-  tag(MDAT_HEADER_BYTES + mdatPayload, 'mdat');
-  for (const sample of samples) {
-    for (const nal of sample.nalUnits) {
-      u32(nal.byteLength);
-      for (const part of nal.parts) p += part.copy(buf, p);
-    }
-  }
-  return { bytes: buf, moofByteLength };
-}
-
-function sampleByteLength(sample: MuxSample): number {
-  let n = 0;
-  for (const nal of sample.nalUnits) n += NAL_LENGTH_BYTES + nal.byteLength;
-  return n;
 }
