@@ -144,6 +144,8 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
   private audioNeedsTranscode = false;
   private retryTimer: Timer | null = null;
   private watchdog: Timer | null = null;
+  /** The watchdog allows for connecting: the first media re-arms it with the stall timeout. */
+  private watchdogConnecting = false;
   private lastMediaAtMs: number | null = null;
   /** Why Vigil itself ended the running ffmpeg, if it did: that reason beats ffmpeg's last words. */
   private abortReason: StreamError | null = null;
@@ -466,7 +468,9 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
       this.attempt = 0;
       this.setState('online');
     }
-    this.armWatchdog();
+    // Once online, the watchdog looks at lastMediaAtMs when it fires instead of being re-armed
+    // for every frame (a timer cancelled and set again per frame cost more than the frame).
+    if (this.watchdogConnecting) this.armWatchdog();
     const video = this.init.tracks.find((t) => t.kind === 'video');
     const videoRun = parsed.tracks.find((t) => t.trackId === video?.trackId);
     const mediaTicks = videoRun?.samples.reduce((sum, s) => sum + s.durationTicks, 0) ?? 0;
@@ -545,21 +549,33 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
   private armWatchdog(): void {
     this.clearWatchdog();
     const connecting = this.state !== 'online';
+    this.watchdogConnecting = connecting;
     const timeoutMs = this.opts.stallTimeoutMs + (connecting ? CONNECT_ALLOWANCE_MS : 0);
-    this.watchdog = this.timers.after(timeoutMs, () => {
-      if (!this.running) return;
-      this.fail(
-        connecting
-          ? {
-              kind: 'timeout',
-              message: `no media within ${Math.round(timeoutMs / 1000)} s of connecting: retrying`,
-            }
-          : {
-              kind: 'stalled',
-              message: `no media for ${Math.round(this.opts.stallTimeoutMs / 1000)} s: restarting the stream`,
-            },
+    const armedAtMs = this.opts.clock.nowMs();
+    this.watchdog = this.timers.after(timeoutMs, () => this.checkWatchdog(connecting, timeoutMs, armedAtMs));
+  }
+
+  /** Fails the stream when no media came for `timeoutMs`; else waits for the rest of that time. */
+  private checkWatchdog(connecting: boolean, timeoutMs: number, armedAtMs: number): void {
+    if (!this.running) return;
+    const quietMs = this.opts.clock.nowMs() - Math.max(armedAtMs, this.lastMediaAtMs ?? armedAtMs);
+    if (quietMs < timeoutMs) {
+      this.watchdog = this.timers.after(timeoutMs - quietMs, () =>
+        this.checkWatchdog(connecting, timeoutMs, armedAtMs),
       );
-    });
+      return;
+    }
+    this.fail(
+      connecting
+        ? {
+            kind: 'timeout',
+            message: `no media within ${Math.round(timeoutMs / 1000)} s of connecting: retrying`,
+          }
+        : {
+            kind: 'stalled',
+            message: `no media for ${Math.round(this.opts.stallTimeoutMs / 1000)} s: restarting the stream`,
+          },
+    );
   }
 
   private clearWatchdog(): void {

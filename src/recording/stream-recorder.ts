@@ -246,7 +246,7 @@ export class StreamRecorder {
       timescale: video.timescale,
       arrivedAtMs: fragment.arrivedAtMs,
     });
-    await this.followEarlierStart();
+    if (this.movesEarlierStart()) await this.followEarlierStart();
     if (!this.open) {
       // A segment must start with a keyframe to be playable on its own.
       if (!first.isSync) {
@@ -268,12 +268,13 @@ export class StreamRecorder {
     }
     const open = this.open as OpenSegment | null;
     if (!open) return;
-    await this.append(open, {
+    const appended = this.append(open, {
       bytes: fragment.bytes,
       endTicks,
       frameCount: run.samples.length,
       keyframeCount: run.samples.filter((s) => s.isSync).length,
     });
+    if (appended !== true) await appended;
   }
 
   /**
@@ -310,13 +311,16 @@ export class StreamRecorder {
    * burst, see StreamClock). The row follows, or recovery after a crash would date the segment
    * that much too late and hide the gap the crash left.
    */
-  private async followEarlierStart(): Promise<void> {
+  /** The open segment starts a timeline whose clock now places its start earlier. */
+  private movesEarlierStart(): boolean {
     const open = this.open;
-    if (!open?.firstOfTimeline) return;
-    const startMs = this.streamClock.wallMs(open.startTicks);
-    if (startMs >= open.startMs) return;
-    open.startMs = startMs;
-    await this.opts.index.moveOpenStart(open.id, startMs);
+    return open !== null && open.firstOfTimeline && this.streamClock.wallMs(open.startTicks) < open.startMs;
+  }
+
+  private async followEarlierStart(): Promise<void> {
+    const open = this.open as OpenSegment;
+    open.startMs = this.streamClock.wallMs(open.startTicks);
+    await this.opts.index.moveOpenStart(open.id, open.startMs);
   }
 
   private segmentStartMs(segment: OpenSegment): number {
@@ -385,13 +389,14 @@ export class StreamRecorder {
    * Adds bytes at the end of the open segment: written with what waits before them once
    * FLUSH_BYTES wait or FLUSH_INTERVAL_MS have passed. False once the segment has failed.
    */
-  private async append(segment: OpenSegment, write: PendingWrite): Promise<boolean> {
+  private append(segment: OpenSegment, write: PendingWrite): Promise<boolean> | true {
     segment.unflushed.push(write);
     segment.unflushedBytes += write.bytes.length;
     // The first frame goes out with the init at once: until then the file, listed for playback
     // as the open segment, holds nothing playable.
     const first = segment.frameCount === 0 && write.frameCount > 0;
     if (first || segment.unflushedBytes >= FLUSH_BYTES) return this.flush(segment);
+    // Not a promise when nothing is written now: most frames, and an await each costs.
     this.flushTimer ??= setTimeout(() => {
       this.flushTimer = null;
       void this.enqueue(async () => {

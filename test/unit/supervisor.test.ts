@@ -185,6 +185,26 @@ before(async () => {
 });
 after(() => dir.remove());
 
+test('media that stops: the watchdog fires stallTimeoutMs after the last fragment, not before', async () => {
+  assert.ok(media);
+  const h = harness();
+  h.supervisor.start();
+  await h.current().media(Buffer.concat([media.init, media.fragments[0]!]));
+  for (const fragment of media.fragments.slice(1, 6)) {
+    h.timers.advance(3000);
+    await h.current().media(fragment);
+  }
+  // A fragment every 3 s for 15 s: never 10 s of silence, though 15 s passed since the first.
+  assert.deepEqual(h.current().signals, []);
+  h.timers.advance(9999);
+  assert.deepEqual(h.current().signals, []);
+  h.timers.advance(1);
+  assert.deepEqual(h.current().signals, ['SIGKILL']);
+  await settle();
+  assert.equal(h.supervisor.status().lastError?.kind, 'stalled');
+  await h.supervisor.stop();
+});
+
 test('media brings the stream online, resets the backoff, and a new connection gets a new connection id', async () => {
   assert.ok(media);
   const h = harness();

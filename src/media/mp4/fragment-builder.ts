@@ -18,8 +18,21 @@ const TRUN_ENTRY_WITH_OFFSET_BYTES = 16;
 const MDAT_HEADER_BYTES = 8;
 /** Room before a frame's data for its moof (the largest, with a composition offset) and mdat header. */
 const HEADER_ROOM_BYTES = MOOF_FIXED_BYTES + TRUN_ENTRY_WITH_OFFSET_BYTES + MDAT_HEADER_BYTES;
-/** A few frames of a 1080p stream; a frame that outgrows a slab moves to one twice its size. */
-export const DEFAULT_SLAB_BYTES = 256 * 1024;
+/** Box types as the big-endian words they are written as. */
+const fourCc = (type: string) => Buffer.from(type, 'latin1').readUInt32BE(0);
+const MOOF = fourCc('moof');
+const MFHD = fourCc('mfhd');
+const TRAF = fourCc('traf');
+const TFHD = fourCc('tfhd');
+const TFDT = fourCc('tfdt');
+const TRUN = fourCc('trun');
+const MDAT = fourCc('mdat');
+/**
+ * A frame that does not fit in what is left of a slab moves to a new one (to one twice its size if
+ * need be): the larger the slab, the fewer bytes moved (on average frame² / (2 × slab) per frame)
+ * and the more memory a fragment kept alive holds.
+ */
+export const DEFAULT_SLAB_BYTES = 512 * 1024;
 
 /** The bytes of one complete frame in a slab, with room for its headers before them. */
 export interface FrameData {
@@ -150,23 +163,25 @@ export function finishFragment(
   const u32 = (value: number) => {
     p = buf.writeUInt32BE(value >>> 0, p);
   };
-  const tag = (size: number, type: string) => {
-    u32(size);
-    p += buf.write(type, p, 'latin1');
-  };
-  tag(moofByteLength, 'moof');
-  tag(16, 'mfhd');
+  u32(moofByteLength);
+  u32(MOOF);
+  u32(16);
+  u32(MFHD);
   u32(0);
   u32(opts.sequenceNumber);
-  tag(moofByteLength - 24, 'traf');
-  tag(16, 'tfhd');
+  u32(moofByteLength - 24);
+  u32(TRAF);
+  u32(16);
+  u32(TFHD);
   u32(0x0002_0000); // default-base-is-moof
   u32(VIDEO_TRACK_ID);
-  tag(20, 'tfdt');
+  u32(20);
+  u32(TFDT);
   u32(0x0100_0000); // version 1: a 64-bit decode time
   u32(Math.floor(opts.baseDecodeTime / 0x1_0000_0000));
   u32(opts.baseDecodeTime % 0x1_0000_0000);
-  tag(20 + entryBytes, 'trun');
+  u32(20 + entryBytes);
+  u32(TRUN);
   // Data offset, duration, size, flags (and the composition offset when there are B-frames).
   const signed = sample.compositionOffsetTicks < 0;
   u32((signed ? 0x0100_0000 : 0) | 0x0000_0701 | (withOffset ? 0x0000_0800 : 0));
@@ -175,8 +190,9 @@ export function finishFragment(
   u32(sample.durationTicks);
   u32(sampleBytes);
   u32(sample.isSync ? SYNC_SAMPLE_FLAGS : NON_SYNC_SAMPLE_FLAGS);
-  if (withOffset) p = buf.writeInt32BE(sample.compositionOffsetTicks, p);
-  tag(MDAT_HEADER_BYTES + sampleBytes, 'mdat');
+  if (withOffset) u32(sample.compositionOffsetTicks);
+  u32(MDAT_HEADER_BYTES + sampleBytes);
+  u32(MDAT);
   const byteLength = frame.dataEnd - start;
   return {
     bytes: buf.subarray(start, frame.dataEnd),
