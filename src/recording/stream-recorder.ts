@@ -23,6 +23,31 @@ export const FLUSH_INTERVAL_MS = 500;
 /** ...or until this much waits (a high bit rate, a burst after a stall). */
 const FLUSH_BYTES = 1024 * 1024;
 
+/**
+ * The recorders' timed writes all go out on one tick: a burst of writes wakes the thread pool's
+ * threads and the event loop a few times, where a timer per stream woke each once per stream (on
+ * a small virtual machine each wake-up costs more than the write it carries).
+ */
+class FlushTick {
+  private readonly due = new Set<() => void>();
+  private timer: NodeJS.Timeout | null = null;
+
+  /** Runs `flush` at the next tick, at most FLUSH_INTERVAL_MS from now. */
+  schedule(flush: () => void): void {
+    this.due.add(flush);
+    this.timer ??= setTimeout(() => this.run(), FLUSH_INTERVAL_MS);
+  }
+
+  private run(): void {
+    this.timer = null;
+    const due = [...this.due];
+    this.due.clear();
+    for (const flush of due) flush();
+  }
+}
+
+const flushTick = new FlushTick();
+
 export interface StreamRecorderOptions {
   cameraId: string;
   stream: string;
@@ -112,7 +137,7 @@ export class StreamRecorder {
   private readonly files: SegmentFiles;
   /** The decode timeline being recorded: an ingest connection, split where the camera's timestamps jump. */
   private timeline: { connectionId: number; timelineId: number; endTicks: number } | null = null;
-  private flushTimer: NodeJS.Timeout | null = null;
+  private flushScheduled = false;
 
   constructor(private readonly opts: StreamRecorderOptions) {
     this.streamClock = new StreamClock(opts.lastEndMs);
@@ -397,14 +422,19 @@ export class StreamRecorder {
     const first = segment.frameCount === 0 && write.frameCount > 0;
     if (first || segment.unflushedBytes >= FLUSH_BYTES) return this.flush(segment);
     // Not a promise when nothing is written now: most frames, and an await each costs.
-    this.flushTimer ??= setTimeout(() => {
-      this.flushTimer = null;
-      void this.enqueue(async () => {
-        if (this.open) await this.flush(this.open);
-      });
-    }, FLUSH_INTERVAL_MS);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      flushTick.schedule(this.timedFlush);
+    }
     return true;
   }
+
+  private readonly timedFlush = (): void => {
+    this.flushScheduled = false;
+    void this.enqueue(async () => {
+      if (this.open) await this.flush(this.open);
+    });
+  };
 
   /** Writes what waits for the segment; on failure cuts the file back and ends it. */
   private async flush(segment: OpenSegment): Promise<boolean> {

@@ -31,11 +31,11 @@ export function depacketiseWith(
   const reorderer = new Reorderer();
   const unwrapper = new TimestampUnwrapper();
   const units: AccessUnit[] = [];
+  const deliver = (p: RtpPacket, lostBefore: number) =>
+    units.push(...depacketiser.push(p, unwrapper.unwrap(p.timestamp), lostBefore));
   for (const packet of packets) {
-    const { packets: ready, lost } = reorder ? reorderer.push(packet) : { packets: [packet], lost: 0 };
-    ready.forEach((p, i) =>
-      units.push(...depacketiser.push(p, unwrapper.unwrap(p.timestamp), i === 0 ? lost : 0)),
-    );
+    if (reorder) reorderer.push(packet, deliver);
+    else deliver(packet, 0);
   }
   units.push(...depacketiser.flush());
   return { units, dropped: depacketiser.stats.droppedNalUnits };

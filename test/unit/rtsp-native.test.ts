@@ -190,21 +190,26 @@ test('RTP: sequence numbers and timestamps wrap around', () => {
   );
   const reorderer = new Reorderer(4);
   const seqs = [65534, 65535, 1, 0, 2].map((s) => rtpPacket(s, 0, Buffer.from([1]))).map(parseRtp);
-  const order = seqs.flatMap((p) => reorderer.push(p).packets.map((q) => q.sequenceNumber));
+  const order: number[] = [];
+  for (const p of seqs) reorderer.push(p, (q) => order.push(q.sequenceNumber));
   assert.deepEqual(order, [65534, 65535, 0, 1, 2]);
 });
 
 test('RTP: a lost packet is given up on once the window fills, and counted', () => {
   const reorderer = new Reorderer(3);
-  const out: number[] = [];
-  let lost = 0;
+  const out: Array<[number, number]> = [];
   for (const seq of [10, 12, 13, 14]) {
-    const result = reorderer.push(parseRtp(rtpPacket(seq, 0, Buffer.from([1]))));
-    out.push(...result.packets.map((p) => p.sequenceNumber));
-    lost += result.lost;
+    reorderer.push(parseRtp(rtpPacket(seq, 0, Buffer.from([1]))), (p, lostBefore) =>
+      out.push([p.sequenceNumber, lostBefore]),
+    );
   }
-  assert.deepEqual(out, [10, 12, 13, 14]);
-  assert.equal(lost, 1);
+  // 11 is given up on when the window of 3 is full, and counted against the packet after it.
+  assert.deepEqual(out, [
+    [10, 0],
+    [12, 1],
+    [13, 0],
+    [14, 0],
+  ]);
 });
 
 test('RTCP: a sender report maps an RTP timestamp to wall-clock time', () => {

@@ -27,6 +27,7 @@ export const NAL_IDR = 5;
 export const NAL_SPS = 7;
 export const NAL_PPS = 8;
 const STAP_A = 24;
+const NO_UNITS: readonly AccessUnit[] = Object.freeze([]);
 const FU_A = 28;
 
 /** Counters of what the depacketiser had to drop, for logs and tests. */
@@ -54,22 +55,25 @@ export abstract class RtpDepacketiser {
     this.writer = new FrameWriter(slabBytes);
   }
 
-  /** `timestamp` is the packet's unwrapped RTP timestamp; returns the access units completed. */
-  push(packet: RtpPacket, timestamp: number, lostBefore = 0): AccessUnit[] {
-    const out: AccessUnit[] = [];
+  /**
+   * `timestamp` is the packet's unwrapped RTP timestamp; returns the access units completed (for
+   * most packets none: then one shared empty array, as this runs for every packet).
+   */
+  push(packet: RtpPacket, timestamp: number, lostBefore = 0): readonly AccessUnit[] {
     if (lostBefore > 0 && this.fragmentType >= 0) this.abandonFragment();
-    if (this.timestamp !== null && timestamp !== this.timestamp) this.finish(out);
+    const before = this.timestamp !== null && timestamp !== this.timestamp ? this.finish() : null;
     this.timestamp = timestamp;
     this.take(packet.payload);
-    if (packet.marker) this.finish(out);
-    return out;
+    const after = packet.marker ? this.finish() : null;
+    if (before && after) return [before, after];
+    if (before) return [before];
+    return after ? [after] : NO_UNITS;
   }
 
   /** The access unit in progress, if any (at the end of a stream). */
-  flush(): AccessUnit[] {
-    const out: AccessUnit[] = [];
-    this.finish(out);
-    return out;
+  flush(): readonly AccessUnit[] {
+    const unit = this.finish();
+    return unit ? [unit] : NO_UNITS;
   }
 
   protected abstract take(payload: Buffer): void;
@@ -123,18 +127,18 @@ export abstract class RtpDepacketiser {
     this.stats.droppedNalUnits += 1;
   }
 
-  private finish(out: AccessUnit[]): void {
+  private finish(): AccessUnit | null {
     this.abandonFragment();
     const frame = this.writer.sealFrame();
-    if (frame && this.timestamp !== null) {
-      out.push({
-        timestamp: this.timestamp,
-        nalUnits: this.nalUnits,
-        isKeyframe: this.nalUnits.some((n) => this.isKeyframe(n)),
-        frame,
-      });
-    }
-    this.nalUnits = [];
+    const nalUnits = this.nalUnits;
+    if (nalUnits.length > 0) this.nalUnits = [];
+    if (!frame || this.timestamp === null) return null;
+    return {
+      timestamp: this.timestamp,
+      nalUnits,
+      isKeyframe: nalUnits.some((n) => this.isKeyframe(n)),
+      frame,
+    };
   }
 }
 

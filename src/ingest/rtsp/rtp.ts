@@ -112,31 +112,35 @@ export class Reorderer {
 
   constructor(private readonly windowPackets = 16) {}
 
-  /** The packets that can now be handed on, in order; `lost` counts packets given up on. */
-  push(packet: RtpPacket): { packets: RtpPacket[]; lost: number } {
-    const out: RtpPacket[] = [];
-    let lost = 0;
+  /**
+   * Hands on the packets that can now go, in order, each with the number of packets given up on
+   * just before it (a callback, not an array: this runs for every packet of every camera).
+   */
+  push(packet: RtpPacket, deliver: (packet: RtpPacket, lostBefore: number) => void): void {
     if (this.expected === null) this.expected = packet.sequenceNumber;
     const delta = sequenceDelta(packet.sequenceNumber, this.expected);
     if (delta === 0 && this.held.size === 0) {
       // In order, nothing held (TCP, and UDP nearly always): straight through, no map.
       this.expected = (this.expected + 1) & 0xffff;
-      return { packets: [packet], lost };
+      deliver(packet, 0);
+      return;
     }
     // Late duplicates, and packets from so far back that the window is long past, are dropped;
     // a huge jump ahead is a restarted sender: start again from it.
-    if (delta < 0 && delta > -0x1000) return { packets: out, lost };
+    if (delta < 0 && delta > -0x1000) return;
     if (delta < 0 || delta > 0x1000) {
       this.held.clear();
       this.expected = packet.sequenceNumber;
     }
     this.held.set(packet.sequenceNumber, { ...packet, payload: Buffer.from(packet.payload) });
+    let lost = 0;
     for (;;) {
       const next = this.held.get(this.expected);
       if (next) {
         this.held.delete(this.expected);
-        out.push(next);
         this.expected = (this.expected + 1) & 0xffff;
+        deliver(next, lost);
+        lost = 0;
         continue;
       }
       if (this.held.size < this.windowPackets) break;
@@ -146,6 +150,5 @@ export class Reorderer {
       lost += skip;
       this.expected = (this.expected + skip) & 0xffff;
     }
-    return { packets: out, lost };
   }
 }

@@ -19,6 +19,7 @@ import {
   TimestampUnwrapper,
   parseRtp,
   parseSenderReports,
+  type RtpPacket,
   type SenderReport,
 } from './rtp.js';
 import { SdpError, parseSdp, resolveControl, type SdpMedia } from './sdp.js';
@@ -415,14 +416,15 @@ class MediaPipeline {
       return;
     }
     if (packet.payloadType !== this.video.payloadType) return;
-    const { packets, lost } = this.reorderer.push(packet);
-    packets.forEach((p, i) => {
-      const timestamp = this.unwrapper.unwrap(p.timestamp);
-      for (const unit of this.depacketiser.push(p, timestamp, i === 0 ? lost : 0)) {
-        for (const output of this.fragmenter.push(unit)) this.emit(output);
-      }
-    });
+    this.reorderer.push(packet, this.depacketise);
   }
+
+  private readonly depacketise = (packet: RtpPacket, lostBefore: number): void => {
+    const timestamp = this.unwrapper.unwrap(packet.timestamp);
+    for (const unit of this.depacketiser.push(packet, timestamp, lostBefore)) {
+      for (const output of this.fragmenter.push(unit)) this.emit(output);
+    }
+  };
 }
 
 /** Binds a UDP socket and resolves with its port; rejects when the port is taken. */
