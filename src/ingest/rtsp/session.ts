@@ -11,7 +11,7 @@ import type { StreamError } from '../stream-errors.js';
 import { RtspClient, RtspFailure, expectSuccess } from './client.js';
 import { H264_CODEC, H265_CODEC, VideoFragmenter, type FragmenterOutput } from './fragmenter.js';
 import type { InterleavedFrame, RtspMessage } from './framing.js';
-import { H264Depacketiser, parseSpropParameterSets, type RtpDepacketiser } from './h264.js';
+import { H264Depacketiser, parseSpropParameterSets, type AccessUnit, type RtpDepacketiser } from './h264.js';
 import { H265Depacketiser, parseHevcSpropParameterSets } from './h265.js';
 import {
   Reorderer,
@@ -421,8 +421,11 @@ class MediaPipeline {
 
   private readonly depacketise = (packet: RtpPacket, lostBefore: number): void => {
     const timestamp = this.unwrapper.unwrap(packet.timestamp);
-    for (const unit of this.depacketiser.push(packet, timestamp, lostBefore)) {
-      for (const output of this.fragmenter.push(unit)) this.emit(output);
+    // Indexed loops: a for-of made an iterator object for every packet.
+    const units = this.depacketiser.push(packet, timestamp, lostBefore);
+    for (let i = 0; i < units.length; i += 1) {
+      const outputs = this.fragmenter.push(units[i] as AccessUnit);
+      for (let j = 0; j < outputs.length; j += 1) this.emit(outputs[j] as FragmenterOutput);
     }
   };
 }

@@ -233,6 +233,8 @@ export class MsePlayer {
     this.queue = [];
     this.sourceBuffer = null;
     this.previousEndS = null;
+    // A new connection may bring another frame rate: learnt again from its first appends.
+    this.frameStepS = DEFAULT_FRAME_STEP_S;
     this.catchingUp = false;
     if (this.mediaSource?.readyState === 'open') {
       try {
