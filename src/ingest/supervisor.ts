@@ -144,8 +144,6 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
   private audioNeedsTranscode = false;
   private retryTimer: Timer | null = null;
   private watchdog: Timer | null = null;
-  /** The watchdog allows for connecting: the first media re-arms it with the stall timeout. */
-  private watchdogConnecting = false;
   private lastMediaAtMs: number | null = null;
   /** Why Vigil itself ended the running ffmpeg, if it did: that reason beats ffmpeg's last words. */
   private abortReason: StreamError | null = null;
@@ -467,10 +465,11 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
       this.onlineSinceMs = now;
       this.attempt = 0;
       this.setState('online');
+      // From connecting's allowance to the stall timeout. Once online the watchdog looks at
+      // lastMediaAtMs when it fires instead of being re-armed for every frame (a timer cancelled
+      // and set again per frame cost more than the frame).
+      this.armWatchdog();
     }
-    // Once online, the watchdog looks at lastMediaAtMs when it fires instead of being re-armed
-    // for every frame (a timer cancelled and set again per frame cost more than the frame).
-    if (this.watchdogConnecting) this.armWatchdog();
     const video = this.init.tracks.find((t) => t.kind === 'video');
     const videoRun = parsed.tracks.find((t) => t.trackId === video?.trackId);
     const mediaTicks = videoRun?.samples.reduce((sum, s) => sum + s.durationTicks, 0) ?? 0;
@@ -549,7 +548,6 @@ export class StreamSupervisor extends EventEmitter<SupervisorEvents> {
   private armWatchdog(): void {
     this.clearWatchdog();
     const connecting = this.state !== 'online';
-    this.watchdogConnecting = connecting;
     const timeoutMs = this.opts.stallTimeoutMs + (connecting ? CONNECT_ALLOWANCE_MS : 0);
     const armedAtMs = this.opts.clock.nowMs();
     this.watchdog = this.timers.after(timeoutMs, () => this.checkWatchdog(connecting, timeoutMs, armedAtMs));

@@ -52,7 +52,7 @@ test('fragment builder: what it says of a fragment is what parseFragment reads b
     const built = finishFragment(frame, { sequenceNumber: i + 1, baseDecodeTime, sample });
     assert.deepEqual(built.fragment, parseFragment(built.bytes, 0, init), `case ${i}`);
     assert.equal(built.bytes.length, built.fragment.byteLength);
-    assert.deepEqual(mdatNals(built.bytes, built.moofByteLength), [nal(i, 0, 300), nal(i, 1, 20)]);
+    assert.deepEqual(mdatNals(built.bytes, built.fragment.moofByteLength), [nal(i, 0, 300), nal(i, 1, 20)]);
   });
 });
 
@@ -69,7 +69,7 @@ test('fragment builder: a frame that outgrows its slab moves whole, and earlier 
   assert.ok(slabs.size >= 4, `${slabs.size} slabs`);
   assert.ok(slabs.size < sizes.length, 'small frames share a slab');
   for (const [i, { nals, fragment }] of built.entries()) {
-    assert.deepEqual(mdatNals(fragment.bytes, fragment.moofByteLength), nals, `frame ${i}`);
+    assert.deepEqual(mdatNals(fragment.bytes, fragment.fragment.moofByteLength), nals, `frame ${i}`);
     assert.deepEqual(fragment.fragment, parseFragment(fragment.bytes, 0, init));
   }
 });
@@ -90,7 +90,7 @@ test('fragment builder: a dropped NAL unit and an empty frame leave nothing behi
   const frame = writer.sealFrame();
   assert.ok(frame);
   const built = finishFragment(frame, fragmentOptions(0));
-  assert.deepEqual(mdatNals(built.bytes, built.moofByteLength), [nal(1, 0, 80)]);
+  assert.deepEqual(mdatNals(built.bytes, built.fragment.moofByteLength), [nal(1, 0, 80)]);
 });
 
 function fragmentOptions(i: number) {

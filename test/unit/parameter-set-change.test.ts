@@ -33,7 +33,7 @@ function fragmentOf(init: ReturnType<typeof init640>, isSync: boolean, units: Bu
   });
   return {
     bytes: muxed.bytes,
-    parsed: parseFragment(muxed.bytes.subarray(0, muxed.moofByteLength), 0, init),
+    parsed: parseFragment(muxed.bytes.subarray(0, muxed.fragment.moofByteLength), 0, init),
   };
 }
 

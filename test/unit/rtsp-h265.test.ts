@@ -119,7 +119,7 @@ test('H.265 fMP4: captured RTP muxed natively parses as ffmpeg output does and d
   );
   const samples = fragments.flatMap((f) => {
     if (f.type !== 'fragment') throw new Error(`not a fragment: ${f.type}`);
-    return parseFragment(f.bytes.subarray(0, f.moofByteLength), 0, init).tracks[0]!.samples;
+    return parseFragment(f.bytes.subarray(0, f.fragment.moofByteLength), 0, init).tracks[0]!.samples;
   });
   assert.equal(samples[0]!.isSync, true);
   samples

@@ -398,7 +398,7 @@ test('fMP4: captured RTP muxed natively parses as ffmpeg output does and decodes
   const parsed = fragments.map((f) => {
     assert.equal(f.type, 'fragment');
     if (f.type !== 'fragment') throw new Error('not a fragment');
-    return parseFragment(f.bytes.subarray(0, f.moofByteLength), 0, init);
+    return parseFragment(f.bytes.subarray(0, f.fragment.moofByteLength), 0, init);
   });
   assert.equal(parsed[0]!.startsWithKeyframe, true);
   assert.equal(parsed[0]!.tracks[0]!.baseDecodeTime, 0);
@@ -471,7 +471,8 @@ test('fMP4: new parameter sets at a keyframe give a new init on the same connect
   const frames = (list: FragmenterOutput[], init: Buffer) =>
     list.flatMap((f) =>
       f.type === 'fragment'
-        ? parseFragment(f.bytes.subarray(0, f.moofByteLength), 0, parseInitSegment(init)).tracks[0]!.samples
+        ? parseFragment(f.bytes.subarray(0, f.fragment.moofByteLength), 0, parseInitSegment(init)).tracks[0]!
+            .samples
         : [],
     );
   const firstInit = outputs[inits[0]!.i]!.bytes;

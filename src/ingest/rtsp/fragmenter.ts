@@ -25,7 +25,7 @@ const DEFAULT_FRAME_MS = 100;
  */
 export type FragmenterOutput =
   | { type: 'init'; bytes: Buffer; width: number; height: number }
-  | { type: 'fragment'; bytes: Buffer; moofByteLength: number; fragment: Fragment };
+  | { type: 'fragment'; bytes: Buffer; fragment: Fragment };
 
 interface Sample extends FragmentSample {
   /** Decode timestamp in RTP ticks (unwrapped). */

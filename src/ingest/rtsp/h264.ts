@@ -27,8 +27,8 @@ export const NAL_IDR = 5;
 export const NAL_SPS = 7;
 export const NAL_PPS = 8;
 const STAP_A = 24;
-const NO_UNITS: readonly AccessUnit[] = Object.freeze([]);
 const FU_A = 28;
+const NO_UNITS: readonly AccessUnit[] = Object.freeze([]);
 
 /** Counters of what the depacketiser had to drop, for logs and tests. */
 export interface DepacketiserStats {

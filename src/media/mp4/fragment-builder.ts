@@ -52,7 +52,6 @@ export interface FragmentSample {
 export interface BuiltFragment {
   /** moof + mdat: a view of the frame's slab. */
   bytes: Buffer;
-  moofByteLength: number;
   /** What parseFragment would read from `bytes` with the fragment at file offset 0. */
   fragment: Fragment;
 }
@@ -68,10 +67,6 @@ export class FrameWriter {
 
   constructor(private readonly slabBytes = DEFAULT_SLAB_BYTES) {
     this.slab = Buffer.allocUnsafeSlow(slabBytes);
-  }
-
-  get frameOpen(): boolean {
-    return this.frameStart >= 0;
   }
 
   /** Opens a NAL unit (and the frame, if none is open). */
@@ -158,6 +153,10 @@ export function finishFragment(
   const moofByteLength = MOOF_FIXED_BYTES + entryBytes;
   const sampleBytes = frame.dataEnd - frame.dataStart;
   const start = frame.dataStart - MDAT_HEADER_BYTES - moofByteLength;
+  const byteLength = frame.dataEnd - start;
+  if (byteLength > 0xffff_ffff) {
+    throw new Error(`a fragment of ${byteLength} bytes is too large for 32-bit box sizes`);
+  }
   const buf = frame.slab;
   let p = start;
   const u32 = (value: number) => {
@@ -193,10 +192,8 @@ export function finishFragment(
   if (withOffset) u32(sample.compositionOffsetTicks);
   u32(MDAT_HEADER_BYTES + sampleBytes);
   u32(MDAT);
-  const byteLength = frame.dataEnd - start;
   return {
     bytes: buf.subarray(start, frame.dataEnd),
-    moofByteLength,
     fragment: {
       fileOffset: 0,
       byteLength,
